@@ -1,0 +1,35 @@
+package dev.ranna.protocol;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * How a run ended: the fields of a STOP event after {@code runid}, and of a REST execution response
+ * after {@code stdout} and {@code stderr}.
+ *
+ * @param execTimeMs wall time of the program itself, from start to exit ({@code exectimems})
+ * @param exitCode the exit code, or null when the program was ended by a signal ({@code exitcode})
+ * @param signal the name of the signal that ended the program (e.g. {@code "SIGKILL"}), or null ({@code signal})
+ * @param timedOut the run hit its wall-clock timeout ({@code timedout})
+ * @param killed the run was killed by KILL, a disconnect or a shutdown ({@code killed})
+ * @param truncated the run hit its output limit ({@code truncated})
+ */
+public record RunResult(
+        long execTimeMs,
+        @Nullable Integer exitCode,
+        @Nullable String signal,
+        boolean timedOut,
+        boolean killed,
+        boolean truncated) {
+
+    /** @throws IllegalArgumentException if {@code execTimeMs} is negative */
+    public RunResult {
+        if (execTimeMs < 0) {
+            throw new IllegalArgumentException("execTimeMs must be >= 0: " + execTimeMs);
+        }
+    }
+
+    /** A program that exited by itself with {@code exitCode}. */
+    public static RunResult exited(long execTimeMs, int exitCode) {
+        return new RunResult(execTimeMs, exitCode, null, false, false, false);
+    }
+}

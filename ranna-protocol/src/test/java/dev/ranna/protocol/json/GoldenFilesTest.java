@@ -1,0 +1,189 @@
+package dev.ranna.protocol.json;
+
+import static dev.ranna.protocol.json.Golden.assertSameJson;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ranna.protocol.DecodeResult;
+import dev.ranna.protocol.ErrorResponse;
+import dev.ranna.protocol.Event;
+import dev.ranna.protocol.ExecutionRequest;
+import dev.ranna.protocol.ExecutionResponse;
+import dev.ranna.protocol.InlineTemplate;
+import dev.ranna.protocol.Nonce;
+import dev.ranna.protocol.Operation;
+import dev.ranna.protocol.RunId;
+import dev.ranna.protocol.RunResult;
+import dev.ranna.protocol.SpecEntry;
+import dev.ranna.protocol.SpecMap;
+import dev.ranna.protocol.StdStream;
+import dev.ranna.protocol.SystemInfo;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class GoldenFilesTest {
+    private static final ProtocolCodec CODEC = ProtocolCodec.create();
+    private static final RunId RUN = new RunId("2a4d3e48e67995e1a7726d79344c96b8ac68ea035b3d25912a50c643da64d4dc");
+
+    static Stream<Arguments> operations() {
+        var env = new LinkedHashMap<String, String>();
+        env.put("GREETING", "hello");
+        env.put("EMPTY", "");
+        return Stream.of(
+                Arguments.of("ops/ping.json", new Operation.Ping(Nonce.of(1))),
+                Arguments.of("ops/ping-no-nonce.json", new Operation.Ping(Nonce.NONE)),
+                Arguments.of(
+                        "ops/exec-seed-example.json",
+                        new Operation.Exec(
+                                Nonce.of(123),
+                                new ExecutionRequest(
+                                        "go",
+                                        "import \"time\"\nfor i := 0; i < 5; i++ { time.Sleep(1 * time.Second);"
+                                                + " println(\"👋\") }",
+                                        true,
+                                        List.of(),
+                                        Map.of()))),
+                Arguments.of(
+                        "ops/exec-full.json",
+                        new Operation.Exec(
+                                Nonce.of("client-7"),
+                                new ExecutionRequest(
+                                        "python3",
+                                        "import sys\nprint(sys.argv[1:])",
+                                        false,
+                                        List.of("a b", "", "$HOME", "ünï"),
+                                        env))),
+                Arguments.of("ops/kill.json", new Operation.Kill(Nonce.of(Long.MAX_VALUE), RUN)),
+                Arguments.of("ops/kill-no-nonce.json", new Operation.Kill(Nonce.NONE, RUN)));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("operations")
+    void operationEncodesToItsGoldenFile(String file, Operation operation) {
+        assertSameJson(CODEC.encode(operation), Golden.read(file));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("operations")
+    void goldenFileDecodesToItsOperation(String file, Operation operation) {
+        assertThat(CODEC.decodeOperation(Golden.read(file))).isEqualTo(new DecodeResult.Success(operation));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("operations")
+    void operationRoundTrips(String file, Operation operation) {
+        assertThat(CODEC.decodeOperation(CODEC.encode(operation))).isEqualTo(new DecodeResult.Success(operation));
+    }
+
+    static Stream<Arguments> events() {
+        return Stream.of(
+                Arguments.of("events/pong.json", new Event.Pong(Nonce.of(1))),
+                Arguments.of("events/error.json", new Event.Error(Nonce.of(123), 400, "unsupported language spec")),
+                Arguments.of(
+                        "events/error-no-nonce.json",
+                        new Event.Error(Nonce.NONE, 400, "invalid message: op is missing")),
+                Arguments.of("events/spawn.json", new Event.Spawn(Nonce.of(123), RUN)),
+                Arguments.of(
+                        "events/log-stderr-seed-example.json",
+                        new Event.Log(Nonce.of(123), RUN, StdStream.STDERR, "👋\n")),
+                Arguments.of("events/log-stdout.json", new Event.Log(Nonce.of(-5), RUN, StdStream.STDOUT, "hello\n")),
+                Arguments.of("events/stop-exited.json", new Event.Stop(Nonce.of(123), RUN, RunResult.exited(6748, 0))),
+                Arguments.of(
+                        "events/stop-killed.json",
+                        new Event.Stop(Nonce.of("n"), RUN, new RunResult(12, null, "SIGKILL", false, true, false))),
+                Arguments.of(
+                        "events/stop-timedout.json",
+                        new Event.Stop(Nonce.NONE, RUN, new RunResult(20000, null, "SIGKILL", true, false, false))));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("events")
+    void eventEncodesToItsGoldenFile(String file, Event event) {
+        assertSameJson(CODEC.encode(event), Golden.read(file));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("events")
+    void goldenFileDecodesToItsEvent(String file, Event event) {
+        assertThat(CODEC.decodeEvent(Golden.read(file))).isEqualTo(event);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("events")
+    void eventRoundTrips(String file, Event event) {
+        assertThat(CODEC.decodeEvent(CODEC.encode(event))).isEqualTo(event);
+    }
+
+    @Test
+    void seedStopWithoutAdditiveFieldsDecodes() {
+        var stop = (Event.Stop) CODEC.decodeEvent(Golden.read("events/stop-seed-example.json"));
+        assertThat(stop.nonce()).isEqualTo(Nonce.of(123));
+        assertThat(stop.runId()).isEqualTo(RUN);
+        assertThat(stop.result()).isEqualTo(new RunResult(6748, null, null, false, false, false));
+    }
+
+    @Test
+    void encodedStopIsASupersetOfTheSeedStop() {
+        var encoded = Golden.tree(CODEC.encode(new Event.Stop(Nonce.of(123), RUN, RunResult.exited(6748, 0))));
+        var seed = Golden.tree(Golden.read("events/stop-seed-example.json"));
+        assertThat(encoded.get("code")).isEqualTo(seed.get("code"));
+        assertThat(encoded.get("nonce")).isEqualTo(seed.get("nonce"));
+        seed.get("data")
+                .fieldNames()
+                .forEachRemaining(field -> assertThat(encoded.get("data").get(field))
+                        .as(field)
+                        .isEqualTo(seed.get("data").get(field)));
+    }
+
+    @Test
+    void encodingKeepsAStableKeyOrder() {
+        String json = CODEC.encode(new Event.Stop(Nonce.of(7), RUN, new RunResult(5, 1, null, false, false, true)));
+        assertThat(json)
+                .isEqualTo("{\"code\":4,\"nonce\":7,\"data\":{\"runid\":\"" + RUN
+                        + "\",\"exectimems\":5,\"exitcode\":1,\"timedout\":false,\"killed\":false,"
+                        + "\"truncated\":true}}");
+    }
+
+    @Test
+    void executionResponseMatchesGolden() {
+        var response = new ExecutionResponse("hi\n", "", RunResult.exited(15, 3));
+        assertSameJson(CODEC.encode(response), Golden.read("rest/execution-response.json"));
+        assertThat(CODEC.decodeExecutionResponse(Golden.read("rest/execution-response.json")))
+                .isEqualTo(response);
+        assertThat(Golden.tree(CODEC.encode(response)).has("from_cache")).isFalse();
+    }
+
+    @Test
+    void errorResponseMatchesGolden() {
+        var error = new ErrorResponse("unsupported language spec", 400);
+        assertSameJson(CODEC.encode(error), Golden.read("rest/error-response.json"));
+        assertThat(CODEC.decodeErrorResponse(Golden.read("rest/error-response.json")))
+                .isEqualTo(error);
+    }
+
+    @Test
+    void systemInfoMatchesGolden() {
+        var info = new SystemInfo(
+                "0.1.0",
+                "2026-11-26T00:00:00Z",
+                "17.0.15",
+                new SystemInfo.Sandbox("process", "bubblewrap 0.8.0", Map.of("isolation", "bubblewrap")));
+        assertSameJson(CODEC.encode(info), Golden.read("rest/system-info.json"));
+    }
+
+    @Test
+    void specMapRoundTripsKeepingOrderAndAliases() {
+        SpecMap specs = CODEC.decodeSpecMap(Golden.read("rest/spec-map.json"));
+        assertThat(specs.entries().keySet()).containsExactly("python3", "python", "go");
+        assertThat(specs.get("python")).contains(SpecEntry.alias("python3"));
+        assertThat(specs.get("go").orElseThrow().inline())
+                .isEqualTo(new InlineTemplate(
+                        "import\\s+\"[\\w/]+\"", "package main\n\n$${IMPORTS}\n\nfunc main() {\n$${CODE}\n}"));
+        assertSameJson(CODEC.encode(specs), Golden.read("rest/spec-map.json"));
+    }
+}
