@@ -1,0 +1,45 @@
+package dev.ranna.engine;
+
+import dev.ranna.protocol.DecodeResult;
+import dev.ranna.protocol.Operation;
+
+/**
+ * One client's conversation with the engine, normally one WebSocket connection.
+ *
+ * <p><b>Nonce routing.</b> Every event of a run carries the nonce of the EXEC that started it, including
+ * the STOP that follows a KILL. A KILL's own nonce appears only on an ERROR about the KILL itself
+ * ({@code "sandbox is not running"}: the run is unknown, finished, or belongs to another session). A
+ * {@link DecodeResult.Failure} is answered by one ERROR with the nonce it could read.
+ *
+ * <p><b>Per EXEC:</b> a validation problem (language, code, inline, environment, rate limit, capacity)
+ * gives one ERROR and nothing else; otherwise exactly one SPAWN, zero or more LOG and exactly one STOP,
+ * in that order. A timeout sends ERROR 408 before the STOP, the output limit ERROR 413, a sandbox failure
+ * after SPAWN ERROR 500.
+ *
+ * <p><b>Threading.</b> {@link #handle} never blocks: work goes to the engine's threads; it may be called
+ * from any thread (typically an event loop). {@link #close()} kills the session's runs; after it returns
+ * no further event is sent to the sink.
+ */
+public interface EngineSession extends AutoCloseable {
+
+    /** Handles one decoded client message. Never blocks, never throws for bad input. */
+    void handle(DecodeResult inbound);
+
+    /** Handles one operation. */
+    default void handle(Operation operation) {
+        handle(new DecodeResult.Success(operation));
+    }
+
+    /** Tells the session its sink may have become writable again, so paused output resumes. */
+    void writabilityChanged();
+
+    /** The number of this session's runs that are queued or running. */
+    int activeRuns();
+
+    /**
+     * Kills every run of this session (their processes or containers are removed) and stops sending
+     * events. Idempotent; does not wait for the runs to finish their cleanup.
+     */
+    @Override
+    void close();
+}

@@ -1,0 +1,230 @@
+package dev.ranna.engine;
+
+import dev.ranna.engine.spi.Sandbox;
+import dev.ranna.engine.spi.SandboxConfig;
+import dev.ranna.engine.spi.SandboxException;
+import dev.ranna.engine.spi.SandboxProvider;
+import dev.ranna.protocol.ExecutionRequest;
+import dev.ranna.protocol.SystemInfo;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The engine: runs code in a sandbox for any number of client sessions, enforcing the protocol's
+ * lifecycle and the {@link RunLimits}.
+ *
+ * <p>Build one per server with {@link #builder()}; {@code build()} selects and creates the sandbox and
+ * fails at once, with one line per provider saying why, if none can run. Then {@link #openSession} per
+ * client connection, or {@link #exec} for one-shot REST calls. {@link #close()} kills every run, closes
+ * the sandbox and stops the engine's threads.
+ *
+ * <p>Thread-safe. No method blocks on a run, except {@link #close()}, which waits a bounded time for
+ * runs to end.
+ */
+public final class RannaEngine implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(RannaEngine.class);
+
+    private final EngineCore core;
+
+    private RannaEngine(EngineCore core) {
+        this.core = core;
+    }
+
+    /** A builder with no spec map (the sandbox's default), default limits and automatic sandbox selection. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Opens a session for one client connection.
+     *
+     * @param sink where the session's events go
+     * @param clientKey the key that rate limits this client's EXECs, e.g. its address
+     * @throws IllegalStateException if the engine is closed
+     */
+    public EngineSession openSession(EventSink sink, String clientKey) {
+        return core.openSession(Objects.requireNonNull(sink, "sink"), Objects.requireNonNull(clientKey, "clientKey"));
+    }
+
+    /**
+     * Runs one request to completion and collects its output (at most {@link RunLimits#maxOutputBytes()}),
+     * for REST. The same validation, limits and rate limit as an EXEC apply. Never completes
+     * exceptionally: refusals and errors are an {@link ExecOutcome.Failed}.
+     */
+    public CompletableFuture<ExecOutcome> exec(ExecutionRequest request, String clientKey) {
+        return core.exec(Objects.requireNonNull(request, "request"), Objects.requireNonNull(clientKey, "clientKey"));
+    }
+
+    /** The languages offered now. */
+    public SpecRegistry specs() {
+        return core.specs();
+    }
+
+    /** Atomically replaces the languages offered; runs in flight keep the spec they started with. */
+    public void reloadSpecs(SpecRegistry specs) {
+        core.reloadSpecs(Objects.requireNonNull(specs, "specs"));
+    }
+
+    /** The limits in force. */
+    public RunLimits limits() {
+        return core.limits();
+    }
+
+    /** The selected sandbox provider's name. */
+    public String sandboxName() {
+        return core.sandboxName();
+    }
+
+    /** The {@code sandbox} object of {@code /v1/info}: provider name, version and isolation facts. */
+    public SystemInfo.Sandbox sandboxInfo() {
+        return core.sandboxInfo();
+    }
+
+    /** Runs queued or running across all sessions. */
+    public int activeRuns() {
+        return core.activeRuns();
+    }
+
+    /**
+     * Kills every run (clients still connected get their STOP with {@code killed}, queued EXECs an ERROR
+     * 503), waits up to the builder's shutdown timeout for them to end, closes the sandbox and stops the
+     * engine's threads. Idempotent.
+     */
+    @Override
+    public void close() {
+        core.close();
+    }
+
+    /** Builds a {@link RannaEngine}. Not thread-safe. */
+    public static final class Builder {
+        private @Nullable SpecRegistry specs;
+        private @Nullable SandboxProvider provider;
+        private @Nullable String sandboxName;
+        private SandboxConfig sandboxConfig = SandboxConfig.defaults();
+        private RunLimits limits = RunLimits.DEFAULTS;
+        private @Nullable ExecutorService executor;
+        private @Nullable MeterRegistry meterRegistry;
+        private Duration shutdownTimeout = Duration.ofSeconds(10);
+        private @Nullable ClassLoader classLoader;
+
+        private Builder() {}
+
+        /** The languages to offer; when not set, the sandbox's {@link Sandbox#defaultSpecs()}. */
+        public Builder specs(SpecRegistry specs) {
+            this.specs = Objects.requireNonNull(specs, "specs");
+            return this;
+        }
+
+        /** Uses this provider, skipping discovery. */
+        public Builder sandbox(SandboxProvider provider) {
+            this.provider = Objects.requireNonNull(provider, "provider");
+            return this;
+        }
+
+        /** Selects the discovered provider with this name; it must be available. */
+        public Builder sandboxName(@Nullable String name) {
+            this.sandboxName = name == null || name.isBlank() ? null : name.trim();
+            return this;
+        }
+
+        /** Configuration handed to the provider's {@code create}. */
+        public Builder sandboxConfig(SandboxConfig config) {
+            this.sandboxConfig = Objects.requireNonNull(config, "config");
+            return this;
+        }
+
+        /** The limits to enforce. */
+        public Builder limits(RunLimits limits) {
+            this.limits = Objects.requireNonNull(limits, "limits");
+            return this;
+        }
+
+        /**
+         * The executor that starts runs ({@link Sandbox#start} may block while a container is created).
+         * It must run at least {@link RunLimits#maxConcurrentRuns()} tasks at once. The engine does not
+         * shut down an executor given here. Default: a pool of daemon threads named {@code ranna-run-N}.
+         */
+        public Builder executor(ExecutorService executor) {
+            this.executor = Objects.requireNonNull(executor, "executor");
+            return this;
+        }
+
+        /** Where to register metrics ({@code ranna.*}); none by default. */
+        public Builder meterRegistry(MeterRegistry registry) {
+            this.meterRegistry = Objects.requireNonNull(registry, "registry");
+            return this;
+        }
+
+        /** How long {@link RannaEngine#close()} waits for killed runs to end (10 s). */
+        public Builder shutdownTimeout(Duration timeout) {
+            Objects.requireNonNull(timeout, "timeout");
+            if (timeout.isNegative()) {
+                throw new IllegalArgumentException("shutdownTimeout must be >= 0: " + timeout);
+            }
+            this.shutdownTimeout = timeout;
+            return this;
+        }
+
+        /** The class loader for provider discovery (default: the thread's context class loader). */
+        public Builder classLoader(ClassLoader classLoader) {
+            this.classLoader = Objects.requireNonNull(classLoader, "classLoader");
+            return this;
+        }
+
+        /**
+         * Selects and creates the sandbox and starts the engine.
+         *
+         * @throws IllegalStateException if no sandbox can run, with one line per provider saying why
+         */
+        public RannaEngine build() {
+            SandboxProvider selected;
+            if (provider != null) {
+                selected = provider;
+            } else {
+                ClassLoader loader = classLoader != null
+                        ? classLoader
+                        : Objects.requireNonNullElse(
+                                Thread.currentThread().getContextClassLoader(), RannaEngine.class.getClassLoader());
+                selected = SandboxSelector.select(SandboxSelector.discover(loader), sandboxName);
+            }
+            Sandbox sandbox;
+            try {
+                sandbox = selected.create(sandboxConfig);
+            } catch (SandboxException e) {
+                throw new IllegalStateException(
+                        "sandbox '" + selected.name() + "' could not be created: " + e.getMessage(), e);
+            }
+            SpecRegistry effectiveSpecs = specs;
+            if (effectiveSpecs == null) {
+                try {
+                    effectiveSpecs = SpecRegistry.of(sandbox.defaultSpecs());
+                } catch (RuntimeException e) {
+                    sandbox.close();
+                    throw new IllegalStateException(
+                            "sandbox '" + selected.name() + "' offered an invalid default spec map: " + e.getMessage(),
+                            e);
+                }
+            }
+            var details =
+                    new LinkedHashMap<String, String>(selected.availability().details());
+            details.putAll(sandbox.info());
+            log.info(
+                    "ranna engine started: sandbox {} ({}), {} languages, limits {}",
+                    selected.name(),
+                    sandbox.version(),
+                    effectiveSpecs.languages().size(),
+                    limits);
+            MeterRegistry registry = meterRegistry != null ? meterRegistry : new CompositeMeterRegistry();
+            return new RannaEngine(new EngineCore(
+                    selected.name(), sandbox, details, effectiveSpecs, limits, executor, registry, shutdownTimeout));
+        }
+    }
+}

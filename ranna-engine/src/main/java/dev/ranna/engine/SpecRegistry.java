@@ -1,0 +1,171 @@
+package dev.ranna.engine;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.ranna.protocol.InlineTemplate;
+import dev.ranna.protocol.SpecEntry;
+import dev.ranna.protocol.SpecMap;
+import dev.ranna.protocol.json.ProtocolCodec;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/**
+ * The languages the engine offers: a spec map, validated and with its {@code use} aliases resolved.
+ *
+ * <p>Validation happens when the registry is built, so a bad spec file is rejected at load time with a
+ * message that names the key: a {@code use} cycle, a {@code use} that names nothing, a missing filename,
+ * an entry with neither entrypoint nor cmd, or an invalid {@code import_regex}.
+ *
+ * <p>Immutable and thread-safe. To change the languages of a running engine, build a new registry and
+ * hand it to {@link RannaEngine#reloadSpecs(SpecRegistry)}.
+ */
+public final class SpecRegistry {
+
+    /** A registry with no languages. */
+    public static final SpecRegistry EMPTY = new SpecRegistry(SpecMap.EMPTY, Map.of());
+
+    private final SpecMap source;
+    private final Map<String, LanguageSpec> resolved;
+
+    private SpecRegistry(SpecMap source, Map<String, LanguageSpec> resolved) {
+        this.source = source;
+        this.resolved = Collections.unmodifiableMap(resolved);
+    }
+
+    /**
+     * Validates {@code specs} and resolves its aliases.
+     *
+     * @throws IllegalArgumentException naming the key, if the map is invalid
+     */
+    public static SpecRegistry of(SpecMap specs) {
+        var resolved = new LinkedHashMap<String, LanguageSpec>();
+        var definitions = new LinkedHashMap<String, LanguageSpec>();
+        for (var entry : specs.entries().entrySet()) {
+            if (!entry.getValue().isAlias()) {
+                definitions.put(entry.getKey(), define(entry.getKey(), entry.getValue()));
+            }
+        }
+        for (String key : specs.entries().keySet()) {
+            resolved.put(key, definitions.get(resolve(specs, key)));
+        }
+        return new SpecRegistry(specs, resolved);
+    }
+
+    /**
+     * Parses a spec file's text, YAML or JSON (ranna's format: a map from language key to spec).
+     *
+     * @throws IllegalArgumentException if the text is not a valid spec map
+     */
+    public static SpecRegistry parse(String yamlOrJson) {
+        JsonNode tree;
+        try {
+            tree = new YAMLMapper().readTree(yamlOrJson);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("spec file is not valid YAML or JSON: " + e.getOriginalMessage(), e);
+        }
+        if (tree == null || tree.isMissingNode()) {
+            return EMPTY;
+        }
+        try {
+            return of(ProtocolCodec.create().decodeSpecMap(new ObjectMapper().writeValueAsString(tree)));
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("spec file could not be converted: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    /**
+     * Reads and parses a spec file.
+     *
+     * @throws UncheckedIOException if the file cannot be read
+     * @throws IllegalArgumentException naming the file and the key, if it is not a valid spec map
+     */
+    public static SpecRegistry load(Path file) {
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read spec file " + file + ": " + e.getMessage(), e);
+        }
+        try {
+            return parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static LanguageSpec define(String key, SpecEntry entry) {
+        if (entry.filename() == null || entry.filename().isBlank()) {
+            throw new IllegalArgumentException(key + ".filename: missing");
+        }
+        InlineTemplate inline = entry.inline();
+        if (inline != null && inline.importRegex() != null) {
+            try {
+                Pattern.compile(inline.importRegex());
+            } catch (PatternSyntaxException e) {
+                throw new IllegalArgumentException(
+                        key + ".inline.import_regex: invalid regex: " + e.getDescription(), e);
+            }
+        }
+        return LanguageSpec.of(
+                key,
+                entry.image(),
+                entry.entrypoint(),
+                entry.cmd(),
+                entry.filename(),
+                entry.language(),
+                entry.example(),
+                inline);
+    }
+
+    private static String resolve(SpecMap specs, String key) {
+        var seen = new LinkedHashSet<String>();
+        String current = key;
+        while (true) {
+            if (!seen.add(current)) {
+                seen.add(current);
+                throw new IllegalArgumentException(key + ".use: alias cycle " + String.join(" -> ", seen));
+            }
+            SpecEntry entry = specs.entries().get(current);
+            if (entry == null) {
+                throw new IllegalArgumentException(key + ".use: names '" + current + "', which is not in the spec map");
+            }
+            if (!entry.isAlias()) {
+                return current;
+            }
+            current = entry.use();
+        }
+    }
+
+    /** The spec for {@code language} (a key or an alias), if offered. */
+    public Optional<LanguageSpec> find(String language) {
+        return Optional.ofNullable(resolved.get(language));
+    }
+
+    /** Every key, aliases included, in the spec file's order. */
+    public Set<String> languages() {
+        return resolved.keySet();
+    }
+
+    /** The map as loaded, aliases unresolved, for {@code GET /v1/spec}. */
+    public SpecMap specMap() {
+        return source;
+    }
+
+    @Override
+    public String toString() {
+        return "SpecRegistry" + resolved.keySet();
+    }
+}

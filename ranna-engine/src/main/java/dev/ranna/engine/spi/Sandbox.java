@@ -1,0 +1,46 @@
+package dev.ranna.engine.spi;
+
+import dev.ranna.protocol.SpecMap;
+import java.util.Map;
+
+/**
+ * A created sandbox: starts runs and owns every resource they use.
+ *
+ * <p>Thread-safe: {@link #start} is called concurrently from the engine's run threads. {@link #close()}
+ * is called once, when the engine closes; it kills every run still going and removes every process,
+ * container, volume, file and thread the sandbox created, then returns.
+ */
+public interface Sandbox extends AutoCloseable {
+
+    /**
+     * Starts one run. May block while the run is set up (e.g. a container is created); returns once
+     * the program has been started. Output then flows to {@code sink} from threads of the sandbox, and
+     * {@link Execution#exit()} completes after the last call to {@code sink}.
+     *
+     * <p>The sandbox enforces {@link SandboxRequest#timeout()}: when it passes, the program is killed
+     * and the exit status says {@code timedOut}.
+     *
+     * @throws SandboxException if the run could not be started; nothing of it is left behind
+     */
+    Execution start(SandboxRequest request, OutputSink sink) throws SandboxException;
+
+    /** The version of what runs the code (e.g. {@code "bubblewrap 0.8.0"}, {@code "docker 20.10.24"}). */
+    String version();
+
+    /** Facts an operator should see in {@code /v1/info}, e.g. the isolation level and enforced limits. */
+    default Map<String, String> info() {
+        return Map.of();
+    }
+
+    /**
+     * The spec map to use when the operator configured none; e.g. the languages installed on this host.
+     * Defaults to an empty map.
+     */
+    default SpecMap defaultSpecs() {
+        return SpecMap.EMPTY;
+    }
+
+    /** Kills every run and releases everything this sandbox created. Idempotent; never throws. */
+    @Override
+    void close();
+}
