@@ -1,0 +1,279 @@
+package dev.ranna.engine;
+
+import dev.ranna.engine.spi.Availability;
+import dev.ranna.engine.spi.Execution;
+import dev.ranna.engine.spi.ExitStatus;
+import dev.ranna.engine.spi.OutputSink;
+import dev.ranna.engine.spi.Sandbox;
+import dev.ranna.engine.spi.SandboxConfig;
+import dev.ranna.engine.spi.SandboxException;
+import dev.ranna.engine.spi.SandboxProvider;
+import dev.ranna.engine.spi.SandboxRequest;
+import dev.ranna.protocol.SpecMap;
+import dev.ranna.protocol.StdStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A test sandbox that plays scripts instead of running programs (MockWebServer style): {@link
+ * #enqueue} a script per expected start, then {@link #takeRequest} what the engine asked for. Each
+ * script runs on its own thread and honours kill and the request's timeout like a real sandbox.
+ */
+final class ScriptedSandbox implements Sandbox, SandboxProvider {
+    private final BlockingQueue<Script> scripts = new LinkedBlockingQueue<>();
+    private final BlockingQueue<SandboxRequest> requests = new LinkedBlockingQueue<>();
+    private final List<ScriptedExecution> executions = new ArrayList<>();
+    private final AtomicInteger closes = new AtomicInteger();
+    private SpecMap defaultSpecs = SpecMap.EMPTY;
+
+    void enqueue(Script script) {
+        scripts.add(script);
+    }
+
+    SandboxRequest takeRequest() throws InterruptedException {
+        SandboxRequest request = requests.poll(5, TimeUnit.SECONDS);
+        if (request == null) {
+            throw new AssertionError("the sandbox was not asked to start anything");
+        }
+        return request;
+    }
+
+    int closeCount() {
+        return closes.get();
+    }
+
+    synchronized List<ScriptedExecution> executions() {
+        return List.copyOf(executions);
+    }
+
+    ScriptedSandbox defaultSpecs(SpecMap specs) {
+        this.defaultSpecs = specs;
+        return this;
+    }
+
+    // --- SandboxProvider -------------------------------------------------------------------------
+
+    @Override
+    public String name() {
+        return "scripted";
+    }
+
+    @Override
+    public Availability availability() {
+        return Availability.available("always");
+    }
+
+    @Override
+    public Sandbox create(SandboxConfig config) {
+        return this;
+    }
+
+    // --- Sandbox ---------------------------------------------------------------------------------
+
+    @Override
+    public Execution start(SandboxRequest request, OutputSink sink) throws SandboxException {
+        requests.add(request);
+        Script script = scripts.poll();
+        if (script == null) {
+            script = Script.create().exit(0);
+        }
+        if (script.startGate != null) {
+            await(script.startGate);
+        }
+        if (script.startFailure != null) {
+            throw script.startFailure;
+        }
+        var execution = new ScriptedExecution(script, request, sink);
+        synchronized (this) {
+            executions.add(execution);
+        }
+        execution.thread.start();
+        return execution;
+    }
+
+    @Override
+    public String version() {
+        return "scripted 1";
+    }
+
+    @Override
+    public SpecMap defaultSpecs() {
+        return defaultSpecs;
+    }
+
+    @Override
+    public void close() {
+        closes.incrementAndGet();
+        for (ScriptedExecution execution : executions()) {
+            execution.kill();
+        }
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            if (!latch.await(10, TimeUnit.SECONDS)) {
+                throw new AssertionError("gate never opened");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** What one run does. */
+    static final class Script {
+        interface Step {}
+
+        record Write(StdStream stream, byte[] bytes) implements Step {}
+
+        record Gate(CountDownLatch latch) implements Step {}
+
+        final List<Step> steps = new ArrayList<>();
+        CountDownLatch startGate;
+        SandboxException startFailure;
+        Integer exitCode = 0;
+        boolean hang;
+        boolean ignoreTimeout;
+        RuntimeException crash;
+        Duration elapsed = Duration.ofMillis(7);
+
+        static Script create() {
+            return new Script();
+        }
+
+        Script stdout(String text) {
+            return write(StdStream.STDOUT, text.getBytes(StandardCharsets.UTF_8));
+        }
+
+        Script stderr(String text) {
+            return write(StdStream.STDERR, text.getBytes(StandardCharsets.UTF_8));
+        }
+
+        Script write(StdStream stream, byte[] bytes) {
+            steps.add(new Write(stream, bytes));
+            return this;
+        }
+
+        /** Waits for {@code latch} between steps. */
+        Script gate(CountDownLatch latch) {
+            steps.add(new Gate(latch));
+            return this;
+        }
+
+        /** start() blocks until {@code latch} opens. */
+        Script startGate(CountDownLatch latch) {
+            this.startGate = latch;
+            return this;
+        }
+
+        Script failStart(SandboxException failure) {
+            this.startFailure = failure;
+            return this;
+        }
+
+        Script exit(int code) {
+            this.exitCode = code;
+            return this;
+        }
+
+        Script elapsed(Duration elapsed) {
+            this.elapsed = elapsed;
+            return this;
+        }
+
+        /** After its steps, runs until killed or timed out. */
+        Script hang() {
+            this.hang = true;
+            return this;
+        }
+
+        /** Like {@link #hang()}, but the sandbox "forgets" to enforce the timeout. */
+        Script hangIgnoringTimeout() {
+            this.hang = true;
+            this.ignoreTimeout = true;
+            return this;
+        }
+
+        /** exit() completes exceptionally after the steps. */
+        Script crash(RuntimeException failure) {
+            this.crash = failure;
+            return this;
+        }
+    }
+
+    /** One playing script. */
+    static final class ScriptedExecution implements Execution {
+        final Thread thread;
+        final CompletableFuture<ExitStatus> exit = new CompletableFuture<>();
+        final CountDownLatch killed = new CountDownLatch(1);
+        final AtomicInteger kills = new AtomicInteger();
+        final SandboxRequest request;
+        volatile int stepsDone;
+
+        ScriptedExecution(Script script, SandboxRequest request, OutputSink sink) {
+            this.request = request;
+            this.thread = new Thread(
+                    () -> play(script, sink),
+                    "script-" + request.runId().value().substring(0, 8));
+            this.thread.setDaemon(true);
+        }
+
+        private void play(Script script, OutputSink sink) {
+            try {
+                for (Script.Step step : script.steps) {
+                    if (killed.getCount() == 0) {
+                        break;
+                    }
+                    if (step instanceof Script.Write) {
+                        var write = (Script.Write) step;
+                        sink.write(write.stream(), write.bytes(), 0, write.bytes().length);
+                    } else if (step instanceof Script.Gate) {
+                        await(((Script.Gate) step).latch());
+                    }
+                    stepsDone++;
+                }
+                if (script.crash != null && killed.getCount() > 0) {
+                    exit.completeExceptionally(script.crash);
+                    return;
+                }
+                if (script.hang) {
+                    long limit = script.ignoreTimeout
+                            ? TimeUnit.MINUTES.toMillis(5)
+                            : request.timeout().toMillis();
+                    boolean wasKilled = killed.await(limit, TimeUnit.MILLISECONDS);
+                    exit.complete(
+                            wasKilled
+                                    ? new ExitStatus(null, "SIGKILL", false, true, false, script.elapsed)
+                                    : new ExitStatus(null, "SIGKILL", true, false, false, request.timeout()));
+                    return;
+                }
+                if (killed.getCount() == 0) {
+                    exit.complete(new ExitStatus(null, "SIGKILL", false, true, false, script.elapsed));
+                } else {
+                    exit.complete(ExitStatus.exited(script.exitCode, script.elapsed));
+                }
+            } catch (InterruptedException e) {
+                exit.completeExceptionally(e);
+            }
+        }
+
+        @Override
+        public CompletionStage<ExitStatus> exit() {
+            return exit;
+        }
+
+        @Override
+        public void kill() {
+            kills.incrementAndGet();
+            killed.countDown();
+        }
+    }
+}
