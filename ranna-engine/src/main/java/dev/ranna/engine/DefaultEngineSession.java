@@ -209,7 +209,6 @@ final class DefaultEngineSession implements EngineSession {
 
     void runEnded(Run run) {
         runs.remove(run.id(), run);
-        core.sessionRunEnded();
     }
 
     Iterable<Run> runs() {

@@ -154,9 +154,6 @@ final class EngineCore {
         if (next != null) {
             dispatch(next);
         }
-    }
-
-    void sessionRunEnded() {
         endLock.lock();
         try {
             runEnded.signalAll();

@@ -336,9 +336,6 @@ final class Run implements OutputSink {
             if (status != null && status.oomKilled()) {
                 log.info("run {}: killed for exceeding its memory limit", id());
             }
-            if (error != null) {
-                session.send(error);
-            }
             var result = new RunResult(
                     programTime.toMillis(),
                     status != null ? status.exitCode() : null,
@@ -346,14 +343,19 @@ final class Run implements OutputSink {
                     timedOut,
                     killed,
                     truncated);
-            session.send(new Event.Stop(nonce, id(), result));
             state = State.STOPPED;
             writable.signalAll();
+            // Free the run's places before the client hears STOP, so an EXEC sent in reply to it is
+            // not refused for a capacity this run no longer uses.
+            core.metrics().finished(outcome, programTime);
+            session.runEnded(this);
+            core.releaseSlot();
+            if (error != null) {
+                session.send(error);
+            }
+            session.send(new Event.Stop(nonce, id(), result));
         } finally {
             lock.unlock();
         }
-        core.metrics().finished(outcome, programTime);
-        session.runEnded(this);
-        core.releaseSlot();
     }
 }

@@ -500,6 +500,20 @@ class EngineSessionTest {
     }
 
     @Test
+    void anExecSentInReplyToAStopIsNeverRefusedForCapacity() {
+        engine(RunLimits.builder()
+                .maxRunsPerSession(1)
+                .maxConcurrentRuns(1)
+                .maxQueuedRuns(0)
+                .build());
+        EngineSession session = session();
+        for (int i = 0; i < 50; i++) {
+            session.handle(exec(Nonce.of(i), "true"));
+            sink.untilStop(Nonce.of(i), sink.assertSpawn(Nonce.of(i)));
+        }
+    }
+
+    @Test
     void serverWideLimitQueuesInFifoOrderAndRefusesWhenTheQueueIsFull() {
         engine(RunLimits.builder().maxConcurrentRuns(1).maxQueuedRuns(1).build());
         var sinkB = new RecordingEventSink();

@@ -1,0 +1,114 @@
+package dev.ranna.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ranna.engine.ScriptedSandbox.Script;
+import dev.ranna.protocol.ErrorResponse;
+import dev.ranna.protocol.ExecutionRequest;
+import dev.ranna.protocol.RunResult;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** {@link RannaEngine#exec}: the REST path, through the same lifecycle as an EXEC. */
+@Timeout(30)
+class EngineExecTest {
+    final ScriptedSandbox sandbox = new ScriptedSandbox();
+    final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    RannaEngine engine;
+
+    RannaEngine engine(RunLimits limits) {
+        engine = RannaEngine.builder()
+                .sandbox(sandbox)
+                .specs(EngineSessionTest.SPECS)
+                .limits(limits)
+                .meterRegistry(meters)
+                .build();
+        return engine;
+    }
+
+    @AfterEach
+    void close() {
+        engine.close();
+    }
+
+    static ExecOutcome await(java.util.concurrent.CompletableFuture<ExecOutcome> future) throws Exception {
+        return future.get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void completedRunReturnsBothStreamsAndHowItEnded() throws Exception {
+        engine(RunLimits.DEFAULTS);
+        sandbox.enqueue(Script.create()
+                .stdout("out ")
+                .stderr("err")
+                .stdout("put")
+                .exit(1)
+                .elapsed(Duration.ofMillis(12)));
+        ExecOutcome outcome = await(engine.exec(ExecutionRequest.of("sh", "x"), "1.2.3.4"));
+        assertThat(outcome).isInstanceOf(ExecOutcome.Completed.class);
+        var response = ((ExecOutcome.Completed) outcome).response();
+        assertThat(response.stdout()).isEqualTo("out put");
+        assertThat(response.stderr()).isEqualTo("err");
+        assertThat(response.result()).isEqualTo(RunResult.exited(12, 1));
+    }
+
+    @Test
+    void refusedRequestIsAFailedOutcome() throws Exception {
+        engine(RunLimits.DEFAULTS);
+        assertThat(await(engine.exec(ExecutionRequest.of("cobol", "x"), "k")))
+                .isEqualTo(new ExecOutcome.Failed(new ErrorResponse("unsupported language spec", 400)));
+        assertThat(sandbox.executions()).isEmpty();
+    }
+
+    @Test
+    void timeoutAndOutputLimitAreFailedOutcomesWithTheirCodes() throws Exception {
+        engine(RunLimits.builder()
+                .timeout(Duration.ofMillis(100))
+                .maxOutputBytes(4)
+                .build());
+        sandbox.enqueue(Script.create().hang());
+        assertThat(await(engine.exec(ExecutionRequest.of("sh", "sleep"), "k")))
+                .isEqualTo(new ExecOutcome.Failed(new ErrorResponse("code execution timed out", 408)));
+        sandbox.enqueue(Script.create().stdout("123456789").hang());
+        assertThat(await(engine.exec(ExecutionRequest.of("sh", "yes"), "k")))
+                .isEqualTo(new ExecOutcome.Failed(new ErrorResponse("output limit exceeded", 413)));
+    }
+
+    @Test
+    void cancellingTheFutureKillsTheRun() throws Exception {
+        engine(RunLimits.DEFAULTS);
+        sandbox.enqueue(Script.create().hang());
+        var future = engine.exec(ExecutionRequest.of("sh", "sleep"), "k");
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (sandbox.executions().isEmpty()) {
+            assertThat(System.nanoTime()).isLessThan(deadline);
+            Thread.onSpinWait();
+        }
+        future.cancel(true);
+        var status = sandbox.executions().get(0).exit.get(5, TimeUnit.SECONDS);
+        assertThat(status.killed()).isTrue();
+    }
+
+    @Test
+    void metricsCountRunsByOutcome() throws Exception {
+        engine(RunLimits.DEFAULTS);
+        await(engine.exec(ExecutionRequest.of("sh", "x"), "k"));
+        await(engine.exec(ExecutionRequest.of("cobol", "x"), "k"));
+        assertThat(meters.get("ranna.runs.started").counter().count()).isEqualTo(1);
+        assertThat(meters.get("ranna.runs.finished")
+                        .tag("outcome", "exited")
+                        .counter()
+                        .count())
+                .isEqualTo(1);
+        assertThat(meters.get("ranna.exec.rejected")
+                        .tag("reason", "validation")
+                        .counter()
+                        .count())
+                .isEqualTo(1);
+        assertThat(meters.get("ranna.runs.active").gauge().value()).isZero();
+    }
+}
