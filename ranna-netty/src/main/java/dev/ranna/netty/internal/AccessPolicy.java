@@ -1,0 +1,157 @@
+package dev.ranna.netty.internal;
+
+import dev.ranna.netty.ServerOptions;
+import io.netty.util.NetUtil;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Who may talk to the server: access tokens, CORS origins and the WebSocket {@code Origin} rules.
+ *
+ * <p>Immutable and thread-safe.
+ */
+public final class AccessPolicy {
+    private final List<byte[]> tokens;
+    private final boolean anyCorsOrigin;
+    private final List<String> corsOrigins;
+    private final List<String> webSocketOrigins;
+    private final boolean loopbackOriginsOnly;
+
+    public AccessPolicy(ServerOptions options) {
+        this.tokens = new ArrayList<>();
+        for (String token : options.tokens()) {
+            tokens.add(token.getBytes(StandardCharsets.UTF_8));
+        }
+        this.anyCorsOrigin = options.corsAllowedOrigins().contains("*");
+        this.corsOrigins = normalizeAll(options.corsAllowedOrigins());
+        this.webSocketOrigins = normalizeAll(options.webSocketAllowedOrigins());
+        this.loopbackOriginsOnly = options.loopbackOriginsOnly();
+    }
+
+    /** Whether a token is needed at all. */
+    public boolean authenticationRequired() {
+        return !tokens.isEmpty();
+    }
+
+    /**
+     * Whether a request carries a valid token: {@code Authorization: Bearer <token>}, or for WebSocket
+     * upgrades also {@code queryToken}. Always true when no tokens are configured.
+     */
+    public boolean authorized(@Nullable String authorization, @Nullable String queryToken) {
+        if (tokens.isEmpty()) {
+            return true;
+        }
+        if (authorization != null) {
+            String value = authorization.trim();
+            if (value.regionMatches(true, 0, "Bearer ", 0, 7)
+                    && matches(value.substring(7).trim())) {
+                return true;
+            }
+        }
+        return queryToken != null && matches(queryToken);
+    }
+
+    private boolean matches(String candidate) {
+        byte[] bytes = candidate.getBytes(StandardCharsets.UTF_8);
+        boolean match = false;
+        // Compare against every token in constant time per token, so timing tells nothing about which.
+        for (byte[] token : tokens) {
+            match |= MessageDigest.isEqual(token, bytes);
+        }
+        return match;
+    }
+
+    /**
+     * The {@code Access-Control-Allow-Origin} value for a request from {@code origin}, or null to send
+     * none: {@code *} when any origin is allowed, else the origin itself when it is listed.
+     */
+    public @Nullable String corsAllowOrigin(@Nullable String origin) {
+        if (anyCorsOrigin) {
+            return "*";
+        }
+        if (origin == null) {
+            return null;
+        }
+        return corsOrigins.contains(normalize(origin)) ? origin : null;
+    }
+
+    /** Whether the CORS answer depends on the request's origin (so responses need {@code Vary: Origin}). */
+    public boolean corsVaries() {
+        return !anyCorsOrigin;
+    }
+
+    /**
+     * Whether a WebSocket upgrade with this {@code Origin} header is accepted. Browsers always send one,
+     * and do not apply CORS to WebSockets, so this is the only guard against a foreign page driving a
+     * local server. Non-browser clients send none and are accepted.
+     */
+    public boolean webSocketOriginAllowed(@Nullable String origin) {
+        if (origin == null || origin.isEmpty()) {
+            return true;
+        }
+        if (loopbackOriginsOnly && !isLoopbackOrigin(origin)) {
+            return false;
+        }
+        if (webSocketOrigins.isEmpty() || webSocketOrigins.contains("*")) {
+            return true;
+        }
+        return webSocketOrigins.contains(normalize(origin));
+    }
+
+    /** Whether {@code origin} (e.g. {@code http://localhost:3000}) names this machine's loopback interface. */
+    public static boolean isLoopbackOrigin(String origin) {
+        String host;
+        try {
+            host = new URI(origin.trim()).getHost();
+        } catch (URISyntaxException e) {
+            return false;
+        }
+        if (host == null) {
+            return false;
+        }
+        host = host.toLowerCase(Locale.ROOT);
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        if (host.equals("localhost") || host.endsWith(".localhost")) {
+            return true;
+        }
+        byte[] bytes = NetUtil.createByteArrayFromIpAddressString(host);
+        if (bytes == null) {
+            return false;
+        }
+        if (bytes.length == 4) {
+            return bytes[0] == 127;
+        }
+        for (int i = 0; i < 15; i++) {
+            if (bytes[i] != 0) {
+                return false;
+            }
+        }
+        return bytes[15] == 1;
+    }
+
+    private static List<String> normalizeAll(List<String> origins) {
+        var out = new ArrayList<String>();
+        for (String origin : origins) {
+            if (!origin.isBlank()) {
+                out.add(normalize(origin));
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    private static String normalize(String origin) {
+        String value = origin.trim().toLowerCase(Locale.ROOT);
+        while (value.endsWith("/")) {
+            value = value.substring(0, value.length() - 1);
+        }
+        return value;
+    }
+}

@@ -1,0 +1,49 @@
+package dev.ranna.netty.internal;
+
+import dev.ranna.protocol.DecodeResult;
+import dev.ranna.protocol.Event;
+import dev.ranna.protocol.Nonce;
+import dev.ranna.protocol.json.ProtocolCodec;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.MessageToMessageCodec;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import java.util.List;
+
+/**
+ * Whole WebSocket messages to protocol values and back: a text message becomes a {@link DecodeResult}
+ * (never an exception, whatever the client sent), a binary message a failure {@code 400 "invalid message
+ * type"}, and an {@link Event} a text frame. Other frames pass through untouched.
+ *
+ * <p>Stateless and {@link ChannelHandler.Sharable}.
+ */
+@ChannelHandler.Sharable
+public final class RannaFrameCodec extends MessageToMessageCodec<WebSocketFrame, Event> {
+    static final String INVALID_MESSAGE_TYPE = "invalid message type";
+
+    private final ProtocolCodec codec;
+
+    public RannaFrameCodec(ProtocolCodec codec) {
+        super(WebSocketFrame.class, Event.class);
+        this.codec = codec;
+    }
+
+    @Override
+    protected void encode(ChannelHandlerContext ctx, Event event, List<Object> out) {
+        out.add(new TextWebSocketFrame(ByteBufUtil.writeUtf8(ctx.alloc(), codec.encode(event))));
+    }
+
+    @Override
+    protected void decode(ChannelHandlerContext ctx, WebSocketFrame frame, List<Object> out) {
+        if (frame instanceof TextWebSocketFrame) {
+            out.add(codec.decodeOperation(((TextWebSocketFrame) frame).text()));
+        } else if (frame instanceof BinaryWebSocketFrame) {
+            out.add(DecodeResult.Failure.badRequest(Nonce.NONE, INVALID_MESSAGE_TYPE));
+        } else {
+            out.add(frame.retain());
+        }
+    }
+}
