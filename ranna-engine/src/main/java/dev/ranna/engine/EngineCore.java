@@ -135,9 +135,13 @@ final class EngineCore {
         } catch (RejectedExecutionException e) {
             // Only after close(): the executor is gone, so end the run here.
             log.debug("run {} rejected by the executor", run.id());
-            run.cancelQueued(Event.Error.of(Nonce.NONE, ErrorCode.UNAVAILABLE, "server is shutting down"));
+            run.cancelQueued(shuttingDown(run));
             releaseSlot();
         }
+    }
+
+    private static Event.Error shuttingDown(Run run) {
+        return Event.Error.of(run.nonce(), ErrorCode.UNAVAILABLE, "server is shutting down");
     }
 
     /** Takes a queued run out of the queue; false if it was not queued. */
@@ -229,8 +233,7 @@ final class EngineCore {
         }
         closed = true;
         for (Run queued : admission.drain()) {
-            queued.cancelQueued(null);
-            queued.session().send(Event.Error.of(Nonce.NONE, ErrorCode.UNAVAILABLE, "server is shutting down"));
+            queued.cancelQueued(shuttingDown(queued));
         }
         for (DefaultEngineSession session : sessions) {
             session.shutdown();

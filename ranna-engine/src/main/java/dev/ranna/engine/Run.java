@@ -83,6 +83,10 @@ final class Run implements OutputSink {
         return request.runId();
     }
 
+    Nonce nonce() {
+        return nonce;
+    }
+
     DefaultEngineSession session() {
         return session;
     }

@@ -597,8 +597,7 @@ class EngineSessionTest {
 
         var output = sink.untilStop(Nonce.of(1), runId);
         assertThat(output.stop().result().killed()).isTrue();
-        var refused = queuedSink.next(Event.Error.class);
-        assertThat(refused.code()).isEqualTo(503);
+        assertThat(queuedSink.next()).isEqualTo(new Event.Error(Nonce.of(2), 503, "server is shutting down"));
         queuedSink.assertExhausted();
         assertThat(sandbox.closeCount()).isEqualTo(1);
         assertThat(engine.activeRuns()).isZero();
