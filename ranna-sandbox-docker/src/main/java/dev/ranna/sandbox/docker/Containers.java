@@ -1,0 +1,172 @@
+package dev.ranna.sandbox.docker;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.command.CreateContainerCmd;
+import com.github.dockerjava.api.exception.ConflictException;
+import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.model.Capability;
+import com.github.dockerjava.api.model.Container;
+import com.github.dockerjava.api.model.HostConfig;
+import com.github.dockerjava.api.model.LogConfig;
+import com.github.dockerjava.api.model.Ulimit;
+import dev.ranna.engine.LanguageSpec;
+import dev.ranna.engine.spi.SandboxException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Creates, starts and removes run containers with the hardened profile (see the module README for the
+ * table). A prepared container is started and waits on stdin for its run's payload ({@link Boot}).
+ */
+final class Containers {
+
+    private static final Logger log = LoggerFactory.getLogger(Containers.class);
+
+    /** A started container waiting for its code. Serves exactly one run. */
+    record Prepared(String id, String name, LanguageSpec spec, String user, List<String> imageEntrypoint) {}
+
+    private final DockerClient client;
+    private final DockerSandboxConfig config;
+    private final String instanceId;
+    private final Images images;
+    private final AtomicLong sequence = new AtomicLong();
+
+    Containers(DockerClient client, DockerSandboxConfig config, String instanceId, Images images) {
+        this.client = client;
+        this.config = config;
+        this.instanceId = instanceId;
+        this.images = images;
+    }
+
+    /**
+     * Creates and starts a container for {@code spec}, pulling its image if it is missing.
+     *
+     * @param runId the run it is for, if known (a pooled container learns it later)
+     * @throws SandboxException if the image is unavailable or Docker refuses; nothing is left behind
+     */
+    Prepared prepare(LanguageSpec spec, Optional<String> runId) throws SandboxException {
+        String image = spec.image();
+        if (image == null) {
+            throw new SandboxException("spec '" + spec.key() + "' has no image; the docker sandbox needs one");
+        }
+        String user = config.user(spec.key());
+        String name =
+                "ranna-" + instanceId.substring(0, Math.min(8, instanceId.length())) + "-" + sequence.incrementAndGet();
+        String id;
+        try {
+            id = create(spec, image, user, name, runId);
+        } catch (NotFoundException e) {
+            images.ensurePresent(image);
+            try {
+                id = create(spec, image, user, name, runId);
+            } catch (RuntimeException again) {
+                throw new SandboxException(
+                        "could not create a container from image " + image + ": " + Images.rootMessage(again), again);
+            }
+        } catch (RuntimeException e) {
+            throw new SandboxException(
+                    "could not create a container from image " + image + ": " + Images.rootMessage(e), e);
+        }
+        try {
+            List<String> imageEntrypoint = spec.entrypoint().isEmpty() ? images.entrypoint(image) : List.of();
+            client.startContainerCmd(id).exec();
+            return new Prepared(id, name, spec, user, imageEntrypoint);
+        } catch (RuntimeException e) {
+            remove(id);
+            String message = Images.rootMessage(e);
+            if (message.contains("/bin/sh")) {
+                throw new SandboxException(
+                        "image " + image + " has no /bin/sh, which the docker sandbox needs to deliver code", e);
+            }
+            throw new SandboxException("could not start a container from image " + image + ": " + message, e);
+        }
+    }
+
+    private String create(LanguageSpec spec, String image, String user, String name, Optional<String> runId) {
+        String[] ids = user.split(":");
+        String owner = "uid=" + ids[0] + ",gid=" + ids[1];
+        long tmpfs = config.tmpfsBytes();
+        var tmpfsMounts = new LinkedHashMap<String, String>();
+        tmpfsMounts.put(config.workdir(), "rw,nosuid,nodev,exec,size=" + tmpfs + "," + owner + ",mode=0700");
+        if (!config.workdir().equals("/tmp")) {
+            tmpfsMounts.put("/tmp", "rw,nosuid,nodev,exec,size=" + tmpfs + "," + owner + ",mode=1777");
+        }
+        HostConfig host = HostConfig.newHostConfig()
+                .withNetworkMode(config.networking() ? config.networkMode() : "none")
+                .withMemory(config.memoryBytes())
+                .withMemorySwap(config.memoryBytes())
+                .withPidsLimit(config.pids())
+                .withNanoCPUs((long) (config.cpus() * 1_000_000_000L))
+                .withCapDrop(Capability.ALL)
+                .withSecurityOpts(List.of("no-new-privileges"))
+                .withReadonlyRootfs(config.readOnlyRootfs())
+                .withTmpFs(tmpfsMounts)
+                .withInit(true)
+                .withUlimits(List.of(
+                        new Ulimit("nofile", config.nofile(), config.nofile()),
+                        new Ulimit("fsize", config.fsizeBytes(), config.fsizeBytes()),
+                        new Ulimit("core", 0L, 0L)))
+                // output reaches the client through the attach stream only; a log driver would copy a flood to disk
+                .withLogConfig(new LogConfig(LogConfig.LoggingType.NONE, Map.of()))
+                .withIpcMode("private");
+        config.runtime().ifPresent(host::withRuntime);
+        CreateContainerCmd create = client.createContainerCmd(image)
+                .withName(name)
+                .withEntrypoint("/bin/sh", "-c", Boot.SCRIPT)
+                .withCmd(List.of())
+                .withUser(user)
+                .withEnv("HOME=" + config.workdir())
+                .withLabels(Labels.forContainer(instanceId, spec.key(), runId))
+                .withHostName("sandbox")
+                .withNetworkDisabled(!config.networking())
+                .withTty(false)
+                .withStdinOpen(true)
+                .withStdInOnce(false)
+                .withAttachStdin(false)
+                .withAttachStdout(false)
+                .withAttachStderr(false)
+                .withHostConfig(host);
+        return create.exec().getId();
+    }
+
+    /** Renames a container so its name carries the run id; best effort. */
+    void nameForRun(String id, String runId) {
+        try {
+            client.renameContainerCmd(id).withName("ranna-run-" + runId).exec();
+        } catch (RuntimeException e) {
+            log.debug("could not rename container {} for run {}: {}", id, runId, Images.rootMessage(e));
+        }
+    }
+
+    /** Force-removes a container and its anonymous volumes; true if it is gone. Never throws. */
+    boolean remove(String id) {
+        try {
+            client.removeContainerCmd(id)
+                    .withForce(true)
+                    .withRemoveVolumes(true)
+                    .exec();
+            return true;
+        } catch (NotFoundException e) {
+            return true;
+        } catch (ConflictException e) {
+            // "removal already in progress"
+            return true;
+        } catch (RuntimeException e) {
+            log.warn("could not remove container {}: {}", id, Images.rootMessage(e));
+            return false;
+        }
+    }
+
+    /** Containers (any state) carrying {@code label=value}. */
+    List<Container> listLabelled(String label, String value) {
+        return client.listContainersCmd()
+                .withShowAll(true)
+                .withLabelFilter(Map.of(label, value))
+                .exec();
+    }
+}

@@ -1,0 +1,288 @@
+package dev.ranna.sandbox.docker;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.command.InspectContainerResponse;
+import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.model.Event;
+import com.github.dockerjava.api.model.Frame;
+import com.github.dockerjava.api.model.StreamType;
+import dev.ranna.engine.spi.Execution;
+import dev.ranna.engine.spi.ExitStatus;
+import dev.ranna.engine.spi.OutputSink;
+import dev.ranna.engine.spi.SandboxException;
+import dev.ranna.engine.spi.SandboxRequest;
+import dev.ranna.protocol.StdStream;
+import java.io.ByteArrayInputStream;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One run in one prepared container.
+ *
+ * <p>Flow: {@link #begin} attaches (stdin carrying the payload, stdout and stderr apart) and returns once the
+ * attach is established; docker-java's streaming thread hands frames to the sink (blocking it is how
+ * backpressure reaches the program). When the stream ends (the program exited or was killed, which stops
+ * the container), a finisher inspects the container (exit code, OOM flag), removes it, and only then
+ * completes {@link #exit()}. {@link #kill()} only records the reason and sends a SIGKILL from another
+ * thread, so it never waits for a blocked sink.
+ */
+final class DockerExecution implements Execution {
+
+    private static final Logger log = LoggerFactory.getLogger(DockerExecution.class);
+
+    enum Reason {
+        KILLED,
+        TIMED_OUT,
+        CLOSED
+    }
+
+    /** The attach could not be established; the container may be reused by nobody and should be removed. */
+    static final class AttachFailed extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        AttachFailed(Throwable cause) {
+            super(cause);
+        }
+    }
+
+    private final DockerClient client;
+    private final Containers containers;
+    private final Containers.Prepared container;
+    private final SandboxRequest request;
+    private final OutputSink sink;
+    private final Executor executor;
+    private final ScheduledExecutorService scheduler;
+    private final Runnable onDone;
+    private final CompletableFuture<ExitStatus> exit = new CompletableFuture<>();
+    private final AtomicReference<@Nullable Reason> reason = new AtomicReference<>();
+    private final StreamCallback<Frame> attach;
+    private volatile long startNanos;
+    private volatile long endNanos;
+    private volatile @Nullable ScheduledFuture<?> timeout;
+
+    DockerExecution(
+            DockerClient client,
+            Containers containers,
+            Containers.Prepared container,
+            SandboxRequest request,
+            OutputSink sink,
+            Executor executor,
+            ScheduledExecutorService scheduler,
+            Runnable onDone) {
+        this.client = client;
+        this.containers = containers;
+        this.container = container;
+        this.request = request;
+        this.sink = sink;
+        this.executor = executor;
+        this.scheduler = scheduler;
+        this.onDone = onDone;
+        this.attach = new StreamCallback<>(this::onFrame);
+    }
+
+    String containerId() {
+        return container.id();
+    }
+
+    /**
+     * Attaches and sends the payload; returns once the program is on its way.
+     *
+     * @throws AttachFailed if the container did not accept the attach (it is not removed here)
+     */
+    void begin(byte[] payload) throws AttachFailed {
+        startNanos = System.nanoTime();
+        client.attachContainerCmd(container.id())
+                .withStdIn(new ByteArrayInputStream(payload))
+                .withStdOut(true)
+                .withStdErr(true)
+                .withFollowStream(true)
+                .withLogs(false)
+                .exec(attach);
+        try {
+            attach.started().get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            throw new AttachFailed(e.getCause());
+        } catch (TimeoutException e) {
+            attach.close();
+            throw new AttachFailed(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            attach.close();
+            throw new AttachFailed(e);
+        }
+        timeout = scheduler.schedule(
+                () -> stop(Reason.TIMED_OUT), request.timeout().toNanos(), TimeUnit.NANOSECONDS);
+        attach.done().whenComplete((ok, error) -> {
+            endNanos = System.nanoTime();
+            executor.execute(() -> finish(error));
+        });
+    }
+
+    @Override
+    public CompletionStage<ExitStatus> exit() {
+        return exit;
+    }
+
+    @Override
+    public void kill() {
+        stop(Reason.KILLED);
+    }
+
+    /** Stops the run for {@code why}; the first reason wins. Never blocks. */
+    void stop(Reason why) {
+        if (exit.isDone() || !reason.compareAndSet(null, why)) {
+            return;
+        }
+        executor.execute(() -> {
+            try {
+                client.killContainerCmd(container.id()).exec();
+            } catch (RuntimeException e) {
+                // already exited or removed: nothing left to kill
+                log.debug("kill of container {}: {}", container.id(), Images.rootMessage(e));
+            }
+        });
+    }
+
+    private void onFrame(Frame frame) {
+        byte[] payload = frame.getPayload();
+        if (payload == null || payload.length == 0) {
+            return;
+        }
+        StdStream stream = frame.getStreamType() == StreamType.STDERR ? StdStream.STDERR : StdStream.STDOUT;
+        sink.write(stream, payload, 0, payload.length);
+    }
+
+    private void finish(@Nullable Throwable attachError) {
+        ScheduledFuture<?> t = timeout;
+        if (t != null) {
+            t.cancel(false);
+        }
+        @Nullable ExitStatus status = null;
+        @Nullable Throwable failure = null;
+        try {
+            if (attachError != null && reason.get() == null) {
+                log.debug("attach to container {} ended with {}", container.id(), Images.rootMessage(attachError));
+            }
+            InspectContainerResponse.ContainerState state = stoppedState();
+            status = status(state);
+        } catch (ExternalStop e) {
+            failure = e.toSandboxException();
+        } catch (RuntimeException e) {
+            failure = new SandboxException("the run's container failed: " + Images.rootMessage(e), e);
+        } finally {
+            containers.remove(container.id());
+            onDone.run();
+        }
+        if (failure != null) {
+            log.warn("run {} in container {} failed: {}", request.runId(), container.id(), failure.getMessage());
+            exit.completeExceptionally(failure);
+        } else {
+            exit.complete(status);
+        }
+    }
+
+    /** The container's state once it has stopped; kills it if the stream broke while it still ran. */
+    private InspectContainerResponse.ContainerState stoppedState() throws ExternalStop {
+        InspectContainerResponse.ContainerState state;
+        try {
+            state = client.inspectContainerCmd(container.id()).exec().getState();
+            if (Boolean.TRUE.equals(state.getRunning())) {
+                // the stream can end a moment before Docker records the exit; a broken stream is killed
+                if (!attach.done().isCompletedExceptionally() || reason.get() != null) {
+                    awaitExit();
+                } else {
+                    client.killContainerCmd(container.id()).exec();
+                    awaitExit();
+                    throw new IllegalStateException("the output stream broke while the program ran");
+                }
+                state = client.inspectContainerCmd(container.id()).exec().getState();
+            }
+        } catch (NotFoundException e) {
+            throw new ExternalStop("the run's container was removed outside the sandbox");
+        }
+        return state;
+    }
+
+    private void awaitExit() {
+        try {
+            client.waitContainerCmd(container.id())
+                    .exec(new com.github.dockerjava.api.command.WaitContainerResultCallback())
+                    .awaitStatusCode(60, TimeUnit.SECONDS);
+        } catch (RuntimeException e) {
+            if (e instanceof NotFoundException) {
+                throw e;
+            }
+            log.debug("wait for container {}: {}", container.id(), Images.rootMessage(e));
+        }
+    }
+
+    private ExitStatus status(InspectContainerResponse.ContainerState state) throws ExternalStop {
+        Duration elapsed = Duration.ofNanos(Math.max(0, endNanos - startNanos));
+        boolean oom = Boolean.TRUE.equals(state.getOOMKilled());
+        Long exitCodeLong = state.getExitCodeLong();
+        int code = exitCodeLong == null ? -1 : exitCodeLong.intValue();
+        Reason why = reason.get();
+        if (why != null && (code == 128 + 9 || code < 0)) {
+            return new ExitStatus(null, "SIGKILL", why == Reason.TIMED_OUT, why != Reason.TIMED_OUT, oom, elapsed);
+        }
+        if (code > 128 && code < 128 + 32) {
+            if (why == null && !oom && stoppedFromOutside()) {
+                throw new ExternalStop("the run's container was stopped outside the sandbox");
+            }
+            return new ExitStatus(null, ExitStatus.signalName(code - 128), false, false, oom, elapsed);
+        }
+        return new ExitStatus(code, null, false, false, oom, elapsed);
+    }
+
+    /**
+     * Whether someone other than this sandbox sent the container a signal (docker kill, stop, rm -f): the
+     * engine's event log records a {@code kill} event for those, never for a program that died by itself.
+     */
+    private boolean stoppedFromOutside() {
+        long now = Instant.now().getEpochSecond();
+        var kills = new ArrayList<Event>();
+        var callback = new StreamCallback<Event>(kills::add);
+        try {
+            client.eventsCmd()
+                    .withContainerFilter(container.id())
+                    .withEventFilter("kill")
+                    .withSince(Long.toString(now - 3600))
+                    .withUntil(Long.toString(now + 1))
+                    .exec(callback);
+            callback.done().get(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException | RuntimeException e) {
+            log.debug("could not read events of container {}: {}", container.id(), Images.rootMessage(e));
+        } finally {
+            callback.close();
+        }
+        return !List.copyOf(kills).isEmpty() && reason.get() == null;
+    }
+
+    private static final class ExternalStop extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        ExternalStop(String message) {
+            super(message);
+        }
+
+        SandboxException toSandboxException() {
+            return new SandboxException(getMessage(), this);
+        }
+    }
+}

@@ -1,0 +1,326 @@
+package dev.ranna.sandbox.docker;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.model.Container;
+import dev.ranna.engine.LanguageSpec;
+import dev.ranna.engine.spi.Execution;
+import dev.ranna.engine.spi.OutputSink;
+import dev.ranna.engine.spi.Sandbox;
+import dev.ranna.engine.spi.SandboxException;
+import dev.ranna.engine.spi.SandboxRequest;
+import dev.ranna.protocol.ErrorCode;
+import dev.ranna.protocol.SpecMap;
+import java.io.IOException;
+import java.time.ZonedDateTime;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The Docker sandbox; see the package docs and the module README. Thread-safe. */
+final class DockerSandbox implements Sandbox {
+
+    private static final Logger log = LoggerFactory.getLogger(DockerSandbox.class);
+    private static final int MAX_POOLED_ATTEMPTS = 3;
+
+    private final DockerClient client;
+    private final DockerSandboxConfig config;
+    private final String instanceId;
+    private final String version;
+    private final String dockerHost;
+    private final ExecutorService io;
+    private final ExecutorService preparer;
+    private final ScheduledExecutorService scheduler;
+    private final Images images;
+    private final Containers containers;
+    private final WarmPool pool;
+    private final Set<DockerExecution> runs = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
+    private volatile @Nullable ScheduledFuture<?> updateTask;
+
+    DockerSandbox(DockerClient client, DockerSandboxConfig config, String version, String dockerHost) {
+        this.client = client;
+        this.config = config;
+        this.instanceId = config.source().instanceId();
+        this.version = version;
+        this.dockerHost = dockerHost;
+        String tag = instanceId.substring(0, Math.min(8, instanceId.length()));
+        this.io = Executors.newCachedThreadPool(threads("ranna-docker-" + tag + "-io"));
+        this.preparer = Executors.newFixedThreadPool(2, threads("ranna-docker-" + tag + "-pool"));
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(threads("ranna-docker-" + tag + "-timer"));
+        this.images = new Images(client, io, image -> this.pool().drainImage(image));
+        this.containers = new Containers(client, config, instanceId, images);
+        this.pool = new WarmPool(containers, preparer, config::poolSize);
+    }
+
+    private WarmPool pool() {
+        return pool;
+    }
+
+    /** Start-up work: reap orphans, pull images, schedule re-pulls, warm pools. */
+    void startUp() {
+        reapOrphans();
+        List<String> toPull = config.images().orElseGet(DefaultSpecs::images);
+        if (!config.skipStartupPrep()) {
+            images.pullAllInBackground(toPull, "start-up");
+        }
+        config.updateImages().ifPresent(schedule -> scheduleUpdate(schedule, toPull));
+        if (!config.skipStartupPrep()) {
+            for (String key : config.poolWarm()) {
+                warm(key);
+            }
+        }
+    }
+
+    private void warm(String key) {
+        SpecMap defaults = DefaultSpecs.MAP;
+        var entry = defaults.get(key);
+        if (entry.isEmpty()) {
+            log.warn("{}: no default spec '{}' to warm; it warms on first use", DockerSandboxConfig.POOL_WARM, key);
+            return;
+        }
+        var e = entry.get();
+        if (e.isAlias() || e.filename() == null) {
+            return;
+        }
+        pool.warm(LanguageSpec.of(
+                key, e.image(), e.entrypoint(), e.cmd(), e.filename(), e.language(), e.example(), e.inline()));
+    }
+
+    private void scheduleUpdate(CronSchedule schedule, List<String> toPull) {
+        if (closed) {
+            return;
+        }
+        ZonedDateTime now = ZonedDateTime.now();
+        long delayMillis =
+                Math.max(1, java.time.Duration.between(now, schedule.next(now)).toMillis());
+        try {
+            updateTask = scheduler.schedule(
+                    () -> {
+                        images.pullAllInBackground(toPull, "scheduled update (" + schedule + ")");
+                        scheduleUpdate(schedule, toPull);
+                    },
+                    delayMillis,
+                    TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // closing
+        }
+    }
+
+    /** Removes containers that crashed earlier instances on this host left behind. */
+    private void reapOrphans() {
+        try {
+            int reaped = 0;
+            for (Container c : containers.listLabelled(Labels.SANDBOX, Labels.SANDBOX_VALUE)) {
+                Map<String, String> labels = c.getLabels() == null ? Map.of() : c.getLabels();
+                String owner = labels.getOrDefault(Labels.OWNER, "");
+                if (!instanceId.equals(labels.get(Labels.INSTANCE)) && Labels.isOrphan(owner)) {
+                    if (containers.remove(c.getId())) {
+                        reaped++;
+                    }
+                }
+            }
+            if (reaped > 0) {
+                log.info("removed {} container(s) left by crashed earlier instances", reaped);
+            }
+        } catch (RuntimeException e) {
+            log.warn("could not look for containers left by earlier instances: {}", Images.rootMessage(e));
+        }
+    }
+
+    @Override
+    public Execution start(SandboxRequest request, OutputSink sink) throws SandboxException {
+        if (closed) {
+            throw new SandboxException(ErrorCode.UNAVAILABLE, "the docker sandbox is closed", null);
+        }
+        LanguageSpec spec = request.spec();
+        for (int attempt = 1; ; attempt++) {
+            Containers.Prepared prepared = attempt <= MAX_POOLED_ATTEMPTS ? pool.take(spec) : null;
+            boolean pooled = prepared != null;
+            if (prepared == null) {
+                prepared = containers.prepare(spec, Optional.of(request.runId().value()));
+            }
+            byte[] payload;
+            try {
+                payload = Boot.payload(
+                        config.workdir(),
+                        spec.filename(),
+                        request.code(),
+                        command(request, prepared),
+                        request.environment());
+            } catch (IllegalArgumentException e) {
+                release(prepared);
+                throw new SandboxException(
+                        ErrorCode.BAD_REQUEST, "arguments and environment must not contain NUL characters", e);
+            }
+            var holder = new DockerExecution[1];
+            DockerExecution run = new DockerExecution(
+                    client, containers, prepared, request, sink, io, scheduler, () -> runs.remove(holder[0]));
+            holder[0] = run;
+            runs.add(run);
+            if (closed) {
+                runs.remove(run);
+                release(prepared);
+                throw new SandboxException(ErrorCode.UNAVAILABLE, "the docker sandbox is closed", null);
+            }
+            try {
+                run.begin(payload);
+            } catch (DockerExecution.AttachFailed e) {
+                runs.remove(run);
+                release(prepared);
+                if (pooled && !closed) {
+                    log.debug(
+                            "pooled container {} did not accept its run, trying another: {}",
+                            prepared.id(),
+                            Images.rootMessage(e.getCause()));
+                    continue;
+                }
+                throw new SandboxException(
+                        "could not attach to the run's container: " + Images.rootMessage(e.getCause()), e);
+            }
+            if (pooled) {
+                String id = prepared.id();
+                io.execute(() -> containers.nameForRun(id, request.runId().value()));
+            }
+            return run;
+        }
+    }
+
+    private List<String> command(SandboxRequest request, Containers.Prepared prepared) {
+        if (!request.spec().entrypoint().isEmpty() || prepared.imageEntrypoint().isEmpty()) {
+            return request.command();
+        }
+        var command = new ArrayList<String>(prepared.imageEntrypoint());
+        command.addAll(request.command());
+        return command;
+    }
+
+    private void release(Containers.Prepared prepared) {
+        String id = prepared.id();
+        try {
+            io.execute(() -> containers.remove(id));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            containers.remove(id);
+        }
+    }
+
+    @Override
+    public String version() {
+        return version;
+    }
+
+    @Override
+    public Map<String, String> info() {
+        var info = new LinkedHashMap<String, String>();
+        info.put(
+                "isolation",
+                "docker container per run"
+                        + config.runtime().map(r -> " (runtime " + r + ")").orElse(""));
+        info.put("docker.host", dockerHost);
+        info.put("network", config.networking() ? config.networkMode() : "none");
+        info.put("memory", Long.toString(config.memoryBytes()));
+        info.put("pids", Long.toString(config.pids()));
+        info.put("cpus", Double.toString(config.cpus()));
+        info.put("user", config.user());
+        info.put("rootfs", config.readOnlyRootfs() ? "read-only" : "writable");
+        info.put("code.delivery", "stdin");
+        info.put("pool.size", Integer.toString(config.poolSize()));
+        return info;
+    }
+
+    @Override
+    public SpecMap defaultSpecs() {
+        return DefaultSpecs.MAP;
+    }
+
+    /** How many started containers wait for {@code spec} (tests and metrics). */
+    int warmContainers(LanguageSpec spec) {
+        return pool.ready(spec);
+    }
+
+    /** Containers of this instance that still exist (tests). */
+    List<Container> ownContainers() {
+        return containers.listLabelled(Labels.INSTANCE, instanceId);
+    }
+
+    DockerClient client() {
+        return client;
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        ScheduledFuture<?> update = updateTask;
+        if (update != null) {
+            update.cancel(false);
+        }
+        try {
+            pool.close();
+            List<CompletableFuture<?>> exits = new ArrayList<>();
+            for (DockerExecution run : List.copyOf(runs)) {
+                run.stop(DockerExecution.Reason.CLOSED);
+                exits.add(run.exit().toCompletableFuture());
+            }
+            try {
+                CompletableFuture.allOf(exits.toArray(CompletableFuture[]::new)).get(20, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                log.warn("runs did not finish within 20 s of close; removing their containers anyway");
+            }
+            preparer.shutdownNow();
+            preparer.awaitTermination(20, TimeUnit.SECONDS);
+            int swept = 0;
+            for (Container c : containers.listLabelled(Labels.INSTANCE, instanceId)) {
+                if (containers.remove(c.getId())) {
+                    swept++;
+                }
+            }
+            if (swept > 0) {
+                log.debug("close removed {} remaining container(s)", swept);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            log.warn("docker sandbox close: {}", Images.rootMessage(e));
+        } finally {
+            scheduler.shutdownNow();
+            io.shutdown();
+            try {
+                io.awaitTermination(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            io.shutdownNow();
+            try {
+                client.close();
+            } catch (IOException | RuntimeException e) {
+                log.debug("closing the docker client: {}", e.toString());
+            }
+        }
+    }
+
+    private static ThreadFactory threads(String prefix) {
+        var counter = new AtomicInteger();
+        return runnable -> {
+            Thread thread = new Thread(runnable, prefix + "-" + counter.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        };
+    }
+}

@@ -1,0 +1,149 @@
+package dev.ranna.sandbox.docker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.model.Container;
+import com.github.dockerjava.core.DockerClientImpl;
+import com.github.dockerjava.httpclient5.ApacheDockerHttpClient;
+import dev.ranna.engine.LanguageSpec;
+import dev.ranna.engine.spi.Availability;
+import dev.ranna.engine.spi.OutputSink;
+import dev.ranna.engine.spi.SandboxConfig;
+import dev.ranna.engine.spi.SandboxRequest;
+import dev.ranna.protocol.RunId;
+import dev.ranna.protocol.StdStream;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.Assertions;
+import org.junit.jupiter.api.Assumptions;
+
+/** Shared pieces of the Docker tests: the gate, the test image's specs, a recording sink, polling. */
+final class DockerTestSupport {
+
+    /** Built by .ci/run from the host's busybox-static; never pulled. */
+    static final String IMAGE = "ranna-test/busybox:local";
+
+    static final LanguageSpec SH = LanguageSpec.of("sh", IMAGE, "/bin/sh", null, "main.sh", "shell", null, null);
+
+    private static volatile Availability availability;
+
+    private DockerTestSupport() {}
+
+    /** Whether a missing Docker must fail the tests (CI) rather than skip them. */
+    static boolean requireAvailable() {
+        return "true".equalsIgnoreCase(System.getenv("CI")) || Boolean.getBoolean("ranna.tck.requireAvailable");
+    }
+
+    /** Skips (or, under CI, fails) the calling test when no Docker engine answers. */
+    static void assumeDocker() {
+        Availability a = availability;
+        if (a == null) {
+            a = new DockerSandboxProvider().availability();
+            availability = a;
+        }
+        if (!a.available()) {
+            if (requireAvailable()) {
+                Assertions.fail("Docker is required here (CI=true or ranna.tck.requireAvailable): " + a.reason());
+            }
+            Assumptions.abort("no Docker engine: " + a.reason());
+        }
+    }
+
+    /** A config for tests: no start-up pulls, no schedule, the given extra keys. */
+    static SandboxConfig config(String... keyValues) {
+        var map = new HashMap<String, String>();
+        map.put(SandboxConfig.SKIP_STARTUP_PREP, "true");
+        map.put(DockerSandboxConfig.UPDATE_IMAGES, "off");
+        map.put(DockerSandboxConfig.IMAGES, IMAGE);
+        map.put(SandboxConfig.MEMORY, "64M");
+        for (int i = 0; i < keyValues.length; i += 2) {
+            map.put(keyValues[i], keyValues[i + 1]);
+        }
+        return SandboxConfig.of(map);
+    }
+
+    static DockerSandbox create(SandboxConfig config) throws Exception {
+        return (DockerSandbox) new DockerSandboxProvider().create(config);
+    }
+
+    static SandboxRequest request(String code) {
+        return request(SH, code, List.of(), Map.of(), Duration.ofSeconds(20));
+    }
+
+    static SandboxRequest request(
+            LanguageSpec spec, String code, List<String> args, Map<String, String> env, Duration timeout) {
+        return new SandboxRequest(RunId.random(), spec, code, args, env, timeout);
+    }
+
+    /** Polls {@code condition} every 20 ms until it holds or {@code timeout} passes. */
+    static void await(Duration timeout, String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                Assertions.fail("timed out after " + timeout + " waiting for " + what);
+            }
+            Thread.sleep(20); // polling interval, not synchronisation
+        }
+    }
+
+    /** Records output; thread-safe. */
+    static final class RecordingSink implements OutputSink {
+        private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+        private long bytes;
+
+        @Override
+        public synchronized void write(StdStream stream, byte[] data, int offset, int length) {
+            (stream == StdStream.STDOUT ? out : err).write(data, offset, length);
+            bytes += length;
+        }
+
+        synchronized String stdout() {
+            return out.toString(StandardCharsets.UTF_8);
+        }
+
+        synchronized String stderr() {
+            return err.toString(StandardCharsets.UTF_8);
+        }
+
+        synchronized long bytes() {
+            return bytes;
+        }
+    }
+
+    private static volatile DockerClient testClient;
+
+    /** A client of the tests' own, independent of any sandbox. */
+    static synchronized DockerClient client() {
+        if (testClient == null) {
+            var cfg = DockerSandboxProvider.clientConfig(java.util.Optional.empty());
+            testClient = DockerClientImpl.getInstance(
+                    cfg,
+                    new ApacheDockerHttpClient.Builder()
+                            .dockerHost(cfg.getDockerHost())
+                            .sslConfig(cfg.getSSLConfig())
+                            .maxConnections(20)
+                            .build());
+        }
+        return testClient;
+    }
+
+    /** Containers (any state) labelled with engine instance {@code instanceId}. */
+    static List<Container> containersOf(String instanceId) {
+        return client().listContainersCmd()
+                .withShowAll(true)
+                .withLabelFilter(Map.of(Labels.INSTANCE, instanceId))
+                .exec();
+    }
+
+    /** Asserts that nothing labelled with the instance of {@code config} is left. */
+    static void assertNoContainers(SandboxConfig config) {
+        assertThat(containersOf(config.instanceId())).isEmpty();
+    }
+}
