@@ -1,7 +1,6 @@
 package dev.ranna.netty.internal;
 
 import dev.ranna.netty.ServerOptions;
-import io.netty.util.NetUtil;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
@@ -115,26 +114,7 @@ public final class AccessPolicy {
         if (host == null) {
             return false;
         }
-        host = host.toLowerCase(Locale.ROOT);
-        if (host.startsWith("[") && host.endsWith("]")) {
-            host = host.substring(1, host.length() - 1);
-        }
-        if (host.equals("localhost") || host.endsWith(".localhost")) {
-            return true;
-        }
-        byte[] bytes = NetUtil.createByteArrayFromIpAddressString(host);
-        if (bytes == null) {
-            return false;
-        }
-        if (bytes.length == 4) {
-            return bytes[0] == 127;
-        }
-        for (int i = 0; i < 15; i++) {
-            if (bytes[i] != 0) {
-                return false;
-            }
-        }
-        return bytes[15] == 1;
+        return IpLiterals.isLoopback(host);
     }
 
     private static List<String> normalizeAll(List<String> origins) {

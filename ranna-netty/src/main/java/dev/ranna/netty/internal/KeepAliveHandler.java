@@ -11,9 +11,10 @@ import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.util.concurrent.AbstractScheduledEventExecutor;
+import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.function.LongSupplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,7 +46,6 @@ public final class KeepAliveHandler extends ChannelDuplexHandler {
     private final long idleNanos;
     private final long pingNanos;
     private final long pongNanos;
-    private final LongSupplier clock;
 
     private State state = State.AWAITING_REQUEST;
     private long lastActivity;
@@ -55,15 +55,19 @@ public final class KeepAliveHandler extends ChannelDuplexHandler {
     private @Nullable ScheduledFuture<?> timer;
 
     public KeepAliveHandler(ServerOptions options) {
-        this(options, System::nanoTime);
-    }
-
-    KeepAliveHandler(ServerOptions options, LongSupplier clock) {
         this.handshakeNanos = options.handshakeTimeout().toNanos();
         this.idleNanos = options.idleTimeout().toNanos();
         this.pingNanos = options.pingInterval().toNanos();
         this.pongNanos = options.pongTimeout().toNanos();
-        this.clock = clock;
+    }
+
+    /** The event loop's clock, the one its scheduled tasks use (a mock ticker in tests). */
+    private static long now(ChannelHandlerContext ctx) {
+        EventExecutor executor = ctx.executor();
+        if (executor instanceof AbstractScheduledEventExecutor) {
+            return ((AbstractScheduledEventExecutor) executor).ticker().nanoTime();
+        }
+        return System.nanoTime();
     }
 
     State state() {
@@ -85,14 +89,14 @@ public final class KeepAliveHandler extends ChannelDuplexHandler {
 
     private void start(ChannelHandlerContext ctx) {
         if (timer == null && state == State.AWAITING_REQUEST) {
-            lastActivity = clock.getAsLong();
+            lastActivity = now(ctx);
             schedule(ctx, handshakeNanos);
         }
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
-        long now = clock.getAsLong();
+        long now = now(ctx);
         lastActivity = now;
         if (msg instanceof FullHttpRequest) {
             if (state == State.AWAITING_REQUEST) {
@@ -109,7 +113,7 @@ public final class KeepAliveHandler extends ChannelDuplexHandler {
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
         if (msg instanceof HttpResponse && state != State.WEBSOCKET) {
             inFlight = Math.max(0, inFlight - 1);
-            lastActivity = clock.getAsLong();
+            lastActivity = now(ctx);
         }
         super.write(ctx, msg, promise);
     }
@@ -120,7 +124,7 @@ public final class KeepAliveHandler extends ChannelDuplexHandler {
             return;
         }
         state = State.WEBSOCKET;
-        lastActivity = clock.getAsLong();
+        lastActivity = now(ctx);
         awaitingPong = false;
         cancel();
         schedule(ctx, pingNanos);
@@ -156,7 +160,7 @@ public final class KeepAliveHandler extends ChannelDuplexHandler {
             state = State.CLOSED;
             return;
         }
-        long now = clock.getAsLong();
+        long now = now(ctx);
         switch (state) {
             case AWAITING_REQUEST:
                 if (now - lastActivity >= handshakeNanos) {

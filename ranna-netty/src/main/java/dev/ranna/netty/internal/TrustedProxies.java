@@ -1,6 +1,5 @@
 package dev.ranna.netty.internal;
 
-import io.netty.util.NetUtil;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -49,7 +48,7 @@ public final class TrustedProxies {
                             "trusted proxy '" + raw + "': expected an address or a CIDR range like 10.0.0.0/8", e);
                 }
             }
-            byte[] bytes = NetUtil.createByteArrayFromIpAddressString(stripBrackets(address));
+            byte[] bytes = IpLiterals.parse(address);
             if (bytes == null) {
                 throw new IllegalArgumentException(
                         "trusted proxy '" + raw + "': expected an IP address or a CIDR range like 10.0.0.0/8");
@@ -134,7 +133,7 @@ public final class TrustedProxies {
         } else if (text.indexOf(':') >= 0 && text.indexOf(':') == text.lastIndexOf(':')) {
             text = text.substring(0, text.indexOf(':'));
         }
-        byte[] bytes = NetUtil.createByteArrayFromIpAddressString(text);
+        byte[] bytes = IpLiterals.parse(text);
         if (bytes == null) {
             return null;
         }
@@ -146,19 +145,7 @@ public final class TrustedProxies {
     }
 
     private static String format(InetAddress address) {
-        byte[] bytes = normalize(address.getAddress());
-        try {
-            return NetUtil.toAddressString(InetAddress.getByAddress(bytes));
-        } catch (java.net.UnknownHostException e) {
-            return address.getHostAddress();
-        }
-    }
-
-    private static String stripBrackets(String address) {
-        if (address.startsWith("[") && address.endsWith("]")) {
-            return address.substring(1, address.length() - 1);
-        }
-        return address;
+        return IpLiterals.format(normalize(address.getAddress()));
     }
 
     /** IPv4-mapped IPv6 addresses ({@code ::ffff:10.0.0.1}) compare as the IPv4 address. */
@@ -209,11 +196,7 @@ public final class TrustedProxies {
 
         @Override
         public String toString() {
-            try {
-                return NetUtil.toAddressString(InetAddress.getByAddress(network)) + "/" + prefix;
-            } catch (java.net.UnknownHostException e) {
-                return "?/" + prefix;
-            }
+            return IpLiterals.format(network) + "/" + prefix;
         }
     }
 }
