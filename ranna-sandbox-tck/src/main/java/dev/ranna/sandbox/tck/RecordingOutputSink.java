@@ -1,0 +1,334 @@
+package dev.ranna.sandbox.tck;
+
+import dev.ranna.engine.spi.Execution;
+import dev.ranna.engine.spi.OutputSink;
+import dev.ranna.protocol.StdStream;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Predicate;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * An {@link OutputSink} that records what a sandbox wrote and checks the sink contract while doing so.
+ *
+ * <p>It keeps the bytes of each stream (up to a cap, counting the rest), the sequence of calls, and a
+ * list of <em>violations</em>: a call after {@link Execution#exit()} completed, two concurrent calls for
+ * the same stream, or an offset and length outside the array. The TCK asserts that list is empty; a
+ * provider author's own tests can use the class the same way.
+ *
+ * <p>Two behaviours can be switched on to test a sandbox under pressure: {@link #killingAfter(long)}
+ * makes the sink call {@link Execution#kill()} from the sandbox's own thread once that many bytes
+ * arrived (as the engine does at its output cap), and {@link #blockingUntil(CountDownLatch)} makes the
+ * first call block until a latch opens (a slow client).
+ *
+ * <p>Thread-safe: the sandbox writes from its threads while the test reads. Call {@link
+ * #attach(Execution)} with the execution as soon as {@link dev.ranna.engine.spi.Sandbox#start} returns,
+ * so the sink knows when exit completed and whom to kill.
+ */
+public final class RecordingOutputSink implements OutputSink {
+
+    /** How much of each stream is kept; the rest is only counted, so a runaway program cannot exhaust the heap. */
+    public static final int DEFAULT_KEPT_BYTES = 16 * 1024 * 1024;
+
+    /**
+     * One call to {@link #write}.
+     *
+     * @param stream the stream written
+     * @param length how many bytes
+     * @param afterKill whether the sink had already asked for the kill when the call came
+     */
+    public record Call(StdStream stream, int length, boolean afterKill) {}
+
+    private final Object lock = new Object();
+    private final Map<StdStream, ByteArrayOutputStream> kept = new EnumMap<>(StdStream.class);
+    private final Map<StdStream, Long> totals = new EnumMap<>(StdStream.class);
+    private final Map<StdStream, AtomicBoolean> writing = new EnumMap<>(StdStream.class);
+    private final List<Call> calls = new ArrayList<>();
+    private final List<String> violations = new ArrayList<>();
+    private final CountDownLatch firstWriteEntered = new CountDownLatch(1);
+    private final CountDownLatch lateWrite = new CountDownLatch(1);
+    private final long killAfterBytes;
+    private final @Nullable CountDownLatch gate;
+    private final int keptBytes;
+
+    private @Nullable Execution execution;
+    private boolean exited;
+    private byte @Nullable [] stdoutAtExit;
+    private byte @Nullable [] stderrAtExit;
+    private boolean killRequested;
+    private long bytesWhenKilled = -1;
+    private boolean gateUsed;
+
+    private RecordingOutputSink(long killAfterBytes, @Nullable CountDownLatch gate, int keptBytes) {
+        this.killAfterBytes = killAfterBytes;
+        this.gate = gate;
+        this.keptBytes = keptBytes;
+        for (StdStream stream : StdStream.values()) {
+            kept.put(stream, new ByteArrayOutputStream());
+            totals.put(stream, 0L);
+            writing.put(stream, new AtomicBoolean());
+        }
+    }
+
+    /** A sink that records everything and never blocks. */
+    public static RecordingOutputSink create() {
+        return new RecordingOutputSink(Long.MAX_VALUE, null, DEFAULT_KEPT_BYTES);
+    }
+
+    /**
+     * A sink that calls {@link Execution#kill()} from inside {@link #write} once at least {@code bytes}
+     * bytes (both streams together) have arrived, or from {@link #attach} if they arrived before it.
+     */
+    public static RecordingOutputSink killingAfter(long bytes) {
+        if (bytes < 0) {
+            throw new IllegalArgumentException("bytes must be >= 0: " + bytes);
+        }
+        return new RecordingOutputSink(bytes, null, DEFAULT_KEPT_BYTES);
+    }
+
+    /**
+     * A sink whose first call to {@link #write} blocks until {@code release} opens (at most two minutes),
+     * as a slow client would. {@link #awaitFirstWrite(Duration)} tells when that call has begun.
+     */
+    public static RecordingOutputSink blockingUntil(CountDownLatch release) {
+        return new RecordingOutputSink(Long.MAX_VALUE, release, DEFAULT_KEPT_BYTES);
+    }
+
+    /**
+     * Tells the sink which execution it belongs to; call it once, right after {@code start} returned.
+     * From then on a call that comes after {@code exit()} completed is a violation, and the output present
+     * at that moment is kept for {@link #stdoutAtExit()}.
+     */
+    public void attach(Execution execution) {
+        boolean killNow;
+        synchronized (lock) {
+            if (this.execution != null) {
+                throw new IllegalStateException("already attached");
+            }
+            this.execution = execution;
+            killNow = shouldKillLocked();
+        }
+        if (killNow) {
+            execution.kill();
+        }
+        execution.exit().whenComplete((status, failure) -> {
+            synchronized (lock) {
+                exited = true;
+                stdoutAtExit = kept.get(StdStream.STDOUT).toByteArray();
+                stderrAtExit = kept.get(StdStream.STDERR).toByteArray();
+            }
+        });
+    }
+
+    @Override
+    public void write(StdStream stream, byte[] bytes, int offset, int length) {
+        AtomicBoolean busy = writing.get(stream);
+        if (!busy.compareAndSet(false, true)) {
+            violation("two concurrent write calls for " + stream);
+        }
+        try {
+            if (offset < 0 || length < 0 || offset > bytes.length - length) {
+                violation("write(" + stream + ", byte[" + bytes.length + "], " + offset + ", " + length
+                        + ") is out of the array's bounds");
+                return;
+            }
+            firstWriteEntered.countDown();
+            blockIfGated();
+            Execution toKill;
+            synchronized (lock) {
+                if (exited) {
+                    violations.add("write(" + stream + ", " + length + " bytes) after exit() completed");
+                    lateWrite.countDown();
+                }
+                calls.add(new Call(stream, length, killRequested));
+                ByteArrayOutputStream out = kept.get(stream);
+                int keep = Math.max(0, Math.min(length, keptBytes - out.size()));
+                out.write(bytes, offset, keep);
+                totals.merge(stream, (long) length, Long::sum);
+                toKill = shouldKillLocked() ? execution : null;
+                lock.notifyAll();
+            }
+            if (toKill != null) {
+                toKill.kill();
+            }
+        } finally {
+            busy.set(false);
+        }
+    }
+
+    private void blockIfGated() {
+        if (gate == null) {
+            return;
+        }
+        synchronized (lock) {
+            if (gateUsed) {
+                return;
+            }
+            gateUsed = true;
+        }
+        try {
+            if (!gate.await(2, TimeUnit.MINUTES)) {
+                violation("the blocking sink was never released");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private boolean shouldKillLocked() {
+        if (killRequested || execution == null || totalLocked() < killAfterBytes) {
+            return false;
+        }
+        killRequested = true;
+        bytesWhenKilled = totalLocked();
+        return true;
+    }
+
+    private long totalLocked() {
+        return totals.get(StdStream.STDOUT) + totals.get(StdStream.STDERR);
+    }
+
+    private void violation(String message) {
+        synchronized (lock) {
+            violations.add(message);
+        }
+    }
+
+    /** The kept bytes of {@code stream} so far. */
+    public byte[] bytes(StdStream stream) {
+        synchronized (lock) {
+            return kept.get(stream).toByteArray();
+        }
+    }
+
+    /** The kept standard output so far, as bytes. */
+    public byte[] stdoutBytes() {
+        return bytes(StdStream.STDOUT);
+    }
+
+    /** The kept standard error so far, as bytes. */
+    public byte[] stderrBytes() {
+        return bytes(StdStream.STDERR);
+    }
+
+    /** The kept standard output so far, decoded as UTF-8. */
+    public String stdout() {
+        return new String(stdoutBytes(), StandardCharsets.UTF_8);
+    }
+
+    /** The kept standard error so far, decoded as UTF-8. */
+    public String stderr() {
+        return new String(stderrBytes(), StandardCharsets.UTF_8);
+    }
+
+    /** How many bytes of {@code stream} arrived, including any beyond the kept cap. */
+    public long total(StdStream stream) {
+        synchronized (lock) {
+            return totals.get(stream);
+        }
+    }
+
+    /** How many bytes arrived on both streams together. */
+    public long total() {
+        synchronized (lock) {
+            return totalLocked();
+        }
+    }
+
+    /** The calls so far, in the order they were made. */
+    public List<Call> calls() {
+        synchronized (lock) {
+            return List.copyOf(calls);
+        }
+    }
+
+    /** The contract violations seen so far; empty for a conforming sandbox. */
+    public List<String> violations() {
+        synchronized (lock) {
+            return Collections.unmodifiableList(new ArrayList<>(violations));
+        }
+    }
+
+    /**
+     * The standard output that had arrived when {@code exit()} completed, or null if it has not
+     * completed (or {@link #attach} was not called).
+     */
+    public byte @Nullable [] stdoutAtExit() {
+        synchronized (lock) {
+            return stdoutAtExit;
+        }
+    }
+
+    /** The standard error that had arrived when {@code exit()} completed, or null as for {@link #stdoutAtExit()}. */
+    public byte @Nullable [] stderrAtExit() {
+        synchronized (lock) {
+            return stderrAtExit;
+        }
+    }
+
+    /** Whether the sink has called {@link Execution#kill()}. */
+    public boolean killRequested() {
+        synchronized (lock) {
+            return killRequested;
+        }
+    }
+
+    /** How many bytes had arrived when the sink asked for the kill, or -1 if it has not. */
+    public long bytesWhenKilled() {
+        synchronized (lock) {
+            return bytesWhenKilled;
+        }
+    }
+
+    /** Waits up to {@code timeout} for the first call to {@link #write} to begin; returns whether it did. */
+    public boolean awaitFirstWrite(Duration timeout) throws InterruptedException {
+        return firstWriteEntered.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Waits up to {@code timeout} for a call that comes after exit completed; returns whether one came.
+     * A conforming sandbox makes this wait the whole timeout and return false.
+     */
+    public boolean awaitWriteAfterExit(Duration timeout) throws InterruptedException {
+        return lateWrite.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Polls until the kept standard output satisfies {@code condition} or {@code timeout} passes; returns
+     * whether it did.
+     */
+    public boolean awaitStdout(Predicate<String> condition, Duration timeout) throws InterruptedException {
+        return awaitOutput(StdStream.STDOUT, condition, timeout);
+    }
+
+    /**
+     * Polls until the kept output of {@code stream}, decoded as UTF-8, satisfies {@code condition} or
+     * {@code timeout} passes; returns whether it did.
+     */
+    public boolean awaitOutput(StdStream stream, Predicate<String> condition, Duration timeout)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (lock) {
+            while (true) {
+                if (condition.test(kept.get(stream).toString(StandardCharsets.UTF_8))) {
+                    return true;
+                }
+                long remaining = deadline - System.nanoTime();
+                if (remaining <= 0) {
+                    return false;
+                }
+                // Woken by the next write; the bound only re-checks the deadline.
+                lock.wait(Math.max(1, Math.min(TimeUnit.NANOSECONDS.toMillis(remaining), 100)));
+            }
+        }
+    }
+}

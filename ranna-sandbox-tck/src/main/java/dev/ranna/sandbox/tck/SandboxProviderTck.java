@@ -1,0 +1,1061 @@
+package dev.ranna.sandbox.tck;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+
+import dev.ranna.engine.LanguageSpec;
+import dev.ranna.engine.spi.Availability;
+import dev.ranna.engine.spi.Execution;
+import dev.ranna.engine.spi.ExitStatus;
+import dev.ranna.engine.spi.Sandbox;
+import dev.ranna.engine.spi.SandboxConfig;
+import dev.ranna.engine.spi.SandboxException;
+import dev.ranna.engine.spi.SandboxProvider;
+import dev.ranna.engine.spi.SandboxRequest;
+import dev.ranna.protocol.RunId;
+import dev.ranna.protocol.StdStream;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.ServiceLoader;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Collectors;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.ClassOrderer;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestClassOrder;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The conformance kit for {@link SandboxProvider}s: every sandbox module extends this class in one test,
+ * and a custom sandbox written by a user does the same.
+ *
+ * <h2>How to use it</h2>
+ *
+ * <pre>{@code
+ * class DockerSandboxProviderTckTest extends SandboxProviderTck {
+ *     protected SandboxProvider provider() { return new DockerSandboxProvider(); }
+ *     protected LanguageSpec shellSpec() {
+ *         return LanguageSpec.of("sh", "busybox:1.36", "sh", null, "main.sh", null, null, null);
+ *     }
+ *     protected List<String> leftovers() { ... containers labelled with sandboxConfig().instanceId() ... }
+ * }
+ * }</pre>
+ *
+ * <ol>
+ *   <li>{@link #provider()}: a new instance of the provider under test.
+ *   <li>{@link #shellSpec()}: a language spec whose program runs the code file with a POSIX {@code sh}.
+ *       Every program of the kit is a small sh script that uses only {@code printf}, {@code echo},
+ *       {@code cat}, {@code sleep}, {@code kill}, {@code pwd}, {@code test}, {@code yes} and shell
+ *       built-ins, so a host {@code /bin/sh} and a busybox container both work.
+ *   <li>{@link #leftovers()}: how to see what the sandbox left on the host.
+ *   <li>Optionally {@link #config()}, and {@link #reportsSignalNames()} / {@link #isolatesRuns()} for a
+ *       sandbox that cannot do those things (each documented weakening must be stated in the provider's
+ *       documentation too).
+ * </ol>
+ *
+ * <p>The kit creates <b>one</b> sandbox for the whole class ({@link #createSandbox()}), runs the groups
+ * below against it one test at a time, closes it at the end and checks that nothing is left. If the
+ * provider is not {@linkplain SandboxProvider#availability() available} the class is skipped with the
+ * provider's reason, unless the system property {@value #REQUIRE_AVAILABLE_PROPERTY} is {@code true} or
+ * the environment variable {@code CI} is {@code true}: then it fails with that reason, so a CI machine
+ * missing Docker or bubblewrap cannot pass silently.
+ *
+ * <p>After every test, runs the test left going are killed and {@link #leftovers()} must become empty
+ * within {@link #CLEANUP_GRACE}. The groups, in the order they run: discovery, output, ordering, exit
+ * status, kill, timeout, output pressure, what the program sees, isolation, cleanup, and closing (last:
+ * it closes the sandbox).
+ *
+ * <p>Do not run this class with JUnit's parallel execution: the tests share one sandbox and check
+ * {@link #leftovers()} between them.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestClassOrder(ClassOrderer.OrderAnnotation.class)
+@Timeout(value = 3, unit = TimeUnit.MINUTES)
+public abstract class SandboxProviderTck {
+
+    /** The system property that turns "provider unavailable" from a skip into a failure. */
+    public static final String REQUIRE_AVAILABLE_PROPERTY = "ranna.tck.requireAvailable";
+
+    /** The timeout of every request unless a test says otherwise. */
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
+
+    /** How long a run may take to end after it was killed, timed out, or its program exited. */
+    public static final Duration PROMPTLY = Duration.ofSeconds(10);
+
+    /** How long a program may take to start and print its first line (containers are slow to start). */
+    public static final Duration STARTUP = Duration.ofSeconds(30);
+
+    /** How long {@link #leftovers()} may take to become empty after runs ended or the sandbox closed. */
+    public static final Duration CLEANUP_GRACE = Duration.ofSeconds(5);
+
+    private static final int MIB = 1024 * 1024;
+
+    private @Nullable SandboxProvider provider;
+    private @Nullable SandboxConfig sandboxConfig;
+    private @Nullable Sandbox sandbox;
+    private final List<Run> runs = Collections.synchronizedList(new ArrayList<>());
+
+    /**
+     * The provider under test: a new instance, as {@link ServiceLoader} would make it. Called once, before
+     * anything else.
+     */
+    protected abstract SandboxProvider provider();
+
+    /**
+     * The configuration the sandbox is created with; called once. Defaults to {@link
+     * SandboxConfig#defaults()}. The value used is available as {@link #sandboxConfig()}.
+     */
+    protected SandboxConfig config() {
+        return SandboxConfig.defaults();
+    }
+
+    /**
+     * A language spec whose program runs the code file with a POSIX {@code sh}, e.g. entrypoint {@code
+     * sh} and filename {@code main.sh} (with an image that has {@code sh}, such as busybox, for container
+     * sandboxes). The program's arguments follow the file name, so they arrive in the script as {@code
+     * "$@"}.
+     */
+    protected abstract LanguageSpec shellSpec();
+
+    /**
+     * What the sandbox has left on the host right now: processes, containers, volumes, networks, work
+     * directories, each described in a line an operator would understand. Called between tests, when no
+     * run is going, and after {@link Sandbox#close()}; the kit asserts it is (or soon becomes) empty.
+     *
+     * <p>Look only for what this sandbox made, e.g. by the label or name prefix carrying {@code
+     * sandboxConfig().instanceId()}, so that other sandboxes on the same host do not count. Leave out what
+     * an open sandbox keeps on purpose (a cached image, its own root directory); list those too once the
+     * sandbox is closed.
+     */
+    protected abstract List<String> leftovers();
+
+    /**
+     * Whether {@link ExitStatus#signal()} names the signal that ended a program. Defaults to true, and
+     * that is what the engine's STOP event wants.
+     *
+     * <p>Return false only if the sandbox cannot tell a signal from an exit code: the JVM's {@link
+     * Process#exitValue()} and Docker's container exit code both report a program killed by signal
+     * {@code n} as exit code {@code 128 + n}, exactly like a program that called {@code exit(128 + n)}.
+     * The kit then accepts {@code exitCode == 128 + n} with a null signal as well, and the provider must
+     * document that its STOP events carry {@code exitcode 128+n} instead of {@code signal}.
+     */
+    protected boolean reportsSignalNames() {
+        return true;
+    }
+
+    /**
+     * Whether concurrent runs are isolated from each other (files, {@code /tmp}, processes). Defaults to
+     * true. Return false only for a sandbox that explicitly runs code without isolation, as a local
+     * development mode; the isolation test is then skipped with a message saying so.
+     */
+    protected boolean isolatesRuns() {
+        return true;
+    }
+
+    /** The provider under test, as returned by {@link #provider()} at the start. */
+    protected final SandboxProvider providerUnderTest() {
+        SandboxProvider current = provider;
+        if (current == null) {
+            throw new IllegalStateException("the kit has not started: createSandbox() did not run");
+        }
+        return current;
+    }
+
+    /**
+     * The configuration the sandbox was created with ({@link #config()} called once), for {@link
+     * #leftovers()} to find what this sandbox made by {@link SandboxConfig#instanceId()}.
+     */
+    protected final SandboxConfig sandboxConfig() {
+        SandboxConfig current = sandboxConfig;
+        if (current == null) {
+            throw new IllegalStateException("the kit has not started: createSandbox() did not run");
+        }
+        return current;
+    }
+
+    /** The one sandbox of this class, for a provider's own extra tests. */
+    protected final Sandbox sandbox() {
+        Sandbox current = sandbox;
+        if (current == null) {
+            throw new IllegalStateException("the kit has not started: createSandbox() did not run");
+        }
+        return current;
+    }
+
+    /**
+     * Checks availability and creates the sandbox; runs once before all tests. Skips the class when the
+     * provider is unavailable, or fails it when availability is required (see the class description).
+     */
+    @BeforeAll
+    protected final void createSandbox() throws SandboxException {
+        SandboxProvider created = provider();
+        assertThat(created).as("provider()").isNotNull();
+        provider = created;
+        Availability availability = created.availability();
+        assertThat(availability).as("%s.availability()", created.name()).isNotNull();
+        if (!availability.available()) {
+            String message =
+                    "sandbox provider '" + created.name() + "' is not available here: " + availability.reason();
+            if (availabilityRequired()) {
+                fail(message + " (failing instead of skipping because " + REQUIRE_AVAILABLE_PROPERTY
+                        + "=true or CI=true)");
+            }
+            Assumptions.abort(message);
+        }
+        SandboxConfig config = config();
+        assertThat(config).as("config()").isNotNull();
+        sandboxConfig = config;
+        sandbox = created.create(config);
+        assertThat(sandbox).as("%s.create(config)", created.name()).isNotNull();
+    }
+
+    private static boolean availabilityRequired() {
+        return "true".equalsIgnoreCase(System.getProperty(REQUIRE_AVAILABLE_PROPERTY))
+                || "true".equalsIgnoreCase(System.getenv("CI"));
+    }
+
+    /** Kills the runs a test left going, waits for them to end, and checks nothing is left behind. */
+    @AfterEach
+    protected final void endRunsAndCheckLeftovers() throws InterruptedException {
+        List<Run> started;
+        synchronized (runs) {
+            started = new ArrayList<>(runs);
+            runs.clear();
+        }
+        List<String> problems = new ArrayList<>();
+        for (Run run : started) {
+            if (!run.exitFuture().isDone()) {
+                run.execution().kill();
+            }
+        }
+        for (Run run : started) {
+            try {
+                run.exitFuture().get(PROMPTLY.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                problems.add("run " + run.request().runId() + " did not end within " + PROMPTLY + " of kill()");
+            } catch (ExecutionException e) {
+                // The test that started it judges exceptional exits; here only ending matters.
+            }
+            run.sink()
+                    .violations()
+                    .forEach(v -> problems.add("run " + run.request().runId() + ": " + v));
+        }
+        if (sandbox != null) {
+            List<String> left = awaitNoLeftovers();
+            left.forEach(l -> problems.add("left behind after the test's runs ended: " + l));
+        }
+        assertThat(problems).as("after this test").isEmpty();
+    }
+
+    /** Closes the sandbox (again, if the closing test did) and checks nothing is left behind. */
+    @AfterAll
+    protected final void closeSandbox() throws InterruptedException {
+        Sandbox current = sandbox;
+        if (current == null) {
+            return;
+        }
+        current.close();
+        assertThat(awaitNoLeftovers()).as("left behind after close()").isEmpty();
+    }
+
+    /**
+     * A request to run {@code script} with the {@linkplain #shellSpec() shell spec} and a fresh run id.
+     *
+     * @param script the sh script, written to the spec's file
+     * @param arguments passed to the script as {@code "$@"}
+     * @param environment added to the program's environment
+     * @param timeout the request's timeout
+     */
+    protected final SandboxRequest request(
+            String script, List<String> arguments, Map<String, String> environment, Duration timeout) {
+        return new SandboxRequest(RunId.random(), shellSpec(), script, arguments, environment, timeout);
+    }
+
+    /**
+     * Starts {@code script} with {@code arguments}, no extra environment and {@link #DEFAULT_TIMEOUT},
+     * recording its output. The run is killed after the test if it is still going.
+     */
+    protected final Run run(String script, String... arguments) throws SandboxException {
+        return run(request(script, List.of(arguments), Map.of(), DEFAULT_TIMEOUT), RecordingOutputSink.create());
+    }
+
+    /**
+     * Starts {@code request} writing to {@code sink}, and {@linkplain RecordingOutputSink#attach attaches}
+     * the sink. The run is killed after the test if it is still going.
+     */
+    protected final Run run(SandboxRequest request, RecordingOutputSink sink) throws SandboxException {
+        long before = System.nanoTime();
+        Execution execution = sandbox().start(request, sink);
+        assertThat(execution).as("start() returned null").isNotNull();
+        assertThat(execution.exit()).as("execution.exit() returned null").isNotNull();
+        Run run = new Run(request, sink, execution, before);
+        runs.add(run);
+        sink.attach(execution);
+        return run;
+    }
+
+    /**
+     * One started run of the kit: its request, its recording sink and its execution.
+     *
+     * <p>Thread-safe.
+     */
+    protected static final class Run {
+        private final SandboxRequest request;
+        private final RecordingOutputSink sink;
+        private final Execution execution;
+        private final long startNanos;
+
+        Run(SandboxRequest request, RecordingOutputSink sink, Execution execution, long startNanos) {
+            this.request = request;
+            this.sink = sink;
+            this.execution = execution;
+            this.startNanos = startNanos;
+        }
+
+        /** The request the run was started with. */
+        public SandboxRequest request() {
+            return request;
+        }
+
+        /** The sink recording the run's output. */
+        public RecordingOutputSink sink() {
+            return sink;
+        }
+
+        /** The execution {@code start} returned. */
+        public Execution execution() {
+            return execution;
+        }
+
+        /** {@code execution().exit()} as a future. */
+        public CompletableFuture<ExitStatus> exitFuture() {
+            return execution.exit().toCompletableFuture();
+        }
+
+        /** The time since just before {@code start} was called. */
+        public Duration sinceStart() {
+            return Duration.ofNanos(System.nanoTime() - startNanos);
+        }
+
+        /**
+         * Waits up to {@code timeout} for the exit status. Fails, with the output so far, if exit does not
+         * complete in time or completes exceptionally.
+         */
+        public ExitStatus awaitExit(Duration timeout) throws InterruptedException {
+            try {
+                return exitFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                return fail("exit() did not complete within " + timeout + "; " + describeOutput());
+            } catch (ExecutionException e) {
+                return fail("exit() completed exceptionally: " + e.getCause() + "; " + describeOutput(), e);
+            }
+        }
+
+        /** Waits up to {@link SandboxProviderTck#DEFAULT_TIMEOUT} plus {@link SandboxProviderTck#PROMPTLY} for the exit status. */
+        public ExitStatus awaitExit() throws InterruptedException {
+            return awaitExit(DEFAULT_TIMEOUT.plus(PROMPTLY));
+        }
+
+        /** Waits up to {@link SandboxProviderTck#STARTUP} until the standard output contains {@code text}; fails otherwise. */
+        public void awaitStdoutContaining(String text) throws InterruptedException {
+            if (!sink.awaitStdout(s -> s.contains(text), STARTUP)) {
+                fail("the program did not print '" + text + "' within " + STARTUP + "; " + describeOutput());
+            }
+        }
+
+        /** The output so far, shortened, for failure messages. */
+        public String describeOutput() {
+            return "stdout so far: '" + shorten(sink.stdout()) + "', stderr so far: '" + shorten(sink.stderr()) + "'";
+        }
+
+        private static String shorten(String text) {
+            return text.length() <= 300 ? text : text.substring(0, 300) + "... (" + text.length() + " chars)";
+        }
+    }
+
+    private List<String> awaitNoLeftovers() throws InterruptedException {
+        long deadline = System.nanoTime() + CLEANUP_GRACE.toNanos();
+        while (true) {
+            List<String> left = leftovers();
+            if (left.isEmpty() || System.nanoTime() - deadline >= 0) {
+                return left;
+            }
+            // Polling an external state (processes, containers) that has no notification: bounded retries.
+            TimeUnit.MILLISECONDS.sleep(100);
+        }
+    }
+
+    /** {@code text} as one sh word, single-quoted. */
+    static String quote(String text) {
+        return "'" + text.replace("'", "'\\''") + "'";
+    }
+
+    private static byte[] utf8(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static void assertExitedNormally(ExitStatus status, int exitCode) {
+        assertThat(status.exitCode()).as("exitCode of %s", status).isEqualTo(exitCode);
+        assertThat(status.signal()).as("signal of %s", status).isNull();
+        assertThat(status.timedOut()).as("timedOut of %s", status).isFalse();
+        assertThat(status.killed()).as("killed of %s", status).isFalse();
+        assertThat(status.oomKilled()).as("oomKilled of %s", status).isFalse();
+    }
+
+    /**
+     * A script printing {@code lines} numbered 64-byte lines to stdout and every 16th number to stderr, and
+     * the bytes it prints.
+     */
+    private static final class NumberedOutput {
+        private static final String PAD = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012"; // 55 chars
+        final String script;
+        final byte[] stdout;
+        final byte[] stderr;
+
+        NumberedOutput(int lines) {
+            this.script = "pad=" + PAD + "\n"
+                    + "i=0\n"
+                    + "while [ \"$i\" -lt " + lines + " ]; do\n"
+                    + "  printf '%07d %s\\n' \"$i\" \"$pad\"\n"
+                    + "  if [ $((i % 16)) -eq 0 ]; then printf 'e%07d\\n' \"$i\" >&2; fi\n"
+                    + "  i=$((i + 1))\n"
+                    + "done\n";
+            var out = new StringBuilder(lines * 64);
+            var err = new StringBuilder();
+            for (int i = 0; i < lines; i++) {
+                out.append(String.format(Locale.ROOT, "%07d %s\n", i, PAD));
+                if (i % 16 == 0) {
+                    err.append(String.format(Locale.ROOT, "e%07d\n", i));
+                }
+            }
+            this.stdout = utf8(out.toString());
+            this.stderr = utf8(err.toString());
+        }
+    }
+
+    @Nested
+    @DisplayName("Discovery")
+    class Discovery {
+
+        @Test
+        @DisplayName("ServiceLoader finds the provider, under the same name")
+        void serviceLoaderFindsTheProvider() {
+            SandboxProvider expected = providerUnderTest();
+            List<SandboxProvider> found = ServiceLoader.load(SandboxProvider.class).stream()
+                    .filter(p -> p.type() == expected.getClass())
+                    .map(ServiceLoader.Provider::get)
+                    .collect(Collectors.toList());
+            assertThat(found)
+                    .as(
+                            "providers of type %s listed in META-INF/services/%s",
+                            expected.getClass().getName(), SandboxProvider.class.getName())
+                    .hasSize(1);
+            assertThat(found.get(0).name()).isEqualTo(expected.name());
+        }
+
+        @Test
+        @DisplayName("the name is non-blank, lower-case and has no spaces")
+        void nameIsLowerCase() {
+            String name = providerUnderTest().name();
+            assertThat(name).isNotBlank().doesNotContainAnyWhitespaces().isEqualTo(name.toLowerCase(Locale.ROOT));
+        }
+
+        @Test
+        @DisplayName("availability() answers within a few seconds, with a reason, and does not throw")
+        void availabilityAnswersQuickly() {
+            long before = System.nanoTime();
+            Availability availability = providerUnderTest().availability();
+            Duration took = Duration.ofNanos(System.nanoTime() - before);
+            assertThat(availability).isNotNull();
+            assertThat(availability.reason()).as("reason").isNotBlank();
+            assertThat(availability.details()).as("details").isNotNull();
+            assertThat(took).as("time availability() took").isLessThan(PROMPTLY);
+        }
+
+        @Test
+        @DisplayName("the sandbox reports its version, info and default specs")
+        void sandboxDescribesItself() {
+            assertThat(sandbox().version()).as("version()").isNotBlank();
+            assertThat(sandbox().info()).as("info()").isNotNull();
+            assertThat(sandbox().defaultSpecs()).as("defaultSpecs()").isNotNull();
+        }
+    }
+
+    @Nested
+    @DisplayName("Output")
+    class Output {
+
+        @Test
+        @DisplayName("stdout and stderr arrive separately")
+        void stdoutAndStderrAreSeparate() throws Exception {
+            Run run = run("printf 'out 1\\n'\nprintf 'err 1\\n' >&2\nprintf 'out 2\\n'\nprintf 'err 2\\n' >&2\n");
+            assertExitedNormally(run.awaitExit(), 0);
+            assertThat(run.sink().stdout()).isEqualTo("out 1\nout 2\n");
+            assertThat(run.sink().stderr()).isEqualTo("err 1\nerr 2\n");
+        }
+
+        @Test
+        @DisplayName("UTF-8 arrives byte-exact, also a character split between two writes")
+        void utf8SurvivesByteExact() throws Exception {
+            Run run = run("printf 'héllo 👋\\n'\nprintf 'ünï ✓\\n' >&2\nprintf '\\360\\237'\nprintf '\\221\\213\\n'\n");
+            assertExitedNormally(run.awaitExit(), 0);
+            assertThat(run.sink().stdoutBytes()).isEqualTo(utf8("héllo 👋\n👋\n"));
+            assertThat(run.sink().stderrBytes()).isEqualTo(utf8("ünï ✓\n"));
+        }
+
+        @Test
+        @DisplayName("every byte value 0 to 255 arrives unchanged, on both streams")
+        void binaryBytesArriveUnchanged() throws Exception {
+            var format = new StringBuilder();
+            byte[] expected = new byte[256];
+            for (int b = 0; b < 256; b++) {
+                format.append(String.format(Locale.ROOT, "\\%03o", b));
+                expected[b] = (byte) b;
+            }
+            Run run = run("printf '" + format + "'\nprintf '" + format + "' >&2\n");
+            assertExitedNormally(run.awaitExit(), 0);
+            assertThat(run.sink().stdoutBytes()).isEqualTo(expected);
+            assertThat(run.sink().stderrBytes()).isEqualTo(expected);
+        }
+
+        @Test
+        @DisplayName("1 MiB of stdout arrives complete and in order, with stderr alongside")
+        void largeOutputArrivesInOrder() throws Exception {
+            var output = new NumberedOutput(MIB / 64);
+            Run run = run(output.script);
+            assertExitedNormally(run.awaitExit(), 0);
+            assertThat(run.sink().stdoutBytes()).isEqualTo(output.stdout);
+            assertThat(run.sink().stderrBytes()).isEqualTo(output.stderr);
+        }
+
+        @Test
+        @DisplayName("output arrives while the program is still running")
+        void outputIsStreamed() throws Exception {
+            Run run = run("printf 'first\\n'\nprintf 'first err\\n' >&2\nsleep 30\n");
+            run.awaitStdoutContaining("first\n");
+            assertThat(run.sink().awaitOutput(StdStream.STDERR, "first err\n"::equals, STARTUP))
+                    .as("stderr arrived while the program runs; %s", run.describeOutput())
+                    .isTrue();
+            assertThat(run.exitFuture()).as("exit() while the program sleeps").isNotDone();
+            run.execution().kill();
+            run.awaitExit(PROMPTLY);
+        }
+    }
+
+    @Nested
+    @DisplayName("Ordering")
+    class Ordering {
+
+        @Test
+        @DisplayName("exit() completes only after the last write, and no write comes after it")
+        void exitCompletesAfterTheLastWrite() throws Exception {
+            var output = new NumberedOutput(256 * 1024 / 64);
+            Run run = run(output.script + "exit 0\n");
+            assertExitedNormally(run.awaitExit(), 0);
+            assertThat(run.sink().stdoutAtExit())
+                    .as("stdout when exit() completed")
+                    .isEqualTo(output.stdout);
+            assertThat(run.sink().stderrAtExit())
+                    .as("stderr when exit() completed")
+                    .isEqualTo(output.stderr);
+            assertThat(run.sink().awaitWriteAfterExit(Duration.ofMillis(500)))
+                    .as("a write came after exit() completed: %s", run.sink().violations())
+                    .isFalse();
+            assertThat(run.sink().violations()).isEmpty();
+        }
+
+        @Test
+        @DisplayName("what a program writes just before it exits is all there when exit() completes")
+        void lastWordsArePresentAtExit() throws Exception {
+            for (int i = 0; i < 3; i++) {
+                Run run = run("printf 'last words %s' \"$1\"\nprintf 'last error' >&2\nexit 7\n", String.valueOf(i));
+                assertExitedNormally(run.awaitExit(), 7);
+                assertThat(run.sink().stdoutAtExit())
+                        .as("stdout when exit() completed")
+                        .isEqualTo(utf8("last words " + i));
+                assertThat(run.sink().stderrAtExit())
+                        .as("stderr when exit() completed")
+                        .isEqualTo(utf8("last error"));
+            }
+        }
+    }
+
+    @Nested
+    @DisplayName("Exit status")
+    class ExitStatusReporting {
+
+        @Test
+        @DisplayName("exit 0 reports exit code 0")
+        void exitZero() throws Exception {
+            assertExitedNormally(run("exit 0\n").awaitExit(), 0);
+        }
+
+        @Test
+        @DisplayName("exit 3 reports exit code 3 and no signal")
+        void exitThree() throws Exception {
+            assertExitedNormally(run("exit 3\n").awaitExit(), 3);
+        }
+
+        @ParameterizedTest(name = "{0}")
+        @ValueSource(strings = {"TERM", "KILL"})
+        @DisplayName("a program that kills itself reports the signal")
+        void signalIsReported(String signal) throws Exception {
+            Run run = run("kill -s " + signal + " $$\nprintf 'survived\\n'\nexit 0\n");
+            ExitStatus status = run.awaitExit();
+            assertThat(run.sink().stdout())
+                    .as("the program survived kill -s %s $$ (is sh running as PID 1 without an init?)", signal)
+                    .doesNotContain("survived");
+            String name = "SIG" + signal;
+            int number = "TERM".equals(signal) ? 15 : 9;
+            boolean named = name.equals(status.signal()) && status.exitCode() == null;
+            boolean conventional = !reportsSignalNames()
+                    && status.signal() == null
+                    && Integer.valueOf(128 + number).equals(status.exitCode());
+            assertThat(named || conventional)
+                    .as(
+                            "expected signal %s with a null exit code%s, got %s",
+                            name, reportsSignalNames() ? "" : " (or exit code " + (128 + number) + ")", status)
+                    .isTrue();
+            assertThat(status.killed()).as("killed (kill() was not called)").isFalse();
+            assertThat(status.timedOut()).as("timedOut").isFalse();
+        }
+
+        @Test
+        @DisplayName("elapsed is the program's own wall time")
+        void elapsedIsPlausible() throws Exception {
+            Run run = run("sleep 1\n");
+            ExitStatus status = run.awaitExit();
+            Duration wall = run.sinceStart();
+            assertExitedNormally(status, 0);
+            assertThat(status.elapsed()).as("elapsed of sleep 1").isGreaterThanOrEqualTo(Duration.ofMillis(900));
+            assertThat(status.elapsed())
+                    .as("elapsed, against the wall time of start() to exit (%s)", wall)
+                    .isLessThanOrEqualTo(wall.plusMillis(100));
+            assertThat(status.elapsed()).as("elapsed, against the timeout").isLessThan(DEFAULT_TIMEOUT);
+        }
+    }
+
+    @Nested
+    @DisplayName("Kill")
+    class Kill {
+
+        @Test
+        @DisplayName("kill() ends a running program promptly and marks it killed")
+        void killEndsTheProgram() throws Exception {
+            Run run = run("printf 'started\\n'\nsleep 30\nprintf 'not killed\\n'\n");
+            run.awaitStdoutContaining("started");
+            long before = System.nanoTime();
+            run.execution().kill();
+            ExitStatus status = run.awaitExit(PROMPTLY);
+            assertThat(Duration.ofNanos(System.nanoTime() - before))
+                    .as("kill() to exit")
+                    .isLessThan(PROMPTLY);
+            assertThat(status.killed()).as("killed of %s", status).isTrue();
+            assertThat(status.timedOut()).as("timedOut of %s", status).isFalse();
+            assertThat(status.exitCode()).as("exitCode of %s", status).isNotEqualTo(0);
+            assertThat(run.sink().stdout()).doesNotContain("not killed");
+        }
+
+        @Test
+        @DisplayName("kill() also ends the processes the program started")
+        void killEndsChildren() throws Exception {
+            Run run = run("sleep 30 &\nsleep 30 &\nprintf 'started\\n'\nwait\n");
+            run.awaitStdoutContaining("started");
+            run.execution().kill();
+            ExitStatus status = run.awaitExit(PROMPTLY);
+            assertThat(status.killed()).as("killed of %s", status).isTrue();
+            assertThat(awaitNoLeftovers()).as("left behind after kill()").isEmpty();
+        }
+
+        @Test
+        @DisplayName("kill() twice is harmless, and so is kill() after exit")
+        void killIsIdempotent() throws Exception {
+            Run running = run("printf 'started\\n'\nsleep 30\n");
+            running.awaitStdoutContaining("started");
+            running.execution().kill();
+            running.execution().kill();
+            ExitStatus killed = running.awaitExit(PROMPTLY);
+            assertThat(killed.killed()).isTrue();
+            running.execution().kill();
+            assertThat(running.awaitExit(PROMPTLY)).isEqualTo(killed);
+
+            Run exited = run("printf 'done\\n'\nexit 0\n");
+            ExitStatus status = exited.awaitExit();
+            exited.execution().kill();
+            exited.execution().kill();
+            assertThat(exited.awaitExit(PROMPTLY))
+                    .as("exit status after a late kill()")
+                    .isEqualTo(status);
+            assertExitedNormally(status, 0);
+            assertThat(exited.sink().stdout()).isEqualTo("done\n");
+        }
+
+        @Test
+        @DisplayName("kill() right after start, before any output, is fine")
+        void killBeforeOutput() throws Exception {
+            Run run = run("sleep 30\nprintf 'not killed\\n'\n");
+            run.execution().kill();
+            ExitStatus status = run.awaitExit(PROMPTLY);
+            assertThat(status.killed()).as("killed of %s", status).isTrue();
+            assertThat(run.sink().stdout()).isEmpty();
+        }
+    }
+
+    @Nested
+    @DisplayName("Timeout")
+    class TimeoutEnforcement {
+
+        @Test
+        @DisplayName("a program running past its timeout is killed and marked timedOut")
+        void timeoutKills() throws Exception {
+            Duration timeout = Duration.ofSeconds(1);
+            Run run = run(
+                    request("printf 'started\\n'\nsleep 30\nprintf 'not killed\\n'\n", List.of(), Map.of(), timeout),
+                    RecordingOutputSink.create());
+            ExitStatus status = run.awaitExit(timeout.plus(PROMPTLY));
+            assertThat(status.timedOut()).as("timedOut of %s", status).isTrue();
+            assertThat(status.killed())
+                    .as("killed of %s (kill() was not called)", status)
+                    .isFalse();
+            assertThat(status.elapsed()).as("elapsed of %s", status).isGreaterThanOrEqualTo(Duration.ofMillis(900));
+            assertThat(run.sink().stdout()).isEqualTo("started\n");
+        }
+    }
+
+    @Nested
+    @DisplayName("Output pressure")
+    class OutputPressure {
+
+        @Test
+        @DisplayName("a flood of output is stopped by kill() from inside the sink")
+        void floodStopsAtKillFromTheSink() throws Exception {
+            var sink = RecordingOutputSink.killingAfter(MIB);
+            Run run = run(request("yes\n", List.of(), Map.of(), DEFAULT_TIMEOUT), sink);
+            ExitStatus status = run.awaitExit(STARTUP.plus(PROMPTLY));
+            assertThat(sink.killRequested()).as("the sink saw 1 MiB").isTrue();
+            assertThat(status.killed()).as("killed of %s", status).isTrue();
+            assertThat(status.timedOut())
+                    .as("timedOut of %s (the kill came long before)", status)
+                    .isFalse();
+            long afterKill = sink.total() - sink.bytesWhenKilled();
+            assertThat(afterKill).as("bytes that arrived after kill()").isLessThan(8L * MIB);
+            byte[] out = sink.stdoutBytes();
+            for (int i = 0; i < out.length; i++) {
+                if (out[i] != (i % 2 == 0 ? 'y' : '\n')) {
+                    fail("the output of yes is corrupt at byte " + i + " of " + out.length);
+                }
+            }
+        }
+
+        @Test
+        @DisplayName("a blocking sink holds the run back without losing output")
+        void blockingSinkLosesNothing() throws Exception {
+            var release = new CountDownLatch(1);
+            var sink = RecordingOutputSink.blockingUntil(release);
+            var output = new NumberedOutput(256 * 1024 / 64);
+            try {
+                Run run = run(request(output.script, List.of(), Map.of(), DEFAULT_TIMEOUT), sink);
+                assertThat(sink.awaitFirstWrite(STARTUP))
+                        .as("the first write came")
+                        .isTrue();
+                try {
+                    ExitStatus early = run.exitFuture().get(1, TimeUnit.SECONDS);
+                    fail("exit() completed while a write call was still blocked: " + early);
+                } catch (TimeoutException expected) {
+                    // exit() must wait for the blocked write.
+                }
+                release.countDown();
+                assertExitedNormally(run.awaitExit(), 0);
+                assertThat(sink.stdoutBytes()).isEqualTo(output.stdout);
+                assertThat(sink.stderrBytes()).isEqualTo(output.stderr);
+            } finally {
+                release.countDown();
+            }
+        }
+    }
+
+    @Nested
+    @DisplayName("What the program sees")
+    class ProgramEnvironment {
+
+        @Test
+        @DisplayName("arguments arrive verbatim, one each, never split or expanded")
+        void argumentsArriveVerbatim() throws Exception {
+            List<String> arguments = List.of(
+                    "two words",
+                    "it's \"quoted\"",
+                    "$HOME",
+                    "*",
+                    "line 1\nline 2",
+                    "",
+                    "ünïcødé 👋",
+                    "-n",
+                    "back\\slash",
+                    "tab\there",
+                    "a;b|c&&d",
+                    "$(id) `id`",
+                    "--");
+            Run run = run(
+                    "printf '%d\\n' \"$#\"\nfor a in \"$@\"; do printf '[%s]\\n' \"$a\"; done\n",
+                    arguments.toArray(new String[0]));
+            assertExitedNormally(run.awaitExit(), 0);
+            var expected = new StringBuilder().append(arguments.size()).append('\n');
+            arguments.forEach(a -> expected.append('[').append(a).append("]\n"));
+            assertThat(run.sink().stdout()).isEqualTo(expected.toString());
+        }
+
+        @Test
+        @DisplayName("the request's environment is visible to the program, empty values included")
+        void environmentIsPassed() throws Exception {
+            Map<String, String> environment = new LinkedHashMap<>();
+            environment.put("GREETING", "hello world");
+            environment.put("EMPTY", "");
+            environment.put("UNICODE_VALUE", "ünï 👋");
+            environment.put("WITH_EQUALS", "a=b");
+            String script = "printf '[%s]\\n' \"$GREETING\" \"${EMPTY-unset}\" \"${EMPTY+set}\" \"$UNICODE_VALUE\""
+                    + " \"$WITH_EQUALS\"\n";
+            Run run = run(request(script, List.of(), environment, DEFAULT_TIMEOUT), RecordingOutputSink.create());
+            assertExitedNormally(run.awaitExit(), 0);
+            assertThat(run.sink().stdout()).isEqualTo("[hello world]\n[]\n[set]\n[ünï 👋]\n[a=b]\n");
+        }
+
+        @Test
+        @DisplayName("the server's own environment does not leak into the program")
+        void serverEnvironmentDoesNotLeak() throws Exception {
+            List<String> arguments = new ArrayList<>();
+            for (String name : List.of(
+                    "JAVA_HOME",
+                    "JDK_JAVA_OPTIONS",
+                    "CLASSPATH",
+                    "MAVEN_HOME",
+                    "M2_HOME",
+                    "MAVEN_PROJECTBASEDIR",
+                    "MAVEN_CMD_LINE_ARGS")) {
+                String value = System.getenv(name);
+                if (value != null && !value.isEmpty()) {
+                    arguments.add(name);
+                    arguments.add(value);
+                }
+            }
+            Assumptions.assumeFalse(
+                    arguments.isEmpty(), "none of the server variables this test looks for is set in this JVM");
+            // Prints the names of the variables the program sees with the server's value; never the values.
+            String script = "while [ \"$#\" -gt 1 ]; do\n"
+                    + "  eval \"v=\\${$1-}\"\n"
+                    + "  if [ \"$v\" = \"$2\" ]; then printf '%s\\n' \"$1\"; fi\n"
+                    + "  shift 2\n"
+                    + "done\n"
+                    + "printf 'checked\\n'\n";
+            Run run = run(script, arguments.toArray(new String[0]));
+            assertExitedNormally(run.awaitExit(), 0);
+            assertThat(run.sink().stdout())
+                    .as("variables of the server's environment the program can see")
+                    .isEqualTo("checked\n");
+        }
+
+        @Test
+        @DisplayName("the code is written verbatim to the spec's file name in the working directory")
+        void codeFileIsInTheWorkingDirectory() throws Exception {
+            String file = "./" + quote(shellSpec().filename());
+            String code = "# the code file, verbatim: héllo ✓\n"
+                    + "test -f " + file + " && printf 'present\\n' >&2\n"
+                    + "pwd >&2\n"
+                    + "cat " + file; // no newline at the end: it must not gain one
+            Run run = run(code);
+            assertExitedNormally(run.awaitExit(), 0);
+            assertThat(run.sink().stdout()).as("the code file's content").isEqualTo(code);
+            assertThat(run.sink().stderr()).as("test -f, then pwd").startsWith("present\n/");
+        }
+
+        @Test
+        @DisplayName("the working directory is writable (compilers write their output there)")
+        void workingDirectoryIsWritable() throws Exception {
+            Run run = run("printf 'scratch' > ./scratch.txt && cat ./scratch.txt\n");
+            assertExitedNormally(run.awaitExit(), 0);
+            assertThat(run.sink().stdout()).isEqualTo("scratch");
+        }
+
+        @Test
+        @DisplayName("stdin is closed: a program reading it gets end-of-file at once")
+        void stdinIsClosed() throws Exception {
+            Run run = run("cat\nprintf 'done\\n'\n");
+            ExitStatus status = run.awaitExit(STARTUP);
+            assertExitedNormally(status, 0);
+            assertThat(run.sink().stdout()).isEqualTo("done\n");
+        }
+    }
+
+    @Nested
+    @DisplayName("Isolation")
+    class Isolation {
+
+        @Test
+        @DisplayName("a run cannot read another run's files, /tmp, arguments or environment")
+        void runsCannotSeeEachOther() throws Exception {
+            Assumptions.assumeTrue(
+                    isolatesRuns(), "the provider declares that it does not isolate runs (isolatesRuns() = false)");
+            String secret = "secret-" + RunId.random().value();
+            String writer = "printf '%s' \"$1\" > ./secret\n"
+                    + "{ printf '%s' \"$1\" > /tmp/secret; } 2>/dev/null\n"
+                    + "pwd\n"
+                    + "printf 'ready\\n'\n"
+                    + "sleep 30\n";
+            Run a = run(
+                    request(writer, List.of(secret), Map.of("RUN_A_SECRET", secret), DEFAULT_TIMEOUT),
+                    RecordingOutputSink.create());
+            a.awaitStdoutContaining("ready\n");
+            String aDirectory = a.sink().stdout().split("\n", -1)[0];
+
+            String reader = "for f in \"$1/secret\" /tmp/secret ./secret; do cat \"$f\" 2>/dev/null; done\n"
+                    + "for f in /proc/[0-9]*/cmdline /proc/[0-9]*/environ; do cat \"$f\" 2>/dev/null; done\n"
+                    + "printf '\\nend\\n'\n";
+            Run b = run(reader, aDirectory);
+            ExitStatus bStatus = b.awaitExit();
+            assertThat(b.sink().stdout()).as("run B's output").endsWith("end\n").doesNotContain(secret);
+            assertThat(bStatus.exitCode()).isEqualTo(0);
+            assertThat(a.exitFuture()).as("run A still sleeping").isNotDone();
+            a.execution().kill();
+            assertThat(a.awaitExit(PROMPTLY).killed()).isTrue();
+        }
+
+        @Test
+        @DisplayName("8 runs started at once each get exactly their own output")
+        void concurrentRunsKeepTheirOutput() throws Exception {
+            int count = 8;
+            String script = "sleep 1\n"
+                    + "i=0\n"
+                    + "while [ \"$i\" -lt 200 ]; do printf '%s %d\\n' \"$1\" \"$i\"; i=$((i + 1)); done\n"
+                    + "printf '%s\\n' \"$RUN_NAME\" >&2\n";
+            ExecutorService starter = Executors.newFixedThreadPool(count);
+            try {
+                List<Future<Run>> futures = new ArrayList<>();
+                for (int k = 0; k < count; k++) {
+                    String name = "run-" + k;
+                    SandboxRequest request = request(script, List.of(name), Map.of("RUN_NAME", name), DEFAULT_TIMEOUT);
+                    futures.add(starter.submit(() -> run(request, RecordingOutputSink.create())));
+                }
+                for (int k = 0; k < count; k++) {
+                    Run run = futures.get(k).get(STARTUP.toMillis(), TimeUnit.MILLISECONDS);
+                    String name = "run-" + k;
+                    assertExitedNormally(run.awaitExit(), 0);
+                    var expected = new ByteArrayOutputStream();
+                    for (int i = 0; i < 200; i++) {
+                        expected.writeBytes(utf8(name + " " + i + "\n"));
+                    }
+                    assertThat(run.sink().stdout())
+                            .as("stdout of %s", name)
+                            .isEqualTo(expected.toString(StandardCharsets.UTF_8));
+                    assertThat(run.sink().stderr()).as("stderr of %s", name).isEqualTo(name + "\n");
+                }
+            } finally {
+                starter.shutdownNow();
+            }
+        }
+    }
+
+    @Nested
+    @DisplayName("Cleanup")
+    class Cleanup {
+
+        @Test
+        @DisplayName("a background process is gone when exit() completes, even one holding the output open")
+        void backgroundProcessHoldingOutputIsEnded() throws Exception {
+            Run run = run("sleep 30 &\nprintf 'started\\n'\nexit 0\n");
+            ExitStatus status = run.awaitExit(STARTUP.plus(PROMPTLY));
+            assertThat(run.sinceStart()).as("time until exit() completed").isLessThan(Duration.ofSeconds(25));
+            assertExitedNormally(status, 0);
+            assertThat(run.sink().stdout()).isEqualTo("started\n");
+            assertThat(awaitNoLeftovers())
+                    .as("left behind after the program exited")
+                    .isEmpty();
+        }
+
+        @Test
+        @DisplayName("a detached background process is gone when exit() completes")
+        void detachedBackgroundProcessIsEnded() throws Exception {
+            Run run = run("sleep 30 </dev/null >/dev/null 2>&1 &\nprintf 'started\\n'\nexit 0\n");
+            assertExitedNormally(run.awaitExit(), 0);
+            assertThat(awaitNoLeftovers())
+                    .as("left behind after the program exited")
+                    .isEmpty();
+        }
+
+        @Test
+        @DisplayName("runs that exited, were killed or timed out leave nothing behind")
+        void endedRunsLeaveNothing() throws Exception {
+            Run exited = run("printf 'x' > ./file\nexit 0\n");
+            Run killed = run("printf 'x' > ./file\nsleep 30\n");
+            Run timedOut = run(
+                    request("printf 'x' > ./file\nsleep 30\n", List.of(), Map.of(), Duration.ofSeconds(1)),
+                    RecordingOutputSink.create());
+            killed.execution().kill();
+            exited.awaitExit();
+            assertThat(killed.awaitExit(PROMPTLY).killed()).isTrue();
+            assertThat(timedOut.awaitExit(STARTUP).timedOut()).isTrue();
+            assertThat(awaitNoLeftovers())
+                    .as("left behind after the runs ended")
+                    .isEmpty();
+        }
+    }
+
+    @Nested
+    @Order(Integer.MAX_VALUE)
+    @DisplayName("Closing (runs last)")
+    class Closing {
+
+        @Test
+        @DisplayName("close() ends running programs, leaves nothing behind, is idempotent and refuses new runs")
+        void closeEndsEverything() throws Exception {
+            Run run = run("printf 'started\\n'\nsleep 30\n");
+            run.awaitStdoutContaining("started");
+            sandbox().close();
+            try {
+                run.exitFuture().get(PROMPTLY.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (ExecutionException e) {
+                // Completing exceptionally is allowed for a run ended by close(); ending is what counts.
+            } catch (TimeoutException e) {
+                fail("exit() of a run did not complete within " + PROMPTLY + " of close()");
+            }
+            assertThat(awaitNoLeftovers()).as("left behind after close()").isEmpty();
+            sandbox().close();
+            Execution late = null;
+            try {
+                late = sandbox()
+                        .start(request("exit 0\n", List.of(), Map.of(), DEFAULT_TIMEOUT), RecordingOutputSink.create());
+            } catch (SandboxException | IllegalStateException expected) {
+                // start() after close() must refuse.
+            } finally {
+                if (late != null) {
+                    late.kill();
+                }
+            }
+            assertThat(late)
+                    .as("start() after close() returned an execution instead of throwing")
+                    .isNull();
+        }
+    }
+}
