@@ -1,0 +1,88 @@
+package dev.ranna.netty.internal;
+
+import dev.ranna.engine.EngineSession;
+import dev.ranna.engine.EventSink;
+import dev.ranna.engine.ExecOutcome;
+import dev.ranna.protocol.DecodeResult;
+import dev.ranna.protocol.ExecutionRequest;
+import dev.ranna.protocol.SpecEntry;
+import dev.ranna.protocol.SpecMap;
+import dev.ranna.protocol.SystemInfo;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BiFunction;
+
+/** A scripted engine for handler tests: records sessions and exec calls, answers as told. */
+final class FakeEngine implements EngineAccess {
+    final List<FakeSession> sessions = new CopyOnWriteArrayList<>();
+    final List<ExecCall> execs = new CopyOnWriteArrayList<>();
+    volatile BiFunction<ExecutionRequest, String, CompletableFuture<ExecOutcome>> onExec =
+            (request, client) -> new CompletableFuture<>();
+    volatile SpecMap specs = SpecMap.EMPTY;
+    volatile SystemInfo.Sandbox sandbox = new SystemInfo.Sandbox("fake", "1.0", Map.of());
+
+    record ExecCall(ExecutionRequest request, String clientKey) {}
+
+    @Override
+    public EngineSession openSession(EventSink sink, String clientKey) {
+        var session = new FakeSession(sink, clientKey);
+        sessions.add(session);
+        return session;
+    }
+
+    @Override
+    public CompletableFuture<ExecOutcome> exec(ExecutionRequest request, String clientKey) {
+        execs.add(new ExecCall(request, clientKey));
+        return onExec.apply(request, clientKey);
+    }
+
+    @Override
+    public SpecMap specMap() {
+        return specs;
+    }
+
+    @Override
+    public SystemInfo.Sandbox sandboxInfo() {
+        return sandbox;
+    }
+
+    static SpecEntry entry(String filename) {
+        return new SpecEntry(null, null, null, "sh", null, filename, null, null, null);
+    }
+
+    /** A session that records what it is given. */
+    static final class FakeSession implements EngineSession {
+        final EventSink sink;
+        final String clientKey;
+        final List<DecodeResult> handled = new CopyOnWriteArrayList<>();
+        volatile int writabilityChanges;
+        volatile boolean closed;
+
+        FakeSession(EventSink sink, String clientKey) {
+            this.sink = sink;
+            this.clientKey = clientKey;
+        }
+
+        @Override
+        public void handle(DecodeResult inbound) {
+            handled.add(inbound);
+        }
+
+        @Override
+        public void writabilityChanged() {
+            writabilityChanges++;
+        }
+
+        @Override
+        public int activeRuns() {
+            return 0;
+        }
+
+        @Override
+        public void close() {
+            closed = true;
+        }
+    }
+}

@@ -1,0 +1,138 @@
+package dev.ranna.netty.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ranna.netty.ServerOptions;
+import dev.ranna.protocol.DecodeResult;
+import dev.ranna.protocol.Event;
+import dev.ranna.protocol.Nonce;
+import dev.ranna.protocol.Operation;
+import dev.ranna.protocol.RunId;
+import dev.ranna.protocol.StdStream;
+import dev.ranna.protocol.json.ProtocolCodec;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The frame codec and the session handler together, as they sit at the end of the pipeline. */
+class RannaSessionHandlerTest {
+    private final FakeEngine engine = new FakeEngine();
+    private final ServerContext context = TestContexts.context(engine, ServerOptions.DEFAULTS);
+    private final EmbeddedChannel channel = TestContexts.channelFrom(
+            "192.0.2.10", new RannaFrameCodec(ProtocolCodec.create()), new RannaSessionHandler(context));
+
+    @AfterEach
+    void tearDown() {
+        channel.finishAndReleaseAll();
+    }
+
+    private FakeEngine.FakeSession handshake() {
+        channel.attr(ServerContext.CLIENT_KEY).set("203.0.113.1");
+        channel.pipeline()
+                .fireUserEventTriggered(
+                        new WebSocketServerProtocolHandler.HandshakeComplete("/v1/ws", new DefaultHttpHeaders(), null));
+        assertThat(engine.sessions).hasSize(1);
+        return engine.sessions.get(0);
+    }
+
+    @Test
+    void handshakeOpensOneSessionKeyedByTheClientAddress() {
+        FakeEngine.FakeSession session = handshake();
+
+        assertThat(session.clientKey).isEqualTo("203.0.113.1");
+        assertThat(context.webSockets().contains(channel)).isTrue();
+    }
+
+    @Test
+    void textFramesAreDecodedAndHandedToTheSession() {
+        FakeEngine.FakeSession session = handshake();
+
+        channel.writeInbound(new TextWebSocketFrame("{\"op\":0,\"nonce\":7,\"args\":null}"));
+        channel.writeInbound(
+                new TextWebSocketFrame("{\"op\":1,\"nonce\":\"a\",\"args\":{\"language\":\"sh\",\"code\":\"echo\"}}"));
+
+        assertThat(session.handled).hasSize(2);
+        assertThat(session.handled.get(0)).isEqualTo(new DecodeResult.Success(new Operation.Ping(Nonce.of(7))));
+        assertThat(((DecodeResult.Success) session.handled.get(1)).operation()).isInstanceOf(Operation.Exec.class);
+    }
+
+    @Test
+    void malformedJsonBecomesAFailureForTheSessionToAnswer() {
+        FakeEngine.FakeSession session = handshake();
+
+        channel.writeInbound(new TextWebSocketFrame("{\"op\":"));
+        channel.writeInbound(new TextWebSocketFrame("[1,2]"));
+
+        assertThat(session.handled).allSatisfy(result -> {
+            assertThat(result).isInstanceOf(DecodeResult.Failure.class);
+            assertThat(((DecodeResult.Failure) result).code()).isEqualTo(400);
+            assertThat(((DecodeResult.Failure) result).message()).startsWith("invalid message");
+        });
+        assertThat(channel.isOpen()).isTrue();
+    }
+
+    @Test
+    void binaryFramesAreAnInvalidMessageTypeAndTheConnectionStays() {
+        FakeEngine.FakeSession session = handshake();
+
+        channel.writeInbound(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(new byte[] {1, 2, 3})));
+
+        assertThat(session.handled)
+                .containsExactly(DecodeResult.Failure.badRequest(Nonce.NONE, "invalid message type"));
+        assertThat(channel.isOpen()).isTrue();
+    }
+
+    @Test
+    void eventsSentThroughTheSinkAreWrittenAsTextFramesInOrder() {
+        FakeEngine.FakeSession session = handshake();
+        RunId run = RunId.random();
+
+        session.sink.send(new Event.Spawn(Nonce.of(1), run));
+        session.sink.send(new Event.Log(Nonce.of(1), run, StdStream.STDOUT, "hi\n"));
+
+        TextWebSocketFrame spawn = channel.readOutbound();
+        TextWebSocketFrame log = channel.readOutbound();
+        assertThat(spawn.text()).isEqualTo("{\"code\":2,\"nonce\":1,\"data\":{\"runid\":\"" + run.value() + "\"}}");
+        assertThat(log.text()).contains("\"code\":3").contains("\"stdout\":\"hi\\n\"");
+        spawn.release();
+        log.release();
+        assertThat(session.sink.isWritable()).isTrue();
+    }
+
+    @Test
+    void writabilityChangesReachTheSession() {
+        FakeEngine.FakeSession session = handshake();
+
+        channel.pipeline().fireChannelWritabilityChanged();
+
+        assertThat(session.writabilityChanges).isEqualTo(1);
+    }
+
+    @Test
+    void closingTheChannelClosesTheSession() {
+        FakeEngine.FakeSession session = handshake();
+
+        channel.close();
+
+        assertThat(session.closed).isTrue();
+    }
+
+    @Test
+    void anOversizedFragmentedMessageClosesWith1009() {
+        handshake();
+
+        channel.pipeline().fireExceptionCaught(new TooLongFrameException("content length exceeded"));
+
+        CloseWebSocketFrame close = channel.readOutbound();
+        assertThat(close.statusCode()).isEqualTo(1009);
+        close.release();
+        assertThat(channel.isOpen()).isFalse();
+    }
+}

@@ -1,0 +1,169 @@
+package dev.ranna.netty.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class StandaloneConfigTest {
+    @TempDir
+    Path dir;
+
+    private static StandaloneConfig load(List<String> args, Map<String, String> env) {
+        return StandaloneConfig.load(args, env);
+    }
+
+    @Test
+    void defaultsAreRannas() {
+        StandaloneConfig config = load(List.of(), Map.of());
+
+        assertThat(config.host()).isEqualTo("0.0.0.0");
+        assertThat(config.port()).isEqualTo(8080);
+        assertThat(config.bindAddressExplicit()).isFalse();
+        assertThat(config.limits().timeout()).isEqualTo(Duration.ofSeconds(20));
+        assertThat(config.limits().maxOutputBytes()).isEqualTo(1024 * 1024);
+        assertThat(config.limits().rateLimited()).isFalse();
+        assertThat(config.sandboxProperties())
+                .containsEntry("sandbox.memory", "100M")
+                .containsEntry("sandbox.enablenetworking", "false")
+                .containsEntry("sandbox.streambuffercap", "50M");
+        assertThat(config.sandboxType()).isEmpty();
+        assertThat(config.specFile()).isEmpty();
+        assertThat(config.logLevel()).isEqualTo("info");
+        assertThat(config.serverOptions().corsAllowedOrigins()).containsExactly("*");
+        assertThat(config.serverOptions().tokens()).isEmpty();
+    }
+
+    @Test
+    void bothEnvironmentFormsAreHonouredAndTheDottedOneWins() {
+        StandaloneConfig config = load(
+                List.of(),
+                Map.of(
+                        "RANNA_SANDBOX_MEMORY", "200M",
+                        "RANNA_API_WS_RATELIMIT_BURST", "5",
+                        "RANNA_API_WS_RATELIMIT_LIMITSECONDS", "3",
+                        "RANNA_SANDBOX.TIMEOUTSECONDS", "7",
+                        "RANNA_API_MAXOUTPUTLEN", "2M",
+                        "RANNA_API.MAXOUTPUTLEN", "3M",
+                        "RANNA_SANDBOX_PROCESS_PIDS", "64"));
+
+        assertThat(config.sandboxProperties())
+                .containsEntry("sandbox.memory", "200M")
+                .containsEntry("sandbox.process.pids", "64");
+        assertThat(config.limits().rateLimitBurst()).isEqualTo(5);
+        assertThat(config.limits().rateLimitInterval()).isEqualTo(Duration.ofSeconds(3));
+        assertThat(config.limits().timeout()).isEqualTo(Duration.ofSeconds(7));
+        assertThat(config.limits().maxOutputBytes()).isEqualTo(3 * 1024 * 1024);
+    }
+
+    @Test
+    void precedenceIsFlagsThenEnvironmentThenFileThenDefaults() throws Exception {
+        Path file = dir.resolve("config.yaml");
+        Files.writeString(
+                file,
+                "api:\n  bindaddress: \"127.0.0.1:9000\"\n  maxoutputlen: 5M\n  tokens: [a, b]\n"
+                        + "sandbox:\n  memory: 300M\n  timeoutseconds: 30\nspecfile: " + file + "\n");
+
+        StandaloneConfig config = load(
+                List.of("--config", file.toString(), "--port", "9100", "--sandbox", "process"),
+                Map.of("RANNA_SANDBOX_MEMORY", "400M", "RANNA_SANDBOX_TYPE", "docker"));
+
+        assertThat(config.host()).isEqualTo("127.0.0.1");
+        assertThat(config.port()).isEqualTo(9100);
+        assertThat(config.bindAddressExplicit()).isTrue();
+        assertThat(config.limits().maxOutputBytes()).isEqualTo(5 * 1024 * 1024);
+        assertThat(config.limits().timeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(config.sandboxProperties()).containsEntry("sandbox.memory", "400M");
+        assertThat(config.sandboxType()).contains("process");
+        assertThat(config.serverOptions().tokens()).containsExactly("a", "b");
+        assertThat(config.specFile()).contains(file);
+    }
+
+    @Test
+    void configFileComesFromRannaConfigToo() throws Exception {
+        Path file = dir.resolve("config.json");
+        Files.writeString(file, "{\"api\":{\"ws\":{\"maxconnectionsperclient\":3}},\"debug\":true}");
+
+        StandaloneConfig config = load(List.of(), Map.of("RANNA_CONFIG", file.toString()));
+
+        assertThat(config.serverOptions().maxConnectionsPerClient()).isEqualTo(3);
+        assertThat(config.logLevel()).isEqualTo("debug");
+    }
+
+    @Test
+    void invalidValuesNameTheKeyTheValueAndTheSource() {
+        assertThatThrownBy(() -> load(List.of(), Map.of("RANNA_SANDBOX_TIMEOUTSECONDS", "soon")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("sandbox.timeoutseconds")
+                .hasMessageContaining("env RANNA_SANDBOX_TIMEOUTSECONDS")
+                .hasMessageContaining("'soon'");
+        assertThatThrownBy(() -> load(List.of(), Map.of("RANNA_SANDBOX_MEMORY", "lots")))
+                .hasMessageContaining("sandbox.memory");
+        assertThatThrownBy(() -> load(List.of(), Map.of("RANNA_API_BINDADDRESS", "nowhere")))
+                .hasMessageContaining("api.bindaddress");
+        assertThatThrownBy(() -> load(List.of(), Map.of("RANNA_API_TRUSTEDPROXIES", "proxy.local")))
+                .hasMessageContaining("api.trustedproxies");
+        assertThatThrownBy(() -> load(List.of(), Map.of("RANNA_LOG_LEVEL", "loud")))
+                .hasMessageContaining("log.level");
+        assertThatThrownBy(() -> load(List.of("--port", "70000"), Map.of())).hasMessageContaining("--port");
+        assertThatThrownBy(() -> load(List.of("--frobnicate"), Map.of())).hasMessageContaining("--frobnicate");
+        assertThatThrownBy(() -> load(List.of("--set", "no.such.key=1"), Map.of()))
+                .hasMessageContaining("no.such.key");
+        assertThatThrownBy(() ->
+                        load(List.of("--spec-file", dir.resolve("missing.yaml").toString()), Map.of()))
+                .hasMessageContaining("specfile")
+                .hasMessageContaining("no such file");
+    }
+
+    @Test
+    void unknownEnvironmentKeysAreWarningsNotErrors() {
+        StandaloneConfig config =
+                load(List.of(), Map.of("RANNA_FOO_BAR", "1", "RANNA_SCHEDULER_UPDATEIMAGES", "@every 1h"));
+
+        assertThat(config.warnings())
+                .anySatisfy(w -> assertThat(w).contains("foo.bar"))
+                .anySatisfy(w -> assertThat(w).contains("scheduler.updateimages"));
+    }
+
+    @Test
+    void bindAddressForms() {
+        assertThat(load(List.of(), Map.of("RANNA_API_BINDADDRESS", "[::1]:81")).host())
+                .isEqualTo("::1");
+        assertThat(load(List.of(), Map.of("RANNA_API_BINDADDRESS", "localhost:82"))
+                        .port())
+                .isEqualTo(82);
+        assertThat(load(List.of(), Map.of("RANNA_API_BINDADDRESS", "83")).port())
+                .isEqualTo(83);
+        assertThat(load(List.of("--host", "127.0.0.2", "--port=0"), Map.of()).port())
+                .isZero();
+    }
+
+    @Test
+    void describeMasksSecretsAndNamesSources() {
+        StandaloneConfig config =
+                load(List.of("--set", "api.tokens=topsecret,other"), Map.of("RANNA_SANDBOX_MEMORY", "1G"));
+
+        String text = config.describe();
+
+        assertThat(text).doesNotContain("topsecret").contains("api.tokens = ****** (2 set)  [flag --set]");
+        assertThat(text).contains("sandbox.memory = 1G  [env RANNA_SANDBOX_MEMORY]");
+        assertThat(text).contains("api.bindaddress = 0.0.0.0:8080  [default]");
+    }
+
+    @Test
+    void helpListsEveryKeyAndThePrecedence() {
+        String help = StandaloneConfig.helpText();
+
+        for (ConfigKey key : ConfigKey.ALL) {
+            assertThat(help).contains(key.name());
+        }
+        assertThat(help).contains("flags > environment > config file > defaults");
+        assertThat(load(List.of("--help"), Map.of()).help()).isTrue();
+    }
+}
