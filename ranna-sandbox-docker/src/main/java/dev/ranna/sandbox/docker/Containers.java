@@ -30,6 +30,9 @@ final class Containers {
     /** A started container waiting for its code. Serves exactly one run. */
     record Prepared(String id, String name, LanguageSpec spec, String user, List<String> imageEntrypoint) {}
 
+    /** Names of containers serving a run start with this; pooled ones waiting for a run do not. */
+    static final String RUN_NAME_PREFIX = "ranna-run-";
+
     private final DockerClient client;
     private final DockerSandboxConfig config;
     private final String instanceId;
@@ -55,8 +58,9 @@ final class Containers {
             throw new SandboxException("spec '" + spec.key() + "' has no image; the docker sandbox needs one");
         }
         String user = config.user(spec.key());
-        String name =
-                "ranna-" + instanceId.substring(0, Math.min(8, instanceId.length())) + "-" + sequence.incrementAndGet();
+        String name = runId.map(Containers::runName)
+                .orElseGet(() -> "ranna-" + instanceId.substring(0, Math.min(8, instanceId.length())) + "-pool-"
+                        + sequence.incrementAndGet());
         String id;
         try {
             id = create(spec, image, user, name, runId);
@@ -134,10 +138,15 @@ final class Containers {
         return create.exec().getId();
     }
 
-    /** Renames a container so its name carries the run id; best effort. */
+    /** The name of a container that serves run {@code runId}. */
+    static String runName(String runId) {
+        return RUN_NAME_PREFIX + runId;
+    }
+
+    /** Renames a pooled container so its name carries the run id; best effort. */
     void nameForRun(String id, String runId) {
         try {
-            client.renameContainerCmd(id).withName("ranna-run-" + runId).exec();
+            client.renameContainerCmd(id).withName(runName(runId)).exec();
         } catch (RuntimeException e) {
             log.debug("could not rename container {} for run {}: {}", id, runId, Images.rootMessage(e));
         }

@@ -99,11 +99,12 @@ final class DockerExecution implements Execution {
     }
 
     /**
-     * Attaches and sends the payload; returns once the program is on its way.
+     * Attaches and sends the payload; returns once the program is on its way. {@code meanwhile} runs on
+     * the calling thread while the attach is being established.
      *
      * @throws AttachFailed if the container did not accept the attach (it is not removed here)
      */
-    void begin(byte[] payload) throws AttachFailed {
+    void begin(byte[] payload, Runnable meanwhile) throws AttachFailed {
         startNanos = System.nanoTime();
         client.attachContainerCmd(container.id())
                 .withStdIn(new ByteArrayInputStream(payload))
@@ -112,6 +113,7 @@ final class DockerExecution implements Execution {
                 .withFollowStream(true)
                 .withLogs(false)
                 .exec(attach);
+        meanwhile.run();
         try {
             attach.started().get(30, TimeUnit.SECONDS);
         } catch (ExecutionException e) {

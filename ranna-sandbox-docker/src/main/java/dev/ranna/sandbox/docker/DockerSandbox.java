@@ -177,8 +177,11 @@ final class DockerSandbox implements Sandbox {
                 release(prepared);
                 throw new SandboxException(ErrorCode.UNAVAILABLE, "the docker sandbox is closed", null);
             }
+            String id = prepared.id();
+            Runnable meanwhile =
+                    pooled ? () -> containers.nameForRun(id, request.runId().value()) : () -> {};
             try {
-                run.begin(payload);
+                run.begin(payload, meanwhile);
             } catch (DockerExecution.AttachFailed e) {
                 runs.remove(run);
                 release(prepared);
@@ -191,10 +194,6 @@ final class DockerSandbox implements Sandbox {
                 }
                 throw new SandboxException(
                         "could not attach to the run's container: " + Images.rootMessage(e.getCause()), e);
-            }
-            if (pooled) {
-                String id = prepared.id();
-                io.execute(() -> containers.nameForRun(id, request.runId().value()));
             }
             return run;
         }

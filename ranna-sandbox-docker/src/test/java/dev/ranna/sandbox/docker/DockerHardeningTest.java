@@ -1,0 +1,203 @@
+package dev.ranna.sandbox.docker;
+
+import static dev.ranna.sandbox.docker.DockerTestSupport.SH;
+import static dev.ranna.sandbox.docker.DockerTestSupport.assumeDocker;
+import static dev.ranna.sandbox.docker.DockerTestSupport.await;
+import static dev.ranna.sandbox.docker.DockerTestSupport.client;
+import static dev.ranna.sandbox.docker.DockerTestSupport.config;
+import static dev.ranna.sandbox.docker.DockerTestSupport.request;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.github.dockerjava.api.command.InspectContainerResponse;
+import com.github.dockerjava.api.model.Capability;
+import com.github.dockerjava.api.model.HostConfig;
+import com.github.dockerjava.api.model.Ulimit;
+import dev.ranna.engine.spi.Execution;
+import dev.ranna.engine.spi.ExitStatus;
+import dev.ranna.engine.spi.SandboxConfig;
+import dev.ranna.sandbox.docker.DockerTestSupport.RecordingSink;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/** The container profile, read back from a live run, and hostile programs against it. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class DockerHardeningTest {
+
+    private static final long MEMORY = 64L * 1024 * 1024;
+
+    private SandboxConfig config;
+    private DockerSandbox sandbox;
+
+    @BeforeAll
+    void createSandbox() throws Exception {
+        assumeDocker();
+        config = config(
+                DockerSandboxConfig.POOL_SIZE, "1", DockerSandboxConfig.PIDS, "64", DockerSandboxConfig.FSIZE, "8M");
+        sandbox = DockerTestSupport.create(config);
+    }
+
+    @AfterAll
+    void closeSandbox() {
+        if (sandbox != null) {
+            sandbox.close();
+            DockerTestSupport.assertNoContainers(config);
+        }
+    }
+
+    private ExitStatus exit(Execution run) throws Exception {
+        return run.exit().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void aLiveRunContainerHasTheHardenedProfile() throws Exception {
+        var sink = new RecordingSink();
+        var request = request(
+                SH,
+                "id -u; id -g\n" + "grep -E '^(CapEff|CapBnd|NoNewPrivs)' /proc/self/status\n" + "echo ready; sleep 30",
+                List.of(),
+                Map.of(),
+                Duration.ofSeconds(30));
+        Execution run = sandbox.start(request, sink);
+        await(Duration.ofSeconds(20), "ready", () -> sink.stdout().contains("ready"));
+        String id = ((DockerExecution) run).containerId();
+        InspectContainerResponse inspect = client().inspectContainerCmd(id).exec();
+        run.kill();
+        exit(run);
+
+        HostConfig host = inspect.getHostConfig();
+        assertThat(host.getNetworkMode()).isEqualTo("none");
+        assertThat(inspect.getConfig().getNetworkDisabled()).isTrue();
+        assertThat(inspect.getNetworkSettings().getNetworks()).doesNotContainKeys("bridge", "host");
+        assertThat(host.getMemory()).isEqualTo(MEMORY);
+        assertThat(host.getMemorySwap()).isEqualTo(MEMORY);
+        assertThat(host.getPidsLimit()).isEqualTo(64L);
+        assertThat(host.getNanoCPUs()).isEqualTo(1_000_000_000L);
+        assertThat(host.getCapDrop()).containsExactly(Capability.ALL);
+        assertThat(host.getCapAdd()).isNullOrEmpty();
+        assertThat(host.getPrivileged()).isFalse();
+        assertThat(host.getSecurityOpts()).contains("no-new-privileges");
+        assertThat(host.getReadonlyRootfs()).isTrue();
+        assertThat(host.getInit()).isTrue();
+        assertThat(host.getBinds()).isNullOrEmpty();
+        assertThat(inspect.getMounts()).isNullOrEmpty(); // tmpfs only: no bind, no volume
+        assertThat(host.getTmpFs()).containsOnlyKeys("/work", "/tmp");
+        assertThat(host.getTmpFs().get("/work")).contains("size=" + MEMORY, "uid=65534", "nosuid", "nodev");
+        assertThat(host.getLogConfig().getType().getType()).isEqualTo("none");
+        assertThat(Arrays.stream(host.getUlimits()).map(Ulimit::getName)).contains("nofile", "fsize", "core");
+        assertThat(Arrays.stream(host.getUlimits()).filter(u -> u.getName().equals("core")))
+                .allMatch(u -> u.getHardLong() == 0L && u.getSoftLong() == 0L);
+        assertThat(inspect.getConfig().getUser()).isEqualTo("65534:65534");
+        assertThat(inspect.getConfig().getLabels())
+                .containsEntry(Labels.SANDBOX, "docker")
+                .containsEntry(Labels.INSTANCE, config.instanceId())
+                .containsEntry(Labels.OWNER, Labels.owner())
+                .containsEntry(Labels.SPEC, "sh");
+        assertThat(inspect.getName())
+                .isEqualTo("/" + Containers.runName(request.runId().value()));
+
+        assertThat(sink.stdout())
+                .startsWith("65534\n65534\n")
+                .contains("CapEff:\t0000000000000000", "CapBnd:\t0000000000000000", "NoNewPrivs:\t1");
+    }
+
+    @Test
+    void theRootFilesystemIsReadOnlyAndOnlyTheWorkDirAndTmpAreWritable() throws Exception {
+        var sink = new RecordingSink();
+        ExitStatus status = exit(sandbox.start(
+                request(
+                        "for f in /x /etc/x /bin/x /work/x /tmp/x; do"
+                                + " if echo hi > $f 2>/dev/null; then echo \"$f writable\"; else echo \"$f refused\"; fi; done"),
+                sink));
+        assertThat(status.exitCode())
+                .as("%s, stdout %s, stderr %s", status, sink.stdout(), sink.stderr())
+                .isZero();
+        assertThat(sink.stdout())
+                .isEqualTo("/x refused\n/etc/x refused\n/bin/x refused\n/work/x writable\n/tmp/x writable\n");
+    }
+
+    @Test
+    void thereIsNoNetworkButLoopback() throws Exception {
+        var sink = new RecordingSink();
+        ExitStatus status = exit(sandbox.start(
+                request("tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '\n"
+                        + "nc -w 2 1.1.1.1 53 </dev/null && echo connected || echo no-connection\n"
+                        + "nc -w 2 172.17.0.1 2375 </dev/null && echo connected || echo no-connection"),
+                sink));
+        assertThat(status.exitCode())
+                .as("%s, stdout %s, stderr %s", status, sink.stdout(), sink.stderr())
+                .isZero();
+        assertThat(sink.stdout()).isEqualTo("lo\nno-connection\nno-connection\n");
+    }
+
+    @Test
+    void aForkBombHitsThePidsLimitAndIsCleanedUp() throws Exception {
+        var sink = new RecordingSink();
+        long start = System.nanoTime();
+        Execution run =
+                sandbox.start(request(SH, "b() { b | b & }; b", List.of(), Map.of(), Duration.ofSeconds(3)), sink);
+        ExitStatus status = exit(run);
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(20));
+        // the bomb's first shell returns at once; its children die with the container
+        assertThat(status.killed()).isFalse();
+        assertThat(client().listContainersCmd()
+                        .withShowAll(true)
+                        .withIdFilter(List.of(((DockerExecution) run).containerId()))
+                        .exec())
+                .isEmpty();
+    }
+
+    @Test
+    void forkingStopsAtThePidsLimit() throws Exception {
+        var sink = new RecordingSink();
+        ExitStatus status = exit(sandbox.start(
+                request("(n=0; while [ $n -lt 200 ]; do sleep 30 & n=$((n+1)); done) 2>/dev/null\n"
+                        + "c=0; for p in /proc/[0-9]*; do c=$((c+1)); done; echo \"$c\""),
+                sink));
+        assertThat(status.exitCode())
+                .as("%s, stdout %s, stderr %s", status, sink.stdout(), sink.stderr())
+                .isZero();
+        assertThat(Integer.parseInt(sink.stdout().trim())).isBetween(2, 64);
+    }
+
+    @Test
+    void aMemoryBombIsOomKilled() throws Exception {
+        var sink = new RecordingSink();
+        ExitStatus status = exit(sandbox.start(request("x=0123456789abcdef; while :; do x=\"$x$x\"; done"), sink));
+        assertThat(status.oomKilled()).isTrue();
+        assertThat(status.signal()).isEqualTo("SIGKILL");
+        assertThat(status.killed()).isFalse();
+        assertThat(status.timedOut()).isFalse();
+    }
+
+    @Test
+    void anOutputFloodIsBoundedByTheTimeoutAndEndsPromptly() throws Exception {
+        var counting = new java.util.concurrent.atomic.AtomicLong();
+        long start = System.nanoTime();
+        Execution run = sandbox.start(
+                request(SH, "yes flood", List.of(), Map.of(), Duration.ofSeconds(2)),
+                (stream, bytes, offset, length) -> counting.addAndGet(length));
+        ExitStatus status = exit(run);
+        assertThat(status.timedOut()).isTrue();
+        assertThat(counting.get()).isGreaterThan(1024 * 1024);
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(15));
+    }
+
+    @Test
+    void aWriteBiggerThanTheFileSizeLimitFails() throws Exception {
+        var sink = new RecordingSink();
+        ExitStatus status = exit(sandbox.start(
+                request("(head -c 20000000 /dev/zero > /tmp/big); echo \"rc=$?\"; wc -c < /tmp/big"), sink));
+        assertThat(status.exitCode())
+                .as("%s, stdout %s, stderr %s", status, sink.stdout(), sink.stderr())
+                .isZero();
+        assertThat(sink.stdout()).doesNotStartWith("rc=0");
+        assertThat(Long.parseLong(sink.stdout().split("\n")[1].trim())).isEqualTo(8L * 1024 * 1024);
+    }
+}
