@@ -1,0 +1,82 @@
+package dev.ranna.netty.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ranna.protocol.Event;
+import dev.ranna.protocol.json.ProtocolCodec;
+import java.net.http.WebSocket;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/** Records what the server sends: whole text messages with their arrival time, and the close. */
+final class RecordingListener implements WebSocket.Listener {
+    record Received(String text, long nanos) {
+        Event event() {
+            return ProtocolCodec.create().decodeEvent(text);
+        }
+    }
+
+    record Close(int status, String reason) {}
+
+    final BlockingQueue<Received> messages = new LinkedBlockingQueue<>();
+    final CompletableFuture<Close> closed = new CompletableFuture<>();
+    private final StringBuilder partial = new StringBuilder();
+
+    @Override
+    public void onOpen(WebSocket webSocket) {
+        webSocket.request(Long.MAX_VALUE);
+    }
+
+    @Override
+    public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
+        partial.append(data);
+        if (last) {
+            messages.add(new Received(partial.toString(), System.nanoTime()));
+            partial.setLength(0);
+        }
+        return null;
+    }
+
+    @Override
+    public CompletionStage<?> onBinary(WebSocket webSocket, ByteBuffer data, boolean last) {
+        messages.add(new Received("<binary>", System.nanoTime()));
+        return null;
+    }
+
+    @Override
+    public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
+        closed.complete(new Close(statusCode, reason));
+        return null;
+    }
+
+    @Override
+    public void onError(WebSocket webSocket, Throwable error) {
+        closed.completeExceptionally(error);
+    }
+
+    /** The next message, waiting at most {@code timeout}; fails the test if none comes. */
+    Received next(Duration timeout) throws InterruptedException {
+        Received received = messages.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        assertThat(received).as("a message within " + timeout).isNotNull();
+        return received;
+    }
+
+    Event nextEvent(Duration timeout) throws InterruptedException {
+        return next(timeout).event();
+    }
+
+    /** Skips LOG events until an event of another kind arrives. */
+    Event nextNonLog(Duration timeout) throws InterruptedException {
+        while (true) {
+            Event event = nextEvent(timeout);
+            if (!(event instanceof Event.Log)) {
+                return event;
+            }
+        }
+    }
+}
