@@ -72,6 +72,7 @@ final class DockerExecution implements Execution {
     private final StreamCallback<Frame> attach;
     private volatile long startNanos;
     private volatile long endNanos;
+    private volatile long startedNanos;
     private volatile @Nullable ScheduledFuture<?> timeout;
 
     DockerExecution(
@@ -128,6 +129,7 @@ final class DockerExecution implements Execution {
         }
         timeout = scheduler.schedule(
                 () -> stop(Reason.TIMED_OUT), request.timeout().toNanos(), TimeUnit.NANOSECONDS);
+        startedNanos = System.nanoTime();
         attach.done().whenComplete((ok, error) -> {
             endNanos = System.nanoTime();
             executor.execute(() -> finish(error));
@@ -186,8 +188,19 @@ final class DockerExecution implements Execution {
         } catch (RuntimeException e) {
             failure = new SandboxException("the run's container failed: " + Images.rootMessage(e), e);
         } finally {
+            long inspected = System.nanoTime();
             containers.remove(container.id());
             onDone.run();
+            if (log.isDebugEnabled()) {
+                long removed = System.nanoTime();
+                log.debug(
+                        "run {} timing (ms): attach {}, program+stream {}, inspect {}, remove {}",
+                        request.runId(),
+                        (startedNanos - startNanos) / 1e6,
+                        (endNanos - startedNanos) / 1e6,
+                        (inspected - endNanos) / 1e6,
+                        (removed - inspected) / 1e6);
+            }
         }
         if (failure != null) {
             log.warn("run {} in container {} failed: {}", request.runId(), container.id(), failure.getMessage());

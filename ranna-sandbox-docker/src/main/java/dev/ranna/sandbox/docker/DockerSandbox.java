@@ -260,6 +260,10 @@ final class DockerSandbox implements Sandbox {
         return client;
     }
 
+    boolean isClosed() {
+        return closed;
+    }
+
     @Override
     public void close() {
         if (closed) {
@@ -282,8 +286,11 @@ final class DockerSandbox implements Sandbox {
             } catch (Exception e) {
                 log.warn("runs did not finish within 20 s of close; removing their containers anyway");
             }
-            preparer.shutdownNow();
-            preparer.awaitTermination(20, TimeUnit.SECONDS);
+            // not shutdownNow(): an interrupted preparation could not remove what it created
+            preparer.shutdown();
+            if (!preparer.awaitTermination(20, TimeUnit.SECONDS)) {
+                preparer.shutdownNow();
+            }
             int swept = 0;
             for (Container c : containers.listLabelled(Labels.INSTANCE, instanceId)) {
                 if (containers.remove(c.getId())) {
