@@ -71,7 +71,8 @@ public final class Main {
             log.error("invalid configuration: {}", e.getMessage());
             return EXIT_CONFIG;
         } catch (RuntimeException e) {
-            log.error("cannot start: {}", e.getMessage(), e);
+            log.error("cannot start: {}", e.getMessage());
+            log.debug("start failure", e);
             return EXIT_START;
         }
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "ranna-shutdown"));
