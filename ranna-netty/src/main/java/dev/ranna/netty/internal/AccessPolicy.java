@@ -71,6 +71,9 @@ public final class AccessPolicy {
      * none: {@code *} when any origin is allowed, else the origin itself when it is listed.
      */
     public @Nullable String corsAllowOrigin(@Nullable String origin) {
+        if (loopbackOriginsOnly) {
+            return origin != null && isLoopbackOrigin(origin) ? origin : null;
+        }
         if (anyCorsOrigin) {
             return "*";
         }
@@ -82,7 +85,16 @@ public final class AccessPolicy {
 
     /** Whether the CORS answer depends on the request's origin (so responses need {@code Vary: Origin}). */
     public boolean corsVaries() {
-        return !anyCorsOrigin;
+        return loopbackOriginsOnly || !anyCorsOrigin;
+    }
+
+    /**
+     * Whether a REST request with this {@code Origin} header is served at all. Only in loopback-only mode
+     * is the answer ever no: a foreign page must not run code here even with a "simple" request, which
+     * browsers send without a preflight.
+     */
+    public boolean requestOriginAllowed(@Nullable String origin) {
+        return !loopbackOriginsOnly || origin == null || origin.isEmpty() || isLoopbackOrigin(origin);
     }
 
     /**

@@ -86,6 +86,10 @@ public final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRe
             return false;
         }
         HttpMethod method = request.method();
+        if (!exchange.path.equals("/healthz") && !context.access().requestOriginAllowed(exchange.origin)) {
+            respond(ctx, exchange, HttpResponses.error(context, 403, "origin not allowed"));
+            return false;
+        }
         if (HttpMethod.OPTIONS.equals(method)) {
             preflight(ctx, exchange, request.headers());
             return false;

@@ -97,6 +97,14 @@ public final class StandaloneConfig {
             }
         }
         validateSkipStartupPrep();
+        if (limits.maxCodeBytes() > serverOptions.maxMessageBytes()) {
+            warnings.add(ConfigKey.MAX_CODE.name() + " exceeds " + ConfigKey.WS_MAX_MESSAGE.name()
+                    + ": large code will close WebSocket connections (1009) instead of getting ERROR 413");
+        }
+        if (limits.maxCodeBytes() > serverOptions.maxRequestBytes()) {
+            warnings.add(ConfigKey.MAX_CODE.name() + " exceeds " + ConfigKey.MAX_BODY.name()
+                    + ": large code sent to /v1/exec is refused by the body limit first");
+        }
     }
 
     /**

@@ -342,6 +342,32 @@ class HttpApiHandlerTest {
     }
 
     @Test
+    void loopbackOnlyModeRefusesRestFromForeignOriginsEvenWithoutPreflight() {
+        engine.onExec = (request, client) -> new CompletableFuture<>();
+        channel(ServerOptions.builder().loopbackOriginsOnly(true).build());
+
+        FullHttpResponse foreign = send(request(
+                HttpMethod.POST,
+                "/v1/exec",
+                "{\"language\":\"sh\",\"code\":\"x\"}",
+                "Origin",
+                "https://evil.example",
+                "Content-Type",
+                "text/plain"));
+        assertThat(foreign.status().code()).isEqualTo(403);
+        assertThat(foreign.headers().contains(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN))
+                .isFalse();
+        foreign.release();
+        assertThat(engine.execs).isEmpty();
+
+        FullHttpResponse local = send(request(HttpMethod.GET, "/v1/spec", "", "Origin", "http://localhost:3000"));
+        assertThat(local.status().code()).isEqualTo(200);
+        assertThat(local.headers().get(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN))
+                .isEqualTo("http://localhost:3000");
+        local.release();
+    }
+
+    @Test
     void connectionsPerClientAreLimitedAndFreedOnClose() {
         var options = ServerOptions.builder().maxConnectionsPerClient(1).build();
         ServerContext context = TestContexts.context(engine, options);
