@@ -1,0 +1,34 @@
+package dev.ranna.sandbox.docker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class BootTest {
+
+    @Test
+    void quotingKeepsEveryCharacterLiteral() {
+        assertThat(Boot.quote("it's $(x) `y` \\ \"z\"")).isEqualTo("'it'\\''s $(x) `y` \\ \"z\"'");
+        assertThat(Boot.quote("")).isEqualTo("''");
+        assertThatThrownBy(() -> Boot.quote("a\0b")).hasMessageContaining("NUL");
+    }
+
+    @Test
+    void payloadIsACountedHeaderThenTheExactCode() {
+        byte[] payload =
+                Boot.payload("/work", "main.sh", "echo é", List.of("/bin/sh", "main.sh", "a\nb"), Map.of("K", "v"));
+        String text = new String(payload, StandardCharsets.UTF_8);
+        assertThat(text)
+                .isEqualTo("5\n"
+                        + "cd '/work' || exit 125\n"
+                        + "head -c 7 > 'main.sh' || exit 125\n"
+                        + "exec </dev/null\n"
+                        + "exec env -- 'K=v' '/bin/sh' 'main.sh' 'a\n"
+                        + "b'\n"
+                        + "echo é");
+    }
+}

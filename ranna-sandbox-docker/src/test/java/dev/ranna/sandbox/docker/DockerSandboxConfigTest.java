@@ -1,0 +1,84 @@
+package dev.ranna.sandbox.docker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ranna.engine.spi.SandboxConfig;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class DockerSandboxConfigTest {
+
+    @Test
+    void defaultsAreHardened() {
+        var config = DockerSandboxConfig.from(SandboxConfig.defaults());
+        assertThat(config.memoryBytes()).isEqualTo(100L * 1024 * 1024);
+        assertThat(config.networking()).isFalse();
+        assertThat(config.user()).isEqualTo("65534:65534");
+        assertThat(config.readOnlyRootfs()).isTrue();
+        assertThat(config.poolSize()).isEqualTo(2);
+        assertThat(config.pids()).isEqualTo(128);
+        assertThat(config.cpus()).isEqualTo(1.0);
+        assertThat(config.workdir()).isEqualTo("/work");
+        assertThat(config.updateImages()).map(Object::toString).contains("0 3 * * *");
+        assertThat(config.host()).isEmpty();
+    }
+
+    @Test
+    void perSpecKeysOverrideTheDefaults() {
+        var config = DockerSandboxConfig.from(SandboxConfig.of(Map.of(
+                DockerSandboxConfig.USER,
+                "1000",
+                "sandbox.docker.spec.python3.user",
+                "2000:3000",
+                DockerSandboxConfig.POOL_SIZE,
+                "1",
+                "sandbox.docker.spec.python3.pool.size",
+                "4",
+                DockerSandboxConfig.POOL_WARM,
+                "python3, sh",
+                DockerSandboxConfig.UPDATE_IMAGES,
+                "off")));
+        assertThat(config.user()).isEqualTo("1000:1000");
+        assertThat(config.user("python3")).isEqualTo("2000:3000");
+        assertThat(config.user("sh")).isEqualTo("1000:1000");
+        assertThat(config.poolSize("python3")).isEqualTo(4);
+        assertThat(config.poolSize("sh")).isEqualTo(1);
+        assertThat(config.poolWarm()).isEqualTo(List.of("python3", "sh"));
+        assertThat(config.updateImages()).isEmpty();
+    }
+
+    @Test
+    void invalidValuesNameTheKeyAndTheValue() {
+        assertThatThrownBy(() -> DockerSandboxConfig.from(SandboxConfig.of(Map.of(DockerSandboxConfig.CPUS, "lots"))))
+                .hasMessageContaining(DockerSandboxConfig.CPUS)
+                .hasMessageContaining("lots");
+        assertThatThrownBy(() ->
+                        DockerSandboxConfig.from(SandboxConfig.of(Map.of(DockerSandboxConfig.WORKDIR, "relative/dir"))))
+                .hasMessageContaining(DockerSandboxConfig.WORKDIR);
+        assertThatThrownBy(
+                        () -> DockerSandboxConfig.from(SandboxConfig.of(Map.of(DockerSandboxConfig.POOL_SIZE, "-1"))))
+                .hasMessageContaining(DockerSandboxConfig.POOL_SIZE);
+        assertThatThrownBy(() -> DockerSandboxConfig.from(SandboxConfig.of(Map.of(SandboxConfig.MEMORY, "1M"))))
+                .hasMessageContaining(SandboxConfig.MEMORY);
+    }
+
+    @Test
+    void defaultSpecsAreRannaLikeAndUseRealImages() {
+        var specs = DefaultSpecs.MAP.entries();
+        assertThat(specs).containsKeys("python3", "python", "node", "js", "go", "bash", "sh", "rust", "java");
+        assertThat(specs.get("python3").image()).isEqualTo("python:3-alpine");
+        assertThat(specs.get("go").use()).isEqualTo("golang");
+        assertThat(DefaultSpecs.images()).doesNotHaveDuplicates().allMatch(i -> !i.isBlank());
+    }
+
+    @Test
+    void imageReferencesSplitIntoRepositoryAndTag() {
+        assertThat(Images.split("python:3-alpine")).containsExactly("python", "3-alpine");
+        assertThat(Images.split("alpine")).containsExactly("alpine", "latest");
+        assertThat(Images.split("localhost:5000/team/img")).containsExactly("localhost:5000/team/img", "latest");
+        assertThat(Images.split("localhost:5000/img:1")).containsExactly("localhost:5000/img", "1");
+        assertThat(Images.split("img@sha256:abc")).containsExactly("img", "sha256:abc");
+    }
+}
