@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
@@ -437,6 +438,23 @@ class RannaServerEndToEndTest {
             sockets.add(socket);
             send(socket, "{\"op\":0,\"nonce\":2}");
             assertThat(byHeader.nextEvent(WAIT)).isEqualTo(new Event.Pong(Nonce.of(2)));
+        }
+    }
+
+    @Test
+    void anIdleButAliveConnectionIsPingedAndKeptOpen() throws Exception {
+        try (RannaServer pinging = startServer(ServerOptions.builder()
+                .pingInterval(Duration.ofMillis(100))
+                .pongTimeout(Duration.ofMillis(300))
+                .build())) {
+            var listener = new RecordingListener();
+            WebSocket socket = connect(pinging, "", listener);
+
+            // Twenty ping intervals of silence from the client (the JDK client answers pings by itself).
+            assertThatThrownBy(() -> listener.closed.get(2, TimeUnit.SECONDS)).isInstanceOf(TimeoutException.class);
+
+            send(socket, "{\"op\":0,\"nonce\":1}");
+            assertThat(listener.nextEvent(WAIT)).isEqualTo(new Event.Pong(Nonce.of(1)));
         }
     }
 

@@ -12,6 +12,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /** Records what the server sends: whole text messages with their arrival time, and the close. */
 final class RecordingListener implements WebSocket.Listener {
@@ -25,6 +26,7 @@ final class RecordingListener implements WebSocket.Listener {
 
     final BlockingQueue<Received> messages = new LinkedBlockingQueue<>();
     final CompletableFuture<Close> closed = new CompletableFuture<>();
+    final AtomicInteger pings = new AtomicInteger();
     private final StringBuilder partial = new StringBuilder();
 
     @Override
@@ -45,6 +47,13 @@ final class RecordingListener implements WebSocket.Listener {
     @Override
     public CompletionStage<?> onBinary(WebSocket webSocket, ByteBuffer data, boolean last) {
         messages.add(new Received("<binary>", System.nanoTime()));
+        return null;
+    }
+
+    @Override
+    public CompletionStage<?> onPing(WebSocket webSocket, ByteBuffer message) {
+        // The JDK answers with a pong on its own.
+        pings.incrementAndGet();
         return null;
     }
 
