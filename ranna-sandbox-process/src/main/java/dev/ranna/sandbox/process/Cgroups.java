@@ -1,0 +1,666 @@
+package dev.ranna.sandbox.process;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Memory and pids limits through cgroupfs, v1 or v2, whichever the host offers and lets this process
+ * write. Each sandbox instance owns one directory per controller named {@code ranna-process-<instanceId>};
+ * each run gets a child of it. Without writable cgroups, {@link #none} enforces nothing and the sandbox
+ * falls back to rlimits.
+ */
+abstract class Cgroups {
+    private static final Logger log = LoggerFactory.getLogger(Cgroups.class);
+
+    static final String PREFIX = "ranna-process-";
+
+    /** What a cgroup-owning instance is known to be, for reaping. */
+    enum Owner {
+        ALIVE,
+        DEAD,
+        UNKNOWN
+    }
+
+    /** One run's cgroup(s). */
+    interface RunGroup {
+        /** The {@code cgroup.procs} files the launcher writes its own pid to before it starts the program. */
+        List<Path> procsFiles();
+
+        /** Kills every process in the group and waits (bounded) until it is empty. */
+        void killAll();
+
+        /** Whether the kernel OOM-killed a process of the group. */
+        boolean oomKilled();
+
+        /** Removes the group; call after {@link #killAll()}. Never throws. */
+        void remove();
+    }
+
+    private final String reason;
+
+    Cgroups(String reason) {
+        this.reason = reason;
+    }
+
+    /** e.g. {@code cgroup-v1}, or {@code none}. */
+    abstract String kind();
+
+    abstract boolean memory();
+
+    abstract boolean pids();
+
+    /** Why this is what it is: where the groups live, or why there are none. */
+    String reason() {
+        return reason;
+    }
+
+    /** Creates the group for one run with the given limits. */
+    abstract RunGroup newRun(String name, long memoryBytes, int pids) throws IOException;
+
+    /** Removes this instance's directories (runs must be gone). Never throws. */
+    abstract void close();
+
+    /** Kills and removes groups of other, dead instances of this sandbox. Never throws. */
+    abstract void reapStale(Function<String, Owner> owners);
+
+    static Cgroups none(String reason) {
+        return new None(reason);
+    }
+
+    /** Detects what the host offers and sets up this instance's directories. Never throws. */
+    static Cgroups detect(String instanceId) {
+        try {
+            List<Mount> mounts = Mount.read();
+            Map<String, String> own = ownPaths();
+            var reasons = new ArrayList<String>();
+            Mount unified = mounts.stream()
+                    .filter(m -> m.fsType.equals("cgroup2"))
+                    .findFirst()
+                    .orElse(null);
+            if (unified != null && own.containsKey("")) {
+                Cgroups v2 = V2.setUp(unified, own.get(""), instanceId, reasons);
+                if (v2 != null) {
+                    return v2;
+                }
+            }
+            Cgroups v1 = V1.setUp(mounts, own, instanceId, reasons);
+            if (v1 != null) {
+                return v1;
+            }
+            return none(reasons.isEmpty() ? "no cgroup controllers found" : String.join("; ", reasons));
+        } catch (IOException | RuntimeException e) {
+            return none("cgroups not readable: " + e.getMessage());
+        }
+    }
+
+    /** Controller name (or "" for the v2 hierarchy) to this process's cgroup path. */
+    static Map<String, String> ownPaths() throws IOException {
+        var paths = new HashMap<String, String>();
+        for (String line : Files.readAllLines(Path.of("/proc/self/cgroup"))) {
+            int first = line.indexOf(':');
+            int second = line.indexOf(':', first + 1);
+            if (first < 0 || second < 0) {
+                continue;
+            }
+            String controllers = line.substring(first + 1, second);
+            String path = line.substring(second + 1);
+            if (controllers.isEmpty()) {
+                paths.put("", path);
+            } else {
+                for (String controller : controllers.split(",")) {
+                    paths.put(controller, path);
+                }
+            }
+        }
+        return paths;
+    }
+
+    /** One line of {@code /proc/self/mountinfo} for a cgroup file system. */
+    static final class Mount {
+        final Path mountPoint;
+        final String root;
+        final String fsType;
+        final Set<String> superOptions;
+
+        Mount(Path mountPoint, String root, String fsType, Set<String> superOptions) {
+            this.mountPoint = mountPoint;
+            this.root = root;
+            this.fsType = fsType;
+            this.superOptions = superOptions;
+        }
+
+        static List<Mount> read() throws IOException {
+            var mounts = new ArrayList<Mount>();
+            for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+                String[] fields = line.split(" ");
+                int dash = List.of(fields).indexOf("-");
+                if (dash < 0 || fields.length < dash + 4 || fields.length < 5) {
+                    continue;
+                }
+                String fsType = fields[dash + 1];
+                if (fsType.equals("cgroup") || fsType.equals("cgroup2")) {
+                    mounts.add(new Mount(
+                            Path.of(fields[4].replace("\\040", " ")),
+                            fields[3],
+                            fsType,
+                            Set.of(fields[dash + 3].split(","))));
+                }
+            }
+            return mounts;
+        }
+
+        /** The directory of cgroup {@code path} in this mount, or null when it is not below the mount's root. */
+        @Nullable
+        Path dirOf(String path) {
+            if (root.equals("/")) {
+                return mountPoint.resolve(path.startsWith("/") ? path.substring(1) : path);
+            }
+            if (path.equals(root)) {
+                return mountPoint;
+            }
+            if (path.startsWith(root + "/")) {
+                return mountPoint.resolve(path.substring(root.length() + 1));
+            }
+            return null;
+        }
+    }
+
+    static void write(Path file, String value) throws IOException {
+        Files.write(file, value.getBytes(StandardCharsets.US_ASCII), StandardOpenOption.WRITE);
+    }
+
+    static List<Long> procs(Path procsFile) {
+        var pids = new ArrayList<Long>();
+        try {
+            for (String line : Files.readAllLines(procsFile)) {
+                if (!line.isBlank()) {
+                    pids.add(Long.parseLong(line.trim()));
+                }
+            }
+        } catch (NoSuchFileException e) {
+            // Already removed: nothing in it.
+        } catch (IOException | NumberFormatException e) {
+            log.debug("cannot read {}: {}", procsFile, e.toString());
+        }
+        return pids;
+    }
+
+    /** SIGKILLs everything in {@code procsFile} until it stays empty, for at most {@code seconds}. */
+    static boolean killUntilEmpty(Path procsFile, int seconds) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (true) {
+            List<Long> pids = procs(procsFile);
+            if (pids.isEmpty()) {
+                return true;
+            }
+            if (System.nanoTime() > deadline) {
+                log.warn("processes {} still in {} after {} s of SIGKILL", pids, procsFile, seconds);
+                return false;
+            }
+            for (long pid : pids) {
+                ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+        }
+    }
+
+    /** rmdir, retried briefly: the kernel may still be tearing down the last task. */
+    static boolean rmdir(Path dir) {
+        for (int attempt = 0; attempt < 200; attempt++) {
+            try {
+                Files.deleteIfExists(dir);
+                return true;
+            } catch (IOException e) {
+                if (attempt == 199) {
+                    log.warn("cannot remove cgroup {}: {}", dir, e.toString());
+                    return false;
+                }
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+            }
+        }
+        return false;
+    }
+
+    static long eventCount(Path file, String key) {
+        try {
+            for (String line : Files.readAllLines(file)) {
+                String[] parts = line.trim().split("\\s+");
+                if (parts.length == 2 && parts[0].equals(key)) {
+                    return Long.parseLong(parts[1]);
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            log.debug("cannot read {}: {}", file, e.toString());
+        }
+        return 0;
+    }
+
+    /** Kills and removes every {@code ranna-process-*} directory under {@code parent} except {@code self}. */
+    static void reapUnder(Path parent, String self, Function<String, Owner> owners) {
+        try (DirectoryStream<Path> stream = Files.newDirectoryStream(parent, PREFIX + "*")) {
+            for (Path instanceDir : stream) {
+                String id = instanceDir.getFileName().toString().substring(PREFIX.length());
+                if (id.equals(self) || !Files.isDirectory(instanceDir)) {
+                    continue;
+                }
+                Owner owner = owners.apply(id);
+                if (owner == Owner.ALIVE) {
+                    continue;
+                }
+                boolean removed = true;
+                try (DirectoryStream<Path> runs = Files.newDirectoryStream(instanceDir, Files::isDirectory)) {
+                    for (Path run : runs) {
+                        if (owner == Owner.DEAD) {
+                            killUntilEmpty(run.resolve("cgroup.procs"), 5);
+                        }
+                        if (procs(run.resolve("cgroup.procs")).isEmpty()) {
+                            removed &= rmdir(run);
+                        } else {
+                            removed = false;
+                        }
+                    }
+                }
+                if (removed && rmdir(instanceDir)) {
+                    log.info("removed stale cgroup {}", instanceDir);
+                }
+            }
+        } catch (IOException e) {
+            log.debug("cannot scan {} for stale cgroups: {}", parent, e.toString());
+        }
+    }
+
+    private static final class None extends Cgroups {
+        None(String reason) {
+            super(reason);
+        }
+
+        @Override
+        String kind() {
+            return "none";
+        }
+
+        @Override
+        boolean memory() {
+            return false;
+        }
+
+        @Override
+        boolean pids() {
+            return false;
+        }
+
+        @Override
+        RunGroup newRun(String name, long memoryBytes, int pids) {
+            return new RunGroup() {
+                @Override
+                public List<Path> procsFiles() {
+                    return List.of();
+                }
+
+                @Override
+                public void killAll() {}
+
+                @Override
+                public boolean oomKilled() {
+                    return false;
+                }
+
+                @Override
+                public void remove() {}
+            };
+        }
+
+        @Override
+        void close() {}
+
+        @Override
+        void reapStale(Function<String, Owner> owners) {}
+    }
+
+    /** cgroup v1: separate memory and pids hierarchies, each under this process's own group. */
+    static final class V1 extends Cgroups {
+        private final @Nullable Path memoryDir;
+        private final @Nullable Path pidsDir;
+        private final String instanceId;
+
+        private V1(@Nullable Path memoryDir, @Nullable Path pidsDir, String instanceId, String reason) {
+            super(reason);
+            this.memoryDir = memoryDir;
+            this.pidsDir = pidsDir;
+            this.instanceId = instanceId;
+        }
+
+        static @Nullable Cgroups setUp(
+                List<Mount> mounts, Map<String, String> own, String instanceId, List<String> reasons) {
+            Path memory = instanceDir(mounts, own, "memory", instanceId, reasons);
+            Path pids = instanceDir(mounts, own, "pids", instanceId, reasons);
+            if (memory == null && pids == null) {
+                return null;
+            }
+            var where = new ArrayList<String>();
+            if (memory != null) {
+                where.add("memory in " + memory.getParent());
+            }
+            if (pids != null) {
+                where.add("pids in " + pids.getParent());
+            }
+            return new V1(memory, pids, instanceId, "cgroup v1: " + String.join(", ", where));
+        }
+
+        private static @Nullable Path instanceDir(
+                List<Mount> mounts, Map<String, String> own, String controller, String id, List<String> reasons) {
+            Mount mount = mounts.stream()
+                    .filter(m -> m.fsType.equals("cgroup") && m.superOptions.contains(controller))
+                    .findFirst()
+                    .orElse(null);
+            String path = own.get(controller);
+            if (mount == null || path == null) {
+                reasons.add("no cgroup v1 " + controller + " controller");
+                return null;
+            }
+            Path parent = mount.dirOf(path);
+            if (parent == null) {
+                reasons.add("own " + controller + " cgroup " + path + " is outside its mount");
+                return null;
+            }
+            Path dir = parent.resolve(PREFIX + id);
+            Path probe = dir.resolve("probe");
+            try {
+                Files.createDirectories(dir);
+                Files.createDirectory(probe);
+                if (controller.equals("memory")) {
+                    write(probe.resolve("memory.limit_in_bytes"), Long.toString(64L << 20));
+                } else {
+                    write(probe.resolve("pids.max"), "64");
+                }
+                return dir;
+            } catch (IOException | RuntimeException e) {
+                reasons.add("cgroup v1 " + controller + " in " + parent + " not writable (" + e.getMessage() + ")");
+                rmdir(probe);
+                rmdir(dir);
+                return null;
+            } finally {
+                if (Files.exists(probe)) {
+                    rmdir(probe);
+                }
+            }
+        }
+
+        @Override
+        String kind() {
+            return "cgroup-v1";
+        }
+
+        @Override
+        boolean memory() {
+            return memoryDir != null;
+        }
+
+        @Override
+        boolean pids() {
+            return pidsDir != null;
+        }
+
+        @Override
+        RunGroup newRun(String name, long memoryBytes, int pidLimit) throws IOException {
+            Path memory = memoryDir == null ? null : memoryDir.resolve(name);
+            Path pids = pidsDir == null ? null : pidsDir.resolve(name);
+            var group = new V1Run(memory, pids);
+            try {
+                if (memory != null) {
+                    Files.createDirectory(memory);
+                    write(memory.resolve("memory.limit_in_bytes"), Long.toString(memoryBytes));
+                    Path memsw = memory.resolve("memory.memsw.limit_in_bytes");
+                    if (Files.exists(memsw)) {
+                        // Without this a program swaps instead of being stopped at the limit.
+                        write(memsw, Long.toString(memoryBytes));
+                    }
+                }
+                if (pids != null) {
+                    Files.createDirectory(pids);
+                    write(pids.resolve("pids.max"), Integer.toString(pidLimit));
+                }
+                return group;
+            } catch (IOException | RuntimeException e) {
+                group.remove();
+                throw e;
+            }
+        }
+
+        @Override
+        void close() {
+            if (memoryDir != null) {
+                rmdir(memoryDir);
+            }
+            if (pidsDir != null) {
+                rmdir(pidsDir);
+            }
+        }
+
+        @Override
+        void reapStale(Function<String, Owner> owners) {
+            if (memoryDir != null) {
+                reapUnder(memoryDir.getParent(), instanceId, owners);
+            }
+            if (pidsDir != null) {
+                reapUnder(pidsDir.getParent(), instanceId, owners);
+            }
+        }
+
+        private static final class V1Run implements RunGroup {
+            private final @Nullable Path memory;
+            private final @Nullable Path pids;
+
+            V1Run(@Nullable Path memory, @Nullable Path pids) {
+                this.memory = memory;
+                this.pids = pids;
+            }
+
+            @Override
+            public List<Path> procsFiles() {
+                var files = new ArrayList<Path>(2);
+                if (memory != null) {
+                    files.add(memory.resolve("cgroup.procs"));
+                }
+                if (pids != null) {
+                    files.add(pids.resolve("cgroup.procs"));
+                }
+                return files;
+            }
+
+            @Override
+            public void killAll() {
+                // v1 has no cgroup.kill; the pids group holds the same processes as the memory group.
+                for (Path procs : procsFiles()) {
+                    killUntilEmpty(procs, 10);
+                }
+            }
+
+            @Override
+            public boolean oomKilled() {
+                return memory != null && eventCount(memory.resolve("memory.oom_control"), "oom_kill") > 0;
+            }
+
+            @Override
+            public void remove() {
+                if (memory != null) {
+                    rmdir(memory);
+                }
+                if (pids != null) {
+                    rmdir(pids);
+                }
+            }
+        }
+    }
+
+    /** cgroup v2: one hierarchy; this instance's group is made where memory and pids can be delegated. */
+    static final class V2 extends Cgroups {
+        private final Path instanceDir;
+        private final String instanceId;
+
+        private V2(Path instanceDir, String instanceId, String reason) {
+            super(reason);
+            this.instanceDir = instanceDir;
+            this.instanceId = instanceId;
+        }
+
+        static @Nullable Cgroups setUp(Mount unified, String ownPath, String instanceId, List<String> reasons) {
+            String controllers;
+            try {
+                controllers = Files.readString(unified.mountPoint.resolve("cgroup.controllers"));
+            } catch (IOException e) {
+                reasons.add("cgroup v2 not readable");
+                return null;
+            }
+            var available = Set.of(controllers.trim().split("\\s+"));
+            if (!available.contains("memory") || !available.contains("pids")) {
+                reasons.add(
+                        "cgroup v2 at " + unified.mountPoint + " lacks memory/pids (has: " + controllers.trim() + ")");
+                return null;
+            }
+            // Candidates, best first: the hierarchy's root (root may always enable controllers there), the
+            // parent of our own group (a systemd-delegated slice), our own group.
+            var candidates = new LinkedHashMap<Path, Boolean>();
+            candidates.put(unified.mountPoint, true);
+            Path own = unified.dirOf(ownPath);
+            if (own != null) {
+                if (own.getParent() != null && own.startsWith(unified.mountPoint)) {
+                    candidates.putIfAbsent(own.getParent(), true);
+                }
+                candidates.putIfAbsent(own, true);
+            }
+            for (Path parent : candidates.keySet()) {
+                if (!parent.startsWith(unified.mountPoint)) {
+                    continue;
+                }
+                Path dir = parent.resolve(PREFIX + instanceId);
+                try {
+                    String enabled = Files.readString(parent.resolve("cgroup.subtree_control"));
+                    var on = Set.of(enabled.trim().split("\\s+"));
+                    if (!on.contains("memory") || !on.contains("pids")) {
+                        write(parent.resolve("cgroup.subtree_control"), "+memory +pids");
+                    }
+                    Files.createDirectories(dir);
+                    write(dir.resolve("cgroup.subtree_control"), "+memory +pids");
+                    Path probe = dir.resolve("probe");
+                    Files.createDirectory(probe);
+                    try {
+                        write(probe.resolve("memory.max"), Long.toString(64L << 20));
+                        write(probe.resolve("pids.max"), "64");
+                    } finally {
+                        rmdir(probe);
+                    }
+                    return new V2(dir, instanceId, "cgroup v2 in " + parent);
+                } catch (IOException | RuntimeException e) {
+                    reasons.add("cgroup v2 in " + parent + " not usable (" + e.getMessage() + ")");
+                    if (Files.exists(dir)) {
+                        rmdir(dir);
+                    }
+                }
+            }
+            return null;
+        }
+
+        @Override
+        String kind() {
+            return "cgroup-v2";
+        }
+
+        @Override
+        boolean memory() {
+            return true;
+        }
+
+        @Override
+        boolean pids() {
+            return true;
+        }
+
+        @Override
+        RunGroup newRun(String name, long memoryBytes, int pids) throws IOException {
+            Path dir = instanceDir.resolve(name);
+            Files.createDirectory(dir);
+            var group = new V2Run(dir);
+            try {
+                write(dir.resolve("memory.max"), Long.toString(memoryBytes));
+                Path swap = dir.resolve("memory.swap.max");
+                if (Files.exists(swap)) {
+                    write(swap, "0");
+                }
+                Path oomGroup = dir.resolve("memory.oom.group");
+                if (Files.exists(oomGroup)) {
+                    // An OOM kill takes the whole run, not one random process of it.
+                    write(oomGroup, "1");
+                }
+                write(dir.resolve("pids.max"), Integer.toString(pids));
+                return group;
+            } catch (IOException | RuntimeException e) {
+                group.remove();
+                throw e;
+            }
+        }
+
+        @Override
+        void close() {
+            rmdir(instanceDir);
+        }
+
+        @Override
+        void reapStale(Function<String, Owner> owners) {
+            reapUnder(instanceDir.getParent(), instanceId, owners);
+        }
+
+        private static final class V2Run implements RunGroup {
+            private final Path dir;
+
+            V2Run(Path dir) {
+                this.dir = dir;
+            }
+
+            @Override
+            public List<Path> procsFiles() {
+                return List.of(dir.resolve("cgroup.procs"));
+            }
+
+            @Override
+            public void killAll() {
+                Path kill = dir.resolve("cgroup.kill");
+                if (Files.exists(kill)) {
+                    try {
+                        write(kill, "1");
+                    } catch (IOException e) {
+                        log.debug("cgroup.kill failed for {}: {}", dir, e.toString());
+                    }
+                }
+                killUntilEmpty(dir.resolve("cgroup.procs"), 10);
+            }
+
+            @Override
+            public boolean oomKilled() {
+                return eventCount(dir.resolve("memory.events"), "oom_kill") > 0;
+            }
+
+            @Override
+            public void remove() {
+                rmdir(dir);
+            }
+        }
+    }
+}

@@ -1,0 +1,298 @@
+package dev.ranna.sandbox.process;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Builds the host command line of one run. The chain, each step exec'ing the next in the same process:
+ *
+ * <ol>
+ *   <li>{@code sh -c JOIN}: writes its own pid into the run's {@code cgroup.procs} files, so the program
+ *       and everything it forks are limited from their first instruction (a pid written after start
+ *       would miss children forked in between); moves the bubblewrap arguments from stdin to fd 3 and
+ *       opens the code file as fd 4;
+ *   <li>{@code prlimit}: RLIMIT_CPU, NOFILE, FSIZE, CORE=0 (and NPROC when no pids cgroup exists);
+ *   <li>{@code setpriv} (only when the server is root): the run's own unprivileged uid, no groups, no
+ *       capabilities, no-new-privs. bubblewrap then creates an unprivileged user namespace; run as root it
+ *       would map the sandbox user to host root (see the environment notes);
+ *   <li>{@code bwrap --args 3 -- command...}: namespaces, read-only {@code /usr}, private {@code /tmp} and
+ *       {@code /work} tmpfs, the code copied from fd 4 into {@code /work}.
+ * </ol>
+ *
+ * <p>The bubblewrap options, including the program's environment, travel through stdin, not the command
+ * line: {@code /proc/<pid>/cmdline} is readable by every host user, {@code environ} is not, and no
+ * variable of the request (LD_PRELOAD, ...) ever reaches the helpers that still run as root.
+ */
+final class Launcher {
+
+    /** The launcher's exit code when it could not enter the cgroup or open the code. */
+    static final int SETUP_FAILED = 125;
+
+    private static final String JOIN = "p=$$\n"
+            + "while [ \"$1\" != -- ]; do\n"
+            + "  echo $p 2>/dev/null >\"$1\" || { echo 'ranna: sandbox setup failed' >&2; exit 125; }\n"
+            + "  shift\n"
+            + "done\n"
+            + "shift\n";
+    private static final String BWRAP_SCRIPT = JOIN
+            + "exec 3<&0 0</dev/null 4<\"$1\" || { echo 'ranna: sandbox setup failed' >&2; exit 125; }\n"
+            + "shift\n"
+            + "exec \"$@\"\n";
+    private static final String PLAIN_SCRIPT = JOIN + "exec 0</dev/null\nexec \"$@\"\n";
+
+    /** PATH inside the sandbox. */
+    static final String PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+    /** What to run on the host. */
+    record Command(List<String> argv, byte[] stdin) {}
+
+    /** Per-run inputs. */
+    record Run(
+            List<String> command,
+            Map<String, String> environment,
+            Path codeFile,
+            String filename,
+            List<Path> cgroupProcs,
+            int uid,
+            int cpuSeconds,
+            boolean nprocFallback) {}
+
+    private final HostTools tools;
+    private final ProcessSandboxConfig config;
+    private final List<String> fixedBwrapOptions;
+
+    Launcher(HostTools tools, ProcessSandboxConfig config) {
+        this.tools = tools;
+        this.config = config;
+        this.fixedBwrapOptions = fixedBwrapOptions(config);
+    }
+
+    /** The environment every program starts from, before the request's own variables. */
+    static Map<String, String> baseEnvironment(String home) {
+        var env = new LinkedHashMap<String, String>();
+        env.put("PATH", PATH);
+        env.put("HOME", home);
+        env.put("LANG", "C.UTF-8");
+        env.put("TMPDIR", "/tmp");
+        return env;
+    }
+
+    /** The command for a run under bubblewrap. */
+    Command bubblewrap(Run run) {
+        if (tools.bwrap == null) {
+            throw new IllegalStateException("bwrap not found");
+        }
+        var argv = new ArrayList<String>();
+        argv.add(tools.shell.toString());
+        argv.add("-c");
+        argv.add(BWRAP_SCRIPT);
+        argv.add("ranna-launch");
+        run.cgroupProcs().forEach(path -> argv.add(path.toString()));
+        argv.add("--");
+        argv.add(run.codeFile().toString());
+        argv.addAll(rlimits(run));
+        if (run.uid() >= 0) {
+            argv.addAll(tools.setprivArgs(run.uid()));
+        }
+        argv.add(tools.bwrap.toString());
+        argv.add("--args");
+        argv.add("3");
+        argv.add("--");
+        argv.addAll(run.command());
+
+        var options = new ArrayList<>(fixedBwrapOptions);
+        options.add("--perms");
+        options.add("0644");
+        options.add("--file");
+        options.add("4");
+        options.add("/work/" + run.filename());
+        options.add("--clearenv");
+        run.environment().forEach((key, value) -> {
+            options.add("--setenv");
+            options.add(key);
+            options.add(value);
+        });
+        return new Command(argv, nulSeparated(options));
+    }
+
+    /**
+     * The command for a run without isolation: the same cgroup join, rlimits and uid drop, then {@code env
+     * -i} so the request's environment applies only to the program, after root is gone.
+     */
+    Command plain(Run run) {
+        var argv = new ArrayList<String>();
+        argv.add(tools.shell.toString());
+        argv.add("-c");
+        argv.add(PLAIN_SCRIPT);
+        argv.add("ranna-launch");
+        run.cgroupProcs().forEach(path -> argv.add(path.toString()));
+        argv.add("--");
+        argv.addAll(rlimits(run));
+        if (run.uid() >= 0) {
+            argv.addAll(tools.setprivArgs(run.uid()));
+        }
+        Path env = HostTools.which("env");
+        argv.add(env == null ? "/usr/bin/env" : env.toString());
+        argv.add("-i");
+        run.environment().forEach((key, value) -> argv.add(key + "=" + value));
+        argv.addAll(run.command());
+        return new Command(argv, new byte[0]);
+    }
+
+    /** A minimal bubblewrap run of {@code /bin/true}: proves that the sandbox can be made here. */
+    Command probe(int uid) {
+        if (tools.bwrap == null) {
+            throw new IllegalStateException("bwrap not found");
+        }
+        var argv = new ArrayList<String>();
+        if (uid >= 0) {
+            argv.addAll(tools.setprivArgs(uid));
+        }
+        argv.add(tools.bwrap.toString());
+        argv.add("--args");
+        argv.add("0");
+        argv.add("--");
+        argv.add("/usr/bin/true");
+        var options = new ArrayList<>(fixedBwrapOptions);
+        options.add("--clearenv");
+        return new Command(argv, nulSeparated(options));
+    }
+
+    private List<String> rlimits(Run run) {
+        var args = new ArrayList<String>();
+        if (tools.prlimit == null) {
+            return args;
+        }
+        args.add(tools.prlimit.toString());
+        // Soft limit first: SIGXCPU tells the program (and the exit status) why; SIGKILL a second later.
+        args.add("--cpu=" + run.cpuSeconds() + ":" + ((long) run.cpuSeconds() + 1));
+        args.add("--nofile=" + config.nofile() + ":" + config.nofile());
+        args.add("--fsize=" + config.fileSizeBytes() + ":" + config.fileSizeBytes());
+        args.add("--core=0:0");
+        if (run.nprocFallback()) {
+            args.add("--nproc=" + config.pids() + ":" + config.pids());
+        }
+        args.add("--");
+        return args;
+    }
+
+    private static List<String> fixedBwrapOptions(ProcessSandboxConfig config) {
+        var o = new ArrayList<String>();
+        o.add("--unshare-all");
+        if (config.networking()) {
+            o.add("--share-net");
+        }
+        // An explicit user namespace, and none further inside: no nested namespace tricks.
+        o.add("--unshare-user");
+        o.add("--disable-userns");
+        o.add("--die-with-parent");
+        o.add("--new-session");
+        o.add("--ro-bind");
+        o.add("/usr");
+        o.add("/usr");
+        for (String top : List.of("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")) {
+            Path path = Path.of(top);
+            if (Files.isSymbolicLink(path)) {
+                try {
+                    o.add("--symlink");
+                    o.add(Files.readSymbolicLink(path).toString());
+                    o.add(top);
+                } catch (IOException e) {
+                    o.remove(o.size() - 1);
+                }
+            } else if (Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS)) {
+                o.add("--ro-bind");
+                o.add(top);
+                o.add(top);
+            }
+        }
+        // From /etc only what runtimes need to start; never passwd, shadow, ssh keys or app secrets.
+        var etc = new ArrayList<String>(List.of(
+                "/etc/alternatives", "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime"));
+        try (DirectoryStream<Path> javas = Files.newDirectoryStream(Path.of("/etc"), "java-*")) {
+            javas.forEach(path -> etc.add(path.toString()));
+        } catch (IOException e) {
+            // No /etc/java-*: no JDK configured there.
+        }
+        if (config.networking()) {
+            etc.addAll(List.of(
+                    "/etc/resolv.conf",
+                    "/etc/hosts",
+                    "/etc/nsswitch.conf",
+                    "/etc/gai.conf",
+                    "/etc/ssl",
+                    "/etc/ca-certificates",
+                    "/etc/pki"));
+        }
+        for (String path : etc) {
+            o.add("--ro-bind-try");
+            o.add(path);
+            o.add(path);
+        }
+        for (Path bind : config.binds()) {
+            o.add("--ro-bind-try");
+            o.add(bind.toString());
+            o.add(bind.toString());
+        }
+        o.add("--proc");
+        o.add("/proc");
+        o.add("--dev");
+        o.add("/dev");
+        o.add("--size");
+        o.add(Long.toString(config.tmpSizeBytes()));
+        o.add("--tmpfs");
+        o.add("/tmp");
+        // /dev is a tmpfs of bwrap's: cap its shm and make the rest read-only, or it is unbounded scratch.
+        o.add("--size");
+        o.add(Long.toString(config.tmpSizeBytes()));
+        o.add("--tmpfs");
+        o.add("/dev/shm");
+        o.add("--remount-ro");
+        o.add("/dev");
+        o.add("--size");
+        o.add(Long.toString(config.workSizeBytes()));
+        o.add("--tmpfs");
+        o.add("/work");
+        o.add("--chdir");
+        o.add("/work");
+        // Without this bwrap's root tmpfs stays writable and unbounded.
+        o.add("--remount-ro");
+        o.add("/");
+        o.add("--cap-drop");
+        o.add("ALL");
+        o.add("--hostname");
+        o.add("sandbox");
+        return List.copyOf(o);
+    }
+
+    private static byte[] nulSeparated(List<String> options) {
+        var out = new ByteArrayOutputStream();
+        for (String option : options) {
+            if (option.indexOf('\0') >= 0) {
+                throw new IllegalArgumentException("NUL in a sandbox option");
+            }
+            out.writeBytes(option.getBytes(StandardCharsets.UTF_8));
+            out.write(0);
+        }
+        return out.toByteArray();
+    }
+
+    /** For logs: the command with the launcher script elided. */
+    static String describe(Command command, @Nullable String elide) {
+        var parts = new ArrayList<>(command.argv());
+        if (parts.size() > 2) {
+            parts.set(2, elide == null ? "<launcher>" : elide);
+        }
+        return String.join(" ", parts);
+    }
+}

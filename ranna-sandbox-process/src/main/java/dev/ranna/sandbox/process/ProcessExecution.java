@@ -1,0 +1,204 @@
+package dev.ranna.sandbox.process;
+
+import dev.ranna.engine.spi.Execution;
+import dev.ranna.engine.spi.ExitStatus;
+import dev.ranna.engine.spi.OutputSink;
+import dev.ranna.protocol.RunId;
+import dev.ranna.protocol.StdStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One started run: a reader thread per output stream (a sink may block, and then so does only that
+ * reader; the program blocks on its full pipe), and a waiter thread that sees the program exit, kills
+ * what is left of its tree, waits for both readers to reach end of stream, releases the run's resources
+ * and only then completes {@link #exit()}.
+ *
+ * <p>{@link #kill()} and the timeout only send SIGKILL to the launcher process (bwrap's monitor); bwrap's
+ * {@code --die-with-parent} and pid namespace take the rest of the tree down, and the waiter empties the
+ * run's cgroup afterwards. Neither takes a lock a blocked reader could hold.
+ */
+final class ProcessExecution implements Execution {
+    private static final Logger log = LoggerFactory.getLogger(ProcessExecution.class);
+
+    private enum Ending {
+        KILLED,
+        TIMED_OUT
+    }
+
+    /** What the waiter releases when the run is over, in this order. */
+    interface Resources {
+        /** Kills every process left of the run (cgroup, uid or process tree). */
+        void killLeftovers();
+
+        /** Whether the kernel OOM-killed a process of the run. */
+        boolean oomKilled();
+
+        /** Removes cgroups and directories and frees the slot. Never throws. */
+        void release();
+    }
+
+    private final RunId runId;
+    private final Process process;
+    private final long startNanos;
+    private final OutputSink sink;
+    private final Resources resources;
+    private final CompletableFuture<ExitStatus> exit = new CompletableFuture<>();
+    private final AtomicReference<@Nullable Ending> ending = new AtomicReference<>();
+    private final AtomicReference<@Nullable Throwable> sinkFailure = new AtomicReference<>();
+    private volatile boolean exited;
+    private @Nullable ScheduledFuture<?> timeoutTask;
+
+    ProcessExecution(RunId runId, Process process, long startNanos, OutputSink sink, Resources resources) {
+        this.runId = runId;
+        this.process = process;
+        this.startNanos = startNanos;
+        this.sink = sink;
+        this.resources = resources;
+    }
+
+    /** Starts the readers, the waiter and the timeout. Throws if the executor refuses (sandbox closing). */
+    void begin(ExecutorService threads, ScheduledExecutorService timer, Duration timeout) {
+        CompletableFuture<Void> stdout = read(threads, process.getInputStream(), StdStream.STDOUT);
+        CompletableFuture<Void> stderr = read(threads, process.getErrorStream(), StdStream.STDERR);
+        timeoutTask = timer.schedule(() -> end(Ending.TIMED_OUT), timeout.toNanos(), TimeUnit.NANOSECONDS);
+        threads.execute(() -> await(stdout, stderr));
+    }
+
+    @Override
+    public CompletionStage<ExitStatus> exit() {
+        return exit;
+    }
+
+    /** The future itself, for the sandbox's own bookkeeping. */
+    CompletableFuture<ExitStatus> exitFuture() {
+        return exit;
+    }
+
+    @Override
+    public void kill() {
+        end(Ending.KILLED);
+    }
+
+    private void end(Ending why) {
+        if (exited || !process.isAlive()) {
+            return;
+        }
+        if (ending.compareAndSet(null, why)) {
+            log.debug("run {}: {}", runId, why == Ending.KILLED ? "killed" : "timed out");
+        }
+        // Through the handle: Process.destroyForcibly() also closes the output streams, and what the
+        // program wrote before it died would be lost to the readers.
+        process.toHandle().destroyForcibly();
+    }
+
+    private CompletableFuture<Void> read(ExecutorService threads, InputStream in, StdStream stream) {
+        var done = new CompletableFuture<Void>();
+        threads.execute(() -> {
+            byte[] buffer = new byte[16 * 1024];
+            try (in) {
+                int n;
+                while ((n = in.read(buffer)) >= 0) {
+                    if (n > 0 && sinkFailure.get() == null) {
+                        try {
+                            sink.write(stream, buffer, 0, n);
+                        } catch (RuntimeException | Error e) {
+                            // Keep draining so the program cannot block on a full pipe; end it.
+                            sinkFailure.compareAndSet(null, e);
+                            end(Ending.KILLED);
+                        }
+                    }
+                }
+            } catch (IOException e) {
+                log.debug("run {}: reading {} ended: {}", runId, stream, e.toString());
+            } finally {
+                done.complete(null);
+            }
+        });
+        return done;
+    }
+
+    private void await(CompletableFuture<Void> stdout, CompletableFuture<Void> stderr) {
+        ExitStatus status = null;
+        Throwable failure = null;
+        try {
+            int code = waitUninterruptibly();
+            Duration elapsed = Duration.ofNanos(System.nanoTime() - startNanos);
+            exited = true;
+            ScheduledFuture<?> timeout = timeoutTask;
+            if (timeout != null) {
+                timeout.cancel(false);
+            }
+            // bwrap's monitor is gone; anything it left (its pid 1 still exiting, or a whole tree without
+            // isolation) dies now, so the pipes reach end of stream.
+            resources.killLeftovers();
+            CompletableFuture.allOf(stdout, stderr).join();
+            status = status(code, elapsed, resources.oomKilled());
+            if (code == Launcher.SETUP_FAILED && ending.get() == null) {
+                log.warn(
+                        "run {}: launcher exited with {} (sandbox setup failed or the program's own code)",
+                        runId,
+                        code);
+            }
+        } catch (RuntimeException | Error e) {
+            failure = e;
+        } finally {
+            resources.release();
+        }
+        Throwable sinkError = sinkFailure.get();
+        if (failure == null && sinkError != null) {
+            failure = sinkError;
+        }
+        if (failure != null || status == null) {
+            log.warn("run {} failed", runId, failure);
+            exit.completeExceptionally(failure != null ? failure : new IllegalStateException("no exit status"));
+        } else {
+            log.debug("run {} ended: {}", runId, status);
+            exit.complete(status);
+        }
+    }
+
+    private int waitUninterruptibly() {
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return process.waitFor();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /**
+     * bwrap (like a shell) reports a program ended by signal N as exit code 128+N, so a code in that range
+     * is read as the signal. A program that itself exits with such a code is reported as signalled too.
+     */
+    private ExitStatus status(int code, Duration elapsed, boolean oomKilled) {
+        Ending why = ending.get();
+        if (why != null) {
+            return new ExitStatus(
+                    null, ExitStatus.signalName(9), why == Ending.TIMED_OUT, why == Ending.KILLED, oomKilled, elapsed);
+        }
+        if (code > 128 && code <= 128 + 64) {
+            return new ExitStatus(null, ExitStatus.signalName(code - 128), false, false, oomKilled, elapsed);
+        }
+        return new ExitStatus(code, null, false, false, oomKilled, elapsed);
+    }
+}

@@ -1,0 +1,373 @@
+package dev.ranna.sandbox.process;
+
+import dev.ranna.engine.spi.Execution;
+import dev.ranna.engine.spi.OutputSink;
+import dev.ranna.engine.spi.Sandbox;
+import dev.ranna.engine.spi.SandboxException;
+import dev.ranna.engine.spi.SandboxRequest;
+import dev.ranna.protocol.ErrorCode;
+import dev.ranna.protocol.SpecMap;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs each request as a local process tree: bubblewrap for isolation (unless configured off), cgroups
+ * for memory and pids where the host allows, rlimits for CPU time, files and core dumps.
+ *
+ * <p>Thread-safe. Owns two thread pools (run threads: three per running run, idle ones end after a few
+ * seconds; one timer thread), this instance's work directory and cgroups; {@link #close()} removes them.
+ */
+final class ProcessSandbox implements Sandbox {
+    private static final Logger log = LoggerFactory.getLogger(ProcessSandbox.class);
+
+    /** Run uids in use in this JVM, across sandbox instances, so two runs never share one. */
+    private static final Set<Integer> UIDS_IN_USE = ConcurrentHashMap.newKeySet();
+
+    private final ProcessSandboxConfig config;
+    private final HostTools tools;
+    private final Cgroups cgroups;
+    private final WorkDirs workDirs;
+    private final Launcher launcher;
+    private final String version;
+    private final SpecMap defaultSpecs;
+    private final Map<String, String> info;
+    private final boolean isolated;
+    private final boolean dropUid;
+    private final ThreadPoolExecutor threads;
+    private final ScheduledThreadPoolExecutor timer;
+    private final Set<ProcessExecution> running = ConcurrentHashMap.newKeySet();
+    private final AtomicLong runCounter = new AtomicLong();
+    private final AtomicInteger slotCursor = new AtomicInteger();
+    private final AtomicInteger active = new AtomicInteger();
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    ProcessSandbox(ProcessSandboxConfig config, HostTools tools, Cgroups cgroups, WorkDirs workDirs) {
+        this.config = config;
+        this.tools = tools;
+        this.cgroups = cgroups;
+        this.workDirs = workDirs;
+        this.launcher = new Launcher(tools, config);
+        this.isolated = config.isolation() == ProcessSandboxConfig.Isolation.BUBBLEWRAP;
+        this.dropUid = tools.root && tools.setpriv != null;
+        this.version = isolated ? tools.bwrapVersion() : "none (no isolation)";
+        this.defaultSpecs = DefaultSpecs.detect();
+        this.info = Collections.unmodifiableMap(describe(config, tools, cgroups, isolated, dropUid));
+        String prefix = "ranna-process-" + Integer.toHexString(System.identityHashCode(this)) + "-";
+        this.threads = new ThreadPoolExecutor(
+                0, Integer.MAX_VALUE, 5, TimeUnit.SECONDS, new SynchronousQueue<>(), daemon(prefix + "run-"));
+        this.timer = new ScheduledThreadPoolExecutor(1, daemon(prefix + "timer-"));
+        timer.setRemoveOnCancelPolicy(true);
+        timer.setKeepAliveTime(5, TimeUnit.SECONDS);
+        timer.allowCoreThreadTimeOut(true);
+    }
+
+    /** What this sandbox enforces, for {@link #info()} and the provider's availability details. */
+    static Map<String, String> describe(
+            ProcessSandboxConfig config, HostTools tools, Cgroups cgroups, boolean isolated, boolean dropUid) {
+        var facts = new LinkedHashMap<String, String>();
+        facts.put("isolation", isolated ? "bubblewrap" : "none");
+        facts.put("memory", cgroups.memory() ? cgroups.kind() : "none");
+        if (cgroups.pids()) {
+            facts.put("pids", cgroups.kind());
+        } else if (dropUid && tools.prlimit != null) {
+            facts.put("pids", "rlimit-nproc");
+        } else {
+            facts.put("pids", "none");
+        }
+        facts.put("cpu", tools.prlimit != null ? "rlimit" : "none");
+        facts.put("timeout", "sigkill-tree");
+        facts.put("network", !isolated ? "host" : config.networking() ? "host" : "none");
+        if (dropUid) {
+            facts.put("user", "per-run uid " + config.uidBase() + "+slot");
+        } else {
+            facts.put("user", tools.root ? "root (setpriv missing)" : "server uid");
+        }
+        facts.put(
+                "filesystem",
+                isolated
+                        ? "read-only /usr, private /tmp " + (config.tmpSizeBytes() >> 20) + "M and /work "
+                                + (config.workSizeBytes() >> 20) + "M"
+                        : "host (work dir " + config.workRoot() + ")");
+        facts.put("rlimits", tools.prlimit == null ? "none" : "cpu, nofile, fsize, core=0");
+        facts.put("cgroups", cgroups.reason());
+        return facts;
+    }
+
+    private static ThreadFactory daemon(String prefix) {
+        var count = new AtomicInteger();
+        return runnable -> {
+            Thread thread = new Thread(runnable, prefix + count.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        };
+    }
+
+    @Override
+    public Execution start(SandboxRequest request, OutputSink sink) throws SandboxException {
+        if (closed.get()) {
+            throw new SandboxException(ErrorCode.UNAVAILABLE, "the sandbox is shutting down", null);
+        }
+        if (active.incrementAndGet() > config.slots()) {
+            active.decrementAndGet();
+            throw new SandboxException(
+                    ErrorCode.UNAVAILABLE, "too many programs running at once; try again shortly", null);
+        }
+        int uid = -1;
+        Path runDir = null;
+        Cgroups.RunGroup group = null;
+        boolean started = false;
+        try {
+            if (dropUid) {
+                uid = acquireUid();
+                if (uid < 0) {
+                    active.decrementAndGet();
+                    throw new SandboxException(
+                            ErrorCode.UNAVAILABLE, "too many programs running at once; try again shortly", null);
+                }
+            }
+            String name = "run-" + runCounter.incrementAndGet();
+            runDir = workDirs.newRunDir(name, isolated ? -1 : uid);
+            // Under bubblewrap the code file stays root's (0600): bwrap reads it through fd 4 opened before
+            // root is dropped, and the program never sees this directory at all.
+            Path codeFile = WorkDirs.writeCode(runDir, request.spec().filename(), request.code(), isolated ? -1 : uid);
+            group = cgroups.newRun(name, config.memoryBytes(), config.pids());
+            var environment = Launcher.baseEnvironment(isolated ? "/work" : runDir.toString());
+            environment.putAll(request.environment());
+            var run = new Launcher.Run(
+                    request.command(),
+                    environment,
+                    codeFile,
+                    request.spec().filename(),
+                    group.procsFiles(),
+                    uid,
+                    config.cpuSecondsFor(request.timeout()),
+                    dropUid && !cgroups.pids());
+            Launcher.Command command = isolated ? launcher.bubblewrap(run) : launcher.plain(run);
+
+            // ProcessBuilder, not commons-exec: commons-exec's CommandLine trims every argument (so a
+            // program argument " x " would arrive as "x"), its executor closes the process streams right
+            // after the stream handler's stop() and hides the Process (pid, destroyForcibly) behind the
+            // watchdog. Here the readers must own the streams until end of stream, and kill must act on
+            // the process directly.
+            var builder = new ProcessBuilder(command.argv()).directory(runDir.toFile());
+            builder.environment().clear();
+            Process process = builder.start();
+            long startNanos = System.nanoTime();
+            started = true;
+            var resources = resources(process, group, runDir, uid);
+            var execution = new ProcessExecution(request.runId(), process, startNanos, sink, resources);
+            try {
+                writeStdin(process, command.stdin());
+                running.add(execution);
+                execution.exitFuture().whenComplete((status, error) -> running.remove(execution));
+                execution.begin(threads, timer, request.timeout());
+            } catch (RejectedExecutionException e) {
+                // Closing: nothing will wait for this run, so end and release it here.
+                running.remove(execution);
+                resources.killLeftovers();
+                resources.release();
+                throw new SandboxException(ErrorCode.UNAVAILABLE, "the sandbox is shutting down", e);
+            }
+            log.debug("run {} started as pid {} (uid {})", request.runId(), process.pid(), uid);
+            return execution;
+        } catch (IOException | RuntimeException e) {
+            if (!started) {
+                releaseQuietly(group, runDir, uid);
+            }
+            throw new SandboxException("could not start the program", e);
+        }
+    }
+
+    private void writeStdin(Process process, byte[] payload) {
+        try (OutputStream stdin = process.getOutputStream()) {
+            stdin.write(payload);
+        } catch (IOException e) {
+            // The launcher ended before reading (it reports why on stderr and in its exit code).
+            log.debug("could not hand the sandbox its options: {}", e.toString());
+        }
+    }
+
+    private ProcessExecution.Resources resources(Process process, Cgroups.RunGroup group, Path runDir, int uid) {
+        return new ProcessExecution.Resources() {
+            @Override
+            public void killLeftovers() {
+                process.toHandle().destroyForcibly();
+                group.killAll();
+                if (!isolated) {
+                    // Without a pid namespace a child may outlive the program: take the tree we can still
+                    // see, and every process of the run's own uid (which no other run shares).
+                    process.descendants().forEach(ProcessHandle::destroyForcibly);
+                    if (uid >= 0) {
+                        killUid(uid);
+                    }
+                }
+            }
+
+            @Override
+            public boolean oomKilled() {
+                return group.oomKilled();
+            }
+
+            @Override
+            public void release() {
+                releaseQuietly(group, runDir, uid);
+            }
+        };
+    }
+
+    private void releaseQuietly(Cgroups.@Nullable RunGroup group, @Nullable Path runDir, int uid) {
+        try {
+            if (group != null) {
+                group.remove();
+            }
+            if (runDir != null) {
+                try {
+                    WorkDirs.deleteTree(runDir);
+                } catch (IOException e) {
+                    log.warn("cannot remove run directory {}: {}", runDir, e.toString());
+                }
+            }
+        } finally {
+            if (uid >= 0) {
+                UIDS_IN_USE.remove(uid);
+            }
+            active.decrementAndGet();
+        }
+    }
+
+    /** A free run uid, or -1 when all are taken. */
+    private int acquireUid() {
+        int slots = config.slots();
+        int start = Math.floorMod(slotCursor.getAndIncrement(), slots);
+        for (int i = 0; i < slots; i++) {
+            int uid = config.uidBase() + (start + i) % slots;
+            if (UIDS_IN_USE.add(uid)) {
+                return uid;
+            }
+        }
+        return -1;
+    }
+
+    /** SIGKILLs every process whose real uid is {@code uid}, until none is left (bounded). */
+    static void killUid(int uid) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (System.nanoTime() < deadline) {
+            List<ProcessHandle> found = ProcessHandle.allProcesses()
+                    .filter(handle -> realUid(handle.pid()) == uid)
+                    .toList();
+            if (found.isEmpty()) {
+                return;
+            }
+            found.forEach(ProcessHandle::destroyForcibly);
+            Thread.onSpinWait();
+        }
+    }
+
+    private static long realUid(long pid) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+                if (line.startsWith("Uid:")) {
+                    return Long.parseLong(line.substring(4).trim().split("\\s+")[0]);
+                }
+                if (line.startsWith("State:") && line.contains("zombie")) {
+                    return -1;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // Gone already.
+        }
+        return -1;
+    }
+
+    @Override
+    public String version() {
+        return version;
+    }
+
+    @Override
+    public Map<String, String> info() {
+        return info;
+    }
+
+    @Override
+    public SpecMap defaultSpecs() {
+        return defaultSpecs;
+    }
+
+    /** Runs still going, for tests. */
+    int running() {
+        return running.size();
+    }
+
+    String instanceId() {
+        return config.instanceId();
+    }
+
+    Cgroups cgroups() {
+        return cgroups;
+    }
+
+    ProcessSandboxConfig config() {
+        return config;
+    }
+
+    WorkDirs workDirs() {
+        return workDirs;
+    }
+
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        List<ProcessExecution> left = List.copyOf(running);
+        left.forEach(ProcessExecution::kill);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        for (ProcessExecution execution : left) {
+            CompletableFuture<?> exit = execution.exitFuture();
+            try {
+                exit.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            } catch (ExecutionException | TimeoutException e) {
+                log.warn("a run did not end cleanly while closing: {}", e.toString());
+            }
+        }
+        threads.shutdown();
+        timer.shutdownNow();
+        try {
+            if (!threads.awaitTermination(10, TimeUnit.SECONDS)) {
+                log.warn("sandbox threads still busy after close");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        cgroups.close();
+        workDirs.close();
+        log.debug("process sandbox {} closed", config.instanceId());
+    }
+}

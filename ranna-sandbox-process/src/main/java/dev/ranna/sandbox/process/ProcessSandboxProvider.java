@@ -1,0 +1,150 @@
+package dev.ranna.sandbox.process;
+
+import dev.ranna.engine.spi.Availability;
+import dev.ranna.engine.spi.Sandbox;
+import dev.ranna.engine.spi.SandboxConfig;
+import dev.ranna.engine.spi.SandboxException;
+import dev.ranna.engine.spi.SandboxProvider;
+import dev.ranna.protocol.ErrorCode;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@code process} sandbox: runs code as local processes, isolated with bubblewrap ({@code bwrap}),
+ * limited with cgroups (v1 or v2, where writable) and rlimits, each run as its own unprivileged uid when
+ * the server is root. No daemon, about 5-20 ms per run; see the module README for what is enforced.
+ *
+ * <p>Configuration: {@link ProcessSandboxConfig}. Setting {@value ProcessSandboxConfig#ISOLATION} to
+ * {@code none} runs programs without isolation, for local development only: {@link #create} then works
+ * without bubblewrap, logs a warning, and the sandbox's info says {@code isolation=none}.
+ *
+ * <p>Thread-safe; cheap to construct (all probing happens in {@link #availability()} and {@link
+ * #create}).
+ */
+public final class ProcessSandboxProvider implements SandboxProvider {
+    private static final Logger log = LoggerFactory.getLogger(ProcessSandboxProvider.class);
+
+    /** Public no-arg constructor for {@link java.util.ServiceLoader}. */
+    public ProcessSandboxProvider() {}
+
+    @Override
+    public String name() {
+        return "process";
+    }
+
+    /** 50: below Docker (100), which isolates more strongly when it is there. */
+    @Override
+    public int priority() {
+        return 50;
+    }
+
+    /**
+     * Available when bubblewrap is installed and a tiny probe sandbox starts (as the unprivileged uid runs
+     * will use, when the server is root). The details say what runs would be limited by on this host.
+     */
+    @Override
+    public Availability availability() {
+        try {
+            var config = ProcessSandboxConfig.from(SandboxConfig.defaults());
+            HostTools tools = HostTools.find(Optional.empty());
+            Optional<String> problem = probe(tools, config);
+            if (problem.isPresent()) {
+                return Availability.unavailable(problem.get());
+            }
+            Cgroups cgroups = Cgroups.detect("probe-" + UUID.randomUUID());
+            try {
+                var details =
+                        ProcessSandbox.describe(config, tools, cgroups, true, tools.root && tools.setpriv != null);
+                return Availability.available(tools.bwrapVersion() + " works here; memory=" + details.get("memory")
+                                + ", pids=" + details.get("pids") + ", cpu=" + details.get("cpu"))
+                        .withDetails(details);
+            } finally {
+                cgroups.close();
+            }
+        } catch (RuntimeException e) {
+            return Availability.unavailable("probing the process sandbox failed: " + e);
+        }
+    }
+
+    /** Why bubblewrap cannot be used here, or empty when it works. */
+    static Optional<String> probe(HostTools tools, ProcessSandboxConfig config) {
+        if (tools.bwrap == null) {
+            return Optional.of("bwrap not found on PATH; install it with: apt-get install bubblewrap");
+        }
+        if (tools.root && tools.setpriv == null) {
+            return Optional.of("the server runs as root and setpriv (to drop root before bwrap) was not found;"
+                    + " install it with: apt-get install util-linux");
+        }
+        Launcher.Command probe = new Launcher(tools, config).probe(tools.root ? config.uidBase() - 1 : -1);
+        try {
+            HostTools.Result result = HostTools.run(probe.argv(), probe.stdin(), Duration.ofSeconds(5));
+            if (result.exitCode() == 0) {
+                return Optional.empty();
+            }
+            String output = result.output().strip();
+            String first = output.lines().findFirst().orElse("exit code " + result.exitCode());
+            String hint = "";
+            String lower = output.toLowerCase(Locale.ROOT);
+            if (lower.contains("namespace")
+                    || lower.contains("uid map")
+                    || lower.contains("permission denied")
+                    || lower.contains("operation not permitted")) {
+                hint = "; unprivileged user namespaces look disabled: enable them with"
+                        + " sysctl -w kernel.unprivileged_userns_clone=1 (Debian) or"
+                        + " sysctl -w kernel.apparmor_restrict_unprivileged_userns=0 (Ubuntu 23.10+)";
+            }
+            return Optional.of(
+                    "bwrap (" + tools.bwrap + ") is installed but cannot create a sandbox here: " + first + hint);
+        } catch (IOException e) {
+            return Optional.of("bwrap (" + tools.bwrap + ") is installed but the probe failed: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Creates the sandbox: detects cgroups, makes this instance's work directory, and reaps the work
+     * directories and cgroups left by dead instances.
+     *
+     * @throws SandboxException if bubblewrap isolation is configured and does not work here, or the work
+     *     directory cannot be made
+     * @throws IllegalArgumentException if a {@code sandbox.process.*} value is invalid
+     */
+    @Override
+    public Sandbox create(SandboxConfig sandboxConfig) throws SandboxException {
+        var config = ProcessSandboxConfig.from(sandboxConfig);
+        HostTools tools = HostTools.find(config.bwrap());
+        boolean isolated = config.isolation() == ProcessSandboxConfig.Isolation.BUBBLEWRAP;
+        if (isolated) {
+            Optional<String> problem = probe(tools, config);
+            if (problem.isPresent()) {
+                throw new SandboxException(ErrorCode.UNAVAILABLE, problem.get(), null);
+            }
+        } else {
+            log.warn(
+                    "!!! The process sandbox runs programs WITHOUT ISOLATION ({}=none): they can read this host's"
+                            + " files, reach its network and the server itself. Local development only. Fix:"
+                            + " apt-get install bubblewrap (or start Docker) and remove {}=none.",
+                    ProcessSandboxConfig.ISOLATION,
+                    ProcessSandboxConfig.ISOLATION);
+        }
+        var workDirs = new WorkDirs(config.workRoot(), config.instanceId());
+        try {
+            workDirs.open();
+        } catch (IOException e) {
+            throw new SandboxException(
+                    ErrorCode.UNAVAILABLE, "cannot create the sandbox's work directory under " + config.workRoot(), e);
+        }
+        workDirs.reapStale();
+        Cgroups cgroups = config.cgroups()
+                ? Cgroups.detect(config.instanceId())
+                : Cgroups.none(ProcessSandboxConfig.CGROUPS + "=off");
+        cgroups.reapStale(workDirs::ownerOf);
+        var sandbox = new ProcessSandbox(config, tools, cgroups, workDirs);
+        log.info("process sandbox {} ready: {}", sandbox.version(), sandbox.info());
+        return sandbox;
+    }
+}

@@ -1,0 +1,200 @@
+package dev.ranna.sandbox.process;
+
+import static dev.ranna.sandbox.process.TestSupport.PROMPTLY;
+import static dev.ranna.sandbox.process.TestSupport.TIMEOUT;
+import static dev.ranna.sandbox.process.TestSupport.request;
+import static dev.ranna.sandbox.process.TestSupport.sh;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ranna.engine.LanguageSpec;
+import dev.ranna.engine.spi.Availability;
+import dev.ranna.engine.spi.Execution;
+import dev.ranna.engine.spi.ExitStatus;
+import dev.ranna.engine.spi.SandboxConfig;
+import dev.ranna.engine.spi.SandboxRequest;
+import dev.ranna.protocol.RunId;
+import dev.ranna.protocol.SpecEntry;
+import dev.ranna.protocol.SpecMap;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/** What a run looks like from the inside and from the outside, with bubblewrap. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ProcessSandboxTest {
+    private ProcessSandbox sandbox;
+
+    @BeforeAll
+    void create() throws Exception {
+        TestSupport.assumeBubblewrap();
+        sandbox = (ProcessSandbox) new ProcessSandboxProvider().create(SandboxConfig.defaults());
+    }
+
+    @AfterAll
+    void close() {
+        if (sandbox != null) {
+            sandbox.close();
+            assertThat(sandbox.workDirs().base()).doesNotExist();
+        }
+    }
+
+    @Test
+    void availabilityReportsWhatIsEnforced() {
+        Availability availability = new ProcessSandboxProvider().availability();
+        assertThat(availability.available()).isTrue();
+        assertThat(availability.reason()).contains("bubblewrap");
+        assertThat(availability.details())
+                .containsEntry("isolation", "bubblewrap")
+                .containsEntry("network", "none")
+                .containsKeys("memory", "pids", "cpu", "user", "filesystem");
+        assertThat(sandbox.info()).containsEntry("isolation", "bubblewrap");
+        assertThat(sandbox.version()).startsWith("bubblewrap");
+    }
+
+    @Test
+    void exitCodeAndOutputStreamsAreReported() throws Exception {
+        var run = sh(sandbox, "echo out; echo err >&2; exit 3\n");
+        assertThat(run.status().exitCode()).isEqualTo(3);
+        assertThat(run.status().signal()).isNull();
+        assertThat(run.stdout()).isEqualTo("out\n");
+        assertThat(run.stderr()).isEqualTo("err\n");
+    }
+
+    @Test
+    void aSignalIsReportedByName() throws Exception {
+        var run = sh(sandbox, "kill -SEGV $$\n");
+        assertThat(run.status().signal()).isEqualTo("SIGSEGV");
+        assertThat(run.status().exitCode()).isNull();
+    }
+
+    @Test
+    void argumentsKeepTheirSpacesAndEmptyOnes() throws Exception {
+        var run = sh(sandbox, "for a in \"$@\"; do printf '[%s]' \"$a\"; done\n", " x ", "", "a  b", "--");
+        assertThat(run.stdout()).as("%s %s", run.status(), run.stderr()).isEqualTo("[ x ][][a  b][--]");
+    }
+
+    @Test
+    void programRunsInWorkAsAnUnprivilegedUserWithNoCapabilities() throws Exception {
+        var run = sh(sandbox, "pwd; id -u; grep -E '^(CapEff|CapBnd|NoNewPrivs)' /proc/self/status; hostname\n");
+        var lines = run.stdout().lines().toList();
+        assertThat(lines.get(0)).isEqualTo("/work");
+        assertThat(Long.parseLong(lines.get(1))).isNotZero();
+        assertThat(lines)
+                .contains("CapEff:\t0000000000000000", "CapBnd:\t0000000000000000", "NoNewPrivs:\t1", "sandbox");
+    }
+
+    @Test
+    void environmentIsOnlyTheBaseAndTheRequest() throws Exception {
+        var request = new SandboxRequest(
+                RunId.random(), sh(), "env | sort\n", List.of(), Map.of("GREETING", "hi there"), TIMEOUT);
+        var run = TestSupport.run(sandbox, request);
+        assertThat(run.stdout().lines().map(line -> line.substring(0, line.indexOf('='))))
+                .containsExactlyInAnyOrder("GREETING", "HOME", "LANG", "PATH", "PWD", "TMPDIR");
+        assertThat(run.stdout()).contains("GREETING=hi there\n", "HOME=/work\n");
+    }
+
+    @Test
+    void timeoutKillsAndSaysSo() throws Exception {
+        var run = TestSupport.run(sandbox, request(sh(), "echo started; sleep 30\n", Duration.ofMillis(700)));
+        assertThat(run.status().timedOut()).isTrue();
+        assertThat(run.status().killed()).isFalse();
+        assertThat(run.status().signal()).isEqualTo("SIGKILL");
+        assertThat(run.status().elapsed()).isBetween(Duration.ofMillis(650), Duration.ofSeconds(5));
+        assertThat(run.stdout()).isEqualTo("started\n");
+    }
+
+    @Test
+    void killWorksWhileTheSinkIsBlocked() throws Exception {
+        String marker = "sleep 31.25";
+        var gate = new CountDownLatch(1);
+        var sink = CollectingSink.blockingUntil(gate);
+        Execution execution = sandbox.start(request(sh(), "echo go; " + marker + "\n", TIMEOUT), sink);
+        try {
+            assertThat(sink.awaitFirstWrite(10)).isTrue();
+            assertThat(TestSupport.poll(
+                            PROMPTLY,
+                            () -> !TestSupport.processesMatching(marker).isEmpty()))
+                    .isTrue();
+            execution.kill();
+            assertThat(TestSupport.poll(
+                            PROMPTLY,
+                            () -> TestSupport.processesMatching(marker).isEmpty()))
+                    .as("the program died while the sink was still blocked")
+                    .isTrue();
+            assertThat(execution.exit().toCompletableFuture()).isNotDone();
+        } finally {
+            gate.countDown();
+        }
+        ExitStatus status = TestSupport.await(execution, PROMPTLY);
+        assertThat(status.killed()).isTrue();
+        assertThat(sink.stdout()).isEqualTo("go\n");
+    }
+
+    @Test
+    void runDirectoriesAreRemovedAfterEachRun() throws Exception {
+        sh(sandbox, "echo hi > file; mkdir d; ln -s /etc/passwd d/link\n");
+        assertThat(sandbox.workDirs().runDirs()).isEmpty();
+    }
+
+    @Test
+    void everyDefaultLanguageRunsItsExample() throws Exception {
+        SpecMap specs = sandbox.defaultSpecs();
+        assertThat(specs.entries()).containsKeys("sh", "python3");
+        assertThat(specs.entries().keySet().iterator().next()).isEqualTo("python3");
+        assertThat(specs.get("python")).contains(SpecEntry.alias("python3"));
+        for (var entry : specs.entries().entrySet()) {
+            SpecEntry spec = entry.getValue();
+            if (spec.isAlias()) {
+                assertThat(specs.entries()).containsKey(spec.use());
+                continue;
+            }
+            assertThat(spec.example()).as(entry.getKey()).isNotBlank();
+            assertThat(spec.language()).as(entry.getKey()).isNotBlank();
+            var language = LanguageSpec.of(
+                    entry.getKey(),
+                    null,
+                    spec.entrypoint(),
+                    spec.cmd(),
+                    spec.filename(),
+                    spec.language(),
+                    spec.example(),
+                    null);
+            var run = TestSupport.run(
+                    sandbox,
+                    new SandboxRequest(
+                            RunId.random(), language, spec.example(), List.of(), Map.of(), Duration.ofSeconds(30)));
+            assertThat(run.status().exitCode())
+                    .as("%s: %s / %s", entry.getKey(), run.stdout(), run.stderr())
+                    .isZero();
+            assertThat(run.stdout()).as(entry.getKey()).isEqualTo("Hello, World!\n");
+        }
+    }
+
+    @Test
+    void compiledLanguagesPassArguments() throws Exception {
+        SpecEntry c = sandbox.defaultSpecs().get("c").orElse(null);
+        org.junit.jupiter.api.Assumptions.assumeTrue(c != null, "gcc not installed");
+        var language = LanguageSpec.of("c", null, c.entrypoint(), c.cmd(), c.filename(), null, null, null);
+        String code = "#include <stdio.h>\nint main(int argc, char **argv) {\n"
+                + "  for (int i = 1; i < argc; i++) printf(\"[%s]\", argv[i]);\n  return 0;\n}\n";
+        var run = TestSupport.run(
+                sandbox,
+                new SandboxRequest(RunId.random(), language, code, List.of("a b", "*", "$x"), Map.of(), TIMEOUT));
+        assertThat(run.stdout()).isEqualTo("[a b][*][$x]");
+    }
+
+    @Test
+    void hostWorkDirectoryIsPrivate() throws Exception {
+        Path base = sandbox.workDirs().base();
+        assertThat(Files.getPosixFilePermissions(base)).isEqualTo(PosixFilePermissions.fromString("rwx--x--x"));
+        assertThat(base.getFileName().toString()).startsWith("ranna-process-").endsWith(sandbox.instanceId());
+    }
+}
