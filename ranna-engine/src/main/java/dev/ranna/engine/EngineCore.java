@@ -92,6 +92,15 @@ final class EngineCore {
         this.admission = new Admission(limits.maxConcurrentRuns(), limits.maxQueuedRuns());
         this.rateLimiter = new RateLimiter(limits.rateLimitBurst(), limits.rateLimitInterval(), System::nanoTime);
         this.metrics = new EngineMetrics(registry, admission::running, admission::queued);
+        prepare(specs);
+    }
+
+    private void prepare(SpecRegistry registry) {
+        try {
+            sandbox.prepare(registry.specs());
+        } catch (RuntimeException e) {
+            log.warn("sandbox '{}' failed to prepare for the spec map; runs will prepare on demand", sandboxName, e);
+        }
     }
 
     private static ThreadFactory daemonThreads(String prefix) {
@@ -205,6 +214,7 @@ final class EngineCore {
 
     void reloadSpecs(SpecRegistry next) {
         SpecRegistry previous = specs.getAndSet(next);
+        prepare(next);
         log.info(
                 "spec map reloaded: {} -> {} languages",
                 previous.languages().size(),

@@ -13,6 +13,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -152,6 +153,11 @@ public final class SpecRegistry {
     /** The spec for {@code language} (a key or an alias), if offered. */
     public Optional<LanguageSpec> find(String language) {
         return Optional.ofNullable(resolved.get(language));
+    }
+
+    /** The distinct specs, aliases resolved and removed, in the spec file's order. */
+    public Collection<LanguageSpec> specs() {
+        return new LinkedHashSet<>(resolved.values());
     }
 
     /** Every key, aliases included, in the spec file's order. */

@@ -621,6 +621,7 @@ class EngineSessionTest {
         assertThat(sink.untilStop(Nonce.of(1), runId).text(StdStream.STDOUT)).isEqualTo("done");
         assertThat(sandbox.takeRequest().spec().key()).isEqualTo("sh");
         assertThat(engine.specs().languages()).containsExactly("python3");
+        assertThat(sandbox.prepared).containsExactly(List.of("sh", "go"), List.of("python3"));
     }
 
     private void awaitNoActiveRuns() {

@@ -105,6 +105,13 @@ final class ScriptedSandbox implements Sandbox, SandboxProvider {
         return "scripted 1";
     }
 
+    final List<List<String>> prepared = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    @Override
+    public void prepare(java.util.Collection<LanguageSpec> specs) {
+        prepared.add(specs.stream().map(LanguageSpec::key).toList());
+    }
+
     @Override
     public SpecMap defaultSpecs() {
         return defaultSpecs;

@@ -1,6 +1,8 @@
 package dev.ranna.engine.spi;
 
+import dev.ranna.engine.LanguageSpec;
 import dev.ranna.protocol.SpecMap;
+import java.util.Collection;
 import java.util.Map;
 
 /**
@@ -39,6 +41,16 @@ public interface Sandbox extends AutoCloseable {
     default SpecMap defaultSpecs() {
         return SpecMap.EMPTY;
     }
+
+    /**
+     * Tells the sandbox which languages the engine offers: once when the engine starts and again after
+     * every spec reload, from the thread that started or reloaded the engine. A sandbox may prepare for
+     * them (pull images, warm pools) but must not block long doing so: start slow work in the
+     * background. Runs may start before preparation has finished. Defaults to doing nothing.
+     *
+     * @param specs the distinct specs the spec map resolves to, aliases removed
+     */
+    default void prepare(Collection<LanguageSpec> specs) {}
 
     /** Kills every run and releases everything this sandbox created. Idempotent; never throws. */
     @Override
