@@ -3,7 +3,6 @@ package dev.ranna.sandbox.docker;
 import dev.ranna.protocol.SpecEntry;
 import dev.ranna.protocol.SpecMap;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
@@ -17,15 +16,6 @@ final class DefaultSpecs {
     static final SpecMap MAP = build();
 
     private DefaultSpecs() {}
-
-    /** The distinct images of {@link #MAP}, in order. */
-    static List<String> images() {
-        return MAP.entries().values().stream()
-                .map(SpecEntry::image)
-                .filter(image -> image != null)
-                .distinct()
-                .toList();
-    }
 
     private static SpecMap build() {
         var map = new LinkedHashMap<String, SpecEntry>();

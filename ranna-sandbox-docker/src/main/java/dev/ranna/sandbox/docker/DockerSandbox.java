@@ -13,9 +13,11 @@ import dev.ranna.protocol.SpecMap;
 import java.io.IOException;
 import java.time.ZonedDateTime;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -51,6 +53,7 @@ final class DockerSandbox implements Sandbox {
     private final Set<DockerExecution> runs = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
     private volatile @Nullable ScheduledFuture<?> updateTask;
+    private volatile List<String> imagesToKeepFresh = List.of();
 
     DockerSandbox(DockerClient client, DockerSandboxConfig config, String version, String dockerHost) {
         this.client = client;
@@ -71,37 +74,53 @@ final class DockerSandbox implements Sandbox {
         return pool;
     }
 
-    /** Start-up work: reap orphans, pull images, schedule re-pulls, warm pools. */
+    /**
+     * Start-up work: reap orphans, pull the images named in {@link DockerSandboxConfig#images()} if set,
+     * and schedule re-pulls. The images of the engine's spec map arrive through {@link #prepare}.
+     */
     void startUp() {
         reapOrphans();
-        List<String> toPull = config.images().orElseGet(DefaultSpecs::images);
-        if (!config.skipStartupPrep()) {
-            images.pullAllInBackground(toPull, "start-up");
+        config.images().ifPresent(explicit -> keepFresh(explicit, "start-up"));
+        config.updateImages().ifPresent(this::scheduleUpdate);
+    }
+
+    /**
+     * The engine's languages: unless {@link DockerSandboxConfig#images()} names the images explicitly,
+     * their images are pulled in the background and kept fresh on the update schedule; specs named in
+     * {@value DockerSandboxConfig#POOL_WARM} get their warm pool filled now rather than on first use.
+     * Both are skipped with {@code skipstartupprep}.
+     */
+    @Override
+    public void prepare(Collection<LanguageSpec> specs) {
+        if (closed) {
+            return;
         }
-        config.updateImages().ifPresent(schedule -> scheduleUpdate(schedule, toPull));
+        if (config.images().isEmpty()) {
+            keepFresh(
+                    specs.stream()
+                            .map(LanguageSpec::image)
+                            .filter(Objects::nonNull)
+                            .distinct()
+                            .toList(),
+                    "spec map");
+        }
         if (!config.skipStartupPrep()) {
-            for (String key : config.poolWarm()) {
-                warm(key);
+            for (LanguageSpec spec : specs) {
+                if (config.poolWarm().contains(spec.key()) && spec.image() != null) {
+                    pool.warm(spec);
+                }
             }
         }
     }
 
-    private void warm(String key) {
-        SpecMap defaults = DefaultSpecs.MAP;
-        var entry = defaults.get(key);
-        if (entry.isEmpty()) {
-            log.warn("{}: no default spec '{}' to warm; it warms on first use", DockerSandboxConfig.POOL_WARM, key);
-            return;
+    private void keepFresh(List<String> toPull, String why) {
+        imagesToKeepFresh = List.copyOf(toPull);
+        if (!config.skipStartupPrep()) {
+            images.pullAllInBackground(imagesToKeepFresh, why);
         }
-        var e = entry.get();
-        if (e.isAlias() || e.filename() == null) {
-            return;
-        }
-        pool.warm(LanguageSpec.of(
-                key, e.image(), e.entrypoint(), e.cmd(), e.filename(), e.language(), e.example(), e.inline()));
     }
 
-    private void scheduleUpdate(CronSchedule schedule, List<String> toPull) {
+    private void scheduleUpdate(CronSchedule schedule) {
         if (closed) {
             return;
         }
@@ -111,8 +130,8 @@ final class DockerSandbox implements Sandbox {
         try {
             updateTask = scheduler.schedule(
                     () -> {
-                        images.pullAllInBackground(toPull, "scheduled update (" + schedule + ")");
-                        scheduleUpdate(schedule, toPull);
+                        images.pullAllInBackground(imagesToKeepFresh, "scheduled update (" + schedule + ")");
+                        scheduleUpdate(schedule);
                     },
                     delayMillis,
                     TimeUnit.MILLISECONDS);
