@@ -77,6 +77,9 @@ abstract class Cgroups {
     /** Removes this instance's directories (runs must be gone). Never throws. */
     abstract void close();
 
+    /** This instance's own directories (one per controller hierarchy), for leak checks. */
+    abstract List<Path> instanceDirs();
+
     /** Kills and removes groups of other, dead instances of this sandbox. Never throws. */
     abstract void reapStale(Function<String, Owner> owners);
 
@@ -331,6 +334,11 @@ abstract class Cgroups {
         void close() {}
 
         @Override
+        List<Path> instanceDirs() {
+            return List.of();
+        }
+
+        @Override
         void reapStale(Function<String, Owner> owners) {}
     }
 
@@ -452,6 +460,18 @@ abstract class Cgroups {
             if (pidsDir != null) {
                 rmdir(pidsDir);
             }
+        }
+
+        @Override
+        List<Path> instanceDirs() {
+            var dirs = new ArrayList<Path>(2);
+            if (memoryDir != null) {
+                dirs.add(memoryDir);
+            }
+            if (pidsDir != null) {
+                dirs.add(pidsDir);
+            }
+            return dirs;
         }
 
         @Override
@@ -620,6 +640,11 @@ abstract class Cgroups {
         @Override
         void close() {
             rmdir(instanceDir);
+        }
+
+        @Override
+        List<Path> instanceDirs() {
+            return List.of(instanceDir);
         }
 
         @Override

@@ -322,6 +322,10 @@ final class ProcessSandbox implements Sandbox {
         return running.size();
     }
 
+    boolean isClosed() {
+        return closed.get();
+    }
+
     String instanceId() {
         return config.instanceId();
     }
