@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
 
@@ -36,7 +37,10 @@ import org.jspecify.annotations.Nullable;
  */
 public final class RecordingOutputSink implements OutputSink {
 
-    /** How much of each stream is kept; the rest is only counted, so a runaway program cannot exhaust the heap. */
+    /**
+     * How much of each stream is kept (16 MiB); the rest is only counted, so a runaway program cannot
+     * exhaust the heap.
+     */
     public static final int DEFAULT_KEPT_BYTES = 16 * 1024 * 1024;
 
     /**
@@ -59,6 +63,7 @@ public final class RecordingOutputSink implements OutputSink {
     private final long killAfterBytes;
     private final @Nullable CountDownLatch gate;
     private final int keptBytes;
+    private final long delayNanos;
 
     private @Nullable Execution execution;
     private boolean exited;
@@ -68,10 +73,11 @@ public final class RecordingOutputSink implements OutputSink {
     private long bytesWhenKilled = -1;
     private boolean gateUsed;
 
-    private RecordingOutputSink(long killAfterBytes, @Nullable CountDownLatch gate, int keptBytes) {
+    private RecordingOutputSink(long killAfterBytes, @Nullable CountDownLatch gate, long delayNanos) {
         this.killAfterBytes = killAfterBytes;
         this.gate = gate;
-        this.keptBytes = keptBytes;
+        this.keptBytes = DEFAULT_KEPT_BYTES;
+        this.delayNanos = delayNanos;
         for (StdStream stream : StdStream.values()) {
             kept.put(stream, new ByteArrayOutputStream());
             totals.put(stream, 0L);
@@ -81,7 +87,7 @@ public final class RecordingOutputSink implements OutputSink {
 
     /** A sink that records everything and never blocks. */
     public static RecordingOutputSink create() {
-        return new RecordingOutputSink(Long.MAX_VALUE, null, DEFAULT_KEPT_BYTES);
+        return new RecordingOutputSink(Long.MAX_VALUE, null, 0);
     }
 
     /**
@@ -92,7 +98,7 @@ public final class RecordingOutputSink implements OutputSink {
         if (bytes < 0) {
             throw new IllegalArgumentException("bytes must be >= 0: " + bytes);
         }
-        return new RecordingOutputSink(bytes, null, DEFAULT_KEPT_BYTES);
+        return new RecordingOutputSink(bytes, null, 0);
     }
 
     /**
@@ -100,7 +106,19 @@ public final class RecordingOutputSink implements OutputSink {
      * as a slow client would. {@link #awaitFirstWrite(Duration)} tells when that call has begun.
      */
     public static RecordingOutputSink blockingUntil(CountDownLatch release) {
-        return new RecordingOutputSink(Long.MAX_VALUE, release, DEFAULT_KEPT_BYTES);
+        return new RecordingOutputSink(Long.MAX_VALUE, release, 0);
+    }
+
+    /**
+     * A sink that takes {@code perWrite} over every call before it records the bytes, as a slow consumer
+     * would. Output the program wrote just before exiting is then still on its way when the program is
+     * gone, which shows whether {@link Execution#exit()} waits for it.
+     */
+    public static RecordingOutputSink slowedBy(Duration perWrite) {
+        if (perWrite.isNegative()) {
+            throw new IllegalArgumentException("perWrite must be >= 0: " + perWrite);
+        }
+        return new RecordingOutputSink(Long.MAX_VALUE, null, perWrite.toNanos());
     }
 
     /**
@@ -143,6 +161,9 @@ public final class RecordingOutputSink implements OutputSink {
             }
             firstWriteEntered.countDown();
             blockIfGated();
+            if (delayNanos > 0) {
+                LockSupport.parkNanos(delayNanos);
+            }
             Execution toKill;
             synchronized (lock) {
                 if (exited) {

@@ -112,6 +112,12 @@ public abstract class SandboxProviderTck {
     /** How long {@link #leftovers()} may take to become empty after runs ended or the sandbox closed. */
     public static final Duration CLEANUP_GRACE = Duration.ofSeconds(5);
 
+    /**
+     * The prefix of the files the isolation tests write to {@code /tmp} (with a random suffix); a sandbox
+     * that isolates runs keeps them inside the run.
+     */
+    public static final String TMP_FILE_PREFIX = "/tmp/ranna-tck-";
+
     private static final int MIB = 1024 * 1024;
 
     private @Nullable SandboxProvider provider;
@@ -571,33 +577,45 @@ public abstract class SandboxProviderTck {
     class Ordering {
 
         @Test
-        @DisplayName("exit() completes only after the last write, and no write comes after it")
+        @DisplayName("exit() completes only after the last write, even to a slow sink, and no write comes after it")
         void exitCompletesAfterTheLastWrite() throws Exception {
-            var output = new NumberedOutput(256 * 1024 / 64);
-            Run run = run(output.script + "exit 0\n");
+            // Four 64 KiB bursts on stdout and two on stderr, then an immediate exit: the last burst is still in
+            // transit to the slow sink when the program is gone.
+            String block = "0123456789abcdef".repeat(4096);
+            String script = "s=0123456789abcdef\n"
+                    + "for n in 1 2 3 4 5 6 7 8 9 10 11 12; do s=$s$s; done\n"
+                    + "printf 'a:%s\\n' \"$s\"\n"
+                    + "printf 'A:%s\\n' \"$s\" >&2\n"
+                    + "printf 'b:%s\\n' \"$s\"\n"
+                    + "printf 'c:%s\\n' \"$s\"\n"
+                    + "printf 'B:%s\\n' \"$s\" >&2\n"
+                    + "printf 'd:%s\\n' \"$s\"\n"
+                    + "exit 0\n";
+            var sink = RecordingOutputSink.slowedBy(Duration.ofMillis(5));
+            Run run = run(request(script, List.of(), Map.of(), DEFAULT_TIMEOUT), sink);
             assertExitedNormally(run.awaitExit(), 0);
-            assertThat(run.sink().stdoutAtExit())
-                    .as("stdout when exit() completed")
-                    .isEqualTo(output.stdout);
-            assertThat(run.sink().stderrAtExit())
-                    .as("stderr when exit() completed")
-                    .isEqualTo(output.stderr);
-            assertThat(run.sink().awaitWriteAfterExit(Duration.ofMillis(500)))
-                    .as("a write came after exit() completed: %s", run.sink().violations())
+            String stdout = "a:" + block + "\nb:" + block + "\nc:" + block + "\nd:" + block + "\n";
+            String stderr = "A:" + block + "\nB:" + block + "\n";
+            assertThat(sink.stdoutAtExit()).as("stdout when exit() completed").isEqualTo(utf8(stdout));
+            assertThat(sink.stderrAtExit()).as("stderr when exit() completed").isEqualTo(utf8(stderr));
+            assertThat(sink.awaitWriteAfterExit(Duration.ofMillis(500)))
+                    .as("a write came after exit() completed: %s", sink.violations())
                     .isFalse();
-            assertThat(run.sink().violations()).isEmpty();
+            assertThat(sink.violations()).isEmpty();
         }
 
         @Test
         @DisplayName("what a program writes just before it exits is all there when exit() completes")
         void lastWordsArePresentAtExit() throws Exception {
             for (int i = 0; i < 3; i++) {
-                Run run = run("printf 'last words %s' \"$1\"\nprintf 'last error' >&2\nexit 7\n", String.valueOf(i));
+                var sink = RecordingOutputSink.slowedBy(Duration.ofMillis(20));
+                String script = "printf 'last words %s' \"$1\"\nprintf 'last error' >&2\nexit 7\n";
+                Run run = run(request(script, List.of(String.valueOf(i)), Map.of(), DEFAULT_TIMEOUT), sink);
                 assertExitedNormally(run.awaitExit(), 7);
-                assertThat(run.sink().stdoutAtExit())
+                assertThat(sink.stdoutAtExit())
                         .as("stdout when exit() completed")
                         .isEqualTo(utf8("last words " + i));
-                assertThat(run.sink().stderrAtExit())
+                assertThat(sink.stderrAtExit())
                         .as("stderr when exit() completed")
                         .isEqualTo(utf8("last error"));
             }
@@ -919,27 +937,45 @@ public abstract class SandboxProviderTck {
             Assumptions.assumeTrue(
                     isolatesRuns(), "the provider declares that it does not isolate runs (isolatesRuns() = false)");
             String secret = "secret-" + RunId.random().value();
+            String tmpFile = TMP_FILE_PREFIX + RunId.random().value().substring(0, 16);
             String writer = "printf '%s' \"$1\" > ./secret\n"
-                    + "{ printf '%s' \"$1\" > /tmp/secret; } 2>/dev/null\n"
+                    + "{ printf '%s' \"$1\" > \"$2\"; } 2>/dev/null\n"
                     + "pwd\n"
                     + "printf 'ready\\n'\n"
                     + "sleep 30\n";
             Run a = run(
-                    request(writer, List.of(secret), Map.of("RUN_A_SECRET", secret), DEFAULT_TIMEOUT),
+                    request(writer, List.of(secret, tmpFile), Map.of("RUN_A_SECRET", secret), DEFAULT_TIMEOUT),
                     RecordingOutputSink.create());
             a.awaitStdoutContaining("ready\n");
             String aDirectory = a.sink().stdout().split("\n", -1)[0];
 
-            String reader = "for f in \"$1/secret\" /tmp/secret ./secret; do cat \"$f\" 2>/dev/null; done\n"
+            String reader = "for f in \"$1/secret\" \"$2\" ./secret; do cat \"$f\" 2>/dev/null; done\n"
                     + "for f in /proc/[0-9]*/cmdline /proc/[0-9]*/environ; do cat \"$f\" 2>/dev/null; done\n"
                     + "printf '\\nend\\n'\n";
-            Run b = run(reader, aDirectory);
+            Run b = run(reader, aDirectory, tmpFile);
             ExitStatus bStatus = b.awaitExit();
             assertThat(b.sink().stdout()).as("run B's output").endsWith("end\n").doesNotContain(secret);
             assertThat(bStatus.exitCode()).isEqualTo(0);
             assertThat(a.exitFuture()).as("run A still sleeping").isNotDone();
             a.execution().kill();
             assertThat(a.awaitExit(PROMPTLY).killed()).isTrue();
+        }
+
+        @Test
+        @DisplayName("a run does not find the files an earlier run wrote")
+        void laterRunsStartClean() throws Exception {
+            Assumptions.assumeTrue(
+                    isolatesRuns(), "the provider declares that it does not isolate runs (isolatesRuns() = false)");
+            String secret = "secret-" + RunId.random().value();
+            String tmpFile = TMP_FILE_PREFIX + RunId.random().value().substring(0, 16);
+            Run a = run(
+                    "printf '%s' \"$1\" > ./secret\n{ printf '%s' \"$1\" > \"$2\"; } 2>/dev/null\nprintf 'wrote\\n'\n",
+                    secret, tmpFile);
+            assertExitedNormally(a.awaitExit(), 0);
+            assertThat(a.sink().stdout()).isEqualTo("wrote\n");
+            Run b = run("cat ./secret \"$1\" 2>/dev/null\nprintf 'end\\n'\n", tmpFile);
+            b.awaitExit();
+            assertThat(b.sink().stdout()).as("run B's output").isEqualTo("end\n");
         }
 
         @Test

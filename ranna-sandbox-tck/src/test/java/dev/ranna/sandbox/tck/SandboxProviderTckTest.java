@@ -1,0 +1,161 @@
+package dev.ranna.sandbox.tck;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.params.provider.Arguments.arguments;
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectNestedMethod;
+
+import dev.ranna.sandbox.tck.fixture.Fault;
+import dev.ranna.sandbox.tck.fixture.FaultyFixtureKit;
+import dev.ranna.sandbox.tck.fixture.HostShellFixtureProvider;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.platform.engine.TestExecutionResult;
+import org.junit.platform.launcher.TestExecutionListener;
+import org.junit.platform.launcher.TestIdentifier;
+import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
+import org.junit.platform.launcher.core.LauncherFactory;
+
+/**
+ * Shows that the kit's checks fail when they should: each case builds the host-shell fixture with one
+ * deliberate {@link Fault} and runs the one check that must catch it. ({@code HostShellFixtureTckTest}
+ * shows the same checks pass without the fault.)
+ */
+class SandboxProviderTckTest {
+
+    @AfterEach
+    void reapWhatTheFaultyFixtureLeft() throws IOException {
+        FaultyFixtureKit.use(Fault.NONE);
+        HostShellFixtureProvider.reap();
+        // CLAIMS_ISOLATION let the isolation checks write to the host's /tmp.
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(Path.of("/tmp"), "ranna-tck-*")) {
+            for (Path file : files) {
+                Files.deleteIfExists(file);
+            }
+        }
+    }
+
+    /** A fault, the group and check that must catch it, and a fragment of the failure message that says why. */
+    static Stream<Arguments> faults() {
+        return Stream.of(
+                arguments(Fault.SWAP_STREAMS, SandboxProviderTck.Output.class, "stdoutAndStderrAreSeparate", "err 1"),
+                arguments(Fault.TEXT_DECODING, SandboxProviderTck.Output.class, "binaryBytesArriveUnchanged", "-1"),
+                arguments(
+                        Fault.EXIT_BEFORE_DRAIN,
+                        SandboxProviderTck.Ordering.class,
+                        "exitCompletesAfterTheLastWrite",
+                        "when exit() completed"),
+                arguments(
+                        Fault.EXIT_BEFORE_DRAIN,
+                        SandboxProviderTck.Ordering.class,
+                        "lastWordsArePresentAtExit",
+                        "when exit() completed"),
+                arguments(
+                        Fault.LEAVE_BACKGROUND_PROCESSES,
+                        SandboxProviderTck.Cleanup.class,
+                        "detachedBackgroundProcessIsEnded",
+                        "sleep 30"),
+                arguments(
+                        Fault.KEEP_DIRECTORIES, SandboxProviderTck.ExitStatusReporting.class, "exitZero", "directory"),
+                arguments(
+                        Fault.INHERIT_ENVIRONMENT,
+                        SandboxProviderTck.ProgramEnvironment.class,
+                        "serverEnvironmentDoesNotLeak",
+                        "server's environment"),
+                arguments(
+                        Fault.DROP_EMPTY_ARGUMENTS,
+                        SandboxProviderTck.ProgramEnvironment.class,
+                        "argumentsArriveVerbatim",
+                        "[]"),
+                arguments(
+                        Fault.APPEND_NEWLINE_TO_CODE,
+                        SandboxProviderTck.ProgramEnvironment.class,
+                        "codeFileIsInTheWorkingDirectory",
+                        "code file's content"),
+                arguments(Fault.NO_KILLED_FLAG, SandboxProviderTck.Kill.class, "killEndsTheProgram", "killed of"),
+                arguments(
+                        Fault.IGNORE_TIMEOUT,
+                        SandboxProviderTck.TimeoutEnforcement.class,
+                        "timeoutKills",
+                        "did not complete"),
+                arguments(
+                        Fault.START_AFTER_CLOSE,
+                        SandboxProviderTck.Closing.class,
+                        "closeEndsEverything",
+                        "start() after close()"),
+                arguments(
+                        Fault.CLAIMS_ISOLATION,
+                        SandboxProviderTck.Isolation.class,
+                        "runsCannotSeeEachOther",
+                        "run B's output"),
+                arguments(
+                        Fault.CLAIMS_ISOLATION,
+                        SandboxProviderTck.Isolation.class,
+                        "laterRunsStartClean",
+                        "run B's output"),
+                arguments(
+                        Fault.CLAIMS_SIGNAL_NAMES,
+                        SandboxProviderTck.ExitStatusReporting.class,
+                        "signalIsReported",
+                        "with a null exit code"));
+    }
+
+    @ParameterizedTest(name = "{0} is caught by {2}")
+    @MethodSource("faults")
+    void kitCatchesTheFault(Fault fault, Class<?> group, String test, String why) {
+        if (fault == Fault.INHERIT_ENVIRONMENT) {
+            Assumptions.assumeTrue(
+                    Stream.of(
+                                    "JAVA_HOME",
+                                    "JDK_JAVA_OPTIONS",
+                                    "CLASSPATH",
+                                    "MAVEN_HOME",
+                                    "M2_HOME",
+                                    "MAVEN_PROJECTBASEDIR",
+                                    "MAVEN_CMD_LINE_ARGS")
+                            .anyMatch(name -> System.getenv(name) != null
+                                    && !System.getenv(name).isEmpty()),
+                    "no server variable the check looks for is set in this JVM");
+        }
+        FaultyFixtureKit.use(fault);
+        var selector = "signalIsReported".equals(test)
+                ? selectNestedMethod(List.of(FaultyFixtureKit.class), group, test, String.class)
+                : selectNestedMethod(List.of(FaultyFixtureKit.class), group, test);
+        Map<String, TestExecutionResult> results = new ConcurrentHashMap<>();
+        LauncherFactory.create()
+                .execute(
+                        LauncherDiscoveryRequestBuilder.request()
+                                .selectors(selector)
+                                .build(),
+                        new TestExecutionListener() {
+                            @Override
+                            public void executionFinished(TestIdentifier id, TestExecutionResult result) {
+                                if (id.isTest()) {
+                                    results.put(id.getDisplayName(), result);
+                                }
+                            }
+                        });
+        assertThat(results)
+                .as("tests run for %s.%s", group.getSimpleName(), test)
+                .isNotEmpty();
+        assertThat(results.values())
+                .as("the fault %s must make %s fail", fault, test)
+                .allSatisfy(result -> {
+                    assertThat(result.getStatus()).isEqualTo(TestExecutionResult.Status.FAILED);
+                    assertThat(result.getThrowable())
+                            .hasValueSatisfying(failure -> assertThat(failure.toString())
+                                    .as("why %s failed", test)
+                                    .contains(why));
+                });
+    }
+}
