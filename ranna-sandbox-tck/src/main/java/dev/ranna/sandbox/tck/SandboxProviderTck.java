@@ -84,10 +84,41 @@ import org.junit.jupiter.params.provider.ValueSource;
  * the environment variable {@code CI} is {@code true}: then it fails with that reason, so a CI machine
  * missing Docker or bubblewrap cannot pass silently.
  *
- * <p>After every test, runs the test left going are killed and {@link #leftovers()} must become empty
- * within {@link #CLEANUP_GRACE}. The groups, in the order they run: discovery, output, ordering, exit
- * status, kill, timeout, output pressure, what the program sees, isolation, cleanup, and closing (last:
- * it closes the sandbox).
+ * <p>After every test, runs the test left going are killed, the sink contract is checked (no call after
+ * {@code exit()} completed, no two concurrent calls for one stream) and {@link #leftovers()} must become
+ * empty within {@link #CLEANUP_GRACE}.
+ *
+ * <h2>What it checks, group by group</h2>
+ *
+ * <ul>
+ *   <li><b>Discovery</b>: {@link ServiceLoader} finds the provider under its {@code name()}; the name is
+ *       lower-case without spaces; {@code availability()} answers within {@link #PROMPTLY} with a reason
+ *       and does not throw; the sandbox reports a version.
+ *   <li><b>Output</b>: stdout and stderr arrive separately; UTF-8 arrives byte-exact, also a character
+ *       split between two writes; every byte value 0..255 arrives unchanged; 1 MiB arrives complete and in
+ *       order; output arrives while the program still runs.
+ *   <li><b>Ordering</b>: {@code exit()} completes only after the last write, even to a slow sink, and no
+ *       write follows it; what a program writes just before it exits is there when exit completes.
+ *   <li><b>Exit status</b>: exit codes 0 and 3; a program killed by SIGTERM or SIGKILL reports the signal's
+ *       name (see {@link #reportsSignalNames()}); {@code elapsed} is the program's own wall time.
+ *   <li><b>Kill</b>: {@code kill()} ends a program within {@link #PROMPTLY} with {@code killed}, together
+ *       with the processes it started; kill twice, kill after exit and kill before any output are harmless.
+ *   <li><b>Timeout</b>: a program running past the request's timeout ends with {@code timedOut}.
+ *   <li><b>Output pressure</b>: {@code kill()} called from inside the sink stops a flood ({@code yes}) with
+ *       less than 8 MiB more; a sink that blocks holds the run back without losing a byte, and exit waits.
+ *   <li><b>What the program sees</b>: arguments verbatim (spaces, quotes, {@code $HOME}, {@code *},
+ *       newlines, empty, unicode); the request's environment, empty values included; none of the server's
+ *       own variables ({@code JAVA_HOME}, {@code MAVEN_*}, ... when set); the code verbatim in the spec's file
+ *       in the working directory; a writable working directory; stdin at end-of-file.
+ *   <li><b>Isolation</b>: a run cannot read a concurrent run's files, {@code /tmp}, arguments or
+ *       environment, nor files an earlier run wrote (these two only if {@link #isolatesRuns()}); 8 runs
+ *       started at once from 8 threads each get exactly their own output.
+ *   <li><b>Cleanup</b>: background processes are gone when {@code exit()} completes, also ones holding
+ *       the output open; exited, killed and timed-out runs leave nothing behind.
+ *   <li><b>Closing</b> (runs last): {@code close()} ends running programs, leaves nothing behind, can be
+ *       called again, and {@code start()} afterwards throws {@link SandboxException} or {@link
+ *       IllegalStateException}.
+ * </ul>
  *
  * <p>Do not run this class with JUnit's parallel execution: the tests share one sandbox and check
  * {@link #leftovers()} between them.

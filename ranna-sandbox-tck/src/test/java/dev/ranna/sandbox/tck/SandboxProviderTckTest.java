@@ -2,6 +2,7 @@ package dev.ranna.sandbox.tck;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.params.provider.Arguments.arguments;
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectNestedMethod;
 
 import dev.ranna.sandbox.tck.fixture.Fault;
@@ -15,11 +16,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.platform.engine.DiscoverySelector;
 import org.junit.platform.engine.TestExecutionResult;
 import org.junit.platform.launcher.TestExecutionListener;
 import org.junit.platform.launcher.TestIdentifier;
@@ -46,6 +50,67 @@ class SandboxProviderTckTest {
     }
 
     /** A fault, the group and check that must catch it, and a fragment of the failure message that says why. */
+    @Test
+    void unavailableProviderSkipsTheKitWithItsReason() {
+        Assumptions.assumeFalse("true".equalsIgnoreCase(System.getenv("CI")), "CI=true makes availability required");
+        String previous = System.setProperty(SandboxProviderTck.REQUIRE_AVAILABLE_PROPERTY, "false");
+        try {
+            FaultyFixtureKit.use(Fault.UNAVAILABLE);
+            Map<String, TestExecutionResult> results = launch(selectClass(FaultyFixtureKit.class), false);
+            TestExecutionResult kit = results.get("FaultyFixtureKit");
+            assertThat(kit.getStatus()).isEqualTo(TestExecutionResult.Status.ABORTED);
+            assertThat(kit.getThrowable())
+                    .hasValueSatisfying(t -> assertThat(t.getMessage())
+                            .contains("'tck-fixture-host-shell' is not available here: made unavailable for a test"));
+        } finally {
+            restore(previous);
+        }
+    }
+
+    @Test
+    void unavailableProviderFailsTheKitWhenAvailabilityIsRequired() {
+        String previous = System.setProperty(SandboxProviderTck.REQUIRE_AVAILABLE_PROPERTY, "true");
+        try {
+            FaultyFixtureKit.use(Fault.UNAVAILABLE);
+            Map<String, TestExecutionResult> results = launch(selectClass(FaultyFixtureKit.class), false);
+            TestExecutionResult kit = results.get("FaultyFixtureKit");
+            assertThat(kit.getStatus()).isEqualTo(TestExecutionResult.Status.FAILED);
+            assertThat(kit.getThrowable())
+                    .hasValueSatisfying(t -> assertThat(t.getMessage())
+                            .contains("made unavailable for a test")
+                            .contains(SandboxProviderTck.REQUIRE_AVAILABLE_PROPERTY));
+        } finally {
+            restore(previous);
+        }
+    }
+
+    private static void restore(@Nullable String previous) {
+        if (previous == null) {
+            System.clearProperty(SandboxProviderTck.REQUIRE_AVAILABLE_PROPERTY);
+        } else {
+            System.setProperty(SandboxProviderTck.REQUIRE_AVAILABLE_PROPERTY, previous);
+        }
+    }
+
+    /** Runs what {@code selector} selects; returns the results of tests, or of every node, by display name. */
+    private static Map<String, TestExecutionResult> launch(DiscoverySelector selector, boolean testsOnly) {
+        Map<String, TestExecutionResult> results = new ConcurrentHashMap<>();
+        LauncherFactory.create()
+                .execute(
+                        LauncherDiscoveryRequestBuilder.request()
+                                .selectors(selector)
+                                .build(),
+                        new TestExecutionListener() {
+                            @Override
+                            public void executionFinished(TestIdentifier id, TestExecutionResult result) {
+                                if (id.isTest() || !testsOnly) {
+                                    results.put(id.getDisplayName(), result);
+                                }
+                            }
+                        });
+        return results;
+    }
+
     static Stream<Arguments> faults() {
         return Stream.of(
                 arguments(Fault.SWAP_STREAMS, SandboxProviderTck.Output.class, "stdoutAndStderrAreSeparate", "err 1"),
@@ -131,20 +196,7 @@ class SandboxProviderTckTest {
         var selector = "signalIsReported".equals(test)
                 ? selectNestedMethod(List.of(FaultyFixtureKit.class), group, test, String.class)
                 : selectNestedMethod(List.of(FaultyFixtureKit.class), group, test);
-        Map<String, TestExecutionResult> results = new ConcurrentHashMap<>();
-        LauncherFactory.create()
-                .execute(
-                        LauncherDiscoveryRequestBuilder.request()
-                                .selectors(selector)
-                                .build(),
-                        new TestExecutionListener() {
-                            @Override
-                            public void executionFinished(TestIdentifier id, TestExecutionResult result) {
-                                if (id.isTest()) {
-                                    results.put(id.getDisplayName(), result);
-                                }
-                            }
-                        });
+        Map<String, TestExecutionResult> results = launch(selector, true);
         assertThat(results)
                 .as("tests run for %s.%s", group.getSimpleName(), test)
                 .isNotEmpty();
