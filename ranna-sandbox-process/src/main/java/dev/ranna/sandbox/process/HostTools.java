@@ -38,8 +38,11 @@ final class HostTools {
         this.root = root;
     }
 
+    /** Finds the tools; a configured bwrap path is used as given (null when it is not executable). */
     static HostTools find(Optional<Path> configuredBwrap) {
-        Path bwrap = configuredBwrap.filter(Files::isExecutable).orElseGet(() -> which("bwrap"));
+        Path bwrap = configuredBwrap.isPresent()
+                ? configuredBwrap.filter(Files::isExecutable).orElse(null)
+                : which("bwrap");
         Path shell = which("sh");
         return new HostTools(
                 bwrap, which("setpriv"), which("prlimit"), shell == null ? Path.of("/bin/sh") : shell, isRoot());

@@ -1,5 +1,6 @@
 package dev.ranna.sandbox.process;
 
+import dev.ranna.engine.LanguageSpec;
 import dev.ranna.engine.spi.Execution;
 import dev.ranna.engine.spi.OutputSink;
 import dev.ranna.engine.spi.Sandbox;
@@ -11,6 +12,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -300,6 +302,55 @@ final class ProcessSandbox implements Sandbox {
             // Gone already.
         }
         return -1;
+    }
+
+    /**
+     * Checks that every offered language's program can be found inside the sandbox, and logs a warning
+     * for each that cannot (a runtime outside {@code /usr}, such as a pyenv shim or a rustup proxy under
+     * {@code /root}, exists on the host but not in the sandbox). Quick: file checks only.
+     */
+    @Override
+    public void prepare(Collection<LanguageSpec> specs) {
+        for (LanguageSpec spec : specs) {
+            List<String> command = spec.entrypoint().isEmpty() ? spec.cmd() : spec.entrypoint();
+            String problem = findProblem(command.get(0));
+            if (problem != null) {
+                log.warn("language '{}' will not run in the process sandbox: {}", spec.key(), problem);
+            }
+        }
+    }
+
+    private @Nullable String findProblem(String program) {
+        if (program.startsWith("/")) {
+            Path path = Path.of(program).normalize();
+            if (!Files.isExecutable(path)) {
+                return program + " is not installed on this host";
+            }
+            if (isolated && !visibleInside(path)) {
+                return program + " is outside the directories the sandbox shows (/usr and "
+                        + ProcessSandboxConfig.BIND + "); use a runtime under /usr or add its directory to "
+                        + ProcessSandboxConfig.BIND;
+            }
+            return null;
+        }
+        if (program.contains("/")) {
+            return null; // relative to the work directory: the program's own file
+        }
+        for (String dir : Launcher.PATH.split(":")) {
+            if (Files.isExecutable(Path.of(dir, program))) {
+                return null;
+            }
+        }
+        return program + " is not found on the sandbox's PATH (" + Launcher.PATH + ")";
+    }
+
+    private boolean visibleInside(Path path) {
+        for (String top : List.of("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")) {
+            if (path.startsWith(top)) {
+                return true;
+            }
+        }
+        return config.binds().stream().anyMatch(path::startsWith);
     }
 
     @Override

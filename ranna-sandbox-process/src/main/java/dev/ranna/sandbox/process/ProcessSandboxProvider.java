@@ -50,8 +50,16 @@ public final class ProcessSandboxProvider implements SandboxProvider {
     @Override
     public Availability availability() {
         try {
-            var config = ProcessSandboxConfig.from(SandboxConfig.defaults());
-            HostTools tools = HostTools.find(Optional.empty());
+            return availability(ProcessSandboxConfig.from(SandboxConfig.defaults()));
+        } catch (RuntimeException e) {
+            return Availability.unavailable("probing the process sandbox failed: " + e);
+        }
+    }
+
+    /** Availability with {@code config}'s bwrap path and limits. */
+    static Availability availability(ProcessSandboxConfig config) {
+        try {
+            HostTools tools = HostTools.find(config.bwrap());
             Optional<String> problem = probe(tools, config);
             if (problem.isPresent()) {
                 return Availability.unavailable(problem.get());
@@ -74,7 +82,10 @@ public final class ProcessSandboxProvider implements SandboxProvider {
     /** Why bubblewrap cannot be used here, or empty when it works. */
     static Optional<String> probe(HostTools tools, ProcessSandboxConfig config) {
         if (tools.bwrap == null) {
-            return Optional.of("bwrap not found on PATH; install it with: apt-get install bubblewrap");
+            return Optional.of((config.bwrap().isPresent()
+                            ? "bwrap not found at " + config.bwrap().get() + " (" + ProcessSandboxConfig.BWRAP + ")"
+                            : "bwrap not found on PATH")
+                    + "; install it with: apt-get install bubblewrap");
         }
         if (tools.root && tools.setpriv == null) {
             return Optional.of("the server runs as root and setpriv (to drop root before bwrap) was not found;"

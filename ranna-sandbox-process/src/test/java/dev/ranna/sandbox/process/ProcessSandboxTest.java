@@ -192,6 +192,25 @@ class ProcessSandboxTest {
     }
 
     @Test
+    void perRunOverheadIsMilliseconds() throws Exception {
+        for (var spec : List.of(sh(), TestSupport.python())) {
+            var times = new java.util.ArrayList<Long>();
+            for (int i = 0; i < 31; i++) {
+                long before = System.nanoTime();
+                var run =
+                        TestSupport.run(sandbox, request(spec, spec.key().equals("sh") ? "true\n" : "pass\n", TIMEOUT));
+                times.add((System.nanoTime() - before) / 1000);
+                assertThat(run.status().exitCode()).isZero();
+            }
+            times.sort(null);
+            System.out.printf(
+                    "%s: start() to exit() median %.1f ms, p90 %.1f ms (31 serial runs)%n",
+                    spec.key(), times.get(15) / 1000.0, times.get(27) / 1000.0);
+            assertThat(times.get(15)).isLessThan(1_000_000L);
+        }
+    }
+
+    @Test
     void hostWorkDirectoryIsPrivate() throws Exception {
         Path base = sandbox.workDirs().base();
         assertThat(Files.getPosixFilePermissions(base)).isEqualTo(PosixFilePermissions.fromString("rwx--x--x"));

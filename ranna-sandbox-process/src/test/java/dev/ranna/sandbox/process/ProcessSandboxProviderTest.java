@@ -1,0 +1,76 @@
+package dev.ranna.sandbox.process;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ranna.engine.spi.SandboxConfig;
+import dev.ranna.engine.spi.SandboxException;
+import dev.ranna.engine.spi.SandboxProvider;
+import dev.ranna.protocol.ErrorCode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ServiceLoader;
+import java.util.UUID;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+class ProcessSandboxProviderTest {
+
+    @Test
+    void isFoundByServiceLoaderAsProcessWithPriority50() {
+        var provider = ServiceLoader.load(SandboxProvider.class).stream()
+                .map(ServiceLoader.Provider::get)
+                .filter(p -> p instanceof ProcessSandboxProvider)
+                .findFirst()
+                .orElseThrow();
+        assertThat(provider.name()).isEqualTo("process");
+        assertThat(provider.priority()).isEqualTo(50);
+    }
+
+    @Test
+    void missingBubblewrapIsUnavailableWithTheInstallCommand() {
+        var config = ProcessSandboxConfig.from(
+                SandboxConfig.defaults().with(ProcessSandboxConfig.BWRAP, "/nonexistent/bwrap"));
+        var availability = ProcessSandboxProvider.availability(config);
+        assertThat(availability.available()).isFalse();
+        assertThat(availability.reason()).contains("apt-get install bubblewrap");
+    }
+
+    @Test
+    void createRefusesWithoutBubblewrapUnlessIsolationIsOff() throws Exception {
+        var missing = SandboxConfig.defaults().with(ProcessSandboxConfig.BWRAP, "/nonexistent/bwrap");
+        assertThatThrownBy(() -> new ProcessSandboxProvider().create(missing))
+                .isInstanceOf(SandboxException.class)
+                .hasMessageContaining("apt-get install bubblewrap")
+                .satisfies(e -> assertThat(((SandboxException) e).code()).isEqualTo(ErrorCode.UNAVAILABLE));
+
+        try (var sandbox = new ProcessSandboxProvider().create(missing.with(ProcessSandboxConfig.ISOLATION, "none"))) {
+            assertThat(sandbox.info()).containsEntry("isolation", "none").containsEntry("network", "host");
+            assertThat(sandbox.version()).contains("no isolation");
+            var run = TestSupport.sh(sandbox, "echo plain \"$1\"\n", "run");
+            assertThat(run.stdout()).isEqualTo("plain run\n");
+        }
+    }
+
+    @Test
+    void createReapsCgroupsAndDirectoriesOfDeadInstances() throws Exception {
+        TestSupport.assumeBubblewrap();
+        String deadId = UUID.randomUUID().toString();
+        // A dead instance: an owner file naming a finished process, a run directory, and its cgroups.
+        Path root = Path.of(System.getProperty("java.io.tmpdir"));
+        Path deadDir = Files.createDirectories(root.resolve("ranna-process-" + deadId + "/run-1"));
+        Process finished = new ProcessBuilder("true").start();
+        finished.waitFor();
+        Files.writeString(deadDir.getParent().resolve("owner"), finished.pid() + " 0\n");
+        Cgroups deadGroups = Cgroups.detect(deadId);
+        Assumptions.assumeFalse(deadGroups.instanceDirs().isEmpty(), "no writable cgroups here");
+        deadGroups.newRun("run-1", 64L << 20, 16);
+
+        try (var sandbox = new ProcessSandboxProvider().create(SandboxConfig.defaults())) {
+            assertThat(deadDir.getParent()).doesNotExist();
+            for (Path dir : deadGroups.instanceDirs()) {
+                assertThat(dir).doesNotExist();
+            }
+        }
+    }
+}
