@@ -146,10 +146,7 @@ final class ProcessExecution implements Execution {
             CompletableFuture.allOf(stdout, stderr).join();
             status = status(code, elapsed, resources.oomKilled());
             if (code == Launcher.SETUP_FAILED && ending.get() == null) {
-                log.warn(
-                        "run {}: launcher exited with {} (sandbox setup failed or the program's own code)",
-                        runId,
-                        code);
+                log.debug("run {}: exit code {}: sandbox setup failed, or the program's own code", runId, code);
             }
         } catch (RuntimeException | Error e) {
             failure = e;

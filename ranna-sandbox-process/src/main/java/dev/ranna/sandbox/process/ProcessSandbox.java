@@ -140,7 +140,7 @@ final class ProcessSandbox implements Sandbox {
         int uid = -1;
         Path runDir = null;
         Cgroups.RunGroup group = null;
-        boolean started = false;
+        Process process = null;
         try {
             if (dropUid) {
                 uid = acquireUid();
@@ -176,9 +176,8 @@ final class ProcessSandbox implements Sandbox {
             // the process directly.
             var builder = new ProcessBuilder(command.argv()).directory(runDir.toFile());
             builder.environment().clear();
-            Process process = builder.start();
+            process = builder.start();
             long startNanos = System.nanoTime();
-            started = true;
             var resources = resources(process, group, runDir, uid);
             var execution = new ProcessExecution(request.runId(), process, startNanos, sink, resources);
             try {
@@ -196,9 +195,11 @@ final class ProcessSandbox implements Sandbox {
             log.debug("run {} started as pid {} (uid {})", request.runId(), process.pid(), uid);
             return execution;
         } catch (IOException | RuntimeException e) {
-            if (!started) {
-                releaseQuietly(group, runDir, uid);
+            if (process != null && group != null) {
+                process.toHandle().destroyForcibly();
+                group.killAll();
             }
+            releaseQuietly(group, runDir, uid);
             throw new SandboxException("could not start the program", e);
         }
     }

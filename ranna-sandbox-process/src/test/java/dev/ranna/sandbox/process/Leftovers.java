@@ -18,6 +18,12 @@ final class Leftovers {
             TestSupport.processesWithUids(config.uidBase(), (long) config.uidBase() + config.slots())
                     .forEach(p -> left.add("process " + p));
         }
+        // Without root there are no run uids to look for; the JVM's own descendants are the runs' trees.
+        ProcessHandle.current()
+                .descendants()
+                .filter(ProcessHandle::isAlive)
+                .forEach(p -> left.add("descendant process " + p.pid() + " "
+                        + p.info().commandLine().orElse("?")));
         Path base = sandbox.workDirs().base();
         if (closed && Files.exists(base)) {
             left.add("work directory " + base);
