@@ -184,7 +184,13 @@ class ProcessSandboxSecurityTest {
         Assumptions.assumeTrue(sandbox.cgroups().pids() || HostTools.isRoot(), "no pids limit on this host");
         long before = ProcessHandle.allProcesses().count();
         var bomb = sandbox.start(
-                request(sh(), "b() { b | b & }\nb\nsleep 5\n", Duration.ofSeconds(4)), CollectingSink.create());
+                request(
+                        sh(),
+                        // The bomb retries in a subshell; the main shell only waits for a sleep started
+                        // first (a fork of its own that failed would end the run before the timeout).
+                        "b() { b | b & }\nsleep 30 &\ns=$!\n( while :; do b; done ) >/dev/null 2>&1 &\nwait $s\n",
+                        Duration.ofSeconds(4)),
+                CollectingSink.create());
         // While the bomb runs: the server can still start threads and processes, and another run works.
         var other = TestSupport.sh(sandbox, "echo still fine\n");
         assertThat(other.stdout()).isEqualTo("still fine\n");
