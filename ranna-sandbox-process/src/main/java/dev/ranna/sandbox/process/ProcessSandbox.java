@@ -112,9 +112,9 @@ final class ProcessSandbox implements Sandbox {
                 isolated
                         ? "read-only /usr, private /tmp " + (config.tmpSizeBytes() >> 20) + "M and /work "
                                 + (config.workSizeBytes() >> 20) + "M"
-                        : "host (work dir " + config.workRoot() + ")");
+                        : "host (no isolation)");
         facts.put("rlimits", tools.prlimit == null ? "none" : "cpu, nofile, fsize, core=0");
-        facts.put("cgroups", cgroups.reason());
+        // No host paths here: this map is served in /v1/info. The full reason is logged at create().
         return facts;
     }
 

@@ -155,7 +155,7 @@ public final class ProcessSandboxProvider implements SandboxProvider {
                 : Cgroups.none(ProcessSandboxConfig.CGROUPS + "=off");
         cgroups.reapStale(workDirs::ownerOf);
         var sandbox = new ProcessSandbox(config, tools, cgroups, workDirs);
-        log.info("process sandbox {} ready: {}", sandbox.version(), sandbox.info());
+        log.info("process sandbox {} ready: {}; cgroups: {}", sandbox.version(), sandbox.info(), cgroups.reason());
         return sandbox;
     }
 }

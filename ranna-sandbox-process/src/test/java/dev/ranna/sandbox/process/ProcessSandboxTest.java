@@ -56,6 +56,9 @@ class ProcessSandboxTest {
                 .containsEntry("network", "none")
                 .containsKeys("memory", "pids", "cpu", "user", "filesystem");
         assertThat(sandbox.info()).containsEntry("isolation", "bubblewrap");
+        assertThat(sandbox.info().values())
+                .as("no host paths in what /v1/info serves")
+                .noneMatch(value -> value.contains("/sys/") || value.contains("/tmp/") || value.contains("/root"));
         assertThat(sandbox.version()).startsWith("bubblewrap");
     }
 
