@@ -9,10 +9,12 @@ import dev.ranna.engine.spi.SandboxProvider;
 import dev.ranna.protocol.ErrorCode;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ServiceLoader;
 import java.util.UUID;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ProcessSandboxProviderTest {
 
@@ -34,6 +36,22 @@ class ProcessSandboxProviderTest {
         var availability = ProcessSandboxProvider.availability(config);
         assertThat(availability.available()).isFalse();
         assertThat(availability.reason()).contains("apt-get install bubblewrap");
+    }
+
+    @Test
+    void aBubblewrapThatCannotMakeASandboxIsUnavailableWithItsErrorAndAHint(@TempDir Path dir) throws Exception {
+        // Readable by the unprivileged uid the probe runs bwrap as.
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path fake = dir.resolve("bwrap");
+        Files.writeString(fake, "#!/bin/sh\necho 'bwrap: setting up uid map: Permission denied' >&2\nexit 1\n");
+        Files.setPosixFilePermissions(fake, PosixFilePermissions.fromString("rwxr-xr-x"));
+        var config =
+                ProcessSandboxConfig.from(SandboxConfig.defaults().with(ProcessSandboxConfig.BWRAP, fake.toString()));
+        var availability = ProcessSandboxProvider.availability(config);
+        assertThat(availability.available()).isFalse();
+        assertThat(availability.reason())
+                .contains("cannot create a sandbox here", "setting up uid map: Permission denied")
+                .contains("apparmor_restrict_unprivileged_userns");
     }
 
     @Test
