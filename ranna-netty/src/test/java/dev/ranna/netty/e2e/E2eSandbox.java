@@ -9,8 +9,8 @@ import java.util.LinkedHashMap;
 import java.util.ServiceLoader;
 
 /**
- * The sandbox behind the end-to-end tests: the real process sandbox when it is on the test class path
- * (found through {@link ServiceLoader}, as the standalone server finds it), else {@link HostShellProvider}.
+ * The sandbox behind the end-to-end tests: the real process sandbox, found through {@link ServiceLoader}
+ * as the standalone server finds it (it is a runtime dependency of this module).
  */
 final class E2eSandbox {
     private E2eSandbox() {}
@@ -21,7 +21,7 @@ final class E2eSandbox {
                 return provider;
             }
         }
-        return new HostShellProvider();
+        throw new IllegalStateException("ranna-sandbox-process is not on the test class path");
     }
 
     /** Bubblewrap when the host has it working, else the process sandbox's unisolated mode. */
