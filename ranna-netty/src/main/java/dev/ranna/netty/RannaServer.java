@@ -92,8 +92,10 @@ public final class RannaServer implements AutoCloseable {
             if (closed || serverChannel != null) {
                 throw new IllegalStateException(closed ? "server is closed" : "server already started");
             }
+            // Non-daemon: the standalone server's main thread returns after start(), and the accept
+            // thread is what keeps the JVM running until close().
             var boss = new MultiThreadIoEventLoopGroup(
-                    1, new DefaultThreadFactory("ranna-accept", true), NioIoHandler.newFactory());
+                    1, new DefaultThreadFactory("ranna-accept", false), NioIoHandler.newFactory());
             var workers = new MultiThreadIoEventLoopGroup(
                     0, new DefaultThreadFactory("ranna-io", false), NioIoHandler.newFactory());
             try {
@@ -131,7 +133,9 @@ public final class RannaServer implements AutoCloseable {
                     host,
                     boundPort,
                     engine.sandboxName(),
-                    host.contains(":") ? "[" + host + "]" : host,
+                    host.equals("0.0.0.0") || host.equals("::")
+                            ? "localhost"
+                            : host.contains(":") ? "[" + host + "]" : host,
                     boundPort);
             return this;
         }
