@@ -442,6 +442,15 @@ class RannaServerEndToEndTest {
     }
 
     @Test
+    void aStartedServerKeepsTheJvmAliveWithoutAnyConnection() {
+        // The standalone main thread returns after start(); a non-daemon thread must remain.
+        assertThat(Thread.getAllStackTraces().keySet()).anySatisfy(thread -> {
+            assertThat(thread.getName()).startsWith("ranna-accept");
+            assertThat(thread.isDaemon()).isFalse();
+        });
+    }
+
+    @Test
     void anIdleButAliveConnectionIsPingedAndKeptOpen() throws Exception {
         try (RannaServer pinging = startServer(ServerOptions.builder()
                 .pingInterval(Duration.ofMillis(100))
