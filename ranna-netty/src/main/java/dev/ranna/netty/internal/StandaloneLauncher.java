@@ -130,7 +130,7 @@ public final class StandaloneLauncher {
 
     /** Where to listen when programs run without isolation: loopback, unless explicitly and dangerously told. */
     private static String localDevelopmentHost(StandaloneConfig config, String host) {
-        if (isLoopback(host) || config.dangerouslyExposeUnisolated()) {
+        if (IpLiterals.isLoopback(host) || config.dangerouslyExposeUnisolated()) {
             return host;
         }
         if (config.bindAddressExplicit()) {
@@ -141,10 +141,6 @@ public final class StandaloneLauncher {
                     + ConfigKey.DANGEROUSLY_EXPOSE_UNISOLATED.name() + "=true");
         }
         return "127.0.0.1";
-    }
-
-    static boolean isLoopback(String host) {
-        return IpLiterals.isLoopback(host);
     }
 
     private static void warnUnisolated(String host, boolean exposed) {
