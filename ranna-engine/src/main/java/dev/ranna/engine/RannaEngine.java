@@ -10,6 +10,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -41,6 +42,15 @@ public final class RannaEngine implements AutoCloseable {
     /** A builder with no spec map (the sandbox's default), default limits and automatic sandbox selection. */
     public static Builder builder() {
         return new Builder();
+    }
+
+    /**
+     * Every sandbox provider {@link java.util.ServiceLoader} finds with {@code classLoader}, for callers
+     * that choose a sandbox themselves (and then pass it to {@link Builder#sandbox}). A provider that
+     * cannot be loaded or instantiated is logged and skipped. Availability is not probed.
+     */
+    public static List<SandboxProvider> discoverSandboxes(ClassLoader classLoader) {
+        return SandboxSelector.discover(Objects.requireNonNull(classLoader, "classLoader"));
     }
 
     /**

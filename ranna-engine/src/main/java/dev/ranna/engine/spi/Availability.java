@@ -12,7 +12,7 @@ import java.util.Objects;
  * @param reason a one-line explanation an operator can act on, e.g. {@code "bwrap not found on PATH;
  *     install it with: apt-get install bubblewrap"}; for an available provider, what it found
  * @param details facts about what it would enforce on this host (e.g. {@code memory=cgroup v1}),
- *     shown to operators and in {@code /v1/info}
+ *     for operators choosing a sandbox; a created sandbox reports its own in {@link Sandbox#info()}
  */
 public record Availability(boolean available, String reason, Map<String, String> details) {
 

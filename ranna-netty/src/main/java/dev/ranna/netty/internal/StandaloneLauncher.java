@@ -18,13 +18,10 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.ServiceConfigurationError;
-import java.util.ServiceLoader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,7 +49,8 @@ public final class StandaloneLauncher {
      * @throws IllegalStateException when no sandbox can run or the server cannot start (exit code 1)
      */
     public static RannaServer start(StandaloneConfig config, ClassLoader loader) {
-        Selection selection = select(discover(loader), config.sandboxType(), config.sandboxProperties());
+        Selection selection =
+                select(RannaEngine.discoverSandboxes(loader), config.sandboxType(), config.sandboxProperties());
         log.info("sandbox: {} ({})", selection.provider().name(), selection.reason());
 
         var sandboxProperties = new LinkedHashMap<>(config.sandboxProperties());
@@ -159,25 +157,6 @@ public final class StandaloneLauncher {
                         : "Local development mode: listening on " + host
                                 + " only; WebSocket upgrades only from loopback origins.",
                 line);
-    }
-
-    /** Every provider on the class path that can be instantiated; broken ones are logged and skipped. */
-    static List<SandboxProvider> discover(ClassLoader loader) {
-        var providers = new ArrayList<SandboxProvider>();
-        Iterator<SandboxProvider> it =
-                ServiceLoader.load(SandboxProvider.class, loader).iterator();
-        for (int failures = 0; failures < 100; ) {
-            try {
-                if (!it.hasNext()) {
-                    break;
-                }
-                providers.add(it.next());
-            } catch (ServiceConfigurationError | LinkageError | RuntimeException e) {
-                failures++;
-                log.warn("skipping a sandbox provider that could not be loaded: {}", e.toString());
-            }
-        }
-        return providers;
     }
 
     /**
