@@ -20,6 +20,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
 
@@ -82,14 +83,11 @@ final class DockerTestSupport {
     }
 
     /** Polls {@code condition} every 20 ms until it holds or {@code timeout} passes. */
-    static void await(Duration timeout, String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                Assertions.fail("timed out after " + timeout + " waiting for " + what);
-            }
-            Thread.sleep(20); // polling interval, not synchronisation
-        }
+    static void await(Duration timeout, String what, BooleanSupplier condition) {
+        Awaitility.await(what)
+                .atMost(timeout)
+                .pollInterval(Duration.ofMillis(20))
+                .until(condition::getAsBoolean);
     }
 
     /** Records output; thread-safe. */
