@@ -12,6 +12,7 @@ import dev.ranna.protocol.StdStream;
 import dev.ranna.protocol.SystemInfo;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
+import java.time.ZonedDateTime;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -30,6 +31,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -210,6 +212,38 @@ final class EngineCore {
 
     SpecRegistry specs() {
         return specs.get();
+    }
+
+    void scheduleSpecReload(Supplier<SpecRegistry> source, CronSchedule schedule) {
+        if (closed) {
+            return;
+        }
+        ZonedDateTime now = ZonedDateTime.now();
+        long delay = Math.max(1, Duration.between(now, schedule.next(now)).toMillis());
+        try {
+            timer.schedule(
+                    () -> {
+                        reloadFrom(source, schedule);
+                        scheduleSpecReload(source, schedule);
+                    },
+                    delay,
+                    TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            // The engine closed meanwhile.
+        }
+    }
+
+    private void reloadFrom(Supplier<SpecRegistry> source, CronSchedule schedule) {
+        try {
+            SpecRegistry next = source.get();
+            if (next.specMap().equals(specs.get().specMap())) {
+                log.debug("scheduled spec reload ({}): unchanged", schedule);
+                return;
+            }
+            reloadSpecs(next);
+        } catch (RuntimeException e) {
+            log.warn("scheduled spec reload ({}) failed; keeping the current spec map: {}", schedule, e.getMessage());
+        }
     }
 
     void reloadSpecs(SpecRegistry next) {

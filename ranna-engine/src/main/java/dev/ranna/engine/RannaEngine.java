@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -124,6 +125,8 @@ public final class RannaEngine implements AutoCloseable {
         private @Nullable MeterRegistry meterRegistry;
         private Duration shutdownTimeout = Duration.ofSeconds(10);
         private @Nullable ClassLoader classLoader;
+        private @Nullable Supplier<SpecRegistry> specSource;
+        private @Nullable CronSchedule specSchedule;
 
         private Builder() {}
 
@@ -136,6 +139,18 @@ public final class RannaEngine implements AutoCloseable {
         /** Uses this provider, skipping discovery. */
         public Builder sandbox(SandboxProvider provider) {
             this.provider = Objects.requireNonNull(provider, "provider");
+            return this;
+        }
+
+        /**
+         * Reloads the languages from {@code source} on {@code schedule} (ranna's {@code
+         * scheduler.updatespecs}), e.g. {@code () -> SpecRegistry.load(path)}. A source that throws is
+         * logged and the current map stays; an unchanged map is not swapped. The initial map is still the
+         * one given to {@link #specs} (or the sandbox's default).
+         */
+        public Builder reloadSpecs(Supplier<SpecRegistry> source, CronSchedule schedule) {
+            this.specSource = Objects.requireNonNull(source, "source");
+            this.specSchedule = Objects.requireNonNull(schedule, "schedule");
             return this;
         }
 
@@ -233,8 +248,12 @@ public final class RannaEngine implements AutoCloseable {
                     effectiveSpecs.languages().size(),
                     limits);
             MeterRegistry registry = meterRegistry != null ? meterRegistry : new CompositeMeterRegistry();
-            return new RannaEngine(new EngineCore(
-                    selected.name(), sandbox, details, effectiveSpecs, limits, executor, registry, shutdownTimeout));
+            var core = new EngineCore(
+                    selected.name(), sandbox, details, effectiveSpecs, limits, executor, registry, shutdownTimeout);
+            if (specSource != null && specSchedule != null) {
+                core.scheduleSpecReload(specSource, specSchedule);
+            }
+            return new RannaEngine(core);
         }
     }
 }

@@ -32,7 +32,9 @@ class EngineExecTest {
 
     @AfterEach
     void close() {
-        engine.close();
+        if (engine != null) {
+            engine.close();
+        }
     }
 
     static ExecOutcome await(java.util.concurrent.CompletableFuture<ExecOutcome> future) throws Exception {
@@ -91,6 +93,31 @@ class EngineExecTest {
         future.cancel(true);
         var status = sandbox.executions().get(0).exit.get(5, TimeUnit.SECONDS);
         assertThat(status.killed()).isTrue();
+    }
+
+    @Test
+    void specsAreReloadedOnScheduleAndABrokenSourceKeepsTheCurrentMap() throws Exception {
+        var calls = new java.util.concurrent.atomic.AtomicInteger();
+        engine = RannaEngine.builder()
+                .sandbox(sandbox)
+                .specs(EngineSessionTest.SPECS)
+                .reloadSpecs(
+                        () -> {
+                            if (calls.incrementAndGet() == 1) {
+                                throw new IllegalArgumentException("spec.yaml: x.use: names 'y'");
+                            }
+                            return SpecRegistry.parse("py:\n  entrypoint: python3\n  filename: main.py\n");
+                        },
+                        CronSchedule.parse("scheduler.updatespecs", "@every 1s"))
+                .build();
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!engine.specs().languages().contains("py")) {
+            assertThat(System.nanoTime()).as("reloaded within 10 s").isLessThan(deadline);
+            Thread.onSpinWait();
+        }
+        assertThat(calls.get()).isGreaterThanOrEqualTo(2);
+        assertThat(engine.specs().languages()).containsExactly("py");
+        assertThat(sandbox.prepared).last().isEqualTo(java.util.List.of("py"));
     }
 
     @Test

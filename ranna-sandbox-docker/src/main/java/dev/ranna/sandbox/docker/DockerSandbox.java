@@ -2,6 +2,7 @@ package dev.ranna.sandbox.docker;
 
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.model.Container;
+import dev.ranna.engine.CronSchedule;
 import dev.ranna.engine.LanguageSpec;
 import dev.ranna.engine.spi.Execution;
 import dev.ranna.engine.spi.OutputSink;

@@ -1,5 +1,6 @@
 package dev.ranna.sandbox.docker;
 
+import dev.ranna.engine.CronSchedule;
 import dev.ranna.engine.spi.SandboxConfig;
 import java.time.Duration;
 import java.util.ArrayList;

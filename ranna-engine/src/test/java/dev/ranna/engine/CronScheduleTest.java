@@ -1,4 +1,4 @@
-package dev.ranna.sandbox.docker;
+package dev.ranna.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,4 +1,4 @@
-package dev.ranna.sandbox.docker;
+package dev.ranna.engine;
 
 import java.time.Duration;
 import java.time.ZonedDateTime;
@@ -16,9 +16,10 @@ import java.util.regex.Pattern;
  * of the descriptors {@code @yearly @annually @monthly @weekly @daily @midnight @hourly}, or {@code @every
  * <duration>} with a duration like {@code 90s}, {@code 30m}, {@code 6h}, {@code 1h30m}. When day-of-month and
  * day-of-week are both restricted, a day matching either one fires (classic cron). Times are local to the
- * JVM's zone. Immutable.
+ * JVM's zone. Immutable and thread-safe; used for ranna's {@code scheduler.updateimages} and
+ * {@code scheduler.updatespecs}.
  */
-final class CronSchedule {
+public final class CronSchedule {
 
     private static final String[] MONTHS = {
         "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"
@@ -63,7 +64,7 @@ final class CronSchedule {
      * @param key the configuration key, named in errors
      * @throws IllegalArgumentException naming the key and the expression if it is not a schedule
      */
-    static CronSchedule parse(String key, String text) {
+    public static CronSchedule parse(String key, String text) {
         String trimmed = text.trim();
         String lower = trimmed.toLowerCase(Locale.ROOT);
         try {
@@ -101,7 +102,7 @@ final class CronSchedule {
     }
 
     /** The next time strictly after {@code after} at which the schedule fires. */
-    ZonedDateTime next(ZonedDateTime after) {
+    public ZonedDateTime next(ZonedDateTime after) {
         if (every.isPresent()) {
             return after.plus(every.get());
         }
