@@ -1,0 +1,672 @@
+package dev.ranna.bench;
+
+import dev.ranna.protocol.Event;
+import dev.ranna.protocol.ExecutionRequest;
+import dev.ranna.protocol.ExecutionResponse;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntFunction;
+
+/**
+ * Runs every benchmark and writes {@code docs/benchmarks.md}. See the usage text ({@code --help}).
+ *
+ * <p>Each scenario measures the server and its raw primitive in the same run on the same machine; warm-up
+ * runs are excluded from every figure. The server under test always runs in a separate JVM ({@link
+ * ServerProcess}); the clients and the raw primitives run in this one.
+ */
+public final class BenchMain {
+    private static final String HELLO = "echo hello\n";
+    private static final String HELLO_OUT = "hello\n";
+    private static final String USAGE = "usage: java -jar ranna-bench/target/ranna-bench.jar [--quick] [--out FILE]"
+            + " [--only latency,throughput,streaming,connections,jmh] [--no-docker] [--connections N]";
+
+    private final boolean quick;
+    private final Set<String> only;
+    private final boolean docker;
+    private final int connections;
+    private final Path out;
+    private final Report report = new Report();
+    private final HttpClient http = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(30))
+            .build();
+
+    private BenchMain(boolean quick, Set<String> only, boolean docker, int connections, Path out) {
+        this.quick = quick;
+        this.only = only;
+        this.docker = docker;
+        this.connections = connections;
+        this.out = out;
+    }
+
+    public static void main(String[] args) throws Exception {
+        boolean quick = false;
+        boolean docker = true;
+        int connections = 10_000;
+        Set<String> only = new LinkedHashSet<>(List.of("latency", "throughput", "streaming", "connections", "jmh"));
+        Path out = Path.of("docs", "benchmarks.md");
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--quick":
+                    quick = true;
+                    break;
+                case "--no-docker":
+                    docker = false;
+                    break;
+                case "--out":
+                    out = Path.of(args[++i]);
+                    break;
+                case "--only":
+                    only = new LinkedHashSet<>(List.of(args[++i].split(",")));
+                    break;
+                case "--connections":
+                    connections = Integer.parseInt(args[++i]);
+                    break;
+                case "-h":
+                case "--help":
+                    System.out.println(USAGE);
+                    return;
+                default:
+                    System.err.println("unknown argument " + args[i] + "\n" + USAGE);
+                    System.exit(2);
+            }
+        }
+        if (docker && !dockerUsable()) {
+            System.err.println("[bench] Docker engine or image " + BenchServer.IMAGE
+                    + " not usable: Docker scenarios are skipped");
+            docker = false;
+        }
+        var main = new BenchMain(quick, only, docker, connections, out);
+        main.run(String.join(" ", args));
+        System.exit(0);
+    }
+
+    private void run(String args) throws Exception {
+        long t0 = System.nanoTime();
+        report.header(quick, args, docker);
+        if (only.contains("latency")) {
+            latency();
+        }
+        if (only.contains("throughput")) {
+            throughput();
+        }
+        if (only.contains("streaming")) {
+            streaming();
+        }
+        if (only.contains("connections")) {
+            connections();
+        }
+        if (only.contains("jmh")) {
+            report.jmh(JmhRunner.run(quick));
+        }
+        report.totalSeconds((System.nanoTime() - t0) / 1e9);
+        report.write(out);
+        log("wrote " + out.toAbsolutePath());
+    }
+
+    // --- 1. latency --------------------------------------------------------------------------------------
+
+    private void latency() throws Exception {
+        int warm = quick ? 5 : 10;
+        int n = quick ? 40 : 200;
+        Path code = Raw.codeFile(HELLO);
+        try (ServerProcess server = ServerProcess.start("latency-process", List.of(), "sandbox=process")) {
+            WsClient ws = WsClient.connect(http, server.port());
+            log("latency: process sandbox vs bare bubblewrap, interleaved, " + n + " each");
+            var results = interleaved(
+                    warm,
+                    n,
+                    List.of(() -> rawBwrap(code, 1_999_000_000), () -> wsHello(ws), () -> restHello(server.port())));
+            var raw = results.get(0);
+            var wsStats = results.get(1);
+            report.latencyRow("bare bubblewrap command (sh -> prlimit -> setpriv -> bwrap)", raw, null, true);
+            report.latencyRow("process sandbox via WebSocket EXEC", wsStats, raw, false);
+            report.latencyRow("process sandbox via REST /v1/exec", results.get(2), raw, false);
+            report.target(
+                    "Process sandbox hello world p50 <= 1.2x the bare bubblewrap command",
+                    wsStats.p50() / raw.p50(),
+                    1.2,
+                    true,
+                    Stats.ms(wsStats.p50()) + " ms vs " + Stats.ms(raw.p50()) + " ms");
+            ws.abort();
+        }
+        if (!docker) {
+            report.note("Docker latency: skipped (no usable Docker engine or image).");
+            return;
+        }
+        int dn = quick ? 15 : 50;
+        int dwarm = quick ? 3 : 5;
+        log("latency: docker run --rm, " + dn);
+        Stats dockerRun = sequential(dwarm, dn, () -> checked(Raw.dockerRun(HELLO)));
+        report.latencyRow("`docker run --rm` (same image, profile and program)", dockerRun, null, true);
+        log("latency: pre-created container start+wait, " + dn);
+        Stats startWait = sequential(dwarm, dn, () -> {
+            String id = Raw.dockerCreate(HELLO);
+            try {
+                return checked(Raw.dockerStartAttach(id));
+            } finally {
+                Raw.dockerRemove(id);
+            }
+        });
+        report.latencyRow("pre-created container, `docker start -a` (start+attach+wait)", startWait, dockerRun, false);
+        Stats cold;
+        try (ServerProcess server = ServerProcess.start("latency-docker-cold", List.of(), "sandbox=docker", "pool=0")) {
+            WsClient ws = WsClient.connect(http, server.port());
+            log("latency: docker sandbox cold (pool 0), " + dn);
+            cold = sequential(dwarm, dn, () -> wsHello(ws));
+            report.latencyRow("Docker sandbox via WebSocket, cold (pool size 0)", cold, dockerRun, false);
+            ws.abort();
+        }
+        try (ServerProcess server = ServerProcess.start("latency-docker-warm", List.of(), "sandbox=docker", "pool=2")) {
+            WsClient ws = WsClient.connect(http, server.port());
+            log("latency: docker sandbox warm pool (size 2), back to back, " + dn);
+            Stats warmPool = sequential(dwarm, dn, () -> wsHello(ws));
+            report.latencyRow(
+                    "Docker sandbox via WebSocket, warm pool (size 2), back to back", warmPool, dockerRun, false);
+            log("latency: docker sandbox warm pool, 500 ms between runs");
+            Stats paced = sequential(2, quick ? 10 : 30, () -> {
+                Thread.sleep(500);
+                return wsHello(ws);
+            });
+            report.latencyRow(
+                    "Docker sandbox via WebSocket, warm pool, 500 ms between runs (pool refilled)",
+                    paced,
+                    dockerRun,
+                    false);
+            report.target(
+                    "Docker hello world p50 with the warm pool <= 0.5x `docker run --rm`",
+                    warmPool.p50() / dockerRun.p50(),
+                    0.5,
+                    true,
+                    Stats.ms(warmPool.p50()) + " ms (back to back) vs " + Stats.ms(dockerRun.p50()) + " ms; "
+                            + Stats.ms(paced.p50()) + " ms with 500 ms between runs ("
+                            + Stats.ratio(paced.p50(), dockerRun.p50()) + ")");
+            ws.abort();
+        }
+        report.latencyDockerDone(startWait, cold);
+    }
+
+    private static long rawBwrap(Path code, int uid) throws Exception {
+        return checked(Raw.bwrap(code, uid));
+    }
+
+    private static long checked(Raw.Result r) throws IOException {
+        if (r.exitCode() != 0 || !r.stdoutHead().equals(HELLO_OUT)) {
+            throw new IOException("raw run failed: exit " + r.exitCode() + ", output " + r.stdoutHead());
+        }
+        return r.nanos();
+    }
+
+    private static long wsHello(WsClient ws) throws Exception {
+        WsClient.RunTracker t = ws.exec(HELLO, true);
+        Event.Stop stop = t.stop.get(60, TimeUnit.SECONDS);
+        if (t.error != null
+                || stop.result().exitCode() == null
+                || stop.result().exitCode() != 0
+                || !t.stdout.toString().equals(HELLO_OUT)) {
+            throw new IOException("run failed: " + t.error + " " + stop.result() + " " + t.stdout);
+        }
+        return t.stopNanos - t.sentNanos;
+    }
+
+    private long restHello(int port) throws Exception {
+        String body = WsClient.CODEC.encode(ExecutionRequest.of(BenchServer.LANGUAGE, HELLO));
+        var request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/exec"))
+                .timeout(Duration.ofSeconds(60))
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .build();
+        long t0 = System.nanoTime();
+        HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+        long t1 = System.nanoTime();
+        if (response.statusCode() != 200) {
+            throw new IOException("REST " + response.statusCode() + " " + response.body());
+        }
+        ExecutionResponse r = WsClient.CODEC.decodeExecutionResponse(response.body());
+        if (!r.stdout().equals(HELLO_OUT)) {
+            throw new IOException("REST output " + r.stdout());
+        }
+        return t1 - t0;
+    }
+
+    /** Runs {@code ops} in turn (A, B, C, A, B, C, ...), so drift affects all alike. */
+    private static List<Stats> interleaved(int warm, int n, List<Callable<Long>> ops) throws Exception {
+        var samples = new ArrayList<List<Long>>();
+        var errors = new int[ops.size()];
+        ops.forEach(op -> samples.add(new ArrayList<>()));
+        for (int i = 0; i < warm + n; i++) {
+            for (int k = 0; k < ops.size(); k++) {
+                try {
+                    long nanos = ops.get(k).call();
+                    if (i >= warm) {
+                        samples.get(k).add(nanos);
+                    }
+                } catch (Exception e) {
+                    if (i >= warm) {
+                        errors[k]++;
+                    }
+                    log("error: " + e);
+                }
+            }
+        }
+        var stats = new ArrayList<Stats>();
+        for (int k = 0; k < ops.size(); k++) {
+            stats.add(Stats.of(samples.get(k), errors[k]));
+        }
+        return stats;
+    }
+
+    private static Stats sequential(int warm, int n, Callable<Long> op) throws Exception {
+        return interleaved(warm, n, List.of(op)).get(0);
+    }
+
+    // --- 2. throughput -----------------------------------------------------------------------------------
+
+    private void throughput() throws Exception {
+        double warmSec = quick ? 1 : 1.5;
+        double measureSec = quick ? 2 : 5;
+        Path code = Raw.codeFile(HELLO);
+        try (ServerProcess server = ServerProcess.start("throughput-process", List.of(), "sandbox=process")) {
+            for (int c : new int[] {1, 4, 16}) {
+                log("throughput: process, concurrency " + c);
+                Throughput raw = load(c, warmSec, measureSec, w -> () -> rawBwrap(code, 1_999_000_000 + w));
+                var clients = clients(server.port(), c);
+                Throughput srv = load(c, warmSec, measureSec, w -> () -> wsHello(clients.get(w)));
+                clients.forEach(WsClient::abort);
+                report.throughputRow("process", c, raw, srv);
+            }
+        }
+        if (!docker) {
+            report.note("Docker throughput: skipped (no usable Docker engine or image).");
+            return;
+        }
+        try (ServerProcess server = ServerProcess.start("throughput-docker", List.of(), "sandbox=docker", "pool=2")) {
+            for (int c : new int[] {1, 4, 16}) {
+                log("throughput: docker, concurrency " + c);
+                Throughput raw = load(c, warmSec, measureSec, w -> () -> checked(Raw.dockerRun(HELLO)));
+                var clients = clients(server.port(), c);
+                Throughput srv = load(c, warmSec, measureSec, w -> () -> wsHello(clients.get(w)));
+                clients.forEach(WsClient::abort);
+                report.throughputRow("docker", c, raw, srv);
+            }
+        }
+    }
+
+    private List<WsClient> clients(int port, int n) {
+        var list = new ArrayList<WsClient>();
+        for (int i = 0; i < n; i++) {
+            list.add(WsClient.connect(http, port));
+        }
+        return list;
+    }
+
+    /** Completed runs per second, errors and latency within the measurement window. */
+    record Throughput(double runsPerSecond, int ok, int errors, Stats latency) {}
+
+    private static Throughput load(int concurrency, double warmSec, double measureSec, IntFunction<Callable<Long>> op)
+            throws Exception {
+        long start = System.nanoTime();
+        long measureFrom = start + (long) (warmSec * 1e9);
+        long measureTo = measureFrom + (long) (measureSec * 1e9);
+        var latencies = Collections.synchronizedList(new ArrayList<Long>());
+        var ok = new AtomicInteger();
+        var errors = new AtomicInteger();
+        ExecutorService pool = Executors.newFixedThreadPool(concurrency);
+        var futures = new ArrayList<java.util.concurrent.Future<?>>();
+        for (int w = 0; w < concurrency; w++) {
+            Callable<Long> task = op.apply(w);
+            futures.add(pool.submit(() -> {
+                while (System.nanoTime() < measureTo) {
+                    long t0 = System.nanoTime();
+                    try {
+                        long nanos = task.call();
+                        long t1 = System.nanoTime();
+                        if (t0 >= measureFrom && t1 <= measureTo) {
+                            ok.incrementAndGet();
+                            latencies.add(nanos);
+                        }
+                    } catch (Exception e) {
+                        long t1 = System.nanoTime();
+                        if (t1 >= measureFrom && t1 <= measureTo) {
+                            errors.incrementAndGet();
+                        }
+                        log("error: " + e);
+                    }
+                }
+                return null;
+            }));
+        }
+        for (var f : futures) {
+            f.get();
+        }
+        pool.shutdown();
+        return new Throughput(ok.get() / measureSec, ok.get(), errors.get(), Stats.of(latencies, errors.get()));
+    }
+
+    // --- 3. streaming ------------------------------------------------------------------------------------
+
+    private void streaming() throws Exception {
+        long bytes = quick ? 16L << 20 : 64L << 20;
+        int reps = quick ? 2 : 3;
+        String program = "head -c " + bytes + " /dev/zero | tr '\\0' a\n";
+        log("streaming: raw pipes");
+        var hostPipe = new ArrayList<Long>();
+        var bwrapPipe = new ArrayList<Long>();
+        Path code = Raw.codeFile(program);
+        for (int i = 0; i < reps + 1; i++) {
+            Raw.Result h = Raw.run(List.of("/bin/sh", "-c", program.trim() + " | wc -c"), null);
+            Raw.Result b = Raw.bwrap(code, 1_999_000_000);
+            if (!h.stdoutHead().trim().equals(Long.toString(bytes)) || b.stdoutBytes() != bytes) {
+                throw new IOException("raw pipe output wrong: " + h.stdoutHead() + " / " + b.stdoutBytes());
+            }
+            if (i > 0) {
+                hostPipe.add(h.nanos());
+                bwrapPipe.add(b.nanos());
+            }
+        }
+        Stats host = Stats.of(hostPipe, 0);
+        Stats bw = Stats.of(bwrapPipe, 0);
+        double hostRate = bytes / (host.p50() / 1e9);
+        double bwRate = bytes / (bw.p50() / 1e9);
+        report.streamRow("raw pipe on the host: `" + program.trim() + " | wc -c`", bytes, host, hostRate, hostRate);
+        report.streamRow(
+                "bare bubblewrap command, stdout read by this JVM (no engine, no WebSocket)",
+                bytes,
+                bw,
+                bwRate,
+                hostRate);
+        String limits = "maxOutput=" + (bytes * 2);
+        long slowRate = quick ? 4L << 20 : 8L << 20;
+        try (ServerProcess server =
+                ServerProcess.start("streaming", List.of(), "sandbox=process", limits, "timeout=120")) {
+            WsClient ws = WsClient.connect(http, server.port());
+            var times = new ArrayList<Long>();
+            for (int i = 0; i < reps + 1; i++) {
+                log("streaming: fast client, run " + i);
+                long nanos = streamOnce(ws, program, bytes);
+                if (i > 0) {
+                    times.add(nanos);
+                }
+            }
+            Stats fast = Stats.of(times, 0);
+            double fastRate = bytes / (fast.p50() / 1e9);
+            report.streamRow("server, process sandbox, fast WebSocket client", bytes, fast, fastRate, hostRate);
+            report.target(
+                    "Streaming >= 0.5x the raw pipe's bytes/s",
+                    fastRate / hostRate,
+                    0.5,
+                    false,
+                    String.format(Locale.ROOT, "%.0f MiB/s vs %.0f MiB/s", fastRate / (1 << 20), hostRate / (1 << 20)));
+            log("streaming: memory with a fast client");
+            Memory fastMem = measureMemory(server, () -> streamOnce(ws, program, bytes));
+            ws.abort();
+            WsClient slow =
+                    WsClient.connectAsync(http, server.port(), slowRate, true).join();
+            log("streaming: memory with a slow client (" + (slowRate >> 20) + " MiB/s)");
+            long[] slowNanos = new long[1];
+            Memory slowMem = measureMemory(server, () -> slowNanos[0] = streamOnce(slow, program, bytes));
+            slow.abort();
+            report.streamMemory(fastMem, slowMem, slowRate, bytes, slowNanos[0]);
+            report.target(
+                    "With a slow client the server heap grows by < 64 MiB",
+                    slowMem.heapGrowth() / (1024.0 * 1024),
+                    64,
+                    true,
+                    Stats.mib(slowMem.heapGrowth()) + " heap (after GC, peak during the run); RSS "
+                            + Stats.mib(slowMem.rssGrowth()));
+        }
+    }
+
+    private static long streamOnce(WsClient ws, String program, long bytes) throws Exception {
+        WsClient.RunTracker t = ws.exec(program, false);
+        Event.Stop stop = t.stop.get(300, TimeUnit.SECONDS);
+        if (t.error != null || t.stdoutChars.get() != bytes || stop.result().truncated()) {
+            throw new IOException(
+                    "stream run failed: " + t.error + " got " + t.stdoutChars.get() + " chars, " + stop.result());
+        }
+        return t.stopNanos - t.sentNanos;
+    }
+
+    /** Server memory before and during a run: heap after GC (sampled each second), RSS (every 50 ms). */
+    record Memory(long heapBefore, long heapPeak, long heapAfter, long rssBefore, long rssPeak, int heapSamples) {
+        long heapGrowth() {
+            return Math.max(0, heapPeak - heapBefore);
+        }
+
+        long rssGrowth() {
+            return Math.max(0, rssPeak - rssBefore);
+        }
+    }
+
+    private interface Body {
+        void run() throws Exception;
+    }
+
+    private static Memory measureMemory(ServerProcess server, Body body) throws Exception {
+        long heapBefore = server.heapAfterGc();
+        long rssBefore = server.rss();
+        var done = new AtomicBoolean();
+        var rssPeak = new AtomicLong(rssBefore);
+        var heapPeak = new AtomicLong(heapBefore);
+        var samples = new AtomicInteger();
+        Thread sampler = new Thread(() -> {
+            long nextHeap = System.nanoTime() + 500_000_000L;
+            while (!done.get()) {
+                rssPeak.accumulateAndGet(server.rss(), Math::max);
+                if (System.nanoTime() >= nextHeap) {
+                    try {
+                        heapPeak.accumulateAndGet(server.heapAfterGc(), Math::max);
+                        samples.incrementAndGet();
+                    } catch (IOException e) {
+                        log("heap sample failed: " + e);
+                    }
+                    nextHeap = System.nanoTime() + 1_000_000_000L;
+                }
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
+        sampler.start();
+        try {
+            body.run();
+        } finally {
+            done.set(true);
+            sampler.join();
+        }
+        long heapAfter = server.heapAfterGc();
+        return new Memory(heapBefore, heapPeak.get(), heapAfter, rssBefore, rssPeak.get(), samples.get());
+    }
+
+    // --- 4. connections ----------------------------------------------------------------------------------
+
+    private void connections() throws Exception {
+        int n = connections;
+        try (ServerProcess server = ServerProcess.start("connections", List.of(), "sandbox=process")) {
+            log("connections: warm-up");
+            var warmup = open(server.port(), 200);
+            warmup.forEach(WsClient::abort);
+            awaitConnections(server, 0);
+            WsClient probe = WsClient.connect(http, server.port());
+            Stats idlePing = pings(probe, quick ? 20 : 50, quick ? 200 : 500);
+            long heapBefore = server.heapAfterGc();
+            long rssBefore = server.rss();
+            log("connections: opening " + n);
+            long t0 = System.nanoTime();
+            var idle = open(server.port(), n);
+            double openSeconds = (System.nanoTime() - t0) / 1e9;
+            int opened = idle.size();
+            awaitConnections(server, opened + 1);
+            long heapAfter = server.heapAfterGc();
+            long rssAfter = server.rss();
+            log("connections: " + opened + " open; pings");
+            Stats loadedPing = pings(probe, quick ? 20 : 50, quick ? 200 : 500);
+            var random = new Random(42);
+            var spread = new ArrayList<Long>();
+            int spreadErrors = 0;
+            for (int i = 0; i < Math.min(opened, quick ? 100 : 300); i++) {
+                try {
+                    spread.add(idle.get(random.nextInt(opened)).ping().get(10, TimeUnit.SECONDS));
+                } catch (Exception e) {
+                    spreadErrors++;
+                }
+            }
+            Stats spreadPing = Stats.of(spread, spreadErrors);
+            report.connections(
+                    n,
+                    opened,
+                    openSeconds,
+                    heapBefore,
+                    heapAfter,
+                    rssBefore,
+                    rssAfter,
+                    idlePing,
+                    loadedPing,
+                    spreadPing);
+            double heapMib = heapAfter / (1024.0 * 1024);
+            double per = (heapAfter - heapBefore) / (double) Math.max(1, opened);
+            double projected = (heapBefore + per * 10_000) / (1024.0 * 1024);
+            report.target(
+                    "10,000 idle connections in < 256 MiB of server heap",
+                    opened >= 10_000 ? heapMib : projected,
+                    256,
+                    true,
+                    (opened >= 10_000
+                                    ? Stats.mib(heapAfter) + " total heap after GC with " + opened + " connections"
+                                    : String.format(
+                                            Locale.ROOT, "%.1f MiB projected from %d connections", projected, opened))
+                            + String.format(Locale.ROOT, " (%.1f KiB per connection)", per / 1024));
+            idle.forEach(WsClient::abort);
+            probe.abort();
+        }
+    }
+
+    private List<WsClient> open(int port, int n) throws InterruptedException {
+        var result = Collections.synchronizedList(new ArrayList<WsClient>());
+        var window = new Semaphore(128);
+        var failures = new AtomicInteger();
+        var all = new ArrayList<CompletableFuture<?>>();
+        for (int i = 0; i < n; i++) {
+            window.acquire();
+            all.add(WsClient.connectAsync(http, port, 0, true).whenComplete((c, e) -> {
+                window.release();
+                if (e != null) {
+                    if (failures.incrementAndGet() <= 3) {
+                        log("connect failed: " + e);
+                    }
+                } else {
+                    result.add(c);
+                }
+            }));
+        }
+        CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0]))
+                .exceptionally(e -> null)
+                .join();
+        if (failures.get() > 0) {
+            log(failures.get() + " connections failed");
+        }
+        return new ArrayList<>(result);
+    }
+
+    private static void awaitConnections(ServerProcess server, int expected) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        int seen;
+        while ((seen = server.connections()) != expected && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        if (seen != expected) {
+            log("server reports " + seen + " connections, expected " + expected);
+        }
+    }
+
+    private static Stats pings(WsClient ws, int warm, int n) {
+        var samples = new ArrayList<Long>();
+        int errors = 0;
+        for (int i = 0; i < warm + n; i++) {
+            try {
+                long rtt = ws.ping().get(10, TimeUnit.SECONDS);
+                if (i >= warm) {
+                    samples.add(rtt);
+                }
+            } catch (Exception e) {
+                errors++;
+            }
+        }
+        return Stats.of(samples, errors);
+    }
+
+    // --- helpers -----------------------------------------------------------------------------------------
+
+    private static boolean dockerUsable() {
+        try {
+            Process p = new ProcessBuilder("docker", "image", "inspect", BenchServer.IMAGE)
+                    .redirectErrorStream(true)
+                    .start();
+            try (InputStream in = p.getInputStream()) {
+                in.readAllBytes();
+            }
+            return p.waitFor(20, TimeUnit.SECONDS) && p.exitValue() == 0;
+        } catch (IOException | InterruptedException e) {
+            return false;
+        }
+    }
+
+    static void log(String message) {
+        System.err.println(
+                "[bench " + ZonedDateTime.now().format(DateTimeFormatter.ofPattern("HH:mm:ss")) + "] " + message);
+    }
+
+    static String readAll(List<String> argv) {
+        try {
+            Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
+            String s;
+            try (InputStream in = p.getInputStream()) {
+                s = new String(in.readAllBytes(), StandardCharsets.UTF_8).trim();
+            }
+            p.waitFor(20, TimeUnit.SECONDS);
+            return s;
+        } catch (IOException | InterruptedException e) {
+            return "unknown (" + e.getMessage() + ")";
+        }
+    }
+
+    static String firstLine(Path file, String prefix) {
+        try {
+            for (String l : Files.readAllLines(file)) {
+                if (l.startsWith(prefix)) {
+                    return l;
+                }
+            }
+        } catch (IOException e) {
+            return "unknown";
+        }
+        return "unknown";
+    }
+}

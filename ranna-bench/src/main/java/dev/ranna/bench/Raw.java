@@ -1,0 +1,247 @@
+package dev.ranna.bench;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The raw primitives the server is compared with, run from this JVM with {@link ProcessBuilder} (as the
+ * sandboxes run theirs), timed from {@code start()} until the output is read and the process reaped.
+ *
+ * <p>{@link #bwrap}: the process sandbox's own command chain, {@code sh -c <join> -> prlimit -> setpriv ->
+ * bwrap --args 3 -- /bin/sh main.sh}, with the same bubblewrap options on stdin (copied from the sandbox's
+ * {@code Launcher} with its defaults: /tmp 16M, /work 64M, nofile 256, fsize 64M, cpu = timeout), but no
+ * per-run cgroup (there is no cgroup.procs to join) and one code file written once, not per run.
+ *
+ * <p>{@link #dockerRunArgs}: {@code docker run --rm} with the Docker sandbox's hardening profile, the same
+ * image and the same program as a command line (the sandbox sends it over stdin instead).
+ */
+final class Raw {
+    private static final String BWRAP_SCRIPT = "p=$$\n"
+            + "while [ \"$1\" != -- ]; do\n"
+            + "  echo $p 2>/dev/null >\"$1\" || { echo 'ranna: sandbox setup failed' >&2; exit 125; }\n"
+            + "  shift\n"
+            + "done\n"
+            + "shift\n"
+            + "exec 3<&0 0</dev/null 4<\"$1\" || { echo 'ranna: sandbox setup failed' >&2; exit 125; }\n"
+            + "shift\n"
+            + "exec \"$@\"\n";
+
+    /** Result of one raw run. */
+    record Result(int exitCode, long stdoutBytes, String stdoutHead, long nanos) {}
+
+    private Raw() {}
+
+    /** Writes {@code code} to a root-only file, as the sandbox does, for {@link #bwrap}. */
+    static Path codeFile(String code) throws IOException {
+        Path dir = Files.createTempDirectory(
+                "ranna-bench-", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        Path file = dir.resolve("main.sh");
+        Files.writeString(file, code);
+        file.toFile().deleteOnExit();
+        dir.toFile().deleteOnExit();
+        return file;
+    }
+
+    /** The argv and stdin of the bare bubblewrap command for {@code codeFile}, as uid {@code uid}. */
+    static List<String> bwrapArgv(Path codeFile, int uid) {
+        var argv = new ArrayList<String>(List.of("/bin/sh", "-c", BWRAP_SCRIPT, "ranna-launch", "--"));
+        argv.add(codeFile.toString());
+        argv.addAll(List.of(
+                which("prlimit"), "--cpu=20:21", "--nofile=256:256", "--fsize=67108864:67108864", "--core=0:0", "--"));
+        if (isRoot()) {
+            argv.addAll(List.of(
+                    which("setpriv"),
+                    "--reuid=" + uid,
+                    "--regid=" + uid,
+                    "--clear-groups",
+                    "--inh-caps=-all",
+                    "--bounding-set=-all",
+                    "--no-new-privs",
+                    "--"));
+        }
+        argv.addAll(List.of(which("bwrap"), "--args", "3", "--", "/bin/sh", "main.sh"));
+        return argv;
+    }
+
+    static byte[] bwrapOptions() {
+        var o = new ArrayList<String>(
+                List.of("--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent", "--new-session"));
+        o.addAll(List.of("--ro-bind", "/usr", "/usr"));
+        for (String top : List.of("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")) {
+            Path path = Path.of(top);
+            if (Files.isSymbolicLink(path)) {
+                try {
+                    o.addAll(List.of("--symlink", Files.readSymbolicLink(path).toString(), top));
+                } catch (IOException e) {
+                    // skip, as the sandbox does
+                }
+            } else if (Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS)) {
+                o.addAll(List.of("--ro-bind", top, top));
+            }
+        }
+        var etc = new ArrayList<String>(List.of(
+                "/etc/alternatives", "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime"));
+        try (var javas = Files.newDirectoryStream(Path.of("/etc"), "java-*")) {
+            javas.forEach(p -> etc.add(p.toString()));
+        } catch (IOException e) {
+            // none
+        }
+        for (String p : etc) {
+            o.addAll(List.of("--ro-bind-try", p, p));
+        }
+        String tmp = Long.toString(16L * 1024 * 1024);
+        o.addAll(List.of("--proc", "/proc", "--dev", "/dev", "--size", tmp, "--tmpfs", "/tmp"));
+        o.addAll(List.of("--size", tmp, "--tmpfs", "/dev/shm", "--remount-ro", "/dev"));
+        o.addAll(List.of("--size", Long.toString(64L * 1024 * 1024), "--tmpfs", "/work", "--chdir", "/work"));
+        o.addAll(List.of("--remount-ro", "/", "--cap-drop", "ALL", "--hostname", "sandbox"));
+        o.addAll(List.of("--perms", "0644", "--file", "4", "/work/main.sh", "--clearenv"));
+        o.addAll(List.of("--setenv", "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"));
+        o.addAll(List.of("--setenv", "HOME", "/work", "--setenv", "LANG", "C.UTF-8", "--setenv", "TMPDIR", "/tmp"));
+        var out = new ByteArrayOutputStream();
+        for (String s : o) {
+            out.writeBytes(s.getBytes(StandardCharsets.UTF_8));
+            out.write(0);
+        }
+        return out.toByteArray();
+    }
+
+    private static final byte[] BWRAP_OPTIONS = bwrapOptions();
+
+    static Result bwrap(Path codeFile, int uid) throws IOException, InterruptedException {
+        return run(bwrapArgv(codeFile, uid), BWRAP_OPTIONS);
+    }
+
+    /** The Docker sandbox's container profile as {@code docker run}/{@code docker create} flags. */
+    static List<String> dockerProfile() {
+        return List.of(
+                "--network",
+                "none",
+                "--memory",
+                "100m",
+                "--memory-swap",
+                "100m",
+                "--pids-limit",
+                "128",
+                "--cpus",
+                "1",
+                "--cap-drop",
+                "ALL",
+                "--security-opt",
+                "no-new-privileges",
+                "--read-only",
+                "--tmpfs",
+                "/work:rw,nosuid,nodev,exec,size=64m,mode=0700,uid=65534,gid=65534",
+                "--tmpfs",
+                "/tmp:rw,nosuid,nodev,exec,size=64m,mode=1777",
+                "--user",
+                "65534:65534",
+                "--init",
+                "--ulimit",
+                "nofile=1024:1024",
+                "--ulimit",
+                "fsize=67108864:67108864",
+                "--ulimit",
+                "core=0:0",
+                "--log-driver",
+                "none",
+                "--ipc",
+                "private",
+                "--hostname",
+                "sandbox",
+                "-w",
+                "/work");
+    }
+
+    static List<String> dockerRunArgs(String script) {
+        var argv = new ArrayList<String>(List.of("docker", "run", "--rm", "-i"));
+        argv.addAll(dockerProfile());
+        argv.addAll(List.of(BenchServer.IMAGE, "/bin/sh", "-c", script));
+        return argv;
+    }
+
+    static Result dockerRun(String script) throws IOException, InterruptedException {
+        return run(dockerRunArgs(script), new byte[0]);
+    }
+
+    /** Creates (untimed) a container for {@code script}; returns its id. */
+    static String dockerCreate(String script) throws IOException, InterruptedException {
+        var argv = new ArrayList<String>(List.of("docker", "create", "-i"));
+        argv.addAll(dockerProfile());
+        argv.addAll(List.of(BenchServer.IMAGE, "/bin/sh", "-c", script));
+        Result r = run(argv, new byte[0]);
+        if (r.exitCode() != 0) {
+            throw new IOException("docker create failed: " + r.stdoutHead());
+        }
+        return r.stdoutHead().trim();
+    }
+
+    /** {@code docker start -a}: start, attach and wait for the exit of a created container. */
+    static Result dockerStartAttach(String id) throws IOException, InterruptedException {
+        return run(List.of("docker", "start", "-a", id), null);
+    }
+
+    static void dockerRemove(String id) throws IOException, InterruptedException {
+        run(List.of("docker", "rm", "-f", id), null);
+    }
+
+    /** Runs {@code argv}, feeds {@code stdin} (null: none, stdin closed), counts stdout, waits. */
+    static Result run(List<String> argv, byte[] stdin) throws IOException, InterruptedException {
+        long t0 = System.nanoTime();
+        Process p = new ProcessBuilder(argv)
+                .redirectError(ProcessBuilder.Redirect.DISCARD)
+                .start();
+        try (OutputStream os = p.getOutputStream()) {
+            if (stdin != null && stdin.length > 0) {
+                os.write(stdin);
+            }
+        }
+        long count = 0;
+        var head = new ByteArrayOutputStream();
+        byte[] buf = new byte[65536];
+        try (InputStream is = p.getInputStream()) {
+            int n;
+            while ((n = is.read(buf)) > 0) {
+                if (head.size() < 256) {
+                    head.write(buf, 0, Math.min(n, 256 - head.size()));
+                }
+                count += n;
+            }
+        }
+        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new IOException("timed out: " + argv.get(0));
+        }
+        long t1 = System.nanoTime();
+        return new Result(p.exitValue(), count, head.toString(StandardCharsets.UTF_8), t1 - t0);
+    }
+
+    static String which(String name) {
+        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
+            Path p = Path.of(dir, name);
+            if (Files.isExecutable(p)) {
+                return p.toString();
+            }
+        }
+        for (String dir : List.of("/usr/bin", "/usr/sbin", "/bin", "/sbin")) {
+            Path p = Path.of(dir, name);
+            if (Files.isExecutable(p)) {
+                return p.toString();
+            }
+        }
+        return name;
+    }
+
+    static boolean isRoot() {
+        return "root".equals(System.getProperty("user.name"));
+    }
+}

@@ -1,0 +1,332 @@
+package dev.ranna.bench;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/** Collects the figures and writes them as Markdown. */
+final class Report {
+    private final StringBuilder head = new StringBuilder();
+    private final List<String> targets = new ArrayList<>();
+    private final List<String> latency = new ArrayList<>();
+    private final List<String> throughput = new ArrayList<>();
+    private final List<String> streaming = new ArrayList<>();
+    private final StringBuilder streamingMemory = new StringBuilder();
+    private final StringBuilder connections = new StringBuilder();
+    private final StringBuilder jmh = new StringBuilder();
+    private final List<String> notes = new ArrayList<>();
+    private double totalSeconds;
+    private String command = "";
+    private boolean quick;
+
+    void header(boolean quick, String args, boolean docker) {
+        this.quick = quick;
+        this.command = "java -jar ranna-bench/target/ranna-bench.jar" + (args.isEmpty() ? "" : " " + args);
+        String cpu = BenchMain.firstLine(Path.of("/proc/cpuinfo"), "model name");
+        cpu = cpu.contains(":") ? cpu.substring(cpu.indexOf(':') + 1).trim() : cpu;
+        String mem = BenchMain.firstLine(Path.of("/proc/meminfo"), "MemTotal:");
+        long memKb = mem.startsWith("MemTotal:") ? Long.parseLong(mem.replaceAll("[^0-9]", "")) : 0;
+        head.append("| | |\n|---|---|\n");
+        head.append("| date | ")
+                .append(ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME))
+                .append(" |\n");
+        head.append("| cores | ")
+                .append(Runtime.getRuntime().availableProcessors())
+                .append(" (")
+                .append(cpu)
+                .append(") |\n");
+        head.append(String.format(Locale.ROOT, "| memory | %.1f GiB |\n", memKb / (1024.0 * 1024)));
+        head.append("| kernel | ")
+                .append(BenchMain.readAll(List.of("uname", "-srm")))
+                .append(" |\n");
+        head.append("| JDK | ")
+                .append(System.getProperty("java.vm.name"))
+                .append(' ')
+                .append(System.getProperty("java.runtime.version"))
+                .append(" |\n");
+        head.append("| server JVM | separate process, `")
+                .append(String.join(" ", ServerProcess.JVM_OPTIONS))
+                .append("`, NIO transport |\n");
+        head.append("| bubblewrap | ")
+                .append(BenchMain.readAll(List.of(Raw.which("bwrap"), "--version")))
+                .append(" |\n");
+        head.append("| Docker | ")
+                .append(
+                        docker
+                                ? "server "
+                                        + BenchMain.readAll(List.of("docker", "version", "-f", "{{.Server.Version}}"))
+                                        + ", CLI "
+                                        + BenchMain.readAll(List.of("docker", "version", "-f", "{{.Client.Version}}"))
+                                        + ", image `" + BenchServer.IMAGE + "`"
+                                : "not used in this run")
+                .append(" |\n");
+        head.append("| mode | ")
+                .append(quick ? "`--quick` (smaller samples; figures are indicative only)" : "full")
+                .append(" |\n");
+    }
+
+    void target(String name, double value, double threshold, boolean lowerIsBetter, String figure) {
+        boolean met = lowerIsBetter ? value <= threshold : value >= threshold;
+        if (Double.isNaN(value)) {
+            targets.add("| " + name + " | " + figure + " | n/a |");
+            return;
+        }
+        String shown = name.contains("MiB")
+                ? String.format(Locale.ROOT, "%.1f MiB", value)
+                : String.format(Locale.ROOT, "%.2fx", value);
+        targets.add(
+                "| " + name + " | **" + shown + "** — " + figure + " | " + (met ? "**met**" : "**not met**") + " |");
+    }
+
+    void note(String text) {
+        notes.add(text);
+    }
+
+    void latencyRow(String label, Stats s, Stats ref, boolean isRef) {
+        latency.add("| " + label + " | " + s.n() + " | " + Stats.ms(s.p50()) + " | " + Stats.ms(s.p90()) + " | "
+                + Stats.ms(s.p99()) + " | " + Stats.ms(s.mean()) + " | " + s.errors() + " | "
+                + (isRef ? "reference" : Stats.ratio(s.p50(), ref.p50())) + " |");
+    }
+
+    void latencyDockerDone(Stats startWait, Stats cold) {
+        notes.add("Docker sandbox cold vs a pre-created container's `docker start -a`: p50 "
+                + Stats.ratio(cold.p50(), startWait.p50()) + ".");
+    }
+
+    void throughputRow(String kind, int concurrency, BenchMain.Throughput raw, BenchMain.Throughput srv) {
+        String rawName = kind.equals("process") ? "bare bubblewrap command" : "`docker run --rm`";
+        String srvName =
+                kind.equals("process") ? "process sandbox (WebSocket)" : "Docker sandbox, warm pool 2 (WebSocket)";
+        throughput.add(String.format(
+                Locale.ROOT,
+                "| %s | %d | %.1f | %d | %s | %.1f | %d | %s | **%s** |",
+                rawName + " / " + srvName,
+                concurrency,
+                raw.runsPerSecond(),
+                raw.errors(),
+                Stats.ms(raw.latency().p50()),
+                srv.runsPerSecond(),
+                srv.errors(),
+                Stats.ms(srv.latency().p50()),
+                Stats.ratio(srv.runsPerSecond(), raw.runsPerSecond())));
+    }
+
+    void streamRow(String label, long bytes, Stats s, double rate, double refRate) {
+        streaming.add(String.format(
+                Locale.ROOT,
+                "| %s | %d | %s | %.0f | %s |",
+                label,
+                s.n(),
+                Stats.ms(s.p50()),
+                rate / (1 << 20),
+                Stats.ratio(rate, refRate)));
+    }
+
+    void streamMemory(BenchMain.Memory fast, BenchMain.Memory slow, long slowRate, long bytes, long slowNanos) {
+        streamingMemory
+                .append("| client | heap before (after GC) | peak heap during run (after GC) | heap growth |"
+                        + " heap after run | RSS before | peak RSS | RSS growth | heap samples |\n")
+                .append("|---|---|---|---|---|---|---|---|---|\n");
+        row(streamingMemory, "fast", fast);
+        row(streamingMemory, String.format(Locale.ROOT, "slow (reads %d MiB/s)", slowRate >> 20), slow);
+        streamingMemory.append(String.format(
+                Locale.ROOT,
+                "\nThe slow client took %.1f s for %d MiB (%.1f MiB/s delivered).\n",
+                slowNanos / 1e9,
+                bytes >> 20,
+                bytes / (slowNanos / 1e9) / (1 << 20)));
+    }
+
+    private static void row(StringBuilder sb, String label, BenchMain.Memory m) {
+        sb.append("| ")
+                .append(label)
+                .append(" | ")
+                .append(Stats.mib(m.heapBefore()))
+                .append(" | ")
+                .append(Stats.mib(m.heapPeak()))
+                .append(" | **")
+                .append(Stats.mib(m.heapGrowth()))
+                .append("** | ")
+                .append(Stats.mib(m.heapAfter()))
+                .append(" | ")
+                .append(Stats.mib(m.rssBefore()))
+                .append(" | ")
+                .append(Stats.mib(m.rssPeak()))
+                .append(" | ")
+                .append(Stats.mib(m.rssGrowth()))
+                .append(" | ")
+                .append(m.heapSamples())
+                .append(" |\n");
+    }
+
+    void connections(
+            int asked,
+            int opened,
+            double openSeconds,
+            long heapBefore,
+            long heapAfter,
+            long rssBefore,
+            long rssAfter,
+            Stats idlePing,
+            Stats loadedPing,
+            Stats spreadPing) {
+        double n = Math.max(1, opened);
+        connections
+                .append("| | value |\n|---|---|\n")
+                .append(String.format(
+                        Locale.ROOT,
+                        "| connections opened | %d of %d, in %.1f s (%.0f/s) |\n",
+                        opened,
+                        asked,
+                        openSeconds,
+                        opened / openSeconds))
+                .append("| server heap after GC, 1 connection | ")
+                .append(Stats.mib(heapBefore))
+                .append(" |\n")
+                .append("| server heap after GC, with them open | **")
+                .append(Stats.mib(heapAfter))
+                .append("** |\n")
+                .append(String.format(
+                        Locale.ROOT, "| heap per connection | **%.1f KiB** |\n", (heapAfter - heapBefore) / n / 1024))
+                .append("| server RSS, 1 connection / with them open | ")
+                .append(Stats.mib(rssBefore))
+                .append(" / ")
+                .append(Stats.mib(rssAfter))
+                .append(" |\n")
+                .append(String.format(
+                        Locale.ROOT, "| RSS per connection | **%.1f KiB** |\n", (rssAfter - rssBefore) / n / 1024));
+        connections
+                .append("\n| PING round trip | n | p50 ms | p90 ms | p99 ms | errors |\n|---|---|---|---|---|---|\n")
+                .append(pingRow("one connection, no other connection open", idlePing))
+                .append(pingRow("the same connection, with the idle connections open", loadedPing))
+                .append(pingRow("randomly chosen idle connections (one ping each)", spreadPing));
+    }
+
+    private static String pingRow(String label, Stats s) {
+        return "| " + label + " | " + s.n() + " | " + Stats.ms(s.p50()) + " | " + Stats.ms(s.p90()) + " | "
+                + Stats.ms(s.p99()) + " | " + s.errors() + " |\n";
+    }
+
+    void jmh(List<JmhRunner.Row> rows) {
+        jmh.append("| benchmark | params | score | error (99.9%) | unit | derived |\n|---|---|---|---|---|---|\n");
+        for (JmhRunner.Row r : rows) {
+            jmh.append(String.format(
+                    Locale.ROOT,
+                    "| %s | %s | %.3f | %.3f | %s | %s |\n",
+                    r.name(),
+                    r.params(),
+                    r.score(),
+                    r.error(),
+                    r.unit(),
+                    r.derived()));
+        }
+    }
+
+    void totalSeconds(double seconds) {
+        this.totalSeconds = seconds;
+    }
+
+    void write(Path out) throws IOException {
+        var md = new StringBuilder();
+        md.append("# Benchmarks\n\n");
+        md.append("Generated by the `ranna-bench` module (issue 7). Do not edit by hand: the figures are from the "
+                + "run described below; the notes in section 6 come from `ranna-bench/src/main/resources/"
+                + "dev/ranna/bench/notes.md`.\n\n");
+        md.append("## How to reproduce\n\n```sh\n")
+                .append("mvn -B -ntp -q -pl ranna-bench -am package -DskipTests\n")
+                .append(command)
+                .append("\n```\n\n")
+                .append("Run from the repository root, as root (the process sandbox drops to per-run uids with "
+                        + "setpriv), with bubblewrap installed and, for the Docker rows, a Docker engine with the image `"
+                        + BenchServer.IMAGE
+                        + "` (built by `.ci/run`). `--quick` takes a few minutes with smaller samples; "
+                        + "`--only latency,throughput,streaming,connections,jmh` picks sections; `--no-docker` skips "
+                        + "Docker. This run took ")
+                .append(String.format(Locale.ROOT, "%.0f s", totalSeconds))
+                .append(".\n\n");
+        md.append("## Machine\n\n").append(head).append('\n');
+        md.append("## Targets\n\n| target | figure | |\n|---|---|---|\n");
+        targets.forEach(t -> md.append(t).append('\n'));
+        md.append('\n');
+        if (quick) {
+            md.append("_Quick mode: samples are small, so treat ratios as indicative._\n\n");
+        }
+        md.append("## 1. Hello world latency, sequential\n\n");
+        md.append("Program `echo hello` in language `sh` (`/bin/sh main.sh`: dash on the host, busybox in the image). "
+                + "Server figures are measured by the client: from sending the EXEC until the STOP arrived "
+                + "(WebSocket), or from sending the POST until the whole response arrived (REST), over loopback, "
+                + "so they include JSON encoding/decoding, the engine, the sandbox's setup and cleanup. "
+                + "Raw figures are measured by this JVM from `ProcessBuilder.start()` until stdout hit EOF and the "
+                + "process was reaped. The bare bubblewrap command is the process sandbox's own chain with the same "
+                + "bubblewrap options on stdin, but without its per-run cgroups (mkdir, limits, join, kill check, "
+                + "rmdir) and with one code file written once. The process rows are interleaved (raw, WebSocket, "
+                + "REST, raw, ...); the Docker rows are measured one block after the other. "
+                + "Every output is checked (`hello`, exit 0); failed runs are counted as errors and excluded.\n\n");
+        md.append("| what | n | p50 ms | p90 ms | p99 ms | mean ms | errors | p50 ratio |\n"
+                + "|---|---|---|---|---|---|---|---|\n");
+        latency.forEach(l -> md.append(l).append('\n'));
+        md.append("\nRatios: process rows against the bare bubblewrap command, Docker rows against `docker run --rm`. "
+                + "The Docker CLI rows include the CLI's own start (about 15-20 ms of process start and API "
+                + "negotiation per call); the sandbox talks to dockerd over its socket directly.\n\n");
+        md.append("## 2. Throughput\n\n");
+        md.append("Closed loop: N workers, each running `echo hello` runs back to back (server: one WebSocket "
+                + "connection per worker), for a warm-up period, then a measured window; runs/s counts the runs "
+                + "that started and finished inside the window with the right output. The bench server allows "
+                + "16 concurrent runs (`maxConcurrentRuns=16`; default 8). Latency p50 is per run, "
+                + "under that load.\n\n");
+        md.append("| raw / server | concurrency | raw runs/s | raw errors | raw p50 ms | server runs/s | "
+                + "server errors | server p50 ms | server/raw |\n|---|---|---|---|---|---|---|---|---|\n");
+        throughput.forEach(l -> md.append(l).append('\n'));
+        md.append('\n');
+        md.append("## 3. Streaming\n\n");
+        md.append("A program writing `a` bytes to stdout (`head -c N /dev/zero | tr '\\0' a`), output limit "
+                + "raised to 2N for this server. Bytes/s is N divided by the time from sending the EXEC to the "
+                + "STOP, with every byte counted at the client (each LOG decoded with `ProtocolCodec`). "
+                + "The client and the server share the machine's cores.\n\n");
+        md.append("| what | n | p50 ms | MiB/s | vs host pipe |\n|---|---|---|---|---|\n");
+        streaming.forEach(l -> md.append(l).append('\n'));
+        md.append("\nServer memory while streaming one run (a separate run from the timed ones). Heap is measured "
+                + "inside the server JVM after two `System.gc()` calls, once before, about once a second during "
+                + "the run, and after; so \"growth\" is retained data (buffered output), not garbage. RSS is "
+                + "`VmRSS` of the server process, sampled every 50 ms. The slow client asks `java.net.http` "
+                + "for the next message only when it is due at its read rate, so the server sees a slow "
+                + "TCP reader.\n\n");
+        md.append(streamingMemory).append('\n');
+        md.append("## 4. Idle WebSocket connections\n\n");
+        md.append("Connections opened with `java.net.http` from this JVM to the server JVM over 127.0.0.1 "
+                + "(128 handshakes in flight), then left idle; the server's own count is awaited before "
+                + "measuring. Heap after two full GCs in the server; RSS from `/proc`. PING is the protocol's "
+                + "`{\"op\":0}` answered by PONG, timed by the client. 200 connections are opened and closed "
+                + "first as a warm-up.\n\n");
+        md.append(connections).append('\n');
+        md.append("## 5. Micro-benchmarks (JMH)\n\n");
+        md.append("Run in forked JVMs by JMH (`dev.ranna.bench.jmh.*`, `dev.ranna.engine.Utf8ChunkerBench`). "
+                + "`Utf8ChunkerBench` sits in package `dev.ranna.engine` inside ranna-bench (a split package, "
+                + "acceptable for a bench-only module) because `Utf8Chunker` is package-private; the coalescer is "
+                + "not a class of its own (it lives in `Run`), so `EngineOutputBench` drives it through the public "
+                + "engine API with an in-memory sandbox: EXEC, output written in writes of the given size, LOG "
+                + "events to a counting sink, STOP.\n\n");
+        md.append(jmh.length() == 0 ? "Not run.\n" : jmh.toString()).append('\n');
+        md.append("## 6. Notes, profiles and fixes\n\n");
+        notes.forEach(n -> md.append("- ").append(n).append('\n'));
+        if (!notes.isEmpty()) {
+            md.append('\n');
+        }
+        try (InputStream in = Report.class.getResourceAsStream("notes.md")) {
+            if (in != null) {
+                md.append(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+            }
+        }
+        if (out.getParent() != null) {
+            Files.createDirectories(out.getParent());
+        }
+        Files.writeString(out, md.toString());
+    }
+}

@@ -1,0 +1,85 @@
+package dev.ranna.bench.jmh;
+
+import dev.ranna.protocol.DecodeResult;
+import dev.ranna.protocol.Event;
+import dev.ranna.protocol.ExecutionRequest;
+import dev.ranna.protocol.Nonce;
+import dev.ranna.protocol.Operation;
+import dev.ranna.protocol.RunId;
+import dev.ranna.protocol.RunResult;
+import dev.ranna.protocol.StdStream;
+import dev.ranna.protocol.json.ProtocolCodec;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+
+/** {@link ProtocolCodec}: what the server encodes per LOG/STOP and decodes per EXEC, and a client's decode. */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+public class CodecBench {
+
+    /** {@code ascii}: plain letters; {@code escapes}: quotes, backslashes, newlines, tabs and non-ASCII. */
+    @Param({"ascii", "escapes"})
+    public String content;
+
+    private final ProtocolCodec codec = ProtocolCodec.create();
+    private final RunId runId = RunId.random();
+    private Event.Log small;
+    private Event.Log log16k;
+    private Event.Stop stop;
+    private String log16kJson;
+    private String execJson;
+
+    @Setup
+    public void setUp() {
+        String unit = content.equals("ascii") ? "abcdefghijklmnop" : "say \"hi\"\\\n\tü👋 ";
+        var text = new StringBuilder();
+        while (text.length() < 16 * 1024) {
+            text.append(unit);
+        }
+        text.setLength(16 * 1024);
+        if (Character.isHighSurrogate(text.charAt(text.length() - 1))) {
+            text.setCharAt(text.length() - 1, 'x');
+        }
+        small = new Event.Log(Nonce.of(42), runId, StdStream.STDOUT, "hello\n");
+        log16k = new Event.Log(Nonce.of(42), runId, StdStream.STDOUT, text.toString());
+        stop = new Event.Stop(Nonce.of(42), runId, RunResult.exited(12, 0));
+        log16kJson = codec.encode(log16k);
+        execJson = codec.encode(new Operation.Exec(
+                Nonce.of(42),
+                ExecutionRequest.of(
+                        "python3", content.equals("ascii") ? "print('hello world')" : "print(\"héllo\\n\\t👋\")")));
+    }
+
+    @Benchmark
+    public String encodeLogSmall() {
+        return codec.encode(small);
+    }
+
+    @Benchmark
+    public String encodeLog16k() {
+        return codec.encode(log16k);
+    }
+
+    @Benchmark
+    public String encodeStop() {
+        return codec.encode(stop);
+    }
+
+    @Benchmark
+    public DecodeResult decodeExec() {
+        return codec.decodeOperation(execJson);
+    }
+
+    @Benchmark
+    public Event decodeLog16k() {
+        return codec.decodeEvent(log16kJson);
+    }
+}
