@@ -41,9 +41,15 @@ public record ConfigKey(String name, String defaultValue, String description, bo
     public static final ConfigKey SKIP_STARTUP_PREP =
             ranna("skipstartupprep", "false", "skip image pulls and other preparation at start");
     public static final ConfigKey UPDATE_IMAGES = ranna(
-            "scheduler.updateimages", "", "accepted for compatibility; this server does not schedule image updates");
+            "scheduler.updateimages",
+            "",
+            "passed to the sandbox: cron schedule (5 fields, or @every 6h) for re-pulling the Docker sandbox's"
+                    + " images; its default is 0 3 * * *; off disables");
     public static final ConfigKey UPDATE_SPECS = ranna(
-            "scheduler.updatespecs", "", "accepted for compatibility; this server does not reload specs on a schedule");
+            "scheduler.updatespecs",
+            "",
+            "cron schedule (5 fields, or @every 10m) for re-reading specfile; a broken file keeps the current"
+                    + " map; empty or off: never");
     public static final ConfigKey LOG_LEVEL =
             ranna("log.level", "info", "log level: trace, debug, info, warn (or warning), error");
     public static final ConfigKey DEBUG = ranna("debug", "false", "shorthand for log.level=debug");

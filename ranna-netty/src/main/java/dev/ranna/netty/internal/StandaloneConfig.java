@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.ranna.engine.CronSchedule;
 import dev.ranna.engine.RunLimits;
 import dev.ranna.engine.Sizes;
 import dev.ranna.netty.ServerOptions;
@@ -57,6 +58,7 @@ public final class StandaloneConfig {
     private final Map<String, String> sandboxProperties;
     private final Optional<String> sandboxType;
     private final Optional<Path> specFile;
+    private final Optional<CronSchedule> updateSpecs;
     private final String logLevel;
     private final boolean dangerouslyExposeUnisolated;
     private final Duration shutdownTimeout;
@@ -90,11 +92,11 @@ public final class StandaloneConfig {
         this.logLevel = bool(ConfigKey.DEBUG) ? "debug" : parseLogLevel(raw(ConfigKey.LOG_LEVEL));
         this.dangerouslyExposeUnisolated = bool(ConfigKey.DANGEROUSLY_EXPOSE_UNISOLATED);
         this.shutdownTimeout = Duration.ofSeconds(positiveInt(ConfigKey.SHUTDOWN_SECONDS));
-        for (ConfigKey key : List.of(ConfigKey.UPDATE_IMAGES, ConfigKey.UPDATE_SPECS)) {
-            if (!raw(key).isEmpty()) {
-                warnings.add(key.name() + " is set (" + describeSource(key.name())
-                        + ") but this server does not schedule updates; ignored");
-            }
+        schedule(ConfigKey.UPDATE_IMAGES);
+        this.updateSpecs = schedule(ConfigKey.UPDATE_SPECS);
+        if (updateSpecs.isPresent() && specFile.isEmpty()) {
+            warnings.add(ConfigKey.UPDATE_SPECS.name() + " is set but " + ConfigKey.SPEC_FILE.name()
+                    + " is not: there is no spec file to reload");
         }
         validateSkipStartupPrep();
         if (limits.maxCodeBytes() > serverOptions.maxMessageBytes()) {
@@ -326,7 +328,10 @@ public final class StandaloneConfig {
         }
     }
 
-    /** Every {@code sandbox.*} key, plus {@code hostrootdir} and {@code skipstartupprep}, for the provider. */
+    /**
+     * Every {@code sandbox.*} key, plus {@code hostrootdir}, {@code skipstartupprep} and {@code
+     * scheduler.updateimages}, for the provider.
+     */
     private Map<String, String> buildSandboxProperties() {
         var out = new TreeMap<String, String>();
         for (ConfigKey key : ConfigKey.ALL) {
@@ -337,7 +342,7 @@ public final class StandaloneConfig {
                 }
             }
         }
-        for (ConfigKey key : List.of(ConfigKey.HOST_ROOT_DIR, ConfigKey.SKIP_STARTUP_PREP)) {
+        for (ConfigKey key : List.of(ConfigKey.HOST_ROOT_DIR, ConfigKey.SKIP_STARTUP_PREP, ConfigKey.UPDATE_IMAGES)) {
             if (!raw(key).isEmpty()) {
                 out.put(key.name(), raw(key));
             }
@@ -434,6 +439,19 @@ public final class StandaloneConfig {
     private String raw(ConfigKey key) {
         Setting setting = settings.get(key.name());
         return setting == null ? key.defaultValue() : setting.value().trim();
+    }
+
+    /** A cron schedule, or empty when the key is unset or {@code off}. */
+    private Optional<CronSchedule> schedule(ConfigKey key) {
+        String value = raw(key);
+        if (value.isEmpty() || value.equalsIgnoreCase("off") || value.equalsIgnoreCase("none")) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(CronSchedule.parse(key.name(), value));
+        } catch (IllegalArgumentException e) {
+            throw invalid(key, "expected a cron schedule such as '0 3 * * *' or '@every 6h'");
+        }
     }
 
     private ConfigException invalid(ConfigKey key, String problem) {
@@ -560,6 +578,11 @@ public final class StandaloneConfig {
 
     public Optional<Path> specFile() {
         return specFile;
+    }
+
+    /** {@code scheduler.updatespecs}: when to re-read the spec file, if ever. */
+    public Optional<CronSchedule> updateSpecs() {
+        return updateSpecs;
     }
 
     /** slf4j-simple's level name: trace, debug, info, warn or error. */

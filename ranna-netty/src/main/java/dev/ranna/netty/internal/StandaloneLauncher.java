@@ -84,7 +84,13 @@ public final class StandaloneLauncher {
                 .meterRegistry(registry)
                 .shutdownTimeout(config.shutdownTimeout())
                 .classLoader(loader);
-        config.specFile().ifPresent(path -> engineBuilder.specs(loadSpecs(path)));
+        config.specFile().ifPresent(path -> {
+            engineBuilder.specs(loadSpecs(path));
+            config.updateSpecs().ifPresent(schedule -> {
+                log.info("languages: re-reading {} on schedule '{}'", path, schedule);
+                engineBuilder.reloadSpecs(() -> SpecRegistry.load(path), schedule);
+            });
+        });
         RannaEngine engine;
         try {
             engine = engineBuilder.build();

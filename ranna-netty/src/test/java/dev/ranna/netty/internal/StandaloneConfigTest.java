@@ -41,6 +41,29 @@ class StandaloneConfigTest {
     }
 
     @Test
+    void schedulesAreParsedAndImageUpdatesReachTheSandbox() throws Exception {
+        Path spec = dir.resolve("spec.yaml");
+        Files.writeString(spec, "sh:\n  entrypoint: sh\n  filename: main.sh\n");
+        StandaloneConfig config = load(
+                List.of(),
+                Map.of(
+                        "RANNA_SPECFILE", spec.toString(),
+                        "RANNA_SCHEDULER_UPDATESPECS", "*/10 * * * *",
+                        "RANNA_SCHEDULER_UPDATEIMAGES", "@every 6h"));
+        assertThat(config.updateSpecs()).map(Object::toString).contains("*/10 * * * *");
+        assertThat(config.sandboxProperties()).containsEntry("scheduler.updateimages", "@every 6h");
+        assertThat(load(List.of(), Map.of("RANNA_SCHEDULER_UPDATESPECS", "off")).updateSpecs())
+                .isEmpty();
+        assertThatThrownBy(() -> load(List.of(), Map.of("RANNA_SCHEDULER_UPDATESPECS", "0 25 * * *")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("scheduler.updatespecs")
+                .hasMessageContaining("'0 25 * * *'");
+        assertThatThrownBy(() -> load(List.of(), Map.of("RANNA_SCHEDULER_UPDATEIMAGES", "hourly")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("scheduler.updateimages");
+    }
+
+    @Test
     void bothEnvironmentFormsAreHonouredAndTheDottedOneWins() {
         StandaloneConfig config = load(
                 List.of(),
@@ -124,11 +147,11 @@ class StandaloneConfigTest {
     @Test
     void unknownEnvironmentKeysAreWarningsNotErrors() {
         StandaloneConfig config =
-                load(List.of(), Map.of("RANNA_FOO_BAR", "1", "RANNA_SCHEDULER_UPDATEIMAGES", "@every 1h"));
+                load(List.of(), Map.of("RANNA_FOO_BAR", "1", "RANNA_SCHEDULER_UPDATESPECS", "@every 1h"));
 
         assertThat(config.warnings())
                 .anySatisfy(w -> assertThat(w).contains("foo.bar"))
-                .anySatisfy(w -> assertThat(w).contains("scheduler.updateimages"));
+                .anySatisfy(w -> assertThat(w).contains("scheduler.updatespecs is set but specfile is not"));
     }
 
     @Test
