@@ -87,6 +87,22 @@ final class Launcher {
         return env;
     }
 
+    /**
+     * bubblewrap refuses to start when its own command line plus the options read from {@code --args}
+     * exceed this many words ({@code MAX_ARGS} in bubblewrap.c), whatever their size.
+     */
+    static final int BWRAP_MAX_ARGS = 9000;
+
+    /**
+     * How many words bubblewrap would count for a run with this command and environment: {@link
+     * #bubblewrap} puts the command on bwrap's command line and each variable in three option words.
+     * Must be at most {@link #BWRAP_MAX_ARGS}.
+     */
+    int bubblewrapWords(int commandWords, int environmentVariables) {
+        // bwrap --args 3 -- command...; options: fixed, --perms 0644 --file 4 /work/<name> --clearenv, --setenv K V...
+        return 4 + commandWords + fixedBwrapOptions.size() + 6 + 3 * environmentVariables;
+    }
+
     /** The command for a run under bubblewrap. */
     Command bubblewrap(Run run) {
         if (tools.bwrap == null) {

@@ -132,6 +132,21 @@ final class ProcessSandbox implements Sandbox {
         if (closed.get()) {
             throw new SandboxException(ErrorCode.UNAVAILABLE, "the sandbox is shutting down", null);
         }
+        if (isolated) {
+            // Checked before anything is allocated: bubblewrap itself would refuse the run with an error
+            // of its own ("Exceeded maximum number of arguments") as if it were the program's output.
+            var environment = Launcher.baseEnvironment("/work");
+            environment.putAll(request.environment());
+            int words = launcher.bubblewrapWords(request.command().size(), environment.size());
+            if (words > Launcher.BWRAP_MAX_ARGS) {
+                throw new SandboxException(
+                        ErrorCode.TOO_LARGE,
+                        "too many arguments and environment variables for the process sandbox: they need "
+                                + words + " bubblewrap arguments, the limit is " + Launcher.BWRAP_MAX_ARGS
+                                + " (each variable takes 3)",
+                        null);
+            }
+        }
         if (active.incrementAndGet() > config.slots()) {
             active.decrementAndGet();
             throw new SandboxException(

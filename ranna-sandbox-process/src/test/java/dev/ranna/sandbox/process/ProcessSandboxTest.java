@@ -85,6 +85,39 @@ class ProcessSandboxTest {
     }
 
     @Test
+    void moreArgumentsThanBubblewrapTakesAreRefusedWith413BeforeAnythingIsAllocated() throws Exception {
+        // Found by ranna-it's exploit suite: 20,000 one-byte arguments (40 KB, within the engine's 64 KiB)
+        // made bwrap print "Exceeded maximum number of arguments 9000" as if it were the program's output.
+        var fits = TestSupport.run(
+                sandbox,
+                request(
+                        sh(),
+                        "echo $#\n",
+                        TIMEOUT,
+                        java.util.Collections.nCopies(8000, "a").toArray(String[]::new)));
+        assertThat(fits.stdout()).as("%s %s", fits.status(), fits.stderr()).isEqualTo("8000\n");
+
+        var tooManyArguments = request(
+                sh(),
+                "echo $#\n",
+                TIMEOUT,
+                java.util.Collections.nCopies(9000, "a").toArray(String[]::new));
+        var env = new java.util.LinkedHashMap<String, String>();
+        for (int i = 0; i < 3000; i++) {
+            env.put("V" + i, "x");
+        }
+        var tooManyVariables = new SandboxRequest(RunId.random(), sh(), "env\n", List.of(), env, TIMEOUT);
+        for (SandboxRequest request : List.of(tooManyArguments, tooManyVariables)) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> sandbox.start(request, CollectingSink.create()))
+                    .isInstanceOfSatisfying(dev.ranna.engine.spi.SandboxException.class, e -> {
+                        assertThat(e.code()).isEqualTo(dev.ranna.protocol.ErrorCode.TOO_LARGE);
+                        assertThat(e.getMessage()).contains("the limit is 9000");
+                    });
+        }
+        assertThat(Leftovers.of(sandbox, false)).isEmpty();
+    }
+
+    @Test
     void programRunsInWorkAsAnUnprivilegedUserWithNoCapabilities() throws Exception {
         var run = sh(sandbox, "pwd; id -u; grep -E '^(CapEff|CapBnd|NoNewPrivs)' /proc/self/status; hostname\n");
         var lines = run.stdout().lines().toList();
