@@ -475,7 +475,7 @@ public final class BenchMain {
         var heapPeak = new AtomicLong(heapBefore);
         var samples = new AtomicInteger();
         Thread sampler = new Thread(() -> {
-            long nextHeap = System.nanoTime() + 500_000_000L;
+            long nextHeap = System.nanoTime() + 100_000_000L;
             while (!done.get()) {
                 rssPeak.accumulateAndGet(server.rss(), Math::max);
                 if (System.nanoTime() >= nextHeap) {

@@ -21,7 +21,8 @@ import java.util.Map;
 /**
  * The server under test, run in its own JVM by {@link ServerProcess} so its heap and RSS are its own.
  * Arguments are {@code key=value}: {@code sandbox} ({@code process}|{@code docker}), {@code pool} (Docker
- * warm pool size), {@code maxOutput} (bytes), {@code timeout} (seconds), {@code maxConcurrent}.
+ * warm pool size), {@code maxOutput} (bytes), {@code timeout} (seconds), {@code maxConcurrent}; keys
+ * starting with {@code sandbox.} go to the sandbox configuration as they are.
  *
  * <p>Prints {@code PORT <n>} once listening, then answers commands on stdin, one per line: {@code heap}
  * (two full GCs, then {@code HEAP <used> <committed>}), {@code conns} ({@code CONNS <n>}), {@code quit}.
@@ -46,6 +47,11 @@ public final class BenchServer {
         props.put(SandboxConfig.SKIP_STARTUP_PREP, "true");
         props.put("sandbox.docker.pool.size", opts.getOrDefault("pool", "2"));
         props.put("sandbox.docker.images", IMAGE);
+        opts.forEach((key, value) -> {
+            if (key.startsWith("sandbox.")) {
+                props.put(key, value);
+            }
+        });
         RunLimits limits = RunLimits.builder()
                 .timeout(Duration.ofSeconds(Long.parseLong(opts.getOrDefault("timeout", "20"))))
                 .maxOutputBytes(Long.parseLong(opts.getOrDefault("maxOutput", Long.toString(1024 * 1024))))

@@ -33,7 +33,10 @@ final class ServerProcess implements AutoCloseable {
         this.out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
         this.in = new PrintStream(process.getOutputStream(), true, StandardCharsets.UTF_8);
         String line = out.readLine();
-        if (line == null || !line.startsWith("PORT ")) {
+        while (line != null && !line.startsWith("PORT ")) {
+            line = out.readLine(); // e.g. JFR's startup message
+        }
+        if (line == null) {
             process.destroyForcibly();
             throw new IOException(
                     "bench server '" + name + "' did not start (see target/bench-logs/" + name + ".log): " + line);
@@ -52,11 +55,21 @@ final class ServerProcess implements AutoCloseable {
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(JVM_OPTIONS);
         cmd.addAll(extraJvmOptions);
+        // For profiling: e.g. RANNA_BENCH_SERVER_JVM_OPTS="-XX:StartFlightRecording=filename=/tmp/s.jfr".
+        String env = System.getenv("RANNA_BENCH_SERVER_JVM_OPTS");
+        if (env != null && !env.isBlank()) {
+            cmd.addAll(List.of(env.trim().split("\\s+")));
+        }
         cmd.add("-Dorg.slf4j.simpleLogger.showDateTime=true");
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(BenchServer.class.getName());
         cmd.addAll(List.of(args));
+        // For experiments: extra BenchServer arguments, e.g. "sandbox.process.cgroups=off".
+        String extra = System.getenv("RANNA_BENCH_SERVER_ARGS");
+        if (extra != null && !extra.isBlank()) {
+            cmd.addAll(List.of(extra.trim().split("\\s+")));
+        }
         Process p = new ProcessBuilder(cmd)
                 .redirectError(logs.resolve(name + ".log").toFile())
                 .start();
