@@ -44,9 +44,12 @@ final class Launcher {
             + "  shift\n"
             + "done\n"
             + "shift\n";
+    // The shell exports PWD (the host run directory); unset, or bwrap, which is PID 1 inside the sandbox,
+    // carries the host path in an environ every program can read at /proc/1/environ.
     private static final String BWRAP_SCRIPT = JOIN
             + "exec 3<&0 0</dev/null 4<\"$1\" || { echo 'ranna: sandbox setup failed' >&2; exit 125; }\n"
             + "shift\n"
+            + "unset PWD OLDPWD\n"
             + "exec \"$@\"\n";
     private static final String PLAIN_SCRIPT = JOIN + "exec 0</dev/null\nexec \"$@\"\n";
 

@@ -160,6 +160,17 @@ class ProcessSandboxSecurityTest {
     }
 
     @Test
+    void noEnvironmentTheProgramCanReadCarriesTheHostRunDirectory() throws Exception {
+        // Found by ranna-it's exploit suite: /proc/1/environ (bwrap, PID 1 of the sandbox) held
+        // PWD=<host work root>/ranna-process-<instance>/run-N, exported by the launcher's shell.
+        var run = sh(sandbox, "for f in /proc/[0-9]*/environ; do tr '\\0' '\\n' < \"$f\"; done 2>/dev/null; true\n");
+        assertThat(run.stdout()).as(run.stderr()).contains("HOME=/work");
+        assertThat(run.stdout())
+                .doesNotContain(sandbox.workDirs().base().toString())
+                .doesNotContain("ranna-process-");
+    }
+
+    @Test
     void theServersEnvironmentIsAbsent() throws Exception {
         var names = new ArrayList<>(System.getenv().keySet());
         names.removeAll(List.of("PATH", "HOME", "LANG", "PWD", "TMPDIR", "SHLVL", "_"));
