@@ -1,0 +1,58 @@
+package dev.ranna.it;
+
+import dev.ranna.engine.spi.Availability;
+import dev.ranna.sandbox.docker.DockerSandboxProvider;
+import dev.ranna.sandbox.process.ProcessSandboxProvider;
+import org.junit.jupiter.api.Assertions;
+import org.junit.jupiter.api.Assumptions;
+
+/**
+ * The suites' gates. A missing bubblewrap, Docker engine or root skips a suite with the reason, except
+ * under {@code CI=true} (or {@code -Dranna.tck.requireAvailable=true}), where it fails: CI must never pass
+ * by skipping what it is there to prove.
+ */
+final class Requirements {
+    private static volatile Availability process;
+    private static volatile Availability docker;
+
+    private Requirements() {}
+
+    static boolean required() {
+        return "true".equalsIgnoreCase(System.getenv("CI")) || Boolean.getBoolean("ranna.tck.requireAvailable");
+    }
+
+    static void bubblewrap() {
+        Availability a = process;
+        if (a == null) {
+            a = new ProcessSandboxProvider().availability();
+            process = a;
+        }
+        check(a.available(), "the process sandbox with bubblewrap is not available: " + a.reason());
+    }
+
+    static void docker() {
+        Availability a = docker;
+        if (a == null) {
+            a = new DockerSandboxProvider().availability();
+            docker = a;
+        }
+        check(a.available(), "no Docker engine: " + a.reason());
+        check(
+                Host.run("docker", "image", "inspect", Engines.DOCKER_IMAGE).exitCode() == 0,
+                "the test image " + Engines.DOCKER_IMAGE + " is missing (built by .ci/run)");
+    }
+
+    static void root() {
+        check(Host.isRoot(), "needs root (mounts a tmpfs, reads other uids' processes)");
+    }
+
+    static void check(boolean ok, String reason) {
+        if (ok) {
+            return;
+        }
+        if (required()) {
+            Assertions.fail(reason + " (failing instead of skipping: CI=true or ranna.tck.requireAvailable=true)");
+        }
+        Assumptions.abort(reason);
+    }
+}
