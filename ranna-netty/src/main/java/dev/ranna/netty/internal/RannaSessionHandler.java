@@ -5,6 +5,7 @@ import dev.ranna.protocol.DecodeResult;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
@@ -106,7 +107,9 @@ public final class RannaSessionHandler extends SimpleChannelInboundHandler<Decod
             // 1007 for a protocol violation).
             log.debug("WebSocket protocol violation on {}: {}", ctx.channel(), cause.getMessage());
             ctx.close();
-        } else if (cause instanceof IOException) {
+        } else if (cause instanceof IOException || cause instanceof PrematureChannelClosureException) {
+            // The client went away (mid-message, for the aggregator's exception): its doing, not ours, so
+            // no warning with a stack trace that any client could repeat at will.
             log.debug("WebSocket {} failed: {}", ctx.channel(), cause.toString());
             ctx.close();
         } else {

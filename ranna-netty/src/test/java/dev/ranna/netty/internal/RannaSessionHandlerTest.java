@@ -12,6 +12,7 @@ import dev.ranna.protocol.StdStream;
 import dev.ranna.protocol.json.ProtocolCodec;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
@@ -121,6 +122,25 @@ class RannaSessionHandlerTest {
 
         channel.close();
 
+        assertThat(session.closed).isTrue();
+    }
+
+    @Test
+    void aClientThatDisconnectsMidMessageIsNotAServerFailure() {
+        // Found by ranna-it's hostile protocol suite: a client that sends the first fragment of a message
+        // and disconnects made the aggregator raise PrematureChannelClosureException, which was handled as
+        // an internal error (a WARN with a stack trace per connection, and a 1011 close attempt).
+        FakeEngine.FakeSession session = handshake();
+
+        channel.pipeline()
+                .fireExceptionCaught(
+                        new PrematureChannelClosureException("Channel closed while still aggregating message"));
+
+        Object written = channel.readOutbound();
+        assertThat(written)
+                .as("no 1011 close frame for the client's own disconnect")
+                .isNull();
+        assertThat(channel.isOpen()).isFalse();
         assertThat(session.closed).isTrue();
     }
 
