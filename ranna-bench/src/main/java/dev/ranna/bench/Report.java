@@ -67,6 +67,9 @@ final class Report {
                                         + ", image `" + BenchServer.IMAGE + "`"
                                 : "not used in this run")
                 .append(" |\n");
+        head.append("| load average at start | ")
+                .append(BenchMain.readAll(List.of("cat", "/proc/loadavg")))
+                .append(" (other work on the machine skews every figure; check it is near 0) |\n");
         head.append("| mode | ")
                 .append(quick ? "`--quick` (smaller samples; figures are indicative only)" : "full")
                 .append(" |\n");
@@ -231,6 +234,9 @@ final class Report {
 
     void totalSeconds(double seconds) {
         this.totalSeconds = seconds;
+        head.append("| load average at end | ")
+                .append(BenchMain.readAll(List.of("cat", "/proc/loadavg")))
+                .append(" |\n");
     }
 
     void write(Path out) throws IOException {
