@@ -72,10 +72,15 @@ final class Engines {
     }
 
     static RannaEngine docker(RunLimits limits, Map<String, String> config) {
+        return docker(limits, SandboxConfig.of(config));
+    }
+
+    /** With a config of the caller's, whose {@link SandboxConfig#instanceId()} labels the containers. */
+    static RannaEngine docker(RunLimits limits, SandboxConfig config) {
         Requirements.docker();
         return RannaEngine.builder()
                 .sandbox(new DockerSandboxProvider())
-                .sandboxConfig(SandboxConfig.of(config))
+                .sandboxConfig(config)
                 .specs(shSpecs(DOCKER_IMAGE))
                 .limits(limits)
                 .shutdownTimeout(Duration.ofSeconds(20))
