@@ -77,9 +77,11 @@ final class Images {
         try {
             pull(image).get(PULL_TIMEOUT_MINUTES, TimeUnit.MINUTES);
         } catch (ExecutionException e) {
+            // The daemon's error names registries, resolvers and addresses: the operator's log gets it,
+            // the client gets what it can act on.
+            log.warn("image {} is missing and could not be pulled: {}", image, rootMessage(e.getCause()));
             throw new SandboxException(
-                    "image " + image + " is not available: it is not on the Docker host and pulling it failed ("
-                            + rootMessage(e.getCause()) + ")",
+                    "image " + image + " is not available: it is not on the Docker host and pulling it failed",
                     e.getCause());
         } catch (TimeoutException e) {
             throw new SandboxException(

@@ -143,7 +143,8 @@ class DockerFaultTest {
             assertThatThrownBy(() -> sandbox.start(
                             request(spec, "echo hi", List.of(), Map.of(), Duration.ofSeconds(5)), new RecordingSink()))
                     .isInstanceOf(SandboxException.class)
-                    .hasMessageContaining("image " + image + " is not available");
+                    .hasMessage("image " + image + " is not available: it is not on the Docker host and pulling"
+                            + " it failed");
             assertThat(containersOf(config.instanceId())).isEmpty();
         }
     }
