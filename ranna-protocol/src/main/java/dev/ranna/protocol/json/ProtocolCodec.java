@@ -1,11 +1,13 @@
 package dev.ranna.protocol.json;
 
+import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -27,8 +29,10 @@ import dev.ranna.protocol.SpecMap;
 import dev.ranna.protocol.StdStream;
 import dev.ranna.protocol.SystemInfo;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -63,6 +67,9 @@ public final class ProtocolCodec {
                         .maxNestingDepth(MAX_NESTING_DEPTH)
                         .build())
                 .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                // The UTF-8 generator otherwise writes every surrogate pair (emoji) as two \\u escapes;
+                // combined, its bytes equal the UTF-8 of the String encoder's output.
+                .enable(JsonWriteFeature.COMBINE_UNICODE_SURROGATES_IN_UTF8)
                 .build();
         this.mapper = JsonMapper.builder(factory)
                 .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
@@ -331,47 +338,119 @@ public final class ProtocolCodec {
 
     /** Encodes an event as {@code {"code", "nonce"?, "data"}}. */
     public String encode(Event event) {
-        return write(g -> {
-            g.writeStartObject();
-            g.writeNumberField("code", event.eventCode().code());
-            writeNonce(g, event.nonce());
-            g.writeFieldName("data");
-            switch (event.eventCode()) {
-                case PONG:
-                    g.writeString(Event.Pong.DATA);
-                    break;
-                case ERROR: {
-                    var error = (Event.Error) event;
-                    g.writeStartObject();
-                    g.writeNumberField("code", error.code());
-                    g.writeStringField("message", error.message());
-                    g.writeEndObject();
-                    break;
-                }
-                case SPAWN:
-                    g.writeStartObject();
-                    g.writeStringField("runid", ((Event.Spawn) event).runId().value());
-                    g.writeEndObject();
-                    break;
-                case LOG: {
-                    var log = (Event.Log) event;
-                    g.writeStartObject();
-                    g.writeStringField("runid", log.runId().value());
-                    g.writeStringField(log.stream().wireName(), log.text());
-                    g.writeEndObject();
-                    break;
-                }
-                case STOP: {
-                    var stop = (Event.Stop) event;
-                    g.writeStartObject();
-                    g.writeStringField("runid", stop.runId().value());
-                    writeRunResult(g, stop.result());
-                    g.writeEndObject();
-                    break;
+        return write(g -> writeEvent(g, event), sizeHint(event));
+    }
+
+    /**
+     * Writes {@link #encode(Event)} as UTF-8 straight to {@code out}, without building a {@code String}:
+     * the bytes are exactly {@code encode(event).getBytes(UTF_8)}, including for text that holds an unpaired
+     * surrogate (which has no UTF-8 form and becomes {@code '?'}, as with Java's and Netty's encoders). The
+     * stream is neither flushed nor closed.
+     *
+     * @throws IOException only if {@code out} throws
+     */
+    public void encode(Event event, OutputStream out) throws IOException {
+        if (hasUnpairedSurrogate(event)) {
+            // Rare (the engine never splits a pair): keep the exact bytes of the String path.
+            out.write(encode(event).getBytes(StandardCharsets.UTF_8));
+            return;
+        }
+        try (JsonGenerator g = factory.createGenerator(out, JsonEncoding.UTF8)) {
+            g.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
+            g.disable(JsonGenerator.Feature.FLUSH_PASSED_TO_STREAM);
+            writeEvent(g, event);
+        }
+    }
+
+    /** A likely upper bound of the encoded size in chars (UTF-8 bytes for ASCII text). */
+    public static int sizeHint(Event event) {
+        if (event instanceof Event.Log) {
+            return ((Event.Log) event).text().length() + 160;
+        }
+        if (event instanceof Event.Error) {
+            return ((Event.Error) event).message().length() + 96;
+        }
+        return 256;
+    }
+
+    private static boolean hasUnpairedSurrogate(Event event) {
+        if (event.nonce() instanceof Nonce.Text && hasUnpairedSurrogate(((Nonce.Text) event.nonce()).value())) {
+            return true;
+        }
+        if (event instanceof Event.Log) {
+            return hasUnpairedSurrogate(((Event.Log) event).text())
+                    || hasUnpairedSurrogate(((Event.Log) event).runId().value());
+        }
+        if (event instanceof Event.Error) {
+            return hasUnpairedSurrogate(((Event.Error) event).message());
+        }
+        if (event instanceof Event.Spawn) {
+            return hasUnpairedSurrogate(((Event.Spawn) event).runId().value());
+        }
+        if (event instanceof Event.Stop) {
+            var stop = (Event.Stop) event;
+            return hasUnpairedSurrogate(stop.runId().value())
+                    || (stop.result().signal() != null
+                            && hasUnpairedSurrogate(stop.result().signal()));
+        }
+        return false;
+    }
+
+    private static boolean hasUnpairedSurrogate(String value) {
+        for (int i = 0, n = value.length(); i < n; i++) {
+            char c = value.charAt(i);
+            if (c >= Character.MIN_SURROGATE && c <= Character.MAX_SURROGATE) {
+                if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(value.charAt(i + 1))) {
+                    i++;
+                } else {
+                    return true;
                 }
             }
-            g.writeEndObject();
-        });
+        }
+        return false;
+    }
+
+    /** The one routine that writes an event, for both the {@code String} and the UTF-8 encoders. */
+    private static void writeEvent(JsonGenerator g, Event event) throws IOException {
+        g.writeStartObject();
+        g.writeNumberField("code", event.eventCode().code());
+        writeNonce(g, event.nonce());
+        g.writeFieldName("data");
+        switch (event.eventCode()) {
+            case PONG:
+                g.writeString(Event.Pong.DATA);
+                break;
+            case ERROR: {
+                var error = (Event.Error) event;
+                g.writeStartObject();
+                g.writeNumberField("code", error.code());
+                g.writeStringField("message", error.message());
+                g.writeEndObject();
+                break;
+            }
+            case SPAWN:
+                g.writeStartObject();
+                g.writeStringField("runid", ((Event.Spawn) event).runId().value());
+                g.writeEndObject();
+                break;
+            case LOG: {
+                var log = (Event.Log) event;
+                g.writeStartObject();
+                g.writeStringField("runid", log.runId().value());
+                g.writeStringField(log.stream().wireName(), log.text());
+                g.writeEndObject();
+                break;
+            }
+            case STOP: {
+                var stop = (Event.Stop) event;
+                g.writeStartObject();
+                g.writeStringField("runid", stop.runId().value());
+                writeRunResult(g, stop.result());
+                g.writeEndObject();
+                break;
+            }
+        }
+        g.writeEndObject();
     }
 
     /** Encodes an operation as {@code {"op", "nonce"?, "args"?}} (for clients and tests). */
@@ -531,7 +610,12 @@ public final class ProtocolCodec {
     }
 
     private String write(Writer writer) {
-        var out = new StringWriter(128);
+        return write(writer, 128);
+    }
+
+    private String write(Writer writer, int sizeHint) {
+        // Sized for the whole message: growing from a small buffer copied a 16 KiB LOG about 8 times.
+        var out = new StringWriter(sizeHint);
         try (JsonGenerator g = factory.createGenerator(out)) {
             writer.write(g);
         } catch (IOException e) {
