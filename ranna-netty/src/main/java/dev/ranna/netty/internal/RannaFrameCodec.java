@@ -4,13 +4,15 @@ import dev.ranna.protocol.DecodeResult;
 import dev.ranna.protocol.Event;
 import dev.ranna.protocol.Nonce;
 import dev.ranna.protocol.json.ProtocolCodec;
-import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufOutputStream;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.MessageToMessageCodec;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import java.io.IOException;
 import java.util.List;
 
 /**
@@ -31,9 +33,23 @@ public final class RannaFrameCodec extends MessageToMessageCodec<WebSocketFrame,
         this.codec = codec;
     }
 
+    /**
+     * Writes the event's JSON as UTF-8 straight into a pooled buffer: no intermediate {@code String} and
+     * no second encoding pass (the bytes are the same as the UTF-8 of {@link ProtocolCodec#encode(Event)}).
+     */
     @Override
-    protected void encode(ChannelHandlerContext ctx, Event event, List<Object> out) {
-        out.add(new TextWebSocketFrame(ByteBufUtil.writeUtf8(ctx.alloc(), codec.encode(event))));
+    protected void encode(ChannelHandlerContext ctx, Event event, List<Object> out) throws IOException {
+        ByteBuf buf = ctx.alloc().buffer(ProtocolCodec.sizeHint(event));
+        boolean done = false;
+        try {
+            codec.encode(event, new ByteBufOutputStream(buf));
+            out.add(new TextWebSocketFrame(buf));
+            done = true;
+        } finally {
+            if (!done) {
+                buf.release();
+            }
+        }
     }
 
     @Override

@@ -108,6 +108,25 @@ class RannaSessionHandlerTest {
     }
 
     @Test
+    void eventFramesCarryExactlyTheUtf8OfTheStringEncoding() {
+        FakeEngine.FakeSession session = handshake();
+        RunId run = RunId.random();
+        String awkward = "👋 ünï \" \\ \u0000 \u2028 " + "a".repeat(40_000) + "😀".repeat(3000) + "\ud800";
+        var events = java.util.List.of(
+                new Event.Log(Nonce.of("n😀"), run, StdStream.STDOUT, awkward),
+                new Event.Log(Nonce.of(2), run, StdStream.STDERR, "x"),
+                new Event.Error(Nonce.NONE, 400, "bad \"input\" é"));
+        for (Event event : events) {
+            session.sink.send(event);
+            TextWebSocketFrame frame = channel.readOutbound();
+            byte[] bytes = io.netty.buffer.ByteBufUtil.getBytes(frame.content());
+            assertThat(bytes)
+                    .isEqualTo(ProtocolCodec.create().encode(event).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            frame.release();
+        }
+    }
+
+    @Test
     void writabilityChangesReachTheSession() {
         FakeEngine.FakeSession session = handshake();
 
