@@ -152,6 +152,19 @@ final class Containers {
         }
     }
 
+    /**
+     * Whether the container exists and is running. A pooled container may have stopped while it waited (a
+     * dockerd restart stops them all); Docker accepts an attach to a stopped container but never streams.
+     */
+    boolean isRunning(String id) {
+        try {
+            return Boolean.TRUE.equals(
+                    client.inspectContainerCmd(id).exec().getState().getRunning());
+        } catch (NotFoundException e) {
+            return false;
+        }
+    }
+
     /** Force-removes a container and its anonymous volumes; true if it is gone. Never throws. */
     boolean remove(String id) {
         try {

@@ -57,6 +57,38 @@ class DockerPoolTest {
     }
 
     @Test
+    void pooledContainersThatStoppedMeanwhileAreSkippedNotAttachedForever() throws Exception {
+        // Found by ranna-it's dockerd-restart fault: a restart stops every pooled container, and an attach to
+        // a stopped container is accepted but never streams, so the next run hung with no exit at all.
+        assumeDocker();
+        SandboxConfig config = config(DockerSandboxConfig.POOL_SIZE, "2");
+        DockerSandbox sandbox = DockerTestSupport.create(config);
+        try {
+            sandbox.start(request("echo first"), new RecordingSink())
+                    .exit()
+                    .toCompletableFuture()
+                    .get(30, TimeUnit.SECONDS);
+            await(Duration.ofSeconds(20), "2 warm containers", () -> sandbox.warmContainers(SH) == 2);
+            for (var container : containersOf(config.instanceId())) {
+                DockerTestSupport.client()
+                        .stopContainerCmd(container.getId())
+                        .withTimeout(0)
+                        .exec();
+            }
+            var sink = new RecordingSink();
+            ExitStatus status = sandbox.start(request("echo after"), sink)
+                    .exit()
+                    .toCompletableFuture()
+                    .get(30, TimeUnit.SECONDS);
+            assertThat(status.exitCode()).isZero();
+            assertThat(sink.stdout()).isEqualTo("after\n");
+        } finally {
+            sandbox.close();
+        }
+        assertThat(containersOf(config.instanceId())).isEmpty();
+    }
+
+    @Test
     void warmRunsAreFasterThanColdOnes() throws Exception {
         assumeDocker();
         Duration cold = medianLatency(config(DockerSandboxConfig.POOL_SIZE, "0"), false);
