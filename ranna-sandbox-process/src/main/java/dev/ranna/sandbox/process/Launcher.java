@@ -52,6 +52,19 @@ final class Launcher {
             + "unset PWD OLDPWD\n"
             + "exec \"$@\"\n";
     private static final String PLAIN_SCRIPT = JOIN + "exec 0</dev/null\nexec \"$@\"\n";
+    // A launcher started before its run (see ProcessSandbox): it joins the cgroups, then blocks on stdin
+    // until a run hands it the rest of its command line, one word per line after a count (the shell's
+    // read takes a pipe one byte at a time, so what follows stays on stdin for bwrap's --args 3).
+    private static final String PRESTARTED_SCRIPT = JOIN
+            + "IFS= read -r n || exit 125\n"
+            + "case $n in ''|*[!0-9]*) exit 125;; esac\n"
+            + "set --\n"
+            + "while [ \"$n\" -gt 0 ]; do\n"
+            + "  IFS= read -r a || exit 125\n"
+            + "  set -- \"$@\" \"$a\"\n"
+            + "  n=$((n - 1))\n"
+            + "done\n"
+            + BWRAP_SCRIPT.substring(JOIN.length());
 
     /** PATH inside the sandbox. */
     static final String PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -108,9 +121,6 @@ final class Launcher {
 
     /** The command for a run under bubblewrap. */
     Command bubblewrap(Run run) {
-        if (tools.bwrap == null) {
-            throw new IllegalStateException("bwrap not found");
-        }
         var argv = new ArrayList<String>();
         argv.add(tools.shell.toString());
         argv.add("-c");
@@ -118,6 +128,53 @@ final class Launcher {
         argv.add("ranna-launch");
         run.cgroupProcs().forEach(path -> argv.add(path.toString()));
         argv.add("--");
+        argv.addAll(bubblewrapChain(run));
+        return new Command(argv, bubblewrapOptions(run));
+    }
+
+    /**
+     * A bubblewrap launcher to start before its run is known: it joins {@code cgroupProcs} and waits for
+     * {@link #handOff}. Joining a cgroup can take a whole RCU grace period (the first cgroup v1 migration
+     * after an idle spell waits about 10 ms for one), so this takes it off the run's own path.
+     */
+    Command prestarted(List<Path> cgroupProcs) {
+        var argv = new ArrayList<String>();
+        argv.add(tools.shell.toString());
+        argv.add("-c");
+        argv.add(PRESTARTED_SCRIPT);
+        argv.add("ranna-launch");
+        cgroupProcs.forEach(path -> argv.add(path.toString()));
+        argv.add("--");
+        return new Command(argv, new byte[0]);
+    }
+
+    /**
+     * What a {@link #prestarted} launcher reads on stdin to become the same chain as {@link #bubblewrap}
+     * for {@code run} (which must name that launcher's cgroups): the chain's words one per line after
+     * their count, then bubblewrap's options. Null when a word contains a line break or NUL, which the
+     * launcher cannot read back verbatim; such a run starts a launcher of its own.
+     */
+    byte @Nullable [] handOff(Run run) {
+        List<String> chain = bubblewrapChain(run);
+        var out = new ByteArrayOutputStream();
+        out.writeBytes((chain.size() + "\n").getBytes(StandardCharsets.US_ASCII));
+        for (String word : chain) {
+            if (word.indexOf('\n') >= 0 || word.indexOf('\r') >= 0 || word.indexOf('\0') >= 0) {
+                return null;
+            }
+            out.writeBytes(word.getBytes(StandardCharsets.UTF_8));
+            out.write('\n');
+        }
+        out.writeBytes(bubblewrapOptions(run));
+        return out.toByteArray();
+    }
+
+    /** The code file, then {@code prlimit ... -- setpriv ... -- bwrap --args 3 -- command...}. */
+    private List<String> bubblewrapChain(Run run) {
+        if (tools.bwrap == null) {
+            throw new IllegalStateException("bwrap not found");
+        }
+        var argv = new ArrayList<String>();
         argv.add(run.codeFile().toString());
         argv.addAll(rlimits(run));
         if (run.uid() >= 0) {
@@ -128,7 +185,10 @@ final class Launcher {
         argv.add("3");
         argv.add("--");
         argv.addAll(run.command());
+        return argv;
+    }
 
+    private byte[] bubblewrapOptions(Run run) {
         var options = new ArrayList<>(fixedBwrapOptions);
         options.add("--perms");
         options.add("0644");
@@ -141,7 +201,7 @@ final class Launcher {
             options.add(key);
             options.add(value);
         });
-        return new Command(argv, nulSeparated(options));
+        return nulSeparated(options);
     }
 
     /**

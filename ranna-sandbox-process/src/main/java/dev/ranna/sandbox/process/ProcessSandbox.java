@@ -31,6 +31,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -66,6 +67,18 @@ final class ProcessSandbox implements Sandbox {
     private final AtomicInteger active = new AtomicInteger();
     private final AtomicBoolean closed = new AtomicBoolean();
 
+    /**
+     * One launcher started ahead of the next run (bubblewrap as root only): spawned, holding a run uid,
+     * already inside a fresh run cgroup, blocked on stdin. The next run hands it its command line instead
+     * of spawning and joining on its own path. The join is the slow part: on cgroup v1 the first migration
+     * after an idle spell waits for an RCU grace period (measured about 12 ms on a 2-core VM).
+     */
+    record Prestarted(Process process, int uid, Cgroups.RunGroup group) {}
+
+    private final boolean prestart;
+    private final AtomicReference<@Nullable Prestarted> prestarted = new AtomicReference<>();
+    private final AtomicBoolean prestarting = new AtomicBoolean();
+
     ProcessSandbox(ProcessSandboxConfig config, HostTools tools, Cgroups cgroups, WorkDirs workDirs) {
         this.config = config;
         this.tools = tools;
@@ -74,6 +87,7 @@ final class ProcessSandbox implements Sandbox {
         this.launcher = new Launcher(tools, config);
         this.isolated = config.isolation() == ProcessSandboxConfig.Isolation.BUBBLEWRAP;
         this.dropUid = tools.root && tools.setpriv != null;
+        this.prestart = isolated && dropUid && config.prestart();
         this.version = isolated ? tools.bwrapVersion() : "none (no isolation)";
         this.defaultSpecs = DefaultSpecs.detect();
         this.info = Collections.unmodifiableMap(describe(config, tools, cgroups, isolated, dropUid));
@@ -156,8 +170,13 @@ final class ProcessSandbox implements Sandbox {
         Path runDir = null;
         Cgroups.RunGroup group = null;
         Process process = null;
+        Prestarted ready = prestart ? takePrestarted() : null;
         try {
-            if (dropUid) {
+            if (ready != null) {
+                uid = ready.uid();
+                group = ready.group();
+                process = ready.process();
+            } else if (dropUid) {
                 uid = acquireUid();
                 if (uid < 0) {
                     active.decrementAndGet();
@@ -170,7 +189,9 @@ final class ProcessSandbox implements Sandbox {
             // Under bubblewrap the code file stays root's (0600): bwrap reads it through fd 4 opened before
             // root is dropped, and the program never sees this directory at all.
             Path codeFile = WorkDirs.writeCode(runDir, request.spec().filename(), request.code(), isolated ? -1 : uid);
-            group = cgroups.newRun(name, config.memoryBytes(), config.pids());
+            if (group == null) {
+                group = cgroups.newRun(name, config.memoryBytes(), config.pids());
+            }
             var environment = Launcher.baseEnvironment(isolated ? "/work" : runDir.toString());
             environment.putAll(request.environment());
             var run = new Launcher.Run(
@@ -182,21 +203,28 @@ final class ProcessSandbox implements Sandbox {
                     uid,
                     config.cpuSecondsFor(request.timeout()),
                     dropUid && !cgroups.pids());
-            Launcher.Command command = isolated ? launcher.bubblewrap(run) : launcher.plain(run);
-
-            // ProcessBuilder, not commons-exec: commons-exec's CommandLine trims every argument (so a
-            // program argument " x " would arrive as "x"), its executor closes the process streams right
-            // after the stream handler's stop() and hides the Process (pid, destroyForcibly) behind the
-            // watchdog. Here the readers must own the streams until end of stream, and kill must act on
-            // the process directly.
-            var builder = new ProcessBuilder(command.argv()).directory(runDir.toFile());
-            builder.environment().clear();
-            process = builder.start();
-            long startNanos = System.nanoTime();
+            byte[] handOff = ready != null ? launcher.handOff(run) : null;
+            if (ready != null && handOff == null) {
+                // A word the prestarted launcher cannot read back: start one of our own in its place (same
+                // uid and cgroup), after the idle one is gone.
+                discardProcess(ready.process());
+                process = null;
+            }
+            long startNanos;
+            byte[] stdinPayload;
+            if (process != null && handOff != null) {
+                startNanos = System.nanoTime();
+                stdinPayload = handOff;
+            } else {
+                Launcher.Command command = isolated ? launcher.bubblewrap(run) : launcher.plain(run);
+                process = spawn(command, runDir);
+                startNanos = System.nanoTime();
+                stdinPayload = command.stdin();
+            }
             var resources = resources(process, group, runDir, uid);
             var execution = new ProcessExecution(request.runId(), process, startNanos, sink, resources);
             try {
-                writeStdin(process, command.stdin());
+                writeStdin(process, stdinPayload);
                 running.add(execution);
                 execution.exitFuture().whenComplete((status, error) -> running.remove(execution));
                 execution.begin(threads, timer, request.timeout());
@@ -208,6 +236,7 @@ final class ProcessSandbox implements Sandbox {
                 throw new SandboxException(ErrorCode.UNAVAILABLE, "the sandbox is shutting down", e);
             }
             log.debug("run {} started as pid {} (uid {})", request.runId(), process.pid(), uid);
+            prestartNext();
             return execution;
         } catch (IOException | RuntimeException e) {
             if (process != null && group != null) {
@@ -217,6 +246,135 @@ final class ProcessSandbox implements Sandbox {
             releaseQuietly(group, runDir, uid);
             throw new SandboxException("could not start the program", e);
         }
+    }
+
+    private static Process spawn(Launcher.Command command, Path directory) throws IOException {
+        // ProcessBuilder, not commons-exec: commons-exec's CommandLine trims every argument (so a
+        // program argument " x " would arrive as "x"), its executor closes the process streams right
+        // after the stream handler's stop() and hides the Process (pid, destroyForcibly) behind the
+        // watchdog. Here the readers must own the streams until end of stream, and kill must act on
+        // the process directly.
+        var builder = new ProcessBuilder(command.argv()).directory(directory.toFile());
+        builder.environment().clear();
+        return builder.start();
+    }
+
+    /** The prestarted launcher if there is a live one; a dead one (killed from outside) is cleaned up. */
+    private @Nullable Prestarted takePrestarted() {
+        Prestarted ready = prestarted.getAndSet(null);
+        if (ready != null && !ready.process().isAlive()) {
+            discard(ready);
+            return null;
+        }
+        return ready;
+    }
+
+    /** Prepares the launcher for the next run in the background, unless one is ready or being made. */
+    private void prestartNext() {
+        if (!prestart || closed.get() || prestarted.get() != null) {
+            return;
+        }
+        try {
+            threads.execute(this::prestartNow);
+        } catch (RejectedExecutionException e) {
+            // Closing.
+        }
+    }
+
+    private void prestartNow() {
+        if (!prestarting.compareAndSet(false, true)) {
+            return;
+        }
+        int uid = -1;
+        Cgroups.RunGroup group = null;
+        Process process = null;
+        try {
+            // Leave the last slot to a run: the prestarted launcher holds a uid while it waits.
+            if (closed.get() || prestarted.get() != null || active.get() + 2 > config.slots()) {
+                return;
+            }
+            uid = acquireUid();
+            if (uid < 0) {
+                return;
+            }
+            group = cgroups.newRun("next-" + runCounter.incrementAndGet(), config.memoryBytes(), config.pids());
+            process = spawn(launcher.prestarted(group.procsFiles()), workDirs.base());
+            var ready = new Prestarted(process, uid, group);
+            uid = -1;
+            group = null;
+            process = null;
+            prestarted.set(ready);
+            if (closed.get()) {
+                // close() may have looked before the set: whoever takes it now discards it.
+                Prestarted left = prestarted.getAndSet(null);
+                if (left != null) {
+                    discard(left);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            log.debug("could not prestart a launcher: {}", e.toString());
+        } finally {
+            if (process != null) {
+                discardProcess(process);
+            }
+            if (group != null) {
+                group.killAll();
+                group.remove();
+            }
+            if (uid >= 0) {
+                UIDS_IN_USE.remove(uid);
+            }
+            prestarting.set(false);
+        }
+    }
+
+    /** Ends an unused prestarted launcher and frees its cgroup and uid. Never throws. */
+    private static void discard(Prestarted ready) {
+        try {
+            discardProcess(ready.process());
+            ready.group().killAll();
+            ready.group().remove();
+        } catch (RuntimeException e) {
+            log.warn("could not discard a prestarted launcher: {}", e.toString());
+        } finally {
+            UIDS_IN_USE.remove(ready.uid());
+        }
+    }
+
+    /** Kills a launcher that never got its run (it is blocked reading stdin) and closes its pipes. */
+    private static void discardProcess(Process process) {
+        process.toHandle().destroyForcibly();
+        try {
+            process.getOutputStream().close();
+        } catch (IOException e) {
+            // Already gone.
+        }
+        boolean interrupted = false;
+        try {
+            process.waitFor(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            interrupted = true;
+        }
+        try {
+            process.getInputStream().close();
+            process.getErrorStream().close();
+        } catch (IOException e) {
+            // Already closed.
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Whether a launcher for the next run is being started right now (tests). */
+    boolean prestarting() {
+        return prestarting.get();
+    }
+
+    /** The idle prestarted launcher, if any (tests: it is not a leftover while the sandbox is open). */
+    @Nullable
+    Prestarted prestarted() {
+        return prestarted.get();
     }
 
     private void writeStdin(Process process, byte[] payload) {
@@ -414,6 +572,10 @@ final class ProcessSandbox implements Sandbox {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        Prestarted idle = prestarted.getAndSet(null);
+        if (idle != null) {
+            discard(idle);
+        }
         List<ProcessExecution> left = List.copyOf(running);
         left.forEach(ProcessExecution::kill);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
@@ -436,6 +598,11 @@ final class ProcessSandbox implements Sandbox {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        // A prestart that ran during the shutdown set its launcher after the first look.
+        idle = prestarted.getAndSet(null);
+        if (idle != null) {
+            discard(idle);
         }
         cgroups.close();
         workDirs.close();

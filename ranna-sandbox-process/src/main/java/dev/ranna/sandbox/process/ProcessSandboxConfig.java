@@ -54,6 +54,11 @@ public final class ProcessSandboxConfig {
     public static final String BIND = "sandbox.process.bind";
     /** {@code auto} (default): use cgroups when the host offers writable ones; {@code off}: never. */
     public static final String CGROUPS = "sandbox.process.cgroups";
+    /**
+     * {@code on} (default): keep one launcher started ahead of the next run (spawned and inside its run
+     * cgroup, waiting); {@code off}: start every run's launcher on its own path. Bubblewrap as root only.
+     */
+    public static final String PRESTART = "sandbox.process.prestart";
 
     /** How runs are isolated. */
     public enum Isolation {
@@ -79,6 +84,7 @@ public final class ProcessSandboxConfig {
     private final Optional<Path> bwrap;
     private final List<Path> binds;
     private final boolean cgroups;
+    private final boolean prestart;
 
     private ProcessSandboxConfig(SandboxConfig config) {
         this.instanceId = config.instanceId();
@@ -115,6 +121,11 @@ public final class ProcessSandboxConfig {
             throw new IllegalArgumentException(CGROUPS + ": expected auto or off, got '" + cgroupMode + "'");
         }
         this.cgroups = cgroupMode.equals("auto");
+        String prestartMode = config.get(PRESTART).orElse("on").toLowerCase(Locale.ROOT);
+        if (!prestartMode.equals("on") && !prestartMode.equals("off")) {
+            throw new IllegalArgumentException(PRESTART + ": expected on or off, got '" + prestartMode + "'");
+        }
+        this.prestart = prestartMode.equals("on");
     }
 
     /**
@@ -239,12 +250,17 @@ public final class ProcessSandboxConfig {
         return cgroups;
     }
 
+    /** {@value #PRESTART}: whether a launcher is started ahead of the next run. */
+    public boolean prestart() {
+        return prestart;
+    }
+
     @Override
     public String toString() {
         return "ProcessSandboxConfig[isolation=" + isolation + ", memory=" + memoryBytes + ", networking=" + networking
                 + ", pids=" + pids + ", cpuSeconds=" + cpuSeconds + ", nofile=" + nofile + ", fileSize="
                 + fileSizeBytes + ", tmpSize=" + tmpSizeBytes + ", workSize=" + workSizeBytes + ", workRoot="
                 + workRoot + ", uidBase=" + uidBase + ", slots=" + slots + ", bwrap=" + bwrap + ", binds=" + binds
-                + ", cgroups=" + cgroups + "]";
+                + ", cgroups=" + cgroups + ", prestart=" + prestart + "]";
     }
 }

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -14,6 +15,14 @@ final class Leftovers {
     static List<String> of(ProcessSandbox sandbox, boolean closed) {
         var left = new ArrayList<String>();
         var config = sandbox.config();
+        // The idle launcher kept for the next run is the sandbox's own while it is open (close() ends it).
+        TestSupport.poll(Duration.ofSeconds(10), () -> !sandbox.prestarting());
+        ProcessSandbox.Prestarted idle = closed ? null : sandbox.prestarted();
+        long idlePid = idle == null ? -1 : idle.process().pid();
+        var idleGroups = new ArrayList<Path>();
+        if (idle != null) {
+            idle.group().procsFiles().forEach(procs -> idleGroups.add(procs.getParent()));
+        }
         if (HostTools.isRoot()) {
             TestSupport.processesWithUids(config.uidBase(), (long) config.uidBase() + config.slots())
                     .forEach(p -> left.add("process " + p));
@@ -22,6 +31,7 @@ final class Leftovers {
         ProcessHandle.current()
                 .descendants()
                 .filter(ProcessHandle::isAlive)
+                .filter(p -> p.pid() != idlePid)
                 .forEach(p -> left.add("descendant process " + p.pid() + " "
                         + p.info().commandLine().orElse("?")));
         Path base = sandbox.workDirs().base();
@@ -38,7 +48,10 @@ final class Leftovers {
                 left.add("cgroup " + dir);
             }
             if (Files.isDirectory(dir)) {
-                list(dir).stream().filter(Files::isDirectory).forEach(path -> left.add("cgroup " + path));
+                list(dir).stream()
+                        .filter(Files::isDirectory)
+                        .filter(path -> !idleGroups.contains(path))
+                        .forEach(path -> left.add("cgroup " + path));
             }
         }
         return left;
