@@ -23,6 +23,11 @@ final class Utf8Chunker {
 
     /** Decodes {@code bytes[offset, offset+length)}, keeping an incomplete trailing character for later. */
     String decode(byte[] bytes, int offset, int length) {
+        if (carried == 0 && isAscii(bytes, offset, length)) {
+            // The common case (and the whole of a bulk ASCII stream): ASCII is its own UTF-8 decoding, so
+            // copy the bytes straight into a compact String instead of decoding to chars and back.
+            return new String(bytes, offset, length, StandardCharsets.ISO_8859_1);
+        }
         ByteBuffer in;
         if (carried == 0) {
             in = ByteBuffer.wrap(bytes, offset, length);
@@ -41,6 +46,15 @@ final class Utf8Chunker {
         in.get(carry, 0, carried);
         out.flip();
         return out.toString();
+    }
+
+    private static boolean isAscii(byte[] bytes, int offset, int length) {
+        // No early exit: a plain OR-reduction, which the JIT vectorizes.
+        int or = 0;
+        for (int i = offset, end = offset + length; i < end; i++) {
+            or |= bytes[i];
+        }
+        return or >= 0;
     }
 
     /** Ends the stream: an incomplete trailing character becomes U+FFFD. */

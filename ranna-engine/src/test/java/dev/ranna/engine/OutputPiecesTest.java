@@ -38,6 +38,34 @@ class OutputPiecesTest {
     }
 
     @Test
+    void chunkerAsciiFastPathAgreesWithTheDecoderOnRandomSplits() throws Exception {
+        var random = new java.util.Random(7);
+        for (int round = 0; round < 2000; round++) {
+            byte[] text = new byte[random.nextInt(200)];
+            for (int i = 0; i < text.length; i++) {
+                // Mostly ASCII, sometimes UTF-8 lead/continuation bytes and invalid ones.
+                text[i] = random.nextInt(8) == 0 ? (byte) (0x80 + random.nextInt(128)) : (byte) random.nextInt(128);
+            }
+            var chunker = new Utf8Chunker();
+            var out = new StringBuilder();
+            int at = 0;
+            while (at < text.length) {
+                int n = Math.min(text.length - at, random.nextInt(5) == 0 ? 1 : random.nextInt(40));
+                out.append(chunker.decode(text, at, n));
+                at += n;
+            }
+            out.append(chunker.finish());
+            String expected = StandardCharsets.UTF_8
+                    .newDecoder()
+                    .onMalformedInput(java.nio.charset.CodingErrorAction.REPLACE)
+                    .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPLACE)
+                    .decode(java.nio.ByteBuffer.wrap(text))
+                    .toString();
+            assertThat(out.toString()).as("round %d", round).isEqualTo(expected);
+        }
+    }
+
+    @Test
     void inlineExpansionMovesImportsAndReplacesPlaceholdersOnce() {
         var template =
                 new InlineTemplate("import\\s+\"[\\w/]+\"", "package main\n$${IMPORTS}\nfunc main() {\n$${CODE}\n}");
