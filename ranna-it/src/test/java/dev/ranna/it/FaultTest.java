@@ -102,7 +102,7 @@ class FaultTest {
                 session.handle(new Operation.Exec(Nonce.of("space"), ExecutionRequest.of("sh", code)));
                 Recorder.Outcome after = events.outcome(Nonce.of("space"), WAIT);
                 after.assertWellFormed();
-                assertThat(after.stdout()).hasSize(60_001);
+                assertThat(after.stdout()).as("%s", after).hasSize(60_001);
                 assertThat(Host.poll(WAIT, () -> Host.tree(mount).stream().noneMatch(p -> p.contains("/run-"))))
                         .as("run directories left: %s", Host.tree(mount))
                         .isTrue();
