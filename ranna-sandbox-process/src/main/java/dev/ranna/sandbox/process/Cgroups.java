@@ -255,7 +255,10 @@ abstract class Cgroups {
         return 0;
     }
 
-    /** Kills and removes every {@code ranna-process-*} directory under {@code parent} except {@code self}. */
+    /**
+     * Kills and removes every {@code ranna-process-*} directory under {@code parent} whose instance is known
+     * to be dead; live instances and those of unknown owners (another work root) are left alone.
+     */
     static void reapUnder(Path parent, String self, Function<String, Owner> owners) {
         try (DirectoryStream<Path> stream = Files.newDirectoryStream(parent, PREFIX + "*")) {
             for (Path instanceDir : stream) {
@@ -264,15 +267,16 @@ abstract class Cgroups {
                     continue;
                 }
                 Owner owner = owners.apply(id);
-                if (owner == Owner.ALIVE) {
+                if (owner != Owner.DEAD) {
+                    // ALIVE, or UNKNOWN: another server with a different work root (no owner file here)
+                    // may be using it. Removing its groups while they are empty between runs, or between
+                    // a run's mkdir and its join, breaks that server's next run.
                     continue;
                 }
                 boolean removed = true;
                 try (DirectoryStream<Path> runs = Files.newDirectoryStream(instanceDir, Files::isDirectory)) {
                     for (Path run : runs) {
-                        if (owner == Owner.DEAD) {
-                            killUntilEmpty(run.resolve("cgroup.procs"), 5);
-                        }
+                        killUntilEmpty(run.resolve("cgroup.procs"), 5);
                         if (procs(run.resolve("cgroup.procs")).isEmpty()) {
                             removed &= rmdir(run);
                         } else {

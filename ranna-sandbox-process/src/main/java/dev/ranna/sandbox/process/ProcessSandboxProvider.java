@@ -149,11 +149,12 @@ public final class ProcessSandboxProvider implements SandboxProvider {
             throw new SandboxException(
                     ErrorCode.UNAVAILABLE, "cannot create the sandbox's work directory under " + config.workRoot(), e);
         }
-        workDirs.reapStale();
         Cgroups cgroups = config.cgroups()
                 ? Cgroups.detect(config.instanceId())
                 : Cgroups.none(ProcessSandboxConfig.CGROUPS + "=off");
+        // Cgroups first: only a dead owner's groups are reaped, and its owner file goes with its work dir.
         cgroups.reapStale(workDirs::ownerOf);
+        workDirs.reapStale();
         var sandbox = new ProcessSandbox(config, tools, cgroups, workDirs);
         log.info("process sandbox {} ready: {}; cgroups: {}", sandbox.version(), sandbox.info(), cgroups.reason());
         return sandbox;

@@ -135,7 +135,9 @@ class ProcessSandboxPrestartTest {
                         sh(),
                         "b() { b | b & }\nsleep 30 &\ns=$!\n( while :; do b; done ) >/dev/null 2>&1 &\nwait $s\n",
                         Duration.ofSeconds(3)));
-        assertThat(bomb.status().timedOut()).isTrue();
+        assertThat(bomb.status().timedOut())
+                .as("%s %s", bomb.status(), bomb.stderr())
+                .isTrue();
 
         awaitPrestarted();
         var after = TestSupport.sh(sandbox, "echo clean; ls /proc | grep -c '^[0-9]'\n");
