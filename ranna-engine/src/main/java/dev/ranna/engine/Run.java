@@ -3,6 +3,7 @@ package dev.ranna.engine;
 import dev.ranna.engine.spi.Execution;
 import dev.ranna.engine.spi.ExitStatus;
 import dev.ranna.engine.spi.OutputSink;
+import dev.ranna.engine.spi.SandboxException;
 import dev.ranna.engine.spi.SandboxRequest;
 import dev.ranna.protocol.ErrorCode;
 import dev.ranna.protocol.Event;
@@ -33,6 +34,12 @@ final class Run implements OutputSink {
 
     /** Extra time the sandbox gets to enforce the timeout itself before the engine kills the run. */
     private static final Duration TIMEOUT_GRACE = Duration.ofSeconds(3);
+
+    /**
+     * How long a killed run's sandbox may take to report the end before the engine gives up on it and
+     * sends ERROR 500 + STOP itself, so that every EXEC ends even when a sandbox loses track of a run.
+     */
+    static final Duration KILL_GRACE = Duration.ofSeconds(5);
 
     /** How often a writer blocked on backpressure re-checks, in case a writability signal was missed. */
     private static final long BACKPRESSURE_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
@@ -155,7 +162,7 @@ final class Run implements OutputSink {
             lock.unlock();
         }
         if (killNow) {
-            started.kill();
+            killExecution(started);
         }
         started.exit().whenComplete(this::finish);
     }
@@ -175,12 +182,28 @@ final class Run implements OutputSink {
             lock.unlock();
         }
         if (target != null) {
-            try {
-                target.kill();
-            } catch (RuntimeException e) {
-                log.warn("run {}: kill failed", id(), e);
-            }
+            killExecution(target);
         }
+    }
+
+    private void killExecution(Execution target) {
+        try {
+            target.kill();
+        } catch (RuntimeException e) {
+            log.warn("run {}: kill failed", id(), e);
+        }
+        try {
+            core.timer().schedule(this::giveUpOnSandbox, KILL_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            // Engine closing: it closes the sandbox, which ends its runs.
+        }
+    }
+
+    private void giveUpOnSandbox() {
+        finish(
+                null,
+                new SandboxException(
+                        "the sandbox did not end the run within " + KILL_GRACE.toSeconds() + " s of killing it"));
     }
 
     /** Ends a run that never left the queue: only an ERROR (or nothing, if its session is gone). */

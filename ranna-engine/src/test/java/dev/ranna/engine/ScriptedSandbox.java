@@ -209,6 +209,16 @@ final class ScriptedSandbox implements Sandbox, SandboxProvider {
             return this;
         }
 
+        /** Like {@link #hang()}, but kill() is ignored too: the sandbox has lost track of the run. */
+        Script hangForever() {
+            this.hang = true;
+            this.ignoreTimeout = true;
+            this.ignoreKill = true;
+            return this;
+        }
+
+        boolean ignoreKill;
+
         /** exit() completes exceptionally after the steps. */
         Script crash(RuntimeException failure) {
             this.crash = failure;
@@ -223,10 +233,12 @@ final class ScriptedSandbox implements Sandbox, SandboxProvider {
         final CountDownLatch killed = new CountDownLatch(1);
         final AtomicInteger kills = new AtomicInteger();
         final SandboxRequest request;
+        final Script script;
         volatile int stepsDone;
 
         ScriptedExecution(Script script, SandboxRequest request, OutputSink sink) {
             this.request = request;
+            this.script = script;
             this.thread = new Thread(
                     () -> play(script, sink),
                     "script-" + request.runId().value().substring(0, 8));
@@ -280,7 +292,9 @@ final class ScriptedSandbox implements Sandbox, SandboxProvider {
         @Override
         public void kill() {
             kills.incrementAndGet();
-            killed.countDown();
+            if (!script.ignoreKill) {
+                killed.countDown();
+            }
         }
     }
 }
