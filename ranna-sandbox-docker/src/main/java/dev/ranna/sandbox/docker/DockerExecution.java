@@ -186,7 +186,10 @@ final class DockerExecution implements Execution {
         } catch (ExternalStop e) {
             failure = e.toSandboxException();
         } catch (RuntimeException e) {
-            failure = new SandboxException("the run's container failed: " + Images.rootMessage(e), e);
+            // Usually the daemon went away; its exception names sockets and classes, so it goes to the log.
+            log.warn("run {}: could not read the container's end state: {}", request.runId(), Images.rootMessage(e));
+            failure = new SandboxException(
+                    "the run's container failed: the Docker engine did not report how it ended", e);
         } finally {
             long inspected = System.nanoTime();
             containers.remove(container.id());
