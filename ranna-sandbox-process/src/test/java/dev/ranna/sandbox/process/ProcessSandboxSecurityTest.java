@@ -211,7 +211,7 @@ class ProcessSandboxSecurityTest {
         var thread = CompletableFuture.supplyAsync(() -> "thread ok");
         assertThat(thread.get(5, TimeUnit.SECONDS)).isEqualTo("thread ok");
         ExitStatus status = TestSupport.await(bomb, PROMPTLY.plusSeconds(4));
-        assertThat(status.timedOut()).isTrue();
+        assertThat(status.timedOut()).as("%s", status).isTrue();
         assertThat(TestSupport.poll(PROMPTLY, () -> ProcessHandle.allProcesses().count() < before + 16))
                 .as("the bomb's processes are gone")
                 .isTrue();
