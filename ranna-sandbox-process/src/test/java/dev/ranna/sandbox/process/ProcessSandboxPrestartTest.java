@@ -135,7 +135,9 @@ class ProcessSandboxPrestartTest {
                         sh(),
                         "b() { b | b & }\nsleep 30 &\ns=$!\n( while :; do b; done ) >/dev/null 2>&1 &\nwait $s\n",
                         Duration.ofSeconds(3)));
-        assertThat(bomb.status().timedOut())
+        // Contained either way: by the timeout, or (rarely, the bomb's kernel memory counts too) by the
+        // memory limit first. ProcessSandboxSecurityTest has seen the latter with and without prestart.
+        assertThat(bomb.status().timedOut() || bomb.status().oomKilled())
                 .as("%s %s", bomb.status(), bomb.stderr())
                 .isTrue();
 
