@@ -5,10 +5,13 @@ import dev.ranna.protocol.ExecutionRequest;
 import dev.ranna.protocol.Nonce;
 import dev.ranna.protocol.Operation;
 import dev.ranna.protocol.json.ProtocolCodec;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
+import java.nio.CharBuffer;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
@@ -36,20 +39,59 @@ final class WsClient implements WebSocket.Listener {
         final long sentNanos = System.nanoTime();
         final StringBuilder stdout = new StringBuilder();
         final boolean keepOutput;
+        /** Every stdout char must be this one; -1 for any. */
+        final int expectChar;
+
         final AtomicLong stdoutChars = new AtomicLong();
+        /** Stdout chars that were not {@link #expectChar}. */
+        final AtomicLong unexpectedChars = new AtomicLong();
+
         volatile @Nullable String error;
         final CompletableFuture<Event.Stop> stop = new CompletableFuture<>();
         volatile long stopNanos;
 
-        RunTracker(boolean keepOutput) {
+        RunTracker(boolean keepOutput, int expectChar) {
             this.keepOutput = keepOutput;
+            this.expectChar = expectChar;
+        }
+
+        /** Counts, checks (and keeps, if asked) one LOG's stdout text. Called on the listener's thread only. */
+        void stdout(char[] chars, int offset, int length) {
+            counted(length, unexpected(chars, offset, length));
+            if (keepOutput) {
+                stdout.append(chars, offset, length);
+            }
+        }
+
+        /** How many of {@code chars[offset, offset+length)} are not {@link #expectChar}. */
+        long unexpected(char[] chars, int offset, int length) {
+            if (expectChar < 0) {
+                return 0;
+            }
+            long unexpected = 0;
+            for (int i = offset, end = offset + length; i < end; i++) {
+                if (chars[i] != expectChar) {
+                    unexpected++;
+                }
+            }
+            return unexpected;
+        }
+
+        void counted(long chars, long unexpected) {
+            stdoutChars.addAndGet(chars);
+            if (unexpected != 0) {
+                unexpectedChars.addAndGet(unexpected);
+            }
         }
     }
 
     private final ConcurrentHashMap<Long, RunTracker> runs = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<Long, CompletableFuture<Long>> pings = new ConcurrentHashMap<>();
     private final AtomicLong nonces = new AtomicLong();
-    private final StringBuilder partial = new StringBuilder();
+    // The message being received (java.net.http may deliver one in several parts), reused; allocated on
+    // first use, so the thousands of idle clients (which do not decode) cost nothing here.
+    private char[] message = new char[0];
+    private int messageLength;
     private final long bytesPerSecond;
     private final boolean decode;
     private long readBytes;
@@ -82,8 +124,13 @@ final class WsClient implements WebSocket.Listener {
     }
 
     RunTracker exec(String code, boolean keepOutput) {
+        return exec(code, keepOutput, -1);
+    }
+
+    /** Runs {@code code}; with {@code expectChar >= 0} every stdout char is checked to be that char. */
+    RunTracker exec(String code, boolean keepOutput, int expectChar) {
         long nonce = nonces.incrementAndGet();
-        var tracker = new RunTracker(keepOutput);
+        var tracker = new RunTracker(keepOutput, expectChar);
         runs.put(nonce, tracker);
         send(CODEC.encode(new Operation.Exec(Nonce.of(nonce), ExecutionRequest.of(BenchServer.LANGUAGE, code))));
         return tracker;
@@ -121,12 +168,24 @@ final class WsClient implements WebSocket.Listener {
 
     @Override
     public @Nullable CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
-        partial.append(data);
-        readBytes += data.length();
-        if (last) {
-            String text = partial.toString();
-            partial.setLength(0);
-            handle(text);
+        int length = data.length();
+        readBytes += length;
+        if (decode) {
+            if (messageLength + length > message.length) {
+                message = Arrays.copyOf(message, Math.max(message.length * 2, messageLength + length));
+            }
+            if (data instanceof CharBuffer) {
+                // A bulk copy; StringBuilder.append(CharSequence) copies a CharBuffer char by char.
+                ((CharBuffer) data).duplicate().get(message, messageLength, length);
+            } else {
+                data.toString().getChars(0, length, message, messageLength);
+            }
+            messageLength += length;
+        }
+        if (last && decode) {
+            int n = messageLength;
+            messageLength = 0;
+            handle(message, n);
         }
         if (bytesPerSecond <= 0) {
             webSocket.request(1);
@@ -146,10 +205,25 @@ final class WsClient implements WebSocket.Listener {
         return null;
     }
 
-    private void handle(String text) {
-        if (!decode) {
+    private void handle(char[] text, int length) {
+        try {
+            if (LogParser.handle(text, length, this)) {
+                return;
+            }
+        } catch (IOException | RuntimeException e) {
+            protocolErrors.incrementAndGet();
             return;
         }
+        handle(new String(text, 0, length));
+    }
+
+    @Nullable
+    RunTracker run(long nonce) {
+        return runs.get(nonce);
+    }
+
+    /** Any event, with the full {@link ProtocolCodec#decodeEvent} (a tree parse). */
+    private void handle(String text) {
         Event event;
         try {
             event = CODEC.decodeEvent(text);
@@ -177,10 +251,8 @@ final class WsClient implements WebSocket.Listener {
         if (event instanceof Event.Log) {
             var log = (Event.Log) event;
             if (log.stream() == dev.ranna.protocol.StdStream.STDOUT) {
-                tracker.stdoutChars.addAndGet(log.text().length());
-                if (tracker.keepOutput) {
-                    tracker.stdout.append(log.text());
-                }
+                char[] chars = log.text().toCharArray();
+                tracker.stdout(chars, 0, chars.length);
             }
         } else if (event instanceof Event.Error) {
             tracker.error = ((Event.Error) event).code() + " " + ((Event.Error) event).message();

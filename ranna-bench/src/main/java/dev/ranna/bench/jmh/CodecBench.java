@@ -9,6 +9,9 @@ import dev.ranna.protocol.RunId;
 import dev.ranna.protocol.RunResult;
 import dev.ranna.protocol.StdStream;
 import dev.ranna.protocol.json.ProtocolCodec;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -36,6 +39,7 @@ public class CodecBench {
     private Event.Stop stop;
     private String log16kJson;
     private String execJson;
+    private final ByteArrayOutputStream frame = new ByteArrayOutputStream(32 * 1024);
 
     @Setup
     public void setUp() {
@@ -66,6 +70,20 @@ public class CodecBench {
     @Benchmark
     public String encodeLog16k() {
         return codec.encode(log16k);
+    }
+
+    /** What the transport did per LOG before: the String encoding, then its UTF-8 bytes. */
+    @Benchmark
+    public byte[] encodeLog16kViaString() {
+        return codec.encode(log16k).getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** What the transport does per LOG: the UTF-8 bytes written straight to a (reused) buffer. */
+    @Benchmark
+    public int encodeLog16kUtf8() throws IOException {
+        frame.reset();
+        codec.encode(log16k, frame);
+        return frame.size();
     }
 
     @Benchmark
