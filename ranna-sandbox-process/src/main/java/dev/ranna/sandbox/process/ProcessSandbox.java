@@ -21,6 +21,9 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.SynchronousQueue;
@@ -60,6 +63,9 @@ final class ProcessSandbox implements Sandbox {
     private final boolean isolated;
     private final boolean dropUid;
     private final ThreadPoolExecutor threads;
+    /** The one thread that forks launchers; see {@link #spawn}. */
+    private final ExecutorService spawner;
+
     private final ScheduledThreadPoolExecutor timer;
     private final Set<ProcessExecution> running = ConcurrentHashMap.newKeySet();
     private final AtomicLong runCounter = new AtomicLong();
@@ -94,6 +100,7 @@ final class ProcessSandbox implements Sandbox {
         String prefix = "ranna-process-" + Integer.toHexString(System.identityHashCode(this)) + "-";
         this.threads = new ThreadPoolExecutor(
                 0, Integer.MAX_VALUE, 5, TimeUnit.SECONDS, new SynchronousQueue<>(), daemon(prefix + "run-"));
+        this.spawner = Executors.newSingleThreadExecutor(daemon(prefix + "spawn-"));
         this.timer = new ScheduledThreadPoolExecutor(1, daemon(prefix + "timer-"));
         timer.setRemoveOnCancelPolicy(true);
         timer.setKeepAliveTime(5, TimeUnit.SECONDS);
@@ -248,7 +255,34 @@ final class ProcessSandbox implements Sandbox {
         }
     }
 
-    private static Process spawn(Launcher.Command command, Path directory) throws IOException {
+    /**
+     * Starts the launcher on the sandbox's one spawner thread. bubblewrap's {@code --die-with-parent} is
+     * {@code PR_SET_PDEATHSIG}, which Linux ties to the <em>thread</em> that forked the child: a child
+     * started from a pooled thread was SIGKILLed as soon as that thread ended idle (5 s for the sandbox's
+     * pool, 30 s for the engine's), ending long runs and prestarted launchers mid-program. The spawner
+     * thread lives as long as the sandbox, which kills every run before it ends.
+     */
+    private Process spawn(Launcher.Command command, Path directory) throws IOException {
+        Future<Process> started = spawner.submit(() -> startProcess(command, directory));
+        try {
+            return started.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            started.cancel(false);
+            throw new IOException("interrupted while starting the program", e);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof IOException) {
+                throw (IOException) cause;
+            }
+            if (cause instanceof RuntimeException) {
+                throw (RuntimeException) cause;
+            }
+            throw new IOException("could not start the program", cause);
+        }
+    }
+
+    private static Process startProcess(Launcher.Command command, Path directory) throws IOException {
         // ProcessBuilder, not commons-exec: commons-exec's CommandLine trims every argument (so a
         // program argument " x " would arrive as "x"), its executor closes the process streams right
         // after the stream handler's stop() and hides the Process (pid, destroyForcibly) behind the
@@ -592,6 +626,7 @@ final class ProcessSandbox implements Sandbox {
         }
         threads.shutdown();
         timer.shutdownNow();
+        spawner.shutdown();
         try {
             if (!threads.awaitTermination(10, TimeUnit.SECONDS)) {
                 log.warn("sandbox threads still busy after close");

@@ -21,7 +21,9 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -44,6 +46,38 @@ class ProcessSandboxTest {
             sandbox.close();
             assertThat(sandbox.workDirs().base()).doesNotExist();
         }
+    }
+
+    @Test
+    void aRunOutlivesTheThreadThatStartedIt() throws Exception {
+        // --die-with-parent is PR_SET_PDEATHSIG, tied to the forking thread: the engine starts runs on
+        // pooled threads that end when idle, and such a run used to be SIGKILLed with its thread.
+        try (var direct = new ProcessSandboxProvider()
+                .create(SandboxConfig.defaults().with(ProcessSandboxConfig.PRESTART, "off"))) {
+            var sink = CollectingSink.create();
+            var started = new CompletableFuture<Execution>();
+            Thread starter = new Thread(() -> {
+                try {
+                    started.complete(direct.start(request(sh(), "sleep 1\necho done\n", TIMEOUT), sink));
+                } catch (Exception e) {
+                    started.completeExceptionally(e);
+                }
+            });
+            starter.start();
+            starter.join();
+            var status = TestSupport.await(started.get(10, TimeUnit.SECONDS), PROMPTLY);
+            assertThat(status.exitCode()).as("%s", status).isZero();
+            assertThat(sink.stdout()).isEqualTo("done\n");
+        }
+    }
+
+    @Test
+    void aPrestartedLauncherOutlivesTheIdleThreadThatPreparedIt() throws Exception {
+        // The prestarted launcher was forked on a pool thread that ends after 5 s idle.
+        TestSupport.sh(sandbox, "true\n");
+        var run = TestSupport.run(sandbox, request(TestSupport.sh(), "sleep 6\necho done\n", TestSupport.TIMEOUT));
+        assertThat(run.status().exitCode()).as("%s", run.status()).isZero();
+        assertThat(run.stdout()).isEqualTo("done\n");
     }
 
     @Test
