@@ -192,7 +192,7 @@ public final class BenchMain {
                     "Docker sandbox via WebSocket, warm pool (size 2), back to back", warmPool, dockerRun, false);
             log("latency: docker sandbox warm pool, 500 ms between runs");
             Stats paced = sequential(2, quick ? 10 : 30, () -> {
-                Thread.sleep(500);
+                Thread.sleep(500); // the scenario itself: idle time for the pool to refill between runs
                 return wsHello(ws);
             });
             report.latencyRow(
@@ -513,7 +513,7 @@ public final class BenchMain {
                     nextHeap = System.nanoTime() + 1_000_000_000L;
                 }
                 try {
-                    Thread.sleep(50);
+                    Thread.sleep(50); // the RSS sampling interval, not synchronisation
                 } catch (InterruptedException e) {
                     return;
                 }
@@ -624,7 +624,7 @@ public final class BenchMain {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         int seen;
         while ((seen = server.connections()) != expected && System.nanoTime() < deadline) {
-            Thread.sleep(100);
+            Thread.sleep(100); // poll interval while the server accepts the last connections
         }
         if (seen != expected) {
             log("server reports " + seen + " connections, expected " + expected);

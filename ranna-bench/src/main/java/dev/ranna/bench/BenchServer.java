@@ -79,7 +79,7 @@ public final class BenchServer {
             switch (line.trim()) {
                 case "heap":
                     System.gc();
-                    Thread.sleep(100);
+                    Thread.sleep(100); // let reference processing from the first GC finish before the second
                     System.gc();
                     MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
                     System.out.println("HEAP " + heap.getUsed() + " " + heap.getCommitted());
