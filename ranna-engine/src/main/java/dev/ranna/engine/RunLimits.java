@@ -11,6 +11,9 @@ import java.util.Objects;
  * @param maxCodeBytes the largest accepted code, in UTF-8 bytes (512 KiB)
  * @param maxArgumentBytes the largest total of arguments plus environment, in UTF-8 bytes (64 KiB)
  * @param maxRunsPerSession concurrent runs (queued or running) of one session (4)
+ * @param maxRunsPerClient concurrent runs (queued or running) of one client key across all its sessions
+ *     ({@code api.maxrunsperclient}, 4); 0 means no per-client cap. Queued runs are served one client
+ *     at a time in turn, so one client's queue never delays another client's next run.
  * @param maxConcurrentRuns runs executing at once across the engine (8); more wait in a FIFO queue
  * @param maxQueuedRuns runs waiting for a slot before EXEC is refused with 503 (64)
  * @param rateLimitBurst EXEC token bucket size per client key; 0 disables rate limiting
@@ -25,6 +28,7 @@ public record RunLimits(
         int maxCodeBytes,
         int maxArgumentBytes,
         int maxRunsPerSession,
+        int maxRunsPerClient,
         int maxConcurrentRuns,
         int maxQueuedRuns,
         int rateLimitBurst,
@@ -42,6 +46,9 @@ public record RunLimits(
         positive("maxCodeBytes", maxCodeBytes);
         positive("maxArgumentBytes", maxArgumentBytes);
         positive("maxRunsPerSession", maxRunsPerSession);
+        if (maxRunsPerClient < 0) {
+            throw new IllegalArgumentException("maxRunsPerClient must be >= 0: " + maxRunsPerClient);
+        }
         positive("maxConcurrentRuns", maxConcurrentRuns);
         if (maxQueuedRuns < 0) {
             throw new IllegalArgumentException("maxQueuedRuns must be >= 0: " + maxQueuedRuns);
@@ -91,6 +98,7 @@ public record RunLimits(
                 .maxCodeBytes(maxCodeBytes)
                 .maxArgumentBytes(maxArgumentBytes)
                 .maxRunsPerSession(maxRunsPerSession)
+                .maxRunsPerClient(maxRunsPerClient)
                 .maxConcurrentRuns(maxConcurrentRuns)
                 .maxQueuedRuns(maxQueuedRuns)
                 .rateLimit(rateLimitBurst, rateLimitInterval)
@@ -105,6 +113,7 @@ public record RunLimits(
         private int maxCodeBytes = 512 * 1024;
         private int maxArgumentBytes = 64 * 1024;
         private int maxRunsPerSession = 4;
+        private int maxRunsPerClient = 4;
         private int maxConcurrentRuns = 8;
         private int maxQueuedRuns = 64;
         private int rateLimitBurst = 0;
@@ -136,6 +145,12 @@ public record RunLimits(
 
         public Builder maxRunsPerSession(int maxRunsPerSession) {
             this.maxRunsPerSession = maxRunsPerSession;
+            return this;
+        }
+
+        /** Runs one client key may have queued or running at once across its sessions; 0: no cap. */
+        public Builder maxRunsPerClient(int maxRunsPerClient) {
+            this.maxRunsPerClient = maxRunsPerClient;
             return this;
         }
 
@@ -174,6 +189,7 @@ public record RunLimits(
                     maxCodeBytes,
                     maxArgumentBytes,
                     maxRunsPerSession,
+                    maxRunsPerClient,
                     maxConcurrentRuns,
                     maxQueuedRuns,
                     rateLimitBurst,
