@@ -2,57 +2,132 @@ package dev.ranna.engine;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
-/** Engine-wide run slots with a bounded FIFO queue for runs waiting for one. Thread-safe. */
+/**
+ * Engine-wide run slots, a per-client cap and a bounded queue that serves clients in turn. Thread-safe.
+ *
+ * <p>Each client key has its own FIFO of waiting runs; a freed slot goes to the oldest run of the client
+ * whose turn it is, and that client then moves to the back of the line. So a client with many queued
+ * runs gets one slot per round, and another client's first run waits for at most one run of each client
+ * ahead of it, never for a whole backlog. The per-client cap counts running and queued runs together,
+ * across all of the client's sessions.
+ */
 final class Admission {
     enum Decision {
         START,
         QUEUED,
-        FULL
+        /** The queue is full. */
+        FULL,
+        /** The client already has its cap of runs running or queued. */
+        CLIENT_FULL
     }
 
     private final int slots;
     private final int queueCapacity;
-    private final ArrayDeque<Run> queue = new ArrayDeque<>();
-    private int running;
+    private final int perClient;
+    /** Waiting runs per client; iteration order is the order of turns. */
+    private final LinkedHashMap<String, ArrayDeque<Run>> waiting = new LinkedHashMap<>();
+    /** Running plus queued runs per client. */
+    private final Map<String, Integer> active = new HashMap<>();
 
-    Admission(int slots, int queueCapacity) {
+    private int running;
+    private int queued;
+
+    /**
+     * @param slots runs executing at once
+     * @param queueCapacity runs waiting for a slot, across clients
+     * @param perClient runs one client may have running or queued; 0 means no cap
+     */
+    Admission(int slots, int queueCapacity, int perClient) {
         this.slots = slots;
         this.queueCapacity = queueCapacity;
+        this.perClient = perClient;
     }
 
     synchronized Decision admit(Run run) {
+        String client = run.clientKey();
+        if (perClient > 0 && active.getOrDefault(client, 0) >= perClient) {
+            return Decision.CLIENT_FULL;
+        }
         if (running < slots) {
             running++;
+            active.merge(client, 1, Integer::sum);
             return Decision.START;
         }
-        if (queue.size() < queueCapacity) {
-            queue.addLast(run);
+        if (queued < queueCapacity) {
+            waiting.computeIfAbsent(client, key -> new ArrayDeque<>()).addLast(run);
+            queued++;
+            active.merge(client, 1, Integer::sum);
             return Decision.QUEUED;
         }
         return Decision.FULL;
     }
 
-    /** Frees a slot, or hands it straight to the next queued run, which the caller then starts. */
-    synchronized @Nullable Run release() {
-        Run next = queue.pollFirst();
+    /**
+     * Frees the slot of {@code finished}, or hands it straight to the next queued run in turn, which the
+     * caller then starts.
+     */
+    synchronized @Nullable Run release(Run finished) {
+        forget(finished.clientKey());
+        Run next = nextInTurn();
         if (next == null) {
             running--;
         }
         return next;
     }
 
+    private @Nullable Run nextInTurn() {
+        Iterator<Map.Entry<String, ArrayDeque<Run>>> turns = waiting.entrySet().iterator();
+        if (!turns.hasNext()) {
+            return null;
+        }
+        Map.Entry<String, ArrayDeque<Run>> turn = turns.next();
+        ArrayDeque<Run> runs = turn.getValue();
+        Run next = runs.pollFirst();
+        turns.remove();
+        if (!runs.isEmpty()) {
+            // Back of the line: every other waiting client gets a slot before this one's next run.
+            waiting.put(turn.getKey(), runs);
+        }
+        queued--;
+        return next;
+    }
+
+    private void forget(String client) {
+        active.computeIfPresent(client, (key, count) -> count <= 1 ? null : count - 1);
+    }
+
     /** Removes a queued run (its session closed); false if it was not queued. */
     synchronized boolean remove(Run run) {
-        return queue.remove(run);
+        ArrayDeque<Run> runs = waiting.get(run.clientKey());
+        if (runs == null || !runs.remove(run)) {
+            return false;
+        }
+        if (runs.isEmpty()) {
+            waiting.remove(run.clientKey());
+        }
+        queued--;
+        forget(run.clientKey());
+        return true;
     }
 
     /** Empties the queue (engine close). */
     synchronized List<Run> drain() {
-        var drained = new ArrayList<>(queue);
-        queue.clear();
+        var drained = new ArrayList<Run>(queued);
+        for (ArrayDeque<Run> runs : waiting.values()) {
+            for (Run run : runs) {
+                drained.add(run);
+                forget(run.clientKey());
+            }
+        }
+        waiting.clear();
+        queued = 0;
         return drained;
     }
 
@@ -61,6 +136,11 @@ final class Admission {
     }
 
     synchronized int queued() {
-        return queue.size();
+        return queued;
+    }
+
+    /** Running plus queued runs of {@code client}. */
+    synchronized int active(String client) {
+        return active.getOrDefault(client, 0);
     }
 }

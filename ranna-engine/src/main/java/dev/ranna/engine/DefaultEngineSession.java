@@ -8,7 +8,6 @@ import dev.ranna.protocol.ExecutionRequest;
 import dev.ranna.protocol.Nonce;
 import dev.ranna.protocol.Operation;
 import dev.ranna.protocol.RunId;
-import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
@@ -109,11 +108,10 @@ final class DefaultEngineSession implements EngineSession {
                     "capacity");
             return;
         }
-        String code =
-                request.inlineExpression() ? InlineExpander.expand(spec.inline(), request.code()) : request.code();
+        // The code of an inline expression is expanded by the run, off this (network) thread.
         var sandboxRequest = new SandboxRequest(
-                RunId.random(), spec, code, request.arguments(), request.environment(), limits.timeout());
-        var run = new Run(core, this, nonce, sandboxRequest);
+                RunId.random(), spec, request.code(), request.arguments(), request.environment(), limits.timeout());
+        var run = new Run(core, this, nonce, sandboxRequest, request.inlineExpression());
         runs.put(run.id(), run);
         switch (core.admit(run)) {
             case START:
@@ -128,6 +126,14 @@ final class DefaultEngineSession implements EngineSession {
             case FULL:
                 runs.remove(run.id());
                 reject(nonce, ErrorCode.UNAVAILABLE, "server is at capacity: the run queue is full", "capacity");
+                break;
+            case CLIENT_FULL:
+                runs.remove(run.id());
+                reject(
+                        nonce,
+                        ErrorCode.UNAVAILABLE,
+                        "too many runs from this client: the limit is " + limits.maxRunsPerClient() + " at a time",
+                        "capacity");
                 break;
         }
     }
@@ -169,8 +175,27 @@ final class DefaultEngineSession implements EngineSession {
         return shown.length() > 64 ? shown.substring(0, 64) + "..." : shown;
     }
 
-    private static int utf8Length(String text) {
-        return text.getBytes(StandardCharsets.UTF_8).length;
+    /** UTF-8 length without encoding (the code may be half a megabyte, on a network thread). */
+    static int utf8Length(String text) {
+        int bytes = text.length();
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c >= 0x80) {
+                if (c < 0x800) {
+                    bytes++;
+                } else if (Character.isHighSurrogate(c)
+                        && i + 1 < text.length()
+                        && Character.isLowSurrogate(text.charAt(i + 1))) {
+                    // A pair is 4 bytes for 2 chars.
+                    bytes += 2;
+                    i++;
+                } else {
+                    // 3 bytes; a lone surrogate is encoded as '?' by String.getBytes, 1 byte.
+                    bytes += Character.isSurrogate(c) ? 0 : 2;
+                }
+            }
+        }
+        return bytes;
     }
 
     private void kill(Operation.Kill kill) {
@@ -205,6 +230,10 @@ final class DefaultEngineSession implements EngineSession {
 
     boolean isClosed() {
         return closed;
+    }
+
+    String clientKey() {
+        return clientKey;
     }
 
     void runEnded(Run run) {

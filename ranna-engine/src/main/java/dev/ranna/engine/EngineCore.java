@@ -91,7 +91,7 @@ final class EngineCore {
         var scheduler = new ScheduledThreadPoolExecutor(1, daemonThreads("ranna-timer-"));
         scheduler.setRemoveOnCancelPolicy(true);
         this.timer = scheduler;
-        this.admission = new Admission(limits.maxConcurrentRuns(), limits.maxQueuedRuns());
+        this.admission = new Admission(limits.maxConcurrentRuns(), limits.maxQueuedRuns(), limits.maxRunsPerClient());
         this.rateLimiter = new RateLimiter(limits.rateLimitBurst(), limits.rateLimitInterval(), System::nanoTime);
         this.metrics = new EngineMetrics(registry, admission::running, admission::queued);
         prepare(specs);
@@ -147,7 +147,7 @@ final class EngineCore {
             // Only after close(): the executor is gone, so end the run here.
             log.debug("run {} rejected by the executor", run.id());
             run.cancelQueued(shuttingDown(run));
-            releaseSlot();
+            releaseSlot(run);
         }
     }
 
@@ -164,8 +164,9 @@ final class EngineCore {
         return false;
     }
 
-    void releaseSlot() {
-        Run next = admission.release();
+    /** Gives back the slot {@code finished} held (or passes it to the next run in turn). */
+    void releaseSlot(Run finished) {
+        Run next = admission.release(finished);
         if (next != null) {
             dispatch(next);
         }

@@ -58,7 +58,8 @@ public final class RannaEngine implements AutoCloseable {
      * Opens a session for one client connection.
      *
      * @param sink where the session's events go
-     * @param clientKey the key that rate limits this client's EXECs, e.g. its address
+     * @param clientKey the client this session belongs to, e.g. its address: its EXECs are rate limited
+     *     and share {@link RunLimits#maxRunsPerClient()} with every other session of the same key
      * @throws IllegalStateException if the engine is closed
      */
     public EngineSession openSession(EventSink sink, String clientKey) {
@@ -68,7 +69,8 @@ public final class RannaEngine implements AutoCloseable {
     /**
      * Runs one request to completion and collects its output (at most {@link RunLimits#maxOutputBytes()}),
      * for REST. The same validation, limits and rate limit as an EXEC apply. Never completes
-     * exceptionally: refusals and errors are an {@link ExecOutcome.Failed}.
+     * exceptionally: refusals and errors are an {@link ExecOutcome.Failed}. Cancelling the future (the
+     * client went away) kills the run, so nobody's capacity is spent on output nobody reads.
      */
     public CompletableFuture<ExecOutcome> exec(ExecutionRequest request, String clientKey) {
         return core.exec(Objects.requireNonNull(request, "request"), Objects.requireNonNull(clientKey, "clientKey"));

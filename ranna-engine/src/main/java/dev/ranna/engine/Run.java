@@ -12,6 +12,7 @@ import dev.ranna.protocol.RunId;
 import dev.ranna.protocol.RunResult;
 import dev.ranna.protocol.StdStream;
 import java.time.Duration;
+import java.util.Objects;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -61,7 +62,10 @@ final class Run implements OutputSink {
     private final EngineCore core;
     private final DefaultEngineSession session;
     private final Nonce nonce;
+    /** As submitted: for an inline expression, the code is the expression, expanded in {@link #begin}. */
     private final SandboxRequest request;
+
+    private final boolean inlineExpression;
     private final long admittedNanos = System.nanoTime();
 
     final ReentrantLock lock = new ReentrantLock();
@@ -80,11 +84,12 @@ final class Run implements OutputSink {
     private long outputBytes;
     private boolean outputClosed;
 
-    Run(EngineCore core, DefaultEngineSession session, Nonce nonce, SandboxRequest request) {
+    Run(EngineCore core, DefaultEngineSession session, Nonce nonce, SandboxRequest request, boolean inlineExpression) {
         this.core = core;
         this.session = session;
         this.nonce = nonce;
         this.request = request;
+        this.inlineExpression = inlineExpression;
     }
 
     RunId id() {
@@ -99,6 +104,11 @@ final class Run implements OutputSink {
         return session;
     }
 
+    /** The client whose share of the capacity this run takes. */
+    String clientKey() {
+        return session.clientKey();
+    }
+
     boolean isKillable() {
         lock.lock();
         try {
@@ -108,8 +118,21 @@ final class Run implements OutputSink {
         }
     }
 
-    /** Sends SPAWN and starts the program. Runs on an engine executor thread; may block in the sandbox. */
+    /**
+     * Sends SPAWN and starts the program. Runs on an engine executor thread; may block in the sandbox.
+     * Work proportional to the user's input (inline expansion) happens here too, never on the thread
+     * that handed the EXEC to the session, which is typically a network event loop.
+     */
     void begin() {
+        SandboxRequest toStart;
+        try {
+            toStart = inlineExpression ? expandInline() : request;
+        } catch (RuntimeException | StackOverflowError e) {
+            log.debug("run {}: inline expansion failed: {}", id(), e.toString());
+            endBeforeSpawn(Event.Error.of(
+                    nonce, ErrorCode.BAD_REQUEST, "inline expression: the spec's template could not be applied"));
+            return;
+        }
         boolean cancelled = false;
         lock.lock();
         try {
@@ -130,13 +153,13 @@ final class Run implements OutputSink {
         }
         if (cancelled) {
             session.runEnded(this);
-            core.releaseSlot();
+            core.releaseSlot(this);
             return;
         }
 
         Execution started;
         try {
-            started = core.sandbox().start(request, this);
+            started = core.sandbox().start(toStart, this);
             if (started == null) {
                 throw new IllegalStateException("sandbox returned no execution");
             }
@@ -165,6 +188,31 @@ final class Run implements OutputSink {
             killExecution(started);
         }
         started.exit().whenComplete(this::finish);
+    }
+
+    private SandboxRequest expandInline() {
+        var inline = Objects.requireNonNull(request.spec().inline(), "inline");
+        String code = InlineExpander.expand(inline, request.code());
+        return new SandboxRequest(
+                request.runId(), request.spec(), code, request.arguments(), request.environment(), request.timeout());
+    }
+
+    /** Ends a run that got a slot but will not start: only {@code error} (if its client still listens). */
+    private void endBeforeSpawn(Event.Error error) {
+        lock.lock();
+        try {
+            if (state != State.QUEUED) {
+                return;
+            }
+            state = State.STOPPED;
+            if (killReason == null) {
+                session.send(error);
+            }
+        } finally {
+            lock.unlock();
+        }
+        session.runEnded(this);
+        core.releaseSlot(this);
     }
 
     /** Kills the run for {@code reason}; the first reason given is the one reported. Never blocks. */
@@ -398,7 +446,7 @@ final class Run implements OutputSink {
             // not refused for a capacity this run no longer uses.
             core.metrics().finished(outcome, programTime);
             session.runEnded(this);
-            core.releaseSlot();
+            core.releaseSlot(this);
             if (error != null) {
                 session.send(error);
             }

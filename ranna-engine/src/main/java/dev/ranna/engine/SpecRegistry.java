@@ -4,6 +4,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import com.google.re2j.Pattern;
+import com.google.re2j.PatternSyntaxException;
 import dev.ranna.protocol.InlineTemplate;
 import dev.ranna.protocol.SpecEntry;
 import dev.ranna.protocol.SpecMap;
@@ -20,8 +22,6 @@ import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 
 /**
  * The languages the engine offers: a spec map, validated and with its {@code use} aliases resolved.
@@ -117,7 +117,7 @@ public final class SpecRegistry {
                 Pattern.compile(inline.importRegex());
             } catch (PatternSyntaxException e) {
                 throw new IllegalArgumentException(
-                        key + ".inline.import_regex: invalid regex: " + e.getDescription(), e);
+                        key + ".inline.import_regex: invalid regex (RE2 syntax): " + e.getDescription(), e);
             }
         }
         return LanguageSpec.of(

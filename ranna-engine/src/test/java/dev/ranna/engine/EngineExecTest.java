@@ -59,6 +59,26 @@ class EngineExecTest {
     }
 
     @Test
+    void cancellingTheFutureKillsTheRunLongBeforeItsTimeout() throws Exception {
+        // A REST client that disconnects: the server cancels the future, and nobody is left to read.
+        engine(RunLimits.builder().timeout(Duration.ofMinutes(5)).build());
+        sandbox.enqueue(Script.create().stdout("working").hang());
+        var future = engine.exec(ExecutionRequest.of("sh", "sleep 300"), "k");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (sandbox.executions().isEmpty()) {
+            assertThat(System.nanoTime()).as("the run starts").isLessThan(deadline);
+            Thread.onSpinWait();
+        }
+        assertThat(future.cancel(false)).isTrue();
+        var execution = sandbox.executions().get(0);
+        assertThat(execution.exit.get(10, TimeUnit.SECONDS).killed()).isTrue();
+        while (engine.activeRuns() > 0) {
+            assertThat(System.nanoTime()).as("the slot is given back").isLessThan(deadline);
+            Thread.onSpinWait();
+        }
+    }
+
+    @Test
     void refusedRequestIsAFailedOutcome() throws Exception {
         engine(RunLimits.DEFAULTS);
         assertThat(await(engine.exec(ExecutionRequest.of("cobol", "x"), "k")))

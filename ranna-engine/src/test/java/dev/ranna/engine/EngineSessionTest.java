@@ -555,6 +555,93 @@ class EngineSessionTest {
     }
 
     @Test
+    void perClientCapCountsRunsAcrossAllSessionsOfTheClient() {
+        engine(RunLimits.builder().maxRunsPerClient(2).maxRunsPerSession(4).build());
+        var secondSink = new RecordingEventSink();
+        EngineSession first = session();
+        EngineSession second = session(secondSink);
+        sandbox.enqueue(Script.create().hang());
+        sandbox.enqueue(Script.create().hang());
+        first.handle(exec(Nonce.of(1), "sleep 100"));
+        RunId one = sink.assertSpawn(Nonce.of(1));
+        second.handle(exec(Nonce.of(2), "sleep 100"));
+        RunId two = secondSink.assertSpawn(Nonce.of(2));
+
+        // Same client key on a third connection: refused, though that connection has no runs.
+        var thirdSink = new RecordingEventSink();
+        session(thirdSink).handle(exec(Nonce.of(3), "sleep 100"));
+        assertThat(thirdSink.assertError(Nonce.of(3), 503).message())
+                .isEqualTo("too many runs from this client: the limit is 2 at a time");
+
+        // Another client is not affected.
+        var otherSink = new RecordingEventSink();
+        engine.openSession(otherSink, "client-2").handle(exec(Nonce.of(4), "true"));
+        otherSink.untilStop(Nonce.of(4), otherSink.assertSpawn(Nonce.of(4)));
+
+        // A finished run gives its share back.
+        first.handle(new Operation.Kill(Nonce.NONE, one));
+        sink.untilStop(Nonce.of(1), one);
+        first.handle(exec(Nonce.of(5), "true"));
+        sink.untilStop(Nonce.of(5), sink.assertSpawn(Nonce.of(5)));
+        second.handle(new Operation.Kill(Nonce.NONE, two));
+        secondSink.untilStop(Nonce.of(2), two);
+    }
+
+    @Test
+    void theQueueServesClientsInTurnSoABacklogNeverDelaysAnotherClientsFirstRun() {
+        engine(RunLimits.builder()
+                .maxConcurrentRuns(1)
+                .maxQueuedRuns(16)
+                .maxRunsPerClient(0)
+                .maxRunsPerSession(8)
+                .build());
+        for (int i = 0; i < 6; i++) {
+            sandbox.enqueue(Script.create().hang());
+        }
+        EngineSession greedy = session();
+        for (int i = 1; i <= 4; i++) {
+            greedy.handle(exec(Nonce.of(i), "sleep 100"));
+        }
+        RunId running = sink.assertSpawn(Nonce.of(1));
+        var politeSink = new RecordingEventSink();
+        EngineSession polite = engine.openSession(politeSink, "client-2");
+        polite.handle(exec(Nonce.of(10), "sleep 100"));
+        assertThat(engine.activeRuns()).isEqualTo(5);
+
+        // The greedy client queued first, so its turn comes first: one run, then the other client's.
+        greedy.handle(new Operation.Kill(Nonce.NONE, running));
+        sink.untilStop(Nonce.of(1), running);
+        RunId second = sink.assertSpawn(Nonce.of(2));
+        greedy.handle(new Operation.Kill(Nonce.NONE, second));
+        sink.untilStop(Nonce.of(2), second);
+        RunId politeRun = politeSink.assertSpawn(Nonce.of(10));
+        assertThat(sink.hasEvent()).as("greedy's third run still waits").isFalse();
+
+        polite.handle(new Operation.Kill(Nonce.NONE, politeRun));
+        politeSink.untilStop(Nonce.of(10), politeRun);
+        RunId third = sink.assertSpawn(Nonce.of(3));
+        greedy.close();
+        awaitNoActiveRuns();
+        assertThat(sandbox.executions().stream().filter(e -> e.request.runId().equals(third)))
+                .hasSize(1);
+    }
+
+    @Test
+    void inlineExpansionOfAHostileImportListIsAnOrdinaryRun() throws Exception {
+        // "import (" and thousands of quoted lines: a stack overflow on the network thread with
+        // java.util.regex and a group repeated per line; linear and off that thread now.
+        engine = RannaEngine.builder()
+                .sandbox(sandbox)
+                .specs(SpecRegistry.parse(InlineExpanderTest.GO_SPEC))
+                .build();
+        String code = InlineExpanderTest.hostileImports(20_000) + "\nprintln(1)";
+        session().handle(new Operation.Exec(Nonce.of(1), new ExecutionRequest("go", code, true, List.of(), Map.of())));
+        sink.untilStop(Nonce.of(1), sink.assertSpawn(Nonce.of(1)));
+        String expanded = sandbox.takeRequest().code();
+        assertThat(expanded).startsWith("package main\n").endsWith("\nprintln(1)\n}");
+    }
+
+    @Test
     void rateLimitAnswers429PerClientKey() {
         engine(RunLimits.builder().rateLimit(2, Duration.ofHours(1)).build());
         EngineSession session = session();
