@@ -58,7 +58,18 @@ final class RawWebSocket implements AutoCloseable {
 
     /** Connects and completes the handshake; fails unless the server answers 101. */
     static RawWebSocket connect(int port) throws IOException {
+        return connect(port, null);
+    }
+
+    /**
+     * Connects from {@code local} (any 127.x.y.z on Linux's loopback, so one test can be several clients
+     * as the server's per-address limits see them) and completes the handshake.
+     */
+    static RawWebSocket connect(int port, java.net.@Nullable InetAddress local) throws IOException {
         Socket socket = new Socket();
+        if (local != null) {
+            socket.bind(new InetSocketAddress(local, 0));
+        }
         socket.connect(new InetSocketAddress("127.0.0.1", port), 5000);
         socket.setTcpNoDelay(true);
         var ws = new RawWebSocket(socket);
