@@ -20,10 +20,11 @@ import java.util.Set;
  *
  * <p>Foreign ABIs: the only supported architecture is x86_64 ({@link SyscallTable}). A call through the
  * 32-bit entry points ({@code int 0x80}, {@code sysenter}: {@code seccomp_data.arch} is {@code
- * AUDIT_ARCH_I386}) or from any other architecture {@linkplain #foreignArchKills() kills the process}:
- * nothing a run legitimately does uses them, and their system call numbers differ, so no rule of this
- * policy would apply. x32 calls ({@link SyscallTable#X32_SYSCALL_BIT} set) fail with {@link
- * #x32Errno()} ({@code ENOSYS}), as on a kernel built without x32.
+ * AUDIT_ARCH_I386}), from any other architecture, or through the x32 ABI (x86_64 numbers with {@link
+ * SyscallTable#X32_SYSCALL_BIT} set) {@linkplain #foreignAbiKills() kills the process}: nothing a run
+ * legitimately does uses them, and their system call numbers differ, so no rule of this policy would
+ * apply. Docker (libseccomp's "bad architecture" action) does the same with a profile that lists only
+ * x86_64. (The number -1, which a tracer sets to skip a call, is let through: the kernel skips it.)
  *
  * <p>{@code ptrace} stays allowed: a run can only reach its own processes (its own pid namespace and,
  * in both sandboxes, a uid no other run has), and since Linux 4.8 the kernel re-checks the filter after
@@ -120,14 +121,9 @@ public final class SyscallPolicy {
         return denials;
     }
 
-    /** Whether a call through a foreign ABI (32-bit x86, any non-x86_64 arch) kills the process: always. */
-    public boolean foreignArchKills() {
+    /** Whether a call through a foreign ABI (32-bit x86, x32, any non-x86_64 arch) kills the process: yes. */
+    public boolean foreignAbiKills() {
         return true;
-    }
-
-    /** What an x32 system call fails with: {@code ENOSYS}. */
-    public int x32Errno() {
-        return ENOSYS;
     }
 
     /**
@@ -148,7 +144,7 @@ public final class SyscallPolicy {
     public String summary(SyscallTable table) {
         return "seccomp " + table.arch() + ": "
                 + (denials.size() - unknownTo(table).size())
-                + " calls denied (io_uring, userfaultfd, bpf, namespaces, mounts, keys, ...), 32-bit ABIs killed";
+                + " calls denied (io_uring, userfaultfd, bpf, namespaces, mounts, keys, ...), 32-bit and x32 calls kill";
     }
 
     private static void checkArg(int arg) {

@@ -75,8 +75,7 @@ class SyscallPolicyTest {
                         "personality")
                 .doesNotContain("ptrace", "read", "execve", "wait4");
         assertThat(policy.unknownTo(SyscallTable.x86_64())).isEmpty();
-        assertThat(policy.foreignArchKills()).isTrue();
-        assertThat(policy.x32Errno()).isEqualTo(SyscallPolicy.ENOSYS);
+        assertThat(policy.foreignAbiKills()).isTrue();
     }
 
     @Test
