@@ -38,12 +38,17 @@ final class Containers {
     private final String instanceId;
     private final Images images;
     private final AtomicLong sequence = new AtomicLong();
+    /** no-new-privileges, and ranna's seccomp profile as JSON text unless the engine's default is wanted. */
+    private final List<String> securityOpts;
 
     Containers(DockerClient client, DockerSandboxConfig config, String instanceId, Images images) {
         this.client = client;
         this.config = config;
         this.instanceId = instanceId;
         this.images = images;
+        this.securityOpts = config.rannaSeccomp()
+                ? List.of("no-new-privileges", "seccomp=" + SeccompProfile.ranna())
+                : List.of("no-new-privileges");
     }
 
     /**
@@ -107,7 +112,7 @@ final class Containers {
                 .withPidsLimit(config.pids())
                 .withNanoCPUs((long) (config.cpus() * 1_000_000_000L))
                 .withCapDrop(Capability.ALL)
-                .withSecurityOpts(List.of("no-new-privileges"))
+                .withSecurityOpts(securityOpts)
                 .withReadonlyRootfs(config.readOnlyRootfs())
                 .withTmpFs(tmpfsMounts)
                 .withInit(true)

@@ -9,6 +9,8 @@ import dev.ranna.engine.spi.OutputSink;
 import dev.ranna.engine.spi.Sandbox;
 import dev.ranna.engine.spi.SandboxException;
 import dev.ranna.engine.spi.SandboxRequest;
+import dev.ranna.engine.spi.seccomp.SyscallPolicy;
+import dev.ranna.engine.spi.seccomp.SyscallTable;
 import dev.ranna.protocol.ErrorCode;
 import dev.ranna.protocol.SpecMap;
 import java.io.IOException;
@@ -264,6 +266,11 @@ final class DockerSandbox implements Sandbox {
         info.put("rootfs", config.readOnlyRootfs() ? "read-only" : "writable");
         info.put("code.delivery", "stdin");
         info.put("pool.size", Integer.toString(config.poolSize()));
+        info.put(
+                "syscalls",
+                config.rannaSeccomp()
+                        ? SyscallPolicy.ranna().summary(SyscallTable.x86_64())
+                        : "the engine's default seccomp profile (" + DockerSandboxConfig.SECCOMP + "=docker)");
         return info;
     }
 

@@ -38,6 +38,8 @@ import java.util.regex.Pattern;
  *   <tr><td>{@value #IMAGES}</td><td>the default specs' images</td><td>comma-separated images pulled at start and on the schedule</td></tr>
  *   <tr><td>{@value #UPDATE_IMAGES}</td><td>{@code 0 3 * * *}</td><td>cron schedule of image re-pulls; {@code off} disables</td></tr>
  *   <tr><td>{@value #PROBE_TIMEOUT}</td><td>3</td><td>seconds the availability probe may take</td></tr>
+ *   <tr><td>{@value #SECCOMP}</td><td>{@code ranna}</td><td>{@code ranna}: ranna's syscall profile (x86_64
+ *       engines only); {@code docker}: the engine's default profile</td></tr>
  * </table>
  */
 public final class DockerSandboxConfig {
@@ -72,6 +74,13 @@ public final class DockerSandboxConfig {
     public static final String UPDATE_IMAGES = "scheduler.updateimages";
     /** Seconds the availability probe may take. */
     public static final String PROBE_TIMEOUT = "sandbox.docker.probetimeout";
+    /**
+     * {@code ranna} (default): every run container gets ranna's seccomp profile ({@link
+     * dev.ranna.engine.spi.seccomp.SyscallPolicy}: Docker's kind of allow-list, without io_uring and with
+     * ranna's other denials), and the sandbox refuses an engine that is not x86_64; {@code docker}: the
+     * engine's own default profile, for engines of another architecture.
+     */
+    public static final String SECCOMP = "sandbox.docker.seccomp";
 
     private static final Pattern USER_PATTERN = Pattern.compile("\\d{1,10}(:\\d{1,10})?");
     private static final Pattern WORKDIR_PATTERN = Pattern.compile("(/[A-Za-z0-9._-]+)+");
@@ -96,6 +105,7 @@ public final class DockerSandboxConfig {
     private final Optional<List<String>> images;
     private final Optional<CronSchedule> updateImages;
     private final Duration probeTimeout;
+    private final boolean rannaSeccomp;
 
     private DockerSandboxConfig(SandboxConfig source) {
         this.source = source;
@@ -129,6 +139,11 @@ public final class DockerSandboxConfig {
         if (probeTimeout.isZero() || probeTimeout.isNegative()) {
             throw new IllegalArgumentException(PROBE_TIMEOUT + ": must be > 0, got " + probeTimeout.toSeconds());
         }
+        String seccomp = source.get(SECCOMP).orElse("ranna").trim().toLowerCase(Locale.ROOT);
+        if (!seccomp.equals("ranna") && !seccomp.equals("docker")) {
+            throw new IllegalArgumentException(SECCOMP + ": expected ranna or docker, got '" + seccomp + "'");
+        }
+        this.rannaSeccomp = seccomp.equals("ranna");
     }
 
     /**
@@ -252,12 +267,17 @@ public final class DockerSandboxConfig {
         return probeTimeout;
     }
 
+    /** {@value #SECCOMP}: whether run containers get ranna's seccomp profile (else the engine's default). */
+    public boolean rannaSeccomp() {
+        return rannaSeccomp;
+    }
+
     @Override
     public String toString() {
         return "DockerSandboxConfig{host=" + host.orElse("(default)") + ", memory=" + memoryBytes + ", networking="
                 + networking + ", runtime=" + runtime.orElse("(default)") + ", pool=" + poolSize + ", pids=" + pids
                 + ", cpus=" + cpus + ", user=" + user + ", tmpfs=" + tmpfsBytes + ", workdir=" + workdir
-                + ", readOnlyRootfs=" + readOnlyRootfs + "}";
+                + ", readOnlyRootfs=" + readOnlyRootfs + ", seccomp=" + (rannaSeccomp ? "ranna" : "docker") + "}";
     }
 
     private static String specKey(String specKey, String suffix) {

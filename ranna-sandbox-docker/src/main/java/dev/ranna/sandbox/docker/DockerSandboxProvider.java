@@ -11,6 +11,8 @@ import dev.ranna.engine.spi.Sandbox;
 import dev.ranna.engine.spi.SandboxConfig;
 import dev.ranna.engine.spi.SandboxException;
 import dev.ranna.engine.spi.SandboxProvider;
+import dev.ranna.engine.spi.seccomp.SyscallTable;
+import dev.ranna.protocol.ErrorCode;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -98,6 +100,14 @@ public final class DockerSandboxProvider implements SandboxProvider {
         }
         String host = clientConfig.getDockerHost().toString();
         Version version = probe(clientConfig, docker.probeTimeout());
+        String arch = version.getArch() == null ? "unknown" : version.getArch();
+        if (docker.rannaSeccomp() && SyscallTable.forArch(arch).isEmpty()) {
+            throw new SandboxException(
+                    ErrorCode.UNAVAILABLE,
+                    "ranna's seccomp profile supports x86_64 engines only, the engine at " + host + " is " + arch
+                            + "; set " + DockerSandboxConfig.SECCOMP + "=docker to use the engine's default profile",
+                    null);
+        }
         DockerClient client = DockerClientImpl.getInstance(
                 clientConfig,
                 new ApacheDockerHttpClient.Builder()

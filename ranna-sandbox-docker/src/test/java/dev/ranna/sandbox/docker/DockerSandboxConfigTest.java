@@ -50,6 +50,19 @@ class DockerSandboxConfigTest {
     }
 
     @Test
+    void rannasSeccompProfileUnlessTheEnginesIsAskedFor() {
+        assertThat(DockerSandboxConfig.from(SandboxConfig.defaults()).rannaSeccomp())
+                .isTrue();
+        assertThat(DockerSandboxConfig.from(SandboxConfig.of(Map.of(DockerSandboxConfig.SECCOMP, "Docker")))
+                        .rannaSeccomp())
+                .isFalse();
+        assertThatThrownBy(() ->
+                        DockerSandboxConfig.from(SandboxConfig.of(Map.of(DockerSandboxConfig.SECCOMP, "unconfined"))))
+                .hasMessageContaining(DockerSandboxConfig.SECCOMP)
+                .hasMessageContaining("'unconfined'");
+    }
+
+    @Test
     void invalidValuesNameTheKeyAndTheValue() {
         assertThatThrownBy(() -> DockerSandboxConfig.from(SandboxConfig.of(Map.of(DockerSandboxConfig.CPUS, "lots"))))
                 .hasMessageContaining(DockerSandboxConfig.CPUS)

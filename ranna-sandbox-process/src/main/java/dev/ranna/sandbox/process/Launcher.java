@@ -26,7 +26,8 @@ import org.jspecify.annotations.Nullable;
  *       capabilities, no-new-privs. bubblewrap then creates an unprivileged user namespace; run as root it
  *       would map the sandbox user to host root (see the environment notes);
  *   <li>{@code bwrap --args 3 -- command...}: namespaces, read-only {@code /usr}, private {@code /tmp} and
- *       {@code /work} tmpfs, the code copied from fd 4 into {@code /work}.
+ *       {@code /work} tmpfs, the code copied from fd 4 into {@code /work}, and the syscall filter ({@link
+ *       SeccompBpf}) read from fd 5 ({@code --seccomp 5}) and installed just before the program starts.
  * </ol>
  *
  * <p>The bubblewrap options, including the program's environment, travel through stdin, not the command
@@ -45,10 +46,11 @@ final class Launcher {
             + "done\n"
             + "shift\n";
     // The shell exports PWD (the host run directory); unset, or bwrap, which is PID 1 inside the sandbox,
-    // carries the host path in an environ every program can read at /proc/1/environ.
+    // carries the host path in an environ every program can read at /proc/1/environ. $2 is the syscall
+    // filter (or /dev/null when there is none), opened as fd 5 for bwrap's --seccomp.
     private static final String BWRAP_SCRIPT = JOIN
-            + "exec 3<&0 0</dev/null 4<\"$1\" || { echo 'ranna: sandbox setup failed' >&2; exit 125; }\n"
-            + "shift\n"
+            + "exec 3<&0 0</dev/null 4<\"$1\" 5<\"$2\" || { echo 'ranna: sandbox setup failed' >&2; exit 125; }\n"
+            + "shift 2\n"
             + "unset PWD OLDPWD\n"
             + "exec \"$@\"\n";
     private static final String PLAIN_SCRIPT = JOIN + "exec 0</dev/null\nexec \"$@\"\n";
@@ -86,11 +88,14 @@ final class Launcher {
     private final HostTools tools;
     private final ProcessSandboxConfig config;
     private final List<String> fixedBwrapOptions;
+    /** The syscall filter's file (a {@link SeccompBpf} program), or null to run unfiltered. */
+    private final @Nullable Path seccompFilter;
 
-    Launcher(HostTools tools, ProcessSandboxConfig config) {
+    Launcher(HostTools tools, ProcessSandboxConfig config, @Nullable Path seccompFilter) {
         this.tools = tools;
         this.config = config;
-        this.fixedBwrapOptions = fixedBwrapOptions(config);
+        this.seccompFilter = seccompFilter;
+        this.fixedBwrapOptions = fixedBwrapOptions(config, seccompFilter != null);
     }
 
     /** The environment every program starts from, before the request's own variables. */
@@ -115,7 +120,8 @@ final class Launcher {
      * Must be at most {@link #BWRAP_MAX_ARGS}.
      */
     int bubblewrapWords(int commandWords, int environmentVariables) {
-        // bwrap --args 3 -- command...; options: fixed, --perms 0644 --file 4 /work/<name> --clearenv, --setenv K V...
+        // bwrap --args 3 -- command...; options: fixed (with --seccomp 5), --perms 0644 --file 4 /work/<name>
+        // --clearenv, --setenv K V...
         return 4 + commandWords + fixedBwrapOptions.size() + 6 + 3 * environmentVariables;
     }
 
@@ -169,13 +175,14 @@ final class Launcher {
         return out.toByteArray();
     }
 
-    /** The code file, then {@code prlimit ... -- setpriv ... -- bwrap --args 3 -- command...}. */
+    /** The code file, the filter file, then {@code prlimit ... -- setpriv ... -- bwrap --args 3 -- command...}. */
     private List<String> bubblewrapChain(Run run) {
         if (tools.bwrap == null) {
             throw new IllegalStateException("bwrap not found");
         }
         var argv = new ArrayList<String>();
         argv.add(run.codeFile().toString());
+        argv.add(seccompFilter != null ? seccompFilter.toString() : "/dev/null");
         argv.addAll(rlimits(run));
         if (run.uid() >= 0) {
             argv.addAll(tools.setprivArgs(run.uid()));
@@ -234,6 +241,12 @@ final class Launcher {
             throw new IllegalStateException("bwrap not found");
         }
         var argv = new ArrayList<String>();
+        if (seccompFilter != null) {
+            // The same filter as runs, through the same fd: proves the kernel takes it.
+            argv.addAll(List.of(tools.shell.toString(), "-c", "exec 5<\"$1\" || exit 125; shift; exec \"$@\""));
+            argv.add("ranna-probe");
+            argv.add(seccompFilter.toString());
+        }
         if (uid >= 0) {
             argv.addAll(tools.setprivArgs(uid));
         }
@@ -265,8 +278,12 @@ final class Launcher {
         return args;
     }
 
-    private static List<String> fixedBwrapOptions(ProcessSandboxConfig config) {
+    private static List<String> fixedBwrapOptions(ProcessSandboxConfig config, boolean seccomp) {
         var o = new ArrayList<String>();
+        if (seccomp) {
+            o.add("--seccomp");
+            o.add("5");
+        }
         o.add("--unshare-all");
         if (config.networking()) {
             o.add("--share-net");

@@ -85,12 +85,17 @@ final class ProcessSandbox implements Sandbox {
     private final AtomicReference<@Nullable Prestarted> prestarted = new AtomicReference<>();
     private final AtomicBoolean prestarting = new AtomicBoolean();
 
-    ProcessSandbox(ProcessSandboxConfig config, HostTools tools, Cgroups cgroups, WorkDirs workDirs) {
+    ProcessSandbox(
+            ProcessSandboxConfig config,
+            HostTools tools,
+            Cgroups cgroups,
+            WorkDirs workDirs,
+            @Nullable Path seccompFilter) {
         this.config = config;
         this.tools = tools;
         this.cgroups = cgroups;
         this.workDirs = workDirs;
-        this.launcher = new Launcher(tools, config);
+        this.launcher = new Launcher(tools, config, seccompFilter);
         this.isolated = config.isolation() == ProcessSandboxConfig.Isolation.BUBBLEWRAP;
         this.dropUid = tools.root && tools.setpriv != null;
         this.prestart = isolated && dropUid && config.prestart();
@@ -135,6 +140,7 @@ final class ProcessSandbox implements Sandbox {
                                 + (config.workSizeBytes() >> 20) + "M"
                         : "host (no isolation)");
         facts.put("rlimits", tools.prlimit == null ? "none" : "cpu, nofile, fsize, core=0");
+        facts.put("syscalls", SeccompBpf.describe(isolated, config));
         // No host paths here: this map is served in /v1/info. The full reason is logged at create().
         return facts;
     }

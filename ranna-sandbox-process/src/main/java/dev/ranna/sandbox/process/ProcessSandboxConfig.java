@@ -59,6 +59,13 @@ public final class ProcessSandboxConfig {
      * cgroup, waiting); {@code off}: start every run's launcher on its own path. Bubblewrap as root only.
      */
     public static final String PRESTART = "sandbox.process.prestart";
+    /**
+     * {@code on} (default): bubblewrap installs ranna's syscall filter ({@link
+     * dev.ranna.engine.spi.seccomp.SyscallPolicy}) in every run, and the sandbox refuses to start on an
+     * architecture the filter does not support (x86_64 only); {@code off}: runs are unfiltered. For hosts
+     * of another architecture, and to tell whether a failing runtime needs a denied call.
+     */
+    public static final String SECCOMP = "sandbox.process.seccomp";
 
     /** How runs are isolated. */
     public enum Isolation {
@@ -85,6 +92,7 @@ public final class ProcessSandboxConfig {
     private final List<Path> binds;
     private final boolean cgroups;
     private final boolean prestart;
+    private final boolean seccomp;
 
     private ProcessSandboxConfig(SandboxConfig config) {
         this.instanceId = config.instanceId();
@@ -126,6 +134,11 @@ public final class ProcessSandboxConfig {
             throw new IllegalArgumentException(PRESTART + ": expected on or off, got '" + prestartMode + "'");
         }
         this.prestart = prestartMode.equals("on");
+        String seccompMode = config.get(SECCOMP).orElse("on").toLowerCase(Locale.ROOT);
+        if (!seccompMode.equals("on") && !seccompMode.equals("off")) {
+            throw new IllegalArgumentException(SECCOMP + ": expected on or off, got '" + seccompMode + "'");
+        }
+        this.seccomp = seccompMode.equals("on");
     }
 
     /**
@@ -255,12 +268,17 @@ public final class ProcessSandboxConfig {
         return prestart;
     }
 
+    /** {@value #SECCOMP}: whether runs get the syscall filter. */
+    public boolean seccomp() {
+        return seccomp;
+    }
+
     @Override
     public String toString() {
         return "ProcessSandboxConfig[isolation=" + isolation + ", memory=" + memoryBytes + ", networking=" + networking
                 + ", pids=" + pids + ", cpuSeconds=" + cpuSeconds + ", nofile=" + nofile + ", fileSize="
                 + fileSizeBytes + ", tmpSize=" + tmpSizeBytes + ", workSize=" + workSizeBytes + ", workRoot="
                 + workRoot + ", uidBase=" + uidBase + ", slots=" + slots + ", bwrap=" + bwrap + ", binds=" + binds
-                + ", cgroups=" + cgroups + ", prestart=" + prestart + "]";
+                + ", cgroups=" + cgroups + ", prestart=" + prestart + ", seccomp=" + seccomp + "]";
     }
 }

@@ -7,6 +7,8 @@ import dev.ranna.engine.spi.SandboxException;
 import dev.ranna.engine.spi.SandboxProvider;
 import dev.ranna.protocol.ErrorCode;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Optional;
@@ -91,8 +93,17 @@ public final class ProcessSandboxProvider implements SandboxProvider {
             return Optional.of("the server runs as root and setpriv (to drop root before bwrap) was not found;"
                     + " install it with: apt-get install util-linux");
         }
-        Launcher.Command probe = new Launcher(tools, config).probe(tools.root ? config.uidBase() - 1 : -1);
+        Path filter = null;
         try {
+            if (config.seccomp()) {
+                Optional<byte[]> program = SeccompBpf.forHost();
+                if (program.isEmpty()) {
+                    return Optional.of(SeccompBpf.unsupported());
+                }
+                filter = Files.createTempFile("ranna-seccomp-probe-", ".bpf");
+                Files.write(filter, program.get());
+            }
+            Launcher.Command probe = new Launcher(tools, config, filter).probe(tools.root ? config.uidBase() - 1 : -1);
             HostTools.Result result = HostTools.run(probe.argv(), probe.stdin(), Duration.ofSeconds(5));
             if (result.exitCode() == 0) {
                 return Optional.empty();
@@ -113,6 +124,14 @@ public final class ProcessSandboxProvider implements SandboxProvider {
                     "bwrap (" + tools.bwrap + ") is installed but cannot create a sandbox here: " + first + hint);
         } catch (IOException e) {
             return Optional.of("bwrap (" + tools.bwrap + ") is installed but the probe failed: " + e.getMessage());
+        } finally {
+            if (filter != null) {
+                try {
+                    Files.deleteIfExists(filter);
+                } catch (IOException e) {
+                    log.debug("could not remove the probe's filter file: {}", e.toString());
+                }
+            }
         }
     }
 
@@ -155,7 +174,17 @@ public final class ProcessSandboxProvider implements SandboxProvider {
         // Cgroups first: only a dead owner's groups are reaped, and its owner file goes with its work dir.
         cgroups.reapStale(workDirs::ownerOf);
         workDirs.reapStale();
-        var sandbox = new ProcessSandbox(config, tools, cgroups, workDirs);
+        Path filter = null;
+        if (isolated && config.seccomp()) {
+            try {
+                filter = SeccompBpf.write(workDirs.base());
+            } catch (IOException e) {
+                workDirs.close();
+                cgroups.close();
+                throw new SandboxException(ErrorCode.UNAVAILABLE, "cannot write the syscall filter", e);
+            }
+        }
+        var sandbox = new ProcessSandbox(config, tools, cgroups, workDirs, filter);
         log.info("process sandbox {} ready: {}; cgroups: {}", sandbox.version(), sandbox.info(), cgroups.reason());
         return sandbox;
     }

@@ -41,6 +41,7 @@ final class Leftovers {
         if (Files.isDirectory(base)) {
             list(base).stream()
                     .filter(path -> !path.getFileName().toString().equals("owner"))
+                    .filter(path -> !path.getFileName().toString().equals(SeccompBpf.FILE_NAME))
                     .forEach(path -> left.add("run directory " + path));
         }
         for (Path dir : sandbox.cgroups().instanceDirs()) {

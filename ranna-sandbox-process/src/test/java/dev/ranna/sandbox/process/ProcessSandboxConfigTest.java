@@ -56,6 +56,19 @@ class ProcessSandboxConfigTest {
     }
 
     @Test
+    void theSyscallFilterIsOnUnlessTurnedOff() {
+        assertThat(ProcessSandboxConfig.from(SandboxConfig.defaults()).seccomp())
+                .isTrue();
+        assertThat(ProcessSandboxConfig.from(SandboxConfig.defaults().with(ProcessSandboxConfig.SECCOMP, "OFF"))
+                        .seccomp())
+                .isFalse();
+        assertThatThrownBy(() ->
+                        ProcessSandboxConfig.from(SandboxConfig.defaults().with(ProcessSandboxConfig.SECCOMP, "maybe")))
+                .hasMessageContaining("sandbox.process.seccomp")
+                .hasMessageContaining("'maybe'");
+    }
+
+    @Test
     void badValuesNameTheKeyAndTheValue() {
         assertThatThrownBy(() -> ProcessSandboxConfig.from(
                         SandboxConfig.defaults().with(ProcessSandboxConfig.ISOLATION, "chroot")))
