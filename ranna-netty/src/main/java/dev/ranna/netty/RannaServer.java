@@ -108,6 +108,7 @@ public final class RannaServer implements AutoCloseable {
                         .childOption(ChannelOption.SO_KEEPALIVE, true)
                         .childOption(
                                 ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 128 * 1024))
+                        .handler(RannaChannelInitializer.acceptBackoff())
                         .childHandler(new RannaChannelInitializer(context, allChannels));
                 var future = bootstrap
                         .bind(new InetSocketAddress(host, requestedPort))
@@ -169,6 +170,11 @@ public final class RannaServer implements AutoCloseable {
     /** Open WebSocket connections. */
     public int webSocketConnections() {
         return context.limiter().total();
+    }
+
+    /** Open connections of any kind (HTTP keep-alive and WebSocket). */
+    public int connections() {
+        return context.connections();
     }
 
     /**
