@@ -13,12 +13,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * HTTP requests are answered one at a time: the next request is passed on only when the answer to the
- * previous one is on the socket, and the connection is not read from meanwhile. A client that pipelines
- * requests and never reads the answers therefore holds at most one answer in the server's memory.
+ * previous one is on the socket, and while an answer waits for the socket the connection is not read
+ * from. A client that pipelines requests and never reads the answers therefore holds at most one answer
+ * in the server's memory.
  *
- * <p>Requests already decoded from one read wait here, at most {@link #MAX_PENDING}; a client that
- * pipelines more is closed (HTTP lets a server close a connection; a client re-sends what was not
- * answered). Browsers do not pipeline at all.
+ * <p>While a request is being worked on ({@code POST /v1/exec} runs a program) the connection is still
+ * read, so that a client that goes away is noticed at once and its run killed. Requests that arrive
+ * meanwhile wait here, at most {@link #MAX_PENDING}; a client that pipelines more is closed (HTTP lets a
+ * server close a connection; a client re-sends what was not answered). Browsers do not pipeline at all.
  *
  * <p>One per channel; event loop only.
  */
@@ -30,6 +32,7 @@ final class HttpPipeliningHandler extends ChannelDuplexHandler {
 
     private final ArrayDeque<FullHttpRequest> pending = new ArrayDeque<>();
     private boolean busy;
+    private boolean overflowed;
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
@@ -41,10 +44,13 @@ final class HttpPipeliningHandler extends ChannelDuplexHandler {
             dispatch(ctx, (FullHttpRequest) msg);
             return;
         }
-        if (pending.size() >= MAX_PENDING) {
+        if (overflowed || pending.size() >= MAX_PENDING) {
             ReferenceCountUtil.release(msg);
-            log.debug("closing {}: more than {} pipelined HTTP requests", ctx.channel(), MAX_PENDING);
-            ctx.close();
+            if (!overflowed) {
+                overflowed = true;
+                log.debug("closing {}: more than {} pipelined HTTP requests", ctx.channel(), MAX_PENDING);
+                ctx.close();
+            }
             return;
         }
         pending.add((FullHttpRequest) msg);
@@ -52,7 +58,6 @@ final class HttpPipeliningHandler extends ChannelDuplexHandler {
 
     private void dispatch(ChannelHandlerContext ctx, FullHttpRequest request) {
         busy = true;
-        ReadGate.of(ctx.channel()).pause(ReadGate.HTTP_BUSY);
         ctx.fireChannelRead(request);
     }
 
@@ -63,17 +68,23 @@ final class HttpPipeliningHandler extends ChannelDuplexHandler {
             // request may go on once it is on the socket.
             boolean switching =
                     msg instanceof HttpResponse && ((HttpResponse) msg).status().code() == 101;
-            promise = promise.unvoid();
-            promise.addListener(future -> {
+            ChannelPromise written = promise.unvoid();
+            // Not read from until the answer is on the socket: a client that does not read its answers
+            // stops being read instead of queueing requests.
+            ReadGate.of(ctx.channel()).pause(ReadGate.HTTP_BUSY);
+            written.addListener(future -> {
                 if (future.isSuccess()) {
                     answered(ctx, switching);
                 }
             });
+            ctx.write(msg, written);
+            return;
         }
         ctx.write(msg, promise);
     }
 
     private void answered(ChannelHandlerContext ctx, boolean switching) {
+        ReadGate.of(ctx.channel()).resume(ReadGate.HTTP_BUSY);
         if (!busy) {
             return;
         }
@@ -81,7 +92,6 @@ final class HttpPipeliningHandler extends ChannelDuplexHandler {
         if (switching) {
             // A WebSocket now: whatever was pipelined after the upgrade request is not HTTP to answer.
             releasePending();
-            ReadGate.of(ctx.channel()).resume(ReadGate.HTTP_BUSY);
             if (ctx.pipeline().context(this) != null) {
                 ctx.pipeline().remove(this);
             }
@@ -90,8 +100,6 @@ final class HttpPipeliningHandler extends ChannelDuplexHandler {
         FullHttpRequest next = pending.poll();
         if (next != null) {
             dispatch(ctx, next);
-        } else {
-            ReadGate.of(ctx.channel()).resume(ReadGate.HTTP_BUSY);
         }
     }
 

@@ -14,7 +14,7 @@ final class ReadGate {
     /** The channel's outbound buffer is above its high-water mark. */
     static final int UNWRITABLE = 1;
 
-    /** An HTTP request is being answered; the next one is read once the answer is on the socket. */
+    /** An HTTP answer is on its way to the socket; the next request is read once it is there. */
     static final int HTTP_BUSY = 2;
 
     private static final AttributeKey<ReadGate> KEY = AttributeKey.valueOf("ranna.readGate");
