@@ -319,6 +319,10 @@ public final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRe
     }
 
     private void respond(ChannelHandlerContext ctx, Exchange exchange, FullHttpResponse response) {
+        if (response.status().code() == 408) {
+            // Never 408 over HTTP: browsers silently re-send a request answered 408 on a reused connection.
+            response.setStatus(HttpResponseStatus.BAD_REQUEST);
+        }
         HttpResponses.cors(context, response, exchange.origin);
         if (exchange.keepAlive) {
             if (exchange.version.equals(HttpVersion.HTTP_1_0)) {

@@ -18,9 +18,11 @@ import org.slf4j.LoggerFactory;
  * in the server's memory.
  *
  * <p>While a request is being worked on ({@code POST /v1/exec} runs a program) the connection is still
- * read, so that a client that goes away is noticed at once and its run killed. Requests that arrive
- * meanwhile wait here, at most {@link #MAX_PENDING}; a client that pipelines more is closed (HTTP lets a
- * server close a connection; a client re-sends what was not answered). Browsers do not pipeline at all.
+ * read, so that a client that goes away is noticed at once and its run killed. A request that arrives
+ * meanwhile waits here, and reading pauses until it is passed on, so a connection holds at most the
+ * request being worked on and what one read decoded. Those are at most {@link #MAX_PENDING}; a client
+ * that pipelines more in one go is closed (HTTP lets a server close a connection; a client re-sends what
+ * was not answered). Browsers do not pipeline at all.
  *
  * <p>One per channel; event loop only.
  */
@@ -54,6 +56,7 @@ final class HttpPipeliningHandler extends ChannelDuplexHandler {
             return;
         }
         pending.add((FullHttpRequest) msg);
+        ReadGate.of(ctx.channel()).pause(ReadGate.HTTP_QUEUED);
     }
 
     private void dispatch(ChannelHandlerContext ctx, FullHttpRequest request) {
@@ -92,12 +95,16 @@ final class HttpPipeliningHandler extends ChannelDuplexHandler {
         if (switching) {
             // A WebSocket now: whatever was pipelined after the upgrade request is not HTTP to answer.
             releasePending();
+            ReadGate.of(ctx.channel()).resume(ReadGate.HTTP_QUEUED);
             if (ctx.pipeline().context(this) != null) {
                 ctx.pipeline().remove(this);
             }
             return;
         }
         FullHttpRequest next = pending.poll();
+        if (pending.isEmpty()) {
+            ReadGate.of(ctx.channel()).resume(ReadGate.HTTP_QUEUED);
+        }
         if (next != null) {
             dispatch(ctx, next);
         }

@@ -17,6 +17,9 @@ final class ReadGate {
     /** An HTTP answer is on its way to the socket; the next request is read once it is there. */
     static final int HTTP_BUSY = 2;
 
+    /** An HTTP request waits for the one being worked on; no more are read until it is passed on. */
+    static final int HTTP_QUEUED = 4;
+
     private static final AttributeKey<ReadGate> KEY = AttributeKey.valueOf("ranna.readGate");
 
     private final Channel channel;

@@ -211,6 +211,9 @@ class HttpApiHandlerTest {
         assertThat((Object) channel.readOutbound())
                 .as("nothing before the first answer")
                 .isNull();
+        assertThat(channel.config().isAutoRead())
+                .as("not read further while requests wait behind the run")
+                .isFalse();
 
         future.complete(new ExecOutcome.Completed(new ExecutionResponse("hi\n", "", RunResult.exited(1, 0))));
         channel.runPendingTasks();
