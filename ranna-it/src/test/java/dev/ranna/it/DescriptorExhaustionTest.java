@@ -7,11 +7,8 @@ import dev.ranna.protocol.Nonce;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -57,11 +54,11 @@ class DescriptorExhaustionTest {
 
     @Test
     void withTheDefaultCapAFloodLeavesDescriptorsForRuns() throws Exception {
-        try (Server server = Server.start("auto", "cap-auto")) {
-            RawWebSocket ws = RawWebSocket.connect(server.port);
+        try (ServerProcess server = start("auto", "cap-auto")) {
+            RawWebSocket ws = RawWebSocket.connect(server.port());
             var flood = new ArrayList<Socket>();
             try {
-                open(server.port, flood);
+                open(server.port(), flood);
                 int refused = refused(flood);
                 summary.set("default cap: connections refused of " + FLOOD, refused);
                 assertThat(refused).as("refused at the cap").isPositive();
@@ -86,19 +83,19 @@ class DescriptorExhaustionTest {
                 closeAll(flood);
                 ws.close();
             }
-            assertThat(Host.poll(WAIT, () -> healthz(server.port) == 200)).isTrue();
+            assertThat(Host.poll(WAIT, () -> healthz(server.port()) == 200)).isTrue();
             assertThat(server.log()).doesNotContain("\tat ").doesNotContain("Too many open files");
         }
     }
 
     @Test
     void pastTheDescriptorLimitAcceptsBackOffAndLogOncePerInterval() throws Exception {
-        try (Server server = Server.start("100000", "cap-lifted")) {
+        try (ServerProcess server = start("100000", "cap-lifted")) {
             var flood = new ArrayList<Socket>();
             long cpuBefore = server.cpuMillis();
             long started = System.nanoTime();
             try {
-                open(server.port, flood);
+                open(server.port(), flood);
                 // Hold the flood for a few seconds of failing accepts.
                 Host.poll(Duration.ofSeconds(4), () -> false);
                 assertThat(server.log()).contains("cannot accept connections");
@@ -108,7 +105,7 @@ class DescriptorExhaustionTest {
             long wall = (System.nanoTime() - started) / 1_000_000;
             long cpu = server.cpuMillis() - cpuBefore;
             long closed = System.nanoTime();
-            assertThat(Host.poll(Duration.ofSeconds(2), () -> healthz(server.port) == 200))
+            assertThat(Host.poll(Duration.ofSeconds(2), () -> healthz(server.port()) == 200))
                     .as("served again after the flood")
                     .isTrue();
             long back = (System.nanoTime() - closed) / 1_000_000;
@@ -170,10 +167,22 @@ class DescriptorExhaustionTest {
         }
     }
 
-    private static int healthz(int port) {
+    private static ServerProcess start(String maxConnections, String name) throws IOException {
+        return ServerProcess.start(
+                "descriptors-" + name,
+                List.of("prlimit", "--nofile=" + NOFILE + ":" + NOFILE),
+                List.of(),
+                List.of(
+                        "api.maxconnections=" + maxConnections,
+                        "api.maxconnectionsperclient=0",
+                        "api.ws.maxconnectionsperclient=0"));
+    }
+
+    /** {@code GET /healthz} on a new connection: the status, or -1 if none came within 3 s. */
+    static int healthz(int port) {
         try (Socket socket = new Socket()) {
-            socket.connect(new InetSocketAddress("127.0.0.1", port), 1000);
-            socket.setSoTimeout(1000);
+            socket.connect(new InetSocketAddress("127.0.0.1", port), 3000);
+            socket.setSoTimeout(3000);
             socket.getOutputStream()
                     .write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
             byte[] head = socket.getInputStream().readNBytes(12);
@@ -181,100 +190,6 @@ class DescriptorExhaustionTest {
             return text.startsWith("HTTP/1.1 ") ? Integer.parseInt(text.substring(9, 12)) : -1;
         } catch (IOException | RuntimeException e) {
             return -1;
-        }
-    }
-
-    /** The standalone server jar in its own JVM under a small open-file limit. */
-    private static final class Server implements AutoCloseable {
-        final Process process;
-        final int port;
-        final Path log;
-
-        private Server(Process process, int port, Path log) {
-            this.process = process;
-            this.port = port;
-            this.log = log;
-        }
-
-        static Server start(String maxConnections, String name) throws IOException {
-            Requirements.bubblewrap();
-            Path jar = Path.of(System.getProperty("ranna.it.serverJar", "../ranna-netty/target/ranna-server.jar"));
-            Requirements.check(
-                    Files.isRegularFile(jar),
-                    "the server jar " + jar + " is missing: mvn -q -pl ranna-netty package -DskipTests");
-            Requirements.check(
-                    Host.run("prlimit", "--version").exitCode() == 0, "prlimit (util-linux) is not installed");
-            int port;
-            try (ServerSocket probe = new ServerSocket(0)) {
-                port = probe.getLocalPort();
-            }
-            Path log = Path.of("target", "it-descriptors-" + name + ".log");
-            Process process = new ProcessBuilder(
-                            "prlimit",
-                            "--nofile=" + NOFILE + ":" + NOFILE,
-                            Path.of(System.getProperty("java.home"), "bin", "java")
-                                    .toString(),
-                            "-Xmx256m",
-                            "-jar",
-                            jar.toString(),
-                            "--host",
-                            "127.0.0.1",
-                            "--port",
-                            Integer.toString(port),
-                            "--sandbox",
-                            "process",
-                            "--set",
-                            "api.maxconnections=" + maxConnections,
-                            "--set",
-                            "api.maxconnectionsperclient=0",
-                            "--set",
-                            "api.ws.maxconnectionsperclient=0")
-                    .redirectErrorStream(true)
-                    .redirectOutput(log.toFile())
-                    .start();
-            var server = new Server(process, port, log);
-            if (!Host.poll(Duration.ofSeconds(60), () -> healthz(port) == 200)) {
-                server.close();
-                throw new AssertionError("the server did not come up; log " + log + ":\n" + server.log());
-            }
-            return server;
-        }
-
-        String log() {
-            try {
-                return Files.readString(log, StandardCharsets.UTF_8);
-            } catch (IOException e) {
-                return "";
-            }
-        }
-
-        /** User plus system CPU time of the server process, from /proc/<pid>/stat (clock ticks of 10 ms). */
-        long cpuMillis() {
-            try {
-                String stat = Files.readString(Path.of("/proc", Long.toString(serverPid()), "stat"));
-                String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * 10;
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
-            }
-        }
-
-        /** prlimit execs the JVM, so it is the same process. */
-        private long serverPid() {
-            return process.pid();
-        }
-
-        @Override
-        public void close() {
-            process.destroy();
-            try {
-                if (!process.waitFor(30, TimeUnit.SECONDS)) {
-                    process.destroyForcibly();
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                process.destroyForcibly();
-            }
         }
     }
 }

@@ -472,7 +472,7 @@ class NetworkAttackTest {
         }
     }
 
-    private static byte[] request(String method, String path, @Nullable String body) {
+    static byte[] request(String method, String path, @Nullable String body) {
         byte[] content = body == null ? new byte[0] : body.getBytes(StandardCharsets.UTF_8);
         String head = method + " " + path + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                 + "Content-Length: " + content.length + "\r\n\r\n";
@@ -485,7 +485,7 @@ class NetworkAttackTest {
     record Response(int status, String body) {}
 
     /** One HTTP response (status -1 if the connection ended or timed out first). */
-    private static Response read(Socket socket) {
+    static Response read(Socket socket) {
         try {
             InputStream in = socket.getInputStream();
             var head = new ByteArrayOutputStream();

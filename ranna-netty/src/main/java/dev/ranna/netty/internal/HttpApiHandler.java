@@ -9,6 +9,7 @@ import dev.ranna.protocol.SystemInfo;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -340,17 +341,20 @@ public final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRe
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (ctx.channel().attr(ServerContext.CLIENT_KEY).get() != null) {
+            // A WebSocket connection: its own handlers further on decide (close codes for bad frames).
+            ctx.fireExceptionCaught(cause);
+            return;
+        }
         if (cause instanceof java.io.IOException
                 || cause instanceof PrematureChannelClosureException
                 || cause instanceof WriteTimeoutException
+                || cause instanceof DecoderException
                 || cause.getCause() instanceof java.io.IOException) {
-            // The client went away, cut a body short or stopped reading: its doing, and repeatable at will,
-            // so one debug line, never a warning with a stack trace per connection.
+            // The client went away, cut a body short, stopped reading or sent bytes the HTTP codec refuses
+            // (e.g. more pipelined requests than it tracks): its doing, and repeatable at will, so one
+            // debug line, never a warning with a stack trace per connection.
             log.debug("connection {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
-        } else if (ctx.channel().attr(ServerContext.CLIENT_KEY).get() != null) {
-            // A WebSocket connection: its own handlers further on decide.
-            ctx.fireExceptionCaught(cause);
-            return;
         } else {
             log.warn("HTTP connection {} failed", ctx.channel().remoteAddress(), cause);
         }
