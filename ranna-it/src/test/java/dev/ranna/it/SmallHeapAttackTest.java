@@ -52,7 +52,9 @@ class SmallHeapAttackTest {
         try (ServerProcess server = ServerProcess.start(
                 "small-heap", List.of(), List.of("-Xmx256m"), List.of("api.writetimeoutseconds=5"))) {
             int port = server.port();
-            long before = directOf(port);
+            long[] start = memoryOf(port);
+            long before = start[0];
+            long peakHeap = start[1];
             AtomicBoolean stop = new AtomicBoolean();
             AtomicLong sentHttp = new AtomicLong();
             AtomicLong sentWs = new AtomicLong();
@@ -87,7 +89,9 @@ class SmallHeapAttackTest {
                             .as("/healthz during the attack (%d ms)", millis)
                             .isEqualTo(200);
                     slowest = Math.max(slowest, millis);
-                    peak = Math.max(peak, directOf(port));
+                    long[] memory = memoryOf(port);
+                    peak = Math.max(peak, memory[0]);
+                    peakHeap = Math.max(peakHeap, memory[1]);
                     Host.poll(Duration.ofMillis(250), () -> false);
                 }
                 assertThat(Host.poll(Duration.ofSeconds(15), () -> !httpAttack.isAlive() && !wsAttack.isAlive()))
@@ -98,13 +102,17 @@ class SmallHeapAttackTest {
                 http.close();
                 ws.close();
             }
-            long after = directOf(port);
+            long[] finish = memoryOf(port);
+            long after = finish[0];
             NetworkAttackTest.Response run = exec(port);
 
             summary.set(
                     "bytes sent by the attackers (HTTP / WebSocket)", mib(sentHttp.get()) + " / " + mib(sentWs.get()));
             summary.set(
                     "server direct memory before / peak / after", mib(before) + " / " + mib(peak) + " / " + mib(after));
+            summary.set(
+                    "server heap in use before / peak / after (of 256 MiB)",
+                    mib(start[1]) + " / " + mib(peakHeap) + " / " + mib(finish[1]));
             summary.set("/healthz during the attack: slowest of " + probes + " (ms)", slowest);
             summary.set("REST run after the attack: HTTP status", run.status());
             assertThat(slowest).isLessThan(SERVED_WITHIN.toMillis());
@@ -140,20 +148,28 @@ class SmallHeapAttackTest {
         return thread;
     }
 
-    /** The server's own direct buffer pool, from its Prometheus metrics. */
-    private static long directOf(int port) throws IOException {
+    /** The server's own direct buffer pool and heap in use, from its Prometheus metrics. */
+    private static long[] memoryOf(int port) throws IOException {
         try (Socket socket = new Socket()) {
             socket.connect(new InetSocketAddress("127.0.0.1", port), 5000);
             socket.setSoTimeout(5000);
             socket.getOutputStream().write(NetworkAttackTest.request("GET", "/metrics", null));
             NetworkAttackTest.Response response = NetworkAttackTest.read(socket);
             assertThat(response.status()).as("/metrics").isEqualTo(200);
+            long direct = -1;
+            long heap = 0;
             for (String line : response.body().split("\n")) {
+                long value = line.startsWith("#") || line.isBlank()
+                        ? 0
+                        : (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
                 if (line.startsWith("jvm_buffer_memory_used_bytes{") && line.contains("id=\"direct\"")) {
-                    return (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+                    direct = value;
+                } else if (line.startsWith("jvm_memory_used_bytes{") && line.contains("area=\"heap\"")) {
+                    heap += value;
                 }
             }
-            throw new AssertionError("no direct buffer metric in /metrics");
+            assertThat(direct).as("a direct buffer metric in /metrics").isNotNegative();
+            return new long[] {direct, heap};
         }
     }
 
