@@ -138,8 +138,21 @@ public final class RannaServer implements AutoCloseable {
                             ? "localhost"
                             : host.contains(":") ? "[" + host + "]" : host,
                     boundPort);
+            ServerOptions options = context.options();
+            log.info(
+                    "connection limits: {} server-wide, {} per client address, {} WebSockets per client;"
+                            + " idle HTTP closed after {} s; a write waiting {} s closes its connection",
+                    limit(options.maxConnections()),
+                    limit(options.maxConnectionsPerAddress()),
+                    limit(options.maxConnectionsPerClient()),
+                    options.idleTimeout().toSeconds(),
+                    options.writeTimeout().toSeconds());
             return this;
         }
+    }
+
+    private static String limit(int value) {
+        return value == 0 ? "unlimited" : Integer.toString(value);
     }
 
     /** The bound port (the real one when built with port 0). @throws IllegalStateException if not started */
