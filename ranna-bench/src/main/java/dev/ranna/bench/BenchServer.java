@@ -68,7 +68,10 @@ public final class BenchServer {
                 .engine(engine)
                 .host("127.0.0.1")
                 .port(0)
-                .options(ServerOptions.builder().maxConnectionsPerClient(0).build())
+                .options(ServerOptions.builder()
+                        .maxConnectionsPerClient(0)
+                        .maxConnectionsPerAddress(0)
+                        .build())
                 .build()
                 .start();
         System.out.println("PORT " + server.port());

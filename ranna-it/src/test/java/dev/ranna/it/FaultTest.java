@@ -122,7 +122,11 @@ class FaultTest {
         RannaEngine engine =
                 Engines.process(Engines.limits().maxConcurrentRuns(8).build(), Engines.processConfig());
         try (RannaServer server = Engines.server(
-                engine, ServerOptions.builder().maxConnectionsPerClient(0).build())) {
+                engine,
+                ServerOptions.builder()
+                        .maxConnectionsPerClient(0)
+                        .maxConnectionsPerAddress(0)
+                        .build())) {
             int connections = 600;
             ExecutorService pool = Executors.newFixedThreadPool(16);
             var results = new ArrayList<Future<String>>();

@@ -110,7 +110,11 @@ class SoakTest {
                 config);
         var leaks = new ArrayList<String>();
         try (RannaServer server = Engines.server(
-                engine, ServerOptions.builder().maxConnectionsPerClient(0).build())) {
+                engine,
+                ServerOptions.builder()
+                        .maxConnectionsPerClient(0)
+                        .maxConnectionsPerAddress(0)
+                        .build())) {
             soak(server.port(), 1, 50, 0); // warm-up: classes, pools, buffers
             Baseline before = Baseline.now();
 

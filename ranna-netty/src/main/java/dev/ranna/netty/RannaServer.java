@@ -108,6 +108,7 @@ public final class RannaServer implements AutoCloseable {
                         .childOption(ChannelOption.SO_KEEPALIVE, true)
                         .childOption(
                                 ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 128 * 1024))
+                        .handler(RannaChannelInitializer.acceptBackoff())
                         .childHandler(new RannaChannelInitializer(context, allChannels));
                 var future = bootstrap
                         .bind(new InetSocketAddress(host, requestedPort))
@@ -137,8 +138,21 @@ public final class RannaServer implements AutoCloseable {
                             ? "localhost"
                             : host.contains(":") ? "[" + host + "]" : host,
                     boundPort);
+            ServerOptions options = context.options();
+            log.info(
+                    "connection limits: {} server-wide, {} per client address, {} WebSockets per client;"
+                            + " idle HTTP closed after {} s; a write waiting {} s closes its connection",
+                    limit(options.maxConnections()),
+                    limit(options.maxConnectionsPerAddress()),
+                    limit(options.maxConnectionsPerClient()),
+                    options.idleTimeout().toSeconds(),
+                    options.writeTimeout().toSeconds());
             return this;
         }
+    }
+
+    private static String limit(int value) {
+        return value == 0 ? "unlimited" : Integer.toString(value);
     }
 
     /** The bound port (the real one when built with port 0). @throws IllegalStateException if not started */
@@ -169,6 +183,11 @@ public final class RannaServer implements AutoCloseable {
     /** Open WebSocket connections. */
     public int webSocketConnections() {
         return context.limiter().total();
+    }
+
+    /** Open connections of any kind (HTTP keep-alive and WebSocket). */
+    public int connections() {
+        return context.connections();
     }
 
     /**

@@ -23,11 +23,22 @@ import java.util.Set;
  * @param handshakeTimeout time from connect to a complete first HTTP request, and from an upgrade
  *     request to the finished WebSocket handshake (10 s)
  * @param idleTimeout an HTTP keep-alive connection with no request in flight is closed after this long
- *     without traffic (2 min); WebSocket connections are not subject to it
+ *     without traffic (15 s: an idle connection costs a descriptor, and browsers reconnect cheaply);
+ *     WebSocket connections are not subject to it
  * @param pingInterval a WebSocket connection that sent nothing for this long gets a ping (30 s)
  * @param pongTimeout a WebSocket connection that answers nothing for this long after a ping is closed
  *     (30 s); a live but quiet client (a browser answers pings by itself) is never closed
  * @param maxConnectionsPerClient open WebSocket connections per client address; 0 means unlimited (32)
+ * @param maxConnectionsPerAddress open connections of any kind (HTTP and WebSocket) per client address,
+ *     counted at accept time by the socket's peer (IPv6 grouped by {@code ipv6PrefixLength}); peers that
+ *     are trusted proxies are not counted per address. 0 means unlimited (64)
+ * @param maxConnections open connections of any kind, server-wide; 0 means unlimited. Default: below
+ *     the process's descriptor limit, leaving room for runs ({@link #defaultMaxConnections()})
+ * @param ipv6PrefixLength IPv6 client addresses are grouped by this prefix for every per-client limit
+ *     (64: one host or home network usually gets a whole /64); 128 keys each address alone
+ * @param writeTimeout a write (a response or an event) that has not reached the socket after this long
+ *     closes the connection, killing its runs (30 s): a client that stops reading cannot make the
+ *     server hold its answers
  * @param trustedProxies addresses or CIDR ranges whose {@code X-Forwarded-For} header is believed
  *     (ranna's {@code api.trustedproxies}); empty by default
  * @param tokens access tokens; when any are set, REST calls need {@code Authorization: Bearer <token>} and
@@ -50,6 +61,10 @@ public record ServerOptions(
         Duration pingInterval,
         Duration pongTimeout,
         int maxConnectionsPerClient,
+        int maxConnectionsPerAddress,
+        int maxConnections,
+        int ipv6PrefixLength,
+        Duration writeTimeout,
         List<String> trustedProxies,
         Set<String> tokens,
         List<String> corsAllowedOrigins,
@@ -72,6 +87,16 @@ public record ServerOptions(
         if (maxConnectionsPerClient < 0) {
             throw new IllegalArgumentException("maxConnectionsPerClient must be >= 0: " + maxConnectionsPerClient);
         }
+        if (maxConnectionsPerAddress < 0) {
+            throw new IllegalArgumentException("maxConnectionsPerAddress must be >= 0: " + maxConnectionsPerAddress);
+        }
+        if (maxConnections < 0) {
+            throw new IllegalArgumentException("maxConnections must be >= 0: " + maxConnections);
+        }
+        if (ipv6PrefixLength < 1 || ipv6PrefixLength > 128) {
+            throw new IllegalArgumentException("ipv6PrefixLength must be 1..128: " + ipv6PrefixLength);
+        }
+        positive("writeTimeout", writeTimeout);
         trustedProxies = List.copyOf(trustedProxies);
         tokens = Collections.unmodifiableSet(new LinkedHashSet<>(tokens));
         for (String token : tokens) {
@@ -101,6 +126,25 @@ public record ServerOptions(
         }
     }
 
+    /**
+     * The default of {@link #maxConnections()}: three quarters of the process's open-file limit, and at
+     * least 512 descriptors below it, so that runs (pipes, cgroup files, Docker sockets) and the server's
+     * own files still open when connections have taken their share; 10,000 if the limit cannot be read.
+     * Never below 64.
+     */
+    public static int defaultMaxConnections() {
+        long limit = -1;
+        var os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        if (os instanceof com.sun.management.UnixOperatingSystemMXBean) {
+            limit = ((com.sun.management.UnixOperatingSystemMXBean) os).getMaxFileDescriptorCount();
+        }
+        if (limit <= 0) {
+            return 10_000;
+        }
+        long connections = Math.min(limit * 3 / 4, limit - 512);
+        return (int) Math.max(64, Math.min(Integer.MAX_VALUE, connections));
+    }
+
     /** Whether access tokens are required. */
     public boolean authenticationRequired() {
         return !tokens.isEmpty();
@@ -121,6 +165,10 @@ public record ServerOptions(
                 .pingInterval(pingInterval)
                 .pongTimeout(pongTimeout)
                 .maxConnectionsPerClient(maxConnectionsPerClient)
+                .maxConnectionsPerAddress(maxConnectionsPerAddress)
+                .maxConnections(maxConnections)
+                .ipv6PrefixLength(ipv6PrefixLength)
+                .writeTimeout(writeTimeout)
                 .trustedProxies(trustedProxies)
                 .tokens(tokens)
                 .corsAllowedOrigins(corsAllowedOrigins)
@@ -136,7 +184,9 @@ public record ServerOptions(
         return "ServerOptions[maxMessageBytes=" + maxMessageBytes + ", maxRequestBytes=" + maxRequestBytes
                 + ", handshakeTimeout=" + handshakeTimeout + ", idleTimeout=" + idleTimeout + ", pingInterval="
                 + pingInterval + ", pongTimeout=" + pongTimeout + ", maxConnectionsPerClient="
-                + maxConnectionsPerClient + ", trustedProxies=" + trustedProxies + ", tokens=" + tokens.size()
+                + maxConnectionsPerClient + ", maxConnectionsPerAddress=" + maxConnectionsPerAddress
+                + ", maxConnections=" + maxConnections + ", ipv6PrefixLength=" + ipv6PrefixLength
+                + ", writeTimeout=" + writeTimeout + ", trustedProxies=" + trustedProxies + ", tokens=" + tokens.size()
                 + " configured, corsAllowedOrigins=" + corsAllowedOrigins + ", webSocketAllowedOrigins="
                 + webSocketAllowedOrigins + ", loopbackOriginsOnly=" + loopbackOriginsOnly + ", shutdownTimeout="
                 + shutdownTimeout + ", infoDetails=" + infoDetails + "]";
@@ -147,10 +197,14 @@ public record ServerOptions(
         private int maxMessageBytes = 2 * 1024 * 1024;
         private int maxRequestBytes = 2 * 1024 * 1024;
         private Duration handshakeTimeout = Duration.ofSeconds(10);
-        private Duration idleTimeout = Duration.ofMinutes(2);
+        private Duration idleTimeout = Duration.ofSeconds(15);
         private Duration pingInterval = Duration.ofSeconds(30);
         private Duration pongTimeout = Duration.ofSeconds(30);
         private int maxConnectionsPerClient = 32;
+        private int maxConnectionsPerAddress = 64;
+        private int maxConnections = defaultMaxConnections();
+        private int ipv6PrefixLength = 64;
+        private Duration writeTimeout = Duration.ofSeconds(30);
         private List<String> trustedProxies = List.of();
         private Set<String> tokens = Set.of();
         private List<String> corsAllowedOrigins = List.of("*");
@@ -193,6 +247,26 @@ public record ServerOptions(
 
         public Builder maxConnectionsPerClient(int maxConnectionsPerClient) {
             this.maxConnectionsPerClient = maxConnectionsPerClient;
+            return this;
+        }
+
+        public Builder maxConnectionsPerAddress(int maxConnectionsPerAddress) {
+            this.maxConnectionsPerAddress = maxConnectionsPerAddress;
+            return this;
+        }
+
+        public Builder maxConnections(int maxConnections) {
+            this.maxConnections = maxConnections;
+            return this;
+        }
+
+        public Builder ipv6PrefixLength(int ipv6PrefixLength) {
+            this.ipv6PrefixLength = ipv6PrefixLength;
+            return this;
+        }
+
+        public Builder writeTimeout(Duration writeTimeout) {
+            this.writeTimeout = writeTimeout;
             return this;
         }
 
@@ -241,6 +315,10 @@ public record ServerOptions(
                     pingInterval,
                     pongTimeout,
                     maxConnectionsPerClient,
+                    maxConnectionsPerAddress,
+                    maxConnections,
+                    ipv6PrefixLength,
+                    writeTimeout,
                     trustedProxies,
                     tokens,
                     corsAllowedOrigins,

@@ -79,14 +79,42 @@ public record ConfigKey(String name, String defaultValue, String description, bo
             ours("api.ws.pongtimeoutseconds", "30", "seconds without any answer to a ping before closing");
     public static final ConfigKey HANDSHAKE_SECONDS = ours(
             "api.handshaketimeoutseconds", "10", "seconds from connect to a complete request or WebSocket handshake");
-    public static final ConfigKey IDLE_SECONDS =
-            ours("api.idletimeoutseconds", "120", "seconds an idle HTTP keep-alive connection stays open");
+    public static final ConfigKey IDLE_SECONDS = ours(
+            "api.idletimeoutseconds",
+            "15",
+            "seconds an idle HTTP keep-alive connection stays open (short: each costs a descriptor; WebSockets"
+                    + " are pinged instead)");
+    public static final ConfigKey MAX_CONNECTIONS = ours(
+            "api.maxconnections",
+            "auto",
+            "open connections server-wide; more are answered 503 and closed at once; auto: 3/4 of the"
+                    + " open-file limit and at least 512 below it, so runs keep descriptors; 0: unlimited");
+    public static final ConfigKey MAX_CONNECTIONS_PER_CLIENT = ours(
+            "api.maxconnectionsperclient",
+            "64",
+            "open connections (HTTP and WebSocket) per client address, so one client cannot take every"
+                    + " descriptor; not applied to trusted proxies; 0: unlimited");
+    public static final ConfigKey IPV6_PREFIX = ours(
+            "api.ipv6prefixlength",
+            "64",
+            "IPv6 clients are keyed by this prefix for every per-client limit (one host usually holds a whole"
+                    + " /64); 128: each address alone");
+    public static final ConfigKey WRITE_TIMEOUT_SECONDS = ours(
+            "api.writetimeoutseconds",
+            "30",
+            "seconds an answer or event may wait to reach a client that does not read before its connection"
+                    + " is closed (and its runs killed)");
     public static final ConfigKey MAX_BODY = ours("api.maxbodysize", "2M", "largest REST request body (size)");
     public static final ConfigKey MAX_CODE = ours("api.maxcodesize", "512k", "largest accepted code (size)");
     public static final ConfigKey MAX_ARGUMENTS =
             ours("api.maxargumentsize", "64k", "largest total of arguments and environment of one run (size)");
     public static final ConfigKey MAX_RUNS_PER_CONNECTION =
             ours("api.maxrunsperconnection", "4", "concurrent runs of one WebSocket connection");
+    public static final ConfigKey MAX_RUNS_PER_CLIENT = ours(
+            "api.maxrunsperclient",
+            "4",
+            "concurrent runs (queued or running) of one client address across all its connections and REST"
+                    + " calls, so one client cannot hold every slot; 0: no cap");
     public static final ConfigKey MAX_CONCURRENT_RUNS =
             ours("sandbox.maxconcurrentruns", "8", "runs executing at once; more wait in a queue");
     public static final ConfigKey MAX_QUEUED_RUNS =
@@ -128,10 +156,15 @@ public record ConfigKey(String name, String defaultValue, String description, bo
             WS_PONG_SECONDS,
             HANDSHAKE_SECONDS,
             IDLE_SECONDS,
+            MAX_CONNECTIONS,
+            MAX_CONNECTIONS_PER_CLIENT,
+            IPV6_PREFIX,
+            WRITE_TIMEOUT_SECONDS,
             MAX_BODY,
             MAX_CODE,
             MAX_ARGUMENTS,
             MAX_RUNS_PER_CONNECTION,
+            MAX_RUNS_PER_CLIENT,
             MAX_CONCURRENT_RUNS,
             MAX_QUEUED_RUNS,
             SHUTDOWN_SECONDS,

@@ -2,11 +2,15 @@ package dev.ranna.netty.internal;
 
 import dev.ranna.engine.ExecOutcome;
 import dev.ranna.protocol.DecodeResult;
+import dev.ranna.protocol.ErrorCode;
+import dev.ranna.protocol.ErrorResponse;
 import dev.ranna.protocol.Operation;
 import dev.ranna.protocol.SystemInfo;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.DecoderException;
+import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -17,9 +21,13 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.timeout.WriteTimeoutException;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.GenericFutureListener;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -30,8 +38,9 @@ import org.slf4j.LoggerFactory;
  * metrics; it vets WebSocket upgrade requests (method, token, origin, connections per client) and passes
  * the accepted ones on to Netty's handshake handler.
  *
- * <p>One per channel. Never blocks: {@code POST /v1/exec} completes from the engine's future, and
- * reading is paused meanwhile so that pipelined requests are answered in order.
+ * <p>One per channel. Never blocks: {@code POST /v1/exec} completes from the engine's future (cancelled,
+ * so the run is killed, if the connection closes first); {@link HttpPipeliningHandler} before it holds
+ * the next request meanwhile, so answers go out in request order.
  */
 public final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private static final Logger log = LoggerFactory.getLogger(HttpApiHandler.class);
@@ -175,27 +184,47 @@ public final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRe
             return;
         }
         String clientKey = clientAddress(ctx, request);
-        // One request at a time per connection: answers stay in request order without a queue.
-        ctx.channel().config().setAutoRead(false);
-        context.engine().exec(((Operation.Exec) operation).request(), clientKey).whenComplete((outcome, error) -> {
+        // Answers stay in request order without a queue: HttpPipeliningHandler passes the next request on
+        // only once this answer is on the socket.
+        CompletableFuture<ExecOutcome> future =
+                context.engine().exec(((Operation.Exec) operation).request(), clientKey);
+        // A client that goes away before its answer does not keep its run: cancelling tells the engine to
+        // kill it, as a WebSocket disconnect does.
+        GenericFutureListener<Future<? super Void>> abandon = closed -> future.cancel(false);
+        ctx.channel().closeFuture().addListener(abandon);
+        future.whenComplete((outcome, error) -> {
+            ctx.channel().closeFuture().removeListener(abandon);
+            if (future.isCancelled() || !ctx.channel().isActive()) {
+                return;
+            }
             FullHttpResponse response;
             if (outcome instanceof ExecOutcome.Completed) {
                 response = HttpResponses.json(
                         HttpResponseStatus.OK, context.codec().encode(((ExecOutcome.Completed) outcome).response()));
             } else if (outcome instanceof ExecOutcome.Failed) {
-                var failed = ((ExecOutcome.Failed) outcome).error();
-                response = HttpResponses.json(
-                        HttpResponseStatus.valueOf(failed.code()),
-                        context.codec().encode(failed));
+                response = failed(((ExecOutcome.Failed) outcome).error());
             } else {
                 log.error("engine exec failed unexpectedly", error);
                 response = HttpResponses.error(context, 500, "internal error");
             }
-            ctx.executor().execute(() -> {
-                respond(ctx, exchange, response);
-                ctx.channel().config().setAutoRead(true);
-            });
+            ctx.executor().execute(() -> respond(ctx, exchange, response));
         });
+    }
+
+    /**
+     * The answer to a failed run. A timeout is HTTP 400 with code 400 and {@code "timedout": true}, as
+     * ranna's own server answers it: browsers silently re-send a request answered 408 on a reused
+     * connection, which would run the program again.
+     */
+    private FullHttpResponse failed(ErrorResponse error) {
+        if (error.code() != ErrorCode.TIMEOUT.code()) {
+            return HttpResponses.json(
+                    HttpResponseStatus.valueOf(error.code()), context.codec().encode(error));
+        }
+        String body = context.codec().encode(new ErrorResponse(error.error(), 400));
+        // The codec writes a JSON object; the STOP field that says what happened goes inside it.
+        body = body.substring(0, body.lastIndexOf('}')) + ",\"timedout\":true}";
+        return HttpResponses.json(HttpResponseStatus.BAD_REQUEST, body);
     }
 
     private boolean upgrade(ChannelHandlerContext ctx, Exchange exchange, FullHttpRequest request) {
@@ -291,6 +320,10 @@ public final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRe
     }
 
     private void respond(ChannelHandlerContext ctx, Exchange exchange, FullHttpResponse response) {
+        if (response.status().code() == 408) {
+            // Never 408 over HTTP: browsers silently re-send a request answered 408 on a reused connection.
+            response.setStatus(HttpResponseStatus.BAD_REQUEST);
+        }
         HttpResponses.cors(context, response, exchange.origin);
         if (exchange.keepAlive) {
             if (exchange.version.equals(HttpVersion.HTTP_1_0)) {
@@ -308,12 +341,20 @@ public final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRe
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof java.io.IOException) {
-            log.debug("connection {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
-        } else if (ctx.channel().attr(ServerContext.CLIENT_KEY).get() != null) {
-            // A WebSocket connection: its own handlers further on decide.
+        if (ctx.channel().attr(ServerContext.CLIENT_KEY).get() != null) {
+            // A WebSocket connection: its own handlers further on decide (close codes for bad frames).
             ctx.fireExceptionCaught(cause);
             return;
+        }
+        if (cause instanceof java.io.IOException
+                || cause instanceof PrematureChannelClosureException
+                || cause instanceof WriteTimeoutException
+                || cause instanceof DecoderException
+                || cause.getCause() instanceof java.io.IOException) {
+            // The client went away, cut a body short, stopped reading or sent bytes the HTTP codec refuses
+            // (e.g. more pipelined requests than it tracks): its doing, and repeatable at will, so one
+            // debug line, never a warning with a stack trace per connection.
+            log.debug("connection {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
         } else {
             log.warn("HTTP connection {} failed", ctx.channel().remoteAddress(), cause);
         }

@@ -101,6 +101,9 @@ public final class KeepAliveHandler extends ChannelDuplexHandler {
         if (msg instanceof FullHttpRequest) {
             if (state == State.AWAITING_REQUEST) {
                 state = State.HTTP;
+                // The handshake deadline no longer applies; the idle one may be the shorter.
+                cancel();
+                schedule(ctx, idleNanos);
             }
             inFlight++;
         } else if (msg instanceof WebSocketFrame) {

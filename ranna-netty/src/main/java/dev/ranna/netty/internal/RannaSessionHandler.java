@@ -11,6 +11,7 @@ import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
+import io.netty.handler.timeout.WriteTimeoutException;
 import java.io.IOException;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -106,6 +107,11 @@ public final class RannaSessionHandler extends SimpleChannelInboundHandler<Decod
             // Netty's frame decoder has already sent its close frame (1009 for an oversized frame, 1002 or
             // 1007 for a protocol violation).
             log.debug("WebSocket protocol violation on {}: {}", ctx.channel(), cause.getMessage());
+            ctx.close();
+        } else if (cause instanceof WriteTimeoutException) {
+            // Its events have not reached the socket for api.writetimeoutseconds: a client that stopped
+            // reading. WriteTimeoutHandler closes the channel, and closing the session kills its runs.
+            log.debug("WebSocket {} stopped reading; closed", ctx.channel());
             ctx.close();
         } else if (cause instanceof IOException || cause instanceof PrematureChannelClosureException) {
             // The client went away (mid-message, for the aggregator's exception): its doing, not ours, so

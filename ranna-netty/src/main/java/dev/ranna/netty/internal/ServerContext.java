@@ -10,15 +10,20 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What every connection of one server shares: the engine, the options and policies derived from them,
  * the connection bookkeeping and the metrics. Thread-safe.
  */
 public final class ServerContext {
+    private static final Logger log = LoggerFactory.getLogger(ServerContext.class);
 
     /** The client address of a WebSocket connection, set when its upgrade is accepted. */
     public static final AttributeKey<String> CLIENT_KEY = AttributeKey.valueOf("ranna.clientKey");
@@ -29,6 +34,9 @@ public final class ServerContext {
     private final AccessPolicy access;
     private final TrustedProxies proxies;
     private final ConnectionLimiter limiter;
+    private final ConnectionLimiter addressLimiter;
+    private final AtomicInteger connections = new AtomicInteger();
+    private final LogThrottle refusalLog = new LogThrottle(Duration.ofSeconds(10));
     private final ChannelGroup webSockets = new DefaultChannelGroup("ranna-websockets", GlobalEventExecutor.INSTANCE);
     private final MeterRegistry registry;
     private final @Nullable Supplier<String> scrape;
@@ -51,11 +59,70 @@ public final class ServerContext {
         this.scrape = scrape;
         this.buildInfo = Objects.requireNonNull(buildInfo, "buildInfo");
         this.access = new AccessPolicy(options);
-        this.proxies = TrustedProxies.parse(options.trustedProxies());
+        this.proxies = TrustedProxies.parse(options.trustedProxies()).withIpv6PrefixLength(options.ipv6PrefixLength());
         this.limiter = new ConnectionLimiter(options.maxConnectionsPerClient());
+        this.addressLimiter = new ConnectionLimiter(options.maxConnectionsPerAddress());
         Gauge.builder("ranna.websocket.connections", limiter, ConnectionLimiter::total)
                 .description("Open WebSocket connections")
                 .register(registry);
+        Gauge.builder("ranna.connections", connections, AtomicInteger::get)
+                .description("Open connections of any kind")
+                .register(registry);
+    }
+
+    /**
+     * Admits a newly accepted connection: a place under the server-wide cap and, unless its peer is a
+     * trusted proxy, under its address's cap. Both are given back when the channel closes.
+     *
+     * @return null if admitted, else why not (for the log)
+     */
+    public @Nullable String admit(Channel channel) {
+        int max = options.maxConnections();
+        if (connections.incrementAndGet() > max && max > 0) {
+            connections.decrementAndGet();
+            return refused("server", "the server-wide cap of " + max + " connections (api.maxconnections)");
+        }
+        String key = proxies.peerKey(channel.remoteAddress());
+        if (key != null && !addressLimiter.tryAcquire(key)) {
+            connections.decrementAndGet();
+            return refused(
+                    "address",
+                    key + " already holds " + options.maxConnectionsPerAddress()
+                            + " connections (api.maxconnectionsperclient)");
+        }
+        channel.closeFuture().addListener(future -> {
+            connections.decrementAndGet();
+            if (key != null) {
+                addressLimiter.release(key);
+            }
+        });
+        return null;
+    }
+
+    private String refused(String limit, String why) {
+        Counter.builder("ranna.connections.refused")
+                .description("Connections closed at accept because a connection cap was reached")
+                .tag("limit", limit)
+                .register(registry)
+                .increment();
+        long suppressed = refusalLog.tryAcquire();
+        if (suppressed >= 0) {
+            log.warn(
+                    "refusing connections: {}{}",
+                    why,
+                    suppressed > 0 ? " (" + suppressed + " more refusals since the last report)" : "");
+        }
+        return why;
+    }
+
+    /** Open connections of any kind. */
+    public int connections() {
+        return connections.get();
+    }
+
+    /** Open connections counted for {@code key}, an address key as {@link TrustedProxies#peerKey} gives. */
+    public int connectionsOf(String key) {
+        return addressLimiter.count(key);
     }
 
     public EngineAccess engine() {

@@ -290,6 +290,7 @@ public final class StandaloneConfig {
                     .maxCodeBytes(intSize(ConfigKey.MAX_CODE))
                     .maxArgumentBytes(intSize(ConfigKey.MAX_ARGUMENTS))
                     .maxRunsPerSession(positiveInt(ConfigKey.MAX_RUNS_PER_CONNECTION))
+                    .maxRunsPerClient(nonNegativeInt(ConfigKey.MAX_RUNS_PER_CLIENT))
                     .maxConcurrentRuns(positiveInt(ConfigKey.MAX_CONCURRENT_RUNS))
                     .maxQueuedRuns(nonNegativeInt(ConfigKey.MAX_QUEUED_RUNS))
                     .rateLimit(
@@ -318,6 +319,13 @@ public final class StandaloneConfig {
                     .pingInterval(Duration.ofSeconds(positiveInt(ConfigKey.WS_PING_SECONDS)))
                     .pongTimeout(Duration.ofSeconds(positiveInt(ConfigKey.WS_PONG_SECONDS)))
                     .maxConnectionsPerClient(nonNegativeInt(ConfigKey.WS_MAX_CONNECTIONS))
+                    .maxConnectionsPerAddress(nonNegativeInt(ConfigKey.MAX_CONNECTIONS_PER_CLIENT))
+                    .maxConnections(
+                            raw(ConfigKey.MAX_CONNECTIONS).equalsIgnoreCase("auto")
+                                    ? ServerOptions.defaultMaxConnections()
+                                    : nonNegativeInt(ConfigKey.MAX_CONNECTIONS))
+                    .ipv6PrefixLength(ipv6Prefix())
+                    .writeTimeout(Duration.ofSeconds(positiveInt(ConfigKey.WRITE_TIMEOUT_SECONDS)))
                     .trustedProxies(proxies)
                     .tokens(new LinkedHashSet<>(list(ConfigKey.TOKENS)))
                     .corsAllowedOrigins(cors.isEmpty() ? List.of("*") : cors)
@@ -515,6 +523,14 @@ public final class StandaloneConfig {
         } catch (NumberFormatException e) {
             throw invalid(key, "expected a whole number");
         }
+    }
+
+    private int ipv6Prefix() {
+        int value = positiveInt(ConfigKey.IPV6_PREFIX);
+        if (value > 128) {
+            throw invalid(ConfigKey.IPV6_PREFIX, "must be 1..128");
+        }
+        return value;
     }
 
     private int positiveInt(ConfigKey key) {

@@ -16,12 +16,42 @@ import org.jspecify.annotations.Nullable;
 public final class TrustedProxies {
 
     /** Trusts nobody: the client address is always the socket's peer. */
-    public static final TrustedProxies NONE = new TrustedProxies(List.of());
+    public static final TrustedProxies NONE = new TrustedProxies(List.of(), 128);
 
     private final List<Range> ranges;
+    private final int ipv6PrefixLength;
 
-    private TrustedProxies(List<Range> ranges) {
+    private TrustedProxies(List<Range> ranges, int ipv6PrefixLength) {
         this.ranges = List.copyOf(ranges);
+        this.ipv6PrefixLength = ipv6PrefixLength;
+    }
+
+    /**
+     * These proxies, keying IPv6 clients by their first {@code prefixLength} bits ({@code
+     * 2001:db8:1:2::/64}): one host, or one home network, usually holds a whole /64, so keying by the full
+     * address would let it open as many connections and runs as it has addresses.
+     *
+     * @throws IllegalArgumentException if {@code prefixLength} is not 1..128
+     */
+    public TrustedProxies withIpv6PrefixLength(int prefixLength) {
+        if (prefixLength < 1 || prefixLength > 128) {
+            throw new IllegalArgumentException("ipv6PrefixLength must be 1..128: " + prefixLength);
+        }
+        return new TrustedProxies(ranges, prefixLength);
+    }
+
+    /**
+     * The client key of a connection's peer before any request is read, or null when the peer is a
+     * trusted proxy (whose connections carry many clients, told apart only by their requests).
+     */
+    public @Nullable String peerKey(SocketAddress peer) {
+        if (peer instanceof InetSocketAddress) {
+            InetAddress address = ((InetSocketAddress) peer).getAddress();
+            if (address != null) {
+                return contains(address) ? null : format(address);
+            }
+        }
+        return String.valueOf(peer);
     }
 
     /**
@@ -63,7 +93,7 @@ public final class TrustedProxies {
             }
             ranges.add(new Range(bytes, prefix));
         }
-        return new TrustedProxies(ranges);
+        return new TrustedProxies(ranges, 128);
     }
 
     /** Whether nobody is trusted. */
@@ -144,8 +174,17 @@ public final class TrustedProxies {
         }
     }
 
-    private static String format(InetAddress address) {
-        return IpLiterals.format(normalize(address.getAddress()));
+    /** The client key of an address: IPv4 as is, IPv6 masked to the prefix (with a "/n" suffix below 128). */
+    private String format(InetAddress address) {
+        byte[] bytes = normalize(address.getAddress());
+        if (bytes.length != 16 || ipv6PrefixLength >= 128) {
+            return IpLiterals.format(bytes);
+        }
+        byte[] masked = bytes.clone();
+        for (int bit = ipv6PrefixLength; bit < 128; bit++) {
+            masked[bit / 8] &= (byte) ~(0x80 >>> (bit % 8));
+        }
+        return IpLiterals.format(masked) + "/" + ipv6PrefixLength;
     }
 
     /** IPv4-mapped IPv6 addresses ({@code ::ffff:10.0.0.1}) compare as the IPv4 address. */

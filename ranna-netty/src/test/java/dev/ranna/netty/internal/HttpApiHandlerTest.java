@@ -36,7 +36,14 @@ class HttpApiHandlerTest {
     }
 
     private EmbeddedChannel channel(String peer, ServerOptions options) {
-        channel = TestContexts.channelFrom(peer, new HttpApiHandler(TestContexts.context(engine, options)));
+        channel = TestContexts.channelFrom(
+                peer, new HttpPipeliningHandler(), new HttpApiHandler(TestContexts.context(engine, options)));
+        return channel;
+    }
+
+    /** Without the pipelining handler: for tests that pass several upgrade requests on unanswered. */
+    private EmbeddedChannel bareChannel(ServerOptions options) {
+        channel = TestContexts.channelFrom("198.51.100.7", new HttpApiHandler(TestContexts.context(engine, options)));
         return channel;
     }
 
@@ -125,8 +132,8 @@ class HttpApiHandlerTest {
                 .as("no answer before the run ends")
                 .isNull();
         assertThat(channel.config().isAutoRead())
-                .as("reading paused while a request is in flight")
-                .isFalse();
+                .as("still read while the run goes on, so a client that leaves is noticed")
+                .isTrue();
         assertThat(engine.execs).singleElement().satisfies(call -> {
             assertThat(call.request().language()).isEqualTo("bash");
             assertThat(call.clientKey()).isEqualTo("198.51.100.7");
@@ -144,6 +151,110 @@ class HttpApiHandlerTest {
                 .contains("\"exectimems\":12")
                 .doesNotContain("from_cache");
         assertThat(channel.config().isAutoRead()).isTrue();
+    }
+
+    @Test
+    void timedOutExecIsAnswered400NeverTheRetried408() {
+        engine.onExec = (request, client) -> CompletableFuture.completedFuture(
+                new ExecOutcome.Failed(new ErrorResponse("code execution timed out", 408)));
+        channel(ServerOptions.DEFAULTS);
+
+        FullHttpResponse response =
+                send(request(HttpMethod.POST, "/v1/exec", "{\"language\":\"bash\",\"code\":\"sleep 99\"}"));
+
+        assertThat(response.status().code()).isEqualTo(400);
+        assertThat(body(response)).isEqualTo("{\"error\":\"code execution timed out\",\"code\":400,\"timedout\":true}");
+    }
+
+    @Test
+    void execIsCancelledWhenItsConnectionClosesBeforeTheAnswer() {
+        var future = new CompletableFuture<ExecOutcome>();
+        engine.onExec = (request, client) -> future;
+        channel(ServerOptions.DEFAULTS);
+
+        channel.writeInbound(request(HttpMethod.POST, "/v1/exec", "{\"language\":\"bash\",\"code\":\"sleep 99\"}"));
+        channel.runPendingTasks();
+        assertThat(future).isNotDone();
+        channel.close();
+        channel.runPendingTasks();
+
+        assertThat(future).isCancelled();
+        assertThat((Object) channel.readOutbound()).isNull();
+    }
+
+    @Test
+    void aFinishedExecIsNotCancelledByALaterClose() {
+        engine.onExec = (request, client) -> CompletableFuture.completedFuture(
+                new ExecOutcome.Completed(new ExecutionResponse("hi\n", "", RunResult.exited(1, 0))));
+        channel(ServerOptions.DEFAULTS);
+
+        FullHttpResponse response =
+                send(request(HttpMethod.POST, "/v1/exec", "{\"language\":\"bash\",\"code\":\"echo hi\"}"));
+        response.release();
+        channel.close();
+
+        assertThat(engine.execs).hasSize(1);
+        assertThat(channel.closeFuture().isDone()).isTrue();
+    }
+
+    @Test
+    void pipelinedRequestsAreAnsweredOneAtATimeInOrder() {
+        var future = new CompletableFuture<ExecOutcome>();
+        engine.onExec = (request, client) -> future;
+        channel(ServerOptions.DEFAULTS);
+
+        channel.writeInbound(
+                request(HttpMethod.POST, "/v1/exec", "{\"language\":\"bash\",\"code\":\"echo hi\"}"),
+                request(HttpMethod.GET, "/healthz", ""),
+                request(HttpMethod.GET, "/nope", ""));
+        channel.runPendingTasks();
+        assertThat((Object) channel.readOutbound())
+                .as("nothing before the first answer")
+                .isNull();
+        assertThat(channel.config().isAutoRead())
+                .as("not read further while requests wait behind the run")
+                .isFalse();
+
+        future.complete(new ExecOutcome.Completed(new ExecutionResponse("hi\n", "", RunResult.exited(1, 0))));
+        channel.runPendingTasks();
+
+        FullHttpResponse first = channel.readOutbound();
+        FullHttpResponse second = channel.readOutbound();
+        FullHttpResponse third = channel.readOutbound();
+        assertThat(body(first)).contains("\"stdout\":\"hi\\n\"");
+        assertThat(body(second)).contains("\"status\":\"ok\"");
+        assertThat(third.status().code()).isEqualTo(404);
+        third.release();
+        assertThat(channel.config().isAutoRead()).isTrue();
+    }
+
+    @Test
+    void moreThanSixteenRequestsPipelinedBehindOneInFlightCloseTheConnection() {
+        engine.onExec = (request, client) -> new CompletableFuture<>();
+        channel(ServerOptions.DEFAULTS);
+
+        channel.writeInbound(request(HttpMethod.POST, "/v1/exec", "{\"language\":\"bash\",\"code\":\"x\"}"));
+        for (int i = 0; i < HttpPipeliningHandler.MAX_PENDING; i++) {
+            channel.writeInbound(request(HttpMethod.GET, "/healthz", ""));
+        }
+        assertThat(channel.isOpen())
+                .as("open with %d waiting", HttpPipeliningHandler.MAX_PENDING)
+                .isTrue();
+        channel.writeInbound(request(HttpMethod.GET, "/healthz", ""));
+
+        assertThat(channel.isOpen()).isFalse();
+    }
+
+    @Test
+    void metricsNeedATokenWhenTokensAreSet() {
+        channel(ServerOptions.builder().tokens(Set.of("s3cret")).build());
+        FullHttpResponse refused = send(request(HttpMethod.GET, "/metrics", ""));
+        assertThat(refused.status().code()).isEqualTo(401);
+        refused.release();
+
+        FullHttpResponse served = send(request(HttpMethod.GET, "/metrics", "", "Authorization", "Bearer s3cret"));
+        assertThat(served.status().code()).isEqualTo(200);
+        assertThat(body(served)).contains("# metrics");
     }
 
     @Test
@@ -287,7 +398,7 @@ class HttpApiHandlerTest {
 
     @Test
     void webSocketUpgradeNeedsTokenByHeaderOrQuery() {
-        channel(ServerOptions.builder().tokens(Set.of("s3cret")).build());
+        bareChannel(ServerOptions.builder().tokens(Set.of("s3cret")).build());
 
         FullHttpResponse refused = send(upgrade("/v1/ws"));
         assertThat(refused.status().code()).isEqualTo(401);
@@ -318,7 +429,7 @@ class HttpApiHandlerTest {
 
     @Test
     void webSocketOriginAllowListAndLoopbackOnlyMode() {
-        channel(ServerOptions.builder().loopbackOriginsOnly(true).build());
+        bareChannel(ServerOptions.builder().loopbackOriginsOnly(true).build());
 
         FullHttpRequest foreign = upgrade("/v1/ws");
         foreign.headers().set(HttpHeaderNames.ORIGIN, "https://evil.example");

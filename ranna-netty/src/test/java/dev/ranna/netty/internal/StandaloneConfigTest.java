@@ -120,6 +120,38 @@ class StandaloneConfigTest {
     }
 
     @Test
+    void networkLimitsHavePublicServerDefaultsAndTheirKeys() {
+        StandaloneConfig defaults = load(List.of(), Map.of());
+        assertThat(defaults.serverOptions().idleTimeout()).isEqualTo(Duration.ofSeconds(15));
+        assertThat(defaults.serverOptions().maxConnectionsPerAddress()).isEqualTo(64);
+        assertThat(defaults.serverOptions().maxConnections())
+                .isEqualTo(dev.ranna.netty.ServerOptions.defaultMaxConnections())
+                .isPositive();
+        assertThat(defaults.serverOptions().ipv6PrefixLength()).isEqualTo(64);
+        assertThat(defaults.serverOptions().writeTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(defaults.limits().maxRunsPerClient()).isEqualTo(4);
+
+        StandaloneConfig set = load(
+                List.of(
+                        "--set", "api.maxconnections=100",
+                        "--set", "api.maxconnectionsperclient=5",
+                        "--set", "api.ipv6prefixlength=56",
+                        "--set", "api.writetimeoutseconds=7",
+                        "--set", "api.maxrunsperclient=0"),
+                Map.of());
+        assertThat(set.serverOptions().maxConnections()).isEqualTo(100);
+        assertThat(set.serverOptions().maxConnectionsPerAddress()).isEqualTo(5);
+        assertThat(set.serverOptions().ipv6PrefixLength()).isEqualTo(56);
+        assertThat(set.serverOptions().writeTimeout()).isEqualTo(Duration.ofSeconds(7));
+        assertThat(set.limits().maxRunsPerClient()).isZero();
+
+        assertThatThrownBy(() -> load(List.of(), Map.of("RANNA_API_IPV6PREFIXLENGTH", "129")))
+                .hasMessageContaining("api.ipv6prefixlength");
+        assertThatThrownBy(() -> load(List.of(), Map.of("RANNA_API_MAXCONNECTIONS", "many")))
+                .hasMessageContaining("api.maxconnections");
+    }
+
+    @Test
     void invalidValuesNameTheKeyTheValueAndTheSource() {
         assertThatThrownBy(() -> load(List.of(), Map.of("RANNA_SANDBOX_TIMEOUTSECONDS", "soon")))
                 .isInstanceOf(ConfigException.class)

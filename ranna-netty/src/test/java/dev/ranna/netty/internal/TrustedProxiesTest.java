@@ -56,4 +56,34 @@ class TrustedProxiesTest {
         assertThatThrownBy(() -> TrustedProxies.parse(List.of("10.0.0.0/33")))
                 .hasMessageContaining("prefix length must be 0..32");
     }
+
+    @Test
+    void ipv6ClientsAreKeyedByTheirSlash64AndIpv4ByTheAddress() {
+        var proxies = TrustedProxies.parse(List.of("10.0.0.1")).withIpv6PrefixLength(64);
+
+        String a = proxies.clientAddress(peer("2001:db8:1:2:aaaa::1"), List.of());
+        String b = proxies.clientAddress(peer("2001:db8:1:2:ffff:1:2:3"), List.of());
+        String other = proxies.clientAddress(peer("2001:db8:1:3::1"), List.of());
+
+        assertThat(a).isEqualTo("2001:db8:1:2::/64").isEqualTo(b);
+        assertThat(other).isEqualTo("2001:db8:1:3::/64");
+        assertThat(proxies.clientAddress(peer("192.0.2.1"), List.of())).isEqualTo("192.0.2.1");
+        assertThat(proxies.clientAddress(peer("10.0.0.1"), List.of("2001:db8:9:9::5")))
+                .as("a forwarded IPv6 client too")
+                .isEqualTo("2001:db8:9:9::/64");
+        assertThat(proxies.withIpv6PrefixLength(128).clientAddress(peer("2001:db8:1:2::1"), List.of()))
+                .isEqualTo("2001:db8:1:2::1");
+        assertThat(proxies.withIpv6PrefixLength(56).clientAddress(peer("2001:db8:1:2ff::1"), List.of()))
+                .isEqualTo("2001:db8:1:200::/56");
+        assertThatThrownBy(() -> proxies.withIpv6PrefixLength(0)).hasMessageContaining("1..128");
+    }
+
+    @Test
+    void peerKeyIsNullForATrustedProxyWhoseConnectionsCarryManyClients() {
+        var proxies = TrustedProxies.parse(List.of("10.0.0.0/8")).withIpv6PrefixLength(64);
+
+        assertThat(proxies.peerKey(peer("10.1.2.3"))).isNull();
+        assertThat(proxies.peerKey(peer("192.0.2.7"))).isEqualTo("192.0.2.7");
+        assertThat(proxies.peerKey(peer("2001:db8::7"))).isEqualTo("2001:db8::/64");
+    }
 }
