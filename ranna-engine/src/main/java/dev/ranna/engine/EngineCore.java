@@ -345,13 +345,15 @@ final class EngineCore {
                     (log.stream() == StdStream.STDOUT ? stdout : stderr).append(log.text());
                     break;
                 }
-                case STOP:
+                case STOP: {
+                    var run =
+                            new ExecutionResponse(stdout.toString(), stderr.toString(), ((Event.Stop) event).result());
                     result.complete(
                             error != null
-                                    ? failed(error)
-                                    : new ExecOutcome.Completed(new ExecutionResponse(
-                                            stdout.toString(), stderr.toString(), ((Event.Stop) event).result())));
+                                    ? new ExecOutcome.Failed(new ErrorResponse(error.message(), error.code()), run)
+                                    : new ExecOutcome.Completed(run));
                     break;
+                }
             }
         }
 

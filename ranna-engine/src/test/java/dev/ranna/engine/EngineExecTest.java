@@ -93,11 +93,14 @@ class EngineExecTest {
                 .maxOutputBytes(4)
                 .build());
         sandbox.enqueue(Script.create().hang());
-        assertThat(await(engine.exec(ExecutionRequest.of("sh", "sleep"), "k")))
-                .isEqualTo(new ExecOutcome.Failed(new ErrorResponse("code execution timed out", 408)));
+        var timedOut = (ExecOutcome.Failed) await(engine.exec(ExecutionRequest.of("sh", "sleep"), "k"));
+        assertThat(timedOut.error()).isEqualTo(new ErrorResponse("code execution timed out", 408));
+        assertThat(timedOut.run().result().timedOut()).isTrue();
         sandbox.enqueue(Script.create().stdout("123456789").hang());
-        assertThat(await(engine.exec(ExecutionRequest.of("sh", "yes"), "k")))
-                .isEqualTo(new ExecOutcome.Failed(new ErrorResponse("output limit exceeded", 413)));
+        var truncated = (ExecOutcome.Failed) await(engine.exec(ExecutionRequest.of("sh", "yes"), "k"));
+        assertThat(truncated.error()).isEqualTo(new ErrorResponse("output limit exceeded", 413));
+        assertThat(truncated.run().stdout()).isEqualTo("1234");
+        assertThat(truncated.run().result().truncated()).isTrue();
     }
 
     @Test

@@ -202,7 +202,7 @@ public final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRe
                 response = HttpResponses.json(
                         HttpResponseStatus.OK, context.codec().encode(((ExecOutcome.Completed) outcome).response()));
             } else if (outcome instanceof ExecOutcome.Failed) {
-                response = failed(((ExecOutcome.Failed) outcome).error());
+                response = failed((ExecOutcome.Failed) outcome);
             } else {
                 log.error("engine exec failed unexpectedly", error);
                 response = HttpResponses.error(context, 500, "internal error");
@@ -212,19 +212,24 @@ public final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRe
     }
 
     /**
-     * The answer to a failed run. A timeout is HTTP 400 with code 400 and {@code "timedout": true}, as
-     * ranna's own server answers it: browsers silently re-send a request answered 408 on a reused
-     * connection, which would run the program again.
+     * The answer to a failed run. A timeout is HTTP 400 with code 400, as ranna's own server answers it:
+     * browsers silently re-send a request answered 408 on a reused connection, which would run the program
+     * again. A run that started carries its output so far and the STOP fields ({@code "timedout": true}).
      */
-    private FullHttpResponse failed(ErrorResponse error) {
-        if (error.code() != ErrorCode.TIMEOUT.code()) {
+    private FullHttpResponse failed(ExecOutcome.Failed failed) {
+        ErrorResponse error = failed.error();
+        int status = error.code() == ErrorCode.TIMEOUT.code() ? 400 : error.code();
+        var answer = new ErrorResponse(error.error(), status);
+        if (failed.run() != null) {
             return HttpResponses.json(
-                    HttpResponseStatus.valueOf(error.code()), context.codec().encode(error));
+                    HttpResponseStatus.valueOf(status), context.codec().encode(answer, failed.run()));
         }
-        String body = context.codec().encode(new ErrorResponse(error.error(), 400));
-        // The codec writes a JSON object; the STOP field that says what happened goes inside it.
-        body = body.substring(0, body.lastIndexOf('}')) + ",\"timedout\":true}";
-        return HttpResponses.json(HttpResponseStatus.BAD_REQUEST, body);
+        String body = context.codec().encode(answer);
+        if (error.code() == ErrorCode.TIMEOUT.code()) {
+            // The codec writes a JSON object; the STOP field that says what happened goes inside it.
+            body = body.substring(0, body.lastIndexOf('}')) + ",\"timedout\":true}";
+        }
+        return HttpResponses.json(HttpResponseStatus.valueOf(status), body);
     }
 
     private boolean upgrade(ChannelHandlerContext ctx, Exchange exchange, FullHttpRequest request) {

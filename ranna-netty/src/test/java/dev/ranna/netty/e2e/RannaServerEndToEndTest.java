@@ -370,7 +370,10 @@ class RannaServerEndToEndTest {
 
         assertThat(response.statusCode()).isEqualTo(413);
         assertThat(response.headers().firstValue("Access-Control-Allow-Origin")).contains("*");
-        assertThat(response.body()).isEqualTo("{\"error\":\"output limit exceeded\",\"code\":413}");
+        // ranna's shape first; then, additively, the output up to the limit and how the run ended.
+        assertThat(response.body())
+                .startsWith("{\"error\":\"output limit exceeded\",\"code\":413,\"stdout\":\"0123456789abcdef\\n")
+                .contains("\"truncated\":true");
     }
 
     @Test

@@ -167,6 +167,25 @@ class HttpApiHandlerTest {
     }
 
     @Test
+    void timedOutRunIsAnswered400WithItsOutputSoFarAndTheStopFields() {
+        var run = new dev.ranna.protocol.ExecutionResponse(
+                "tick\n", "", new dev.ranna.protocol.RunResult(20_000, null, "SIGKILL", true, false, false));
+        engine.onExec = (request, client) -> CompletableFuture.completedFuture(
+                new ExecOutcome.Failed(new ErrorResponse("code execution timed out", 408), run));
+        channel(ServerOptions.DEFAULTS);
+
+        FullHttpResponse response =
+                send(request(HttpMethod.POST, "/v1/exec", "{\"language\":\"bash\",\"code\":\"sleep 99\"}"));
+
+        assertThat(response.status().code()).isEqualTo(400);
+        assertThat(body(response))
+                .startsWith("{\"error\":\"code execution timed out\",\"code\":400,\"stdout\":\"tick\\n\"")
+                .contains("\"exectimems\":20000")
+                .contains("\"signal\":\"SIGKILL\"")
+                .contains("\"timedout\":true");
+    }
+
+    @Test
     void execIsCancelledWhenItsConnectionClosesBeforeTheAnswer() {
         var future = new CompletableFuture<ExecOutcome>();
         engine.onExec = (request, client) -> future;

@@ -503,6 +503,23 @@ public final class ProtocolCodec {
         });
     }
 
+    /**
+     * Encodes a REST error body for a run that started and was ended by the error: {@code {"error", "code",
+     * "stdout", "stderr", "exectimems", ...}}, so the client sees the output up to the error and how the run
+     * ended (e.g. {@code "timedout": true}).
+     */
+    public String encode(ErrorResponse error, ExecutionResponse run) {
+        return write(g -> {
+            g.writeStartObject();
+            g.writeStringField("error", error.error());
+            g.writeNumberField("code", error.code());
+            g.writeStringField("stdout", run.stdout());
+            g.writeStringField("stderr", run.stderr());
+            writeRunResult(g, run.result());
+            g.writeEndObject();
+        });
+    }
+
     /** Encodes {@code GET /v1/info}. */
     public String encode(SystemInfo info) {
         return write(g -> {
