@@ -5,6 +5,7 @@ import dev.ranna.engine.spi.Sandbox;
 import dev.ranna.engine.spi.SandboxConfig;
 import dev.ranna.engine.spi.SandboxException;
 import dev.ranna.engine.spi.SandboxProvider;
+import dev.ranna.engine.spi.UidLeases;
 import dev.ranna.protocol.ErrorCode;
 import java.io.IOException;
 import java.time.Duration;
@@ -155,7 +156,21 @@ public final class ProcessSandboxProvider implements SandboxProvider {
         // Cgroups first: only a dead owner's groups are reaped, and its owner file goes with its work dir.
         cgroups.reapStale(workDirs::ownerOf);
         workDirs.reapStale();
-        var sandbox = new ProcessSandbox(config, tools, cgroups, workDirs);
+        UidLeases leases = null;
+        if (tools.root && tools.setpriv != null) {
+            try {
+                leases = UidLeases.open(config.uidLeaseDir(), config.uidBase(), config.uidCount());
+            } catch (IOException e) {
+                cgroups.close();
+                workDirs.close();
+                throw new SandboxException(
+                        ErrorCode.UNAVAILABLE,
+                        "cannot lease run uids in " + config.uidLeaseDir() + " (" + ProcessSandboxConfig.UID_LEASE_DIR
+                                + "): " + e.getMessage(),
+                        e);
+            }
+        }
+        var sandbox = new ProcessSandbox(config, tools, cgroups, workDirs, leases);
         log.info("process sandbox {} ready: {}; cgroups: {}", sandbox.version(), sandbox.info(), cgroups.reason());
         return sandbox;
     }
