@@ -15,7 +15,12 @@ class DockerSandboxConfigTest {
         var config = DockerSandboxConfig.from(SandboxConfig.defaults());
         assertThat(config.memoryBytes()).isEqualTo(100L * 1024 * 1024);
         assertThat(config.networking()).isFalse();
-        assertThat(config.user()).isEqualTo("65534:65534");
+        assertThat(config.user())
+                .as("no fixed user: each container leases its own uid")
+                .isEmpty();
+        assertThat(config.user("python3")).isEmpty();
+        assertThat(config.uidBase()).isEqualTo(1_900_000_000);
+        assertThat(config.uidCount()).isEqualTo(4096);
         assertThat(config.readOnlyRootfs()).isTrue();
         assertThat(config.poolSize()).isEqualTo(2);
         assertThat(config.pids()).isEqualTo(128);
@@ -40,9 +45,12 @@ class DockerSandboxConfigTest {
                 "python3, sh",
                 DockerSandboxConfig.UPDATE_IMAGES,
                 "off")));
-        assertThat(config.user()).isEqualTo("1000:1000");
-        assertThat(config.user("python3")).isEqualTo("2000:3000");
-        assertThat(config.user("sh")).isEqualTo("1000:1000");
+        assertThat(config.user()).contains("1000:1000");
+        assertThat(config.user("python3")).contains("2000:3000");
+        assertThat(config.user("sh")).contains("1000:1000");
+        var onlyOne = DockerSandboxConfig.from(SandboxConfig.of(Map.of("sandbox.docker.spec.python3.user", "2000")));
+        assertThat(onlyOne.user("python3")).contains("2000:2000");
+        assertThat(onlyOne.user("sh")).isEmpty();
         assertThat(config.poolSize("python3")).isEqualTo(4);
         assertThat(config.poolSize("sh")).isEqualTo(1);
         assertThat(config.poolWarm()).isEqualTo(List.of("python3", "sh"));
