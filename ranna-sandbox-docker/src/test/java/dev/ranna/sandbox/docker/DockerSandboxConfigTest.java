@@ -73,6 +73,24 @@ class DockerSandboxConfigTest {
     }
 
     @Test
+    void theUidRangeIsValidated() {
+        var config = DockerSandboxConfig.from(
+                SandboxConfig.of(Map.of(DockerSandboxConfig.UID_BASE, "300000", DockerSandboxConfig.UID_COUNT, "64")));
+        assertThat(config.uidBase()).isEqualTo(300000);
+        assertThat(config.uidCount()).isEqualTo(64);
+        assertThatThrownBy(
+                        () -> DockerSandboxConfig.from(SandboxConfig.of(Map.of(DockerSandboxConfig.UID_BASE, "999"))))
+                .hasMessageContaining(DockerSandboxConfig.UID_BASE);
+        assertThatThrownBy(() -> DockerSandboxConfig.from(SandboxConfig.of(Map.of(DockerSandboxConfig.UID_COUNT, "0"))))
+                .hasMessageContaining(DockerSandboxConfig.UID_COUNT);
+        assertThatThrownBy(() -> DockerSandboxConfig.from(SandboxConfig.of(
+                        Map.of(DockerSandboxConfig.UID_BASE, "2147483000", DockerSandboxConfig.UID_COUNT, "1000"))))
+                .hasMessageContaining(DockerSandboxConfig.UID_COUNT);
+        assertThatThrownBy(() -> DockerSandboxConfig.from(SandboxConfig.of(Map.of("sandbox.uidleasedir", "x"))))
+                .hasMessageContaining("sandbox.uidleasedir");
+    }
+
+    @Test
     void defaultSpecsAreRannaLikeAndUseRealImages() {
         var specs = DefaultSpecs.MAP.entries();
         assertThat(specs).containsKeys("python3", "python", "node", "js", "go", "bash", "sh", "rust", "java");
