@@ -14,6 +14,7 @@ import dev.ranna.engine.spi.SandboxException;
 import dev.ranna.engine.spi.UidLeases;
 import dev.ranna.protocol.ErrorCode;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -73,11 +74,24 @@ final class Containers {
         if (fixed.isPresent()) {
             return fixed.get();
         }
-        UidLeases.Lease taken;
+        UidLeases.Lease taken = null;
+        var unusable = new ArrayList<UidLeases.Lease>();
         try {
-            taken = leases.acquire();
+            for (int attempt = 0; attempt < 4 && taken == null; attempt++) {
+                UidLeases.Lease candidate = leases.acquire();
+                if (candidate == null) {
+                    break;
+                }
+                if (noOtherContainerRunsAs(candidate.uid())) {
+                    taken = candidate;
+                } else {
+                    unusable.add(candidate); // held until we are done, so the next acquire moves on
+                }
+            }
         } catch (IOException e) {
             throw new SandboxException(ErrorCode.UNAVAILABLE, "could not lease a uid for the run", e);
+        } finally {
+            unusable.forEach(UidLeases.Lease::close);
         }
         if (taken == null) {
             log.warn(
@@ -90,6 +104,39 @@ final class Containers {
         }
         lease[0] = taken;
         return taken.uid() + ":" + taken.uid();
+    }
+
+    /**
+     * Makes sure no container still runs as {@code uid}, which this sandbox has just leased: a container
+     * labelled with it belonged to a server that no longer holds the lease, so it was left by a crash
+     * (the kernel dropped the lock; the reaper runs only when a server starts) and may run on, for ever.
+     * Such an orphan of this host is removed here. A container of a live process or another host (a
+     * Docker engine shared across hosts, or a server using another lease directory) makes the uid unusable.
+     *
+     * @return whether the uid is free to use
+     */
+    private boolean noOtherContainerRunsAs(int uid) {
+        List<Container> found;
+        try {
+            found = listLabelled(Labels.UID, Integer.toString(uid));
+        } catch (RuntimeException e) {
+            log.warn("could not check for containers running as uid {}: {}", uid, Images.rootMessage(e));
+            return false;
+        }
+        boolean free = true;
+        for (Container container : found) {
+            Map<String, String> labels = container.getLabels() == null ? Map.of() : container.getLabels();
+            if (Labels.isOrphan(labels.getOrDefault(Labels.OWNER, "")) && remove(container.getId())) {
+                log.info(
+                        "removed container {} left by a crashed server, still running as uid {}",
+                        container.getId(),
+                        uid);
+            } else {
+                log.warn("container {} of another server runs as uid {}: skipping that uid", container.getId(), uid);
+                free = false;
+            }
+        }
+        return free;
     }
 
     /** Uids leased to containers of this sandbox that exist now (tests). */
@@ -117,11 +164,11 @@ final class Containers {
                         + sequence.incrementAndGet());
         String id;
         try {
-            id = create(spec, image, user, name, runId);
+            id = create(spec, image, user, lease[0], name, runId);
         } catch (NotFoundException e) {
             try {
                 images.ensurePresent(image);
-                id = create(spec, image, user, name, runId);
+                id = create(spec, image, user, lease[0], name, runId);
             } catch (RuntimeException again) {
                 release(lease[0]);
                 throw new SandboxException(
@@ -157,7 +204,17 @@ final class Containers {
         }
     }
 
-    private String create(LanguageSpec spec, String image, String user, String name, Optional<String> runId) {
+    private String create(
+            LanguageSpec spec,
+            String image,
+            String user,
+            UidLeases.@Nullable Lease lease,
+            String name,
+            Optional<String> runId) {
+        var labels = new LinkedHashMap<>(Labels.forContainer(instanceId, spec.key(), runId));
+        if (lease != null) {
+            labels.put(Labels.UID, Integer.toString(lease.uid()));
+        }
         String[] ids = user.split(":");
         String owner = "uid=" + ids[0] + ",gid=" + ids[1];
         long tmpfs = config.tmpfsBytes();
@@ -192,7 +249,7 @@ final class Containers {
                 .withCmd(List.of())
                 .withUser(user)
                 .withEnv("HOME=" + config.workdir())
-                .withLabels(Labels.forContainer(instanceId, spec.key(), runId))
+                .withLabels(labels)
                 .withHostName("sandbox")
                 .withNetworkDisabled(!config.networking())
                 .withTty(false)

@@ -6,10 +6,16 @@ import static dev.ranna.sandbox.docker.DockerTestSupport.await;
 import static dev.ranna.sandbox.docker.DockerTestSupport.config;
 import static dev.ranna.sandbox.docker.DockerTestSupport.request;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.model.HostConfig;
 import dev.ranna.engine.spi.Execution;
 import dev.ranna.engine.spi.ExitStatus;
 import dev.ranna.engine.spi.SandboxConfig;
+import dev.ranna.engine.spi.SandboxException;
+import dev.ranna.engine.spi.UidLeases;
+import dev.ranna.protocol.ErrorCode;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -20,11 +26,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * One kernel identity per run: every container runs as a host uid of its own, leased host-wide, so the
@@ -151,6 +159,84 @@ class DockerIdentityTest {
             assertThat(shared.info()).containsEntry("user", "65534:65534");
         }
         DockerTestSupport.assertNoContainers(fixed);
+    }
+
+    @Test
+    void aContainerLeftByACrashedServerIsRemovedBeforeItsUidIsUsedAgain(@TempDir Path leaseDir) throws Exception {
+        // A crashed server's lock is gone at once, but its containers run on until some server starts and
+        // reaps them. A live server leasing that uid meanwhile would share it with the orphan.
+        int uid = BASE + 100_000;
+        var single = config(
+                DockerSandboxConfig.POOL_SIZE,
+                "0",
+                DockerSandboxConfig.UID_BASE,
+                Integer.toString(uid),
+                DockerSandboxConfig.UID_COUNT,
+                "1",
+                UidLeases.DIRECTORY,
+                leaseDir.toString());
+        try (DockerSandbox server = DockerTestSupport.create(single)) {
+            String[] host = Labels.owner().split("/");
+            String deadOwner = host[0] + "/999999999/1";
+            String orphan = plant(uid, deadOwner);
+            try {
+                var sink = new DockerTestSupport.RecordingSink();
+                ExitStatus status = exit(server.start(request("id -u\n"), sink));
+                assertThat(status.exitCode()).as("%s", sink.stderr()).isZero();
+                assertThat(sink.stdout()).isEqualTo(uid + "\n");
+                assertThat(DockerTestSupport.client()
+                                .listContainersCmd()
+                                .withShowAll(true)
+                                .withIdFilter(List.of(orphan))
+                                .exec())
+                        .as("the orphan running as the leased uid was removed first")
+                        .isEmpty();
+            } finally {
+                removeQuietly(orphan);
+            }
+
+            // A container of a live owner (here: this JVM, as if another sandbox of it) makes the uid unusable.
+            String live = plant(uid, Labels.owner());
+            try {
+                assertThatThrownBy(() -> server.start(request("id -u\n"), new DockerTestSupport.RecordingSink()))
+                        .isInstanceOfSatisfying(
+                                SandboxException.class,
+                                e -> assertThat(e.code()).isEqualTo(ErrorCode.UNAVAILABLE));
+            } finally {
+                removeQuietly(live);
+            }
+        }
+        DockerTestSupport.assertNoContainers(single);
+    }
+
+    private static void removeQuietly(String id) {
+        try {
+            DockerTestSupport.client().removeContainerCmd(id).withForce(true).exec();
+        } catch (NotFoundException e) {
+            // Removed by the sandbox, as it should be.
+        }
+    }
+
+    /** A running container as {@code uid}, labelled like one of the sandbox's, owned by {@code owner}. */
+    private static String plant(int uid, String owner) {
+        String id = DockerTestSupport.client()
+                .createContainerCmd(DockerTestSupport.IMAGE)
+                .withCmd("sleep", "600")
+                .withUser(uid + ":" + uid)
+                .withLabels(Map.of(
+                        Labels.SANDBOX,
+                        Labels.SANDBOX_VALUE,
+                        Labels.INSTANCE,
+                        "crashed-" + UUID.randomUUID(),
+                        Labels.OWNER,
+                        owner,
+                        Labels.UID,
+                        Integer.toString(uid)))
+                .withHostConfig(HostConfig.newHostConfig().withNetworkMode("none"))
+                .exec()
+                .getId();
+        DockerTestSupport.client().startContainerCmd(id).exec();
+        return id;
     }
 
     private static String resource(String name) throws IOException {
