@@ -17,10 +17,10 @@ import java.util.function.BooleanSupplier;
 final class Host {
     private Host() {}
 
-    /** The process sandbox's default per-run uids: {@code sandbox.process.uidbase} and 256 slots. */
+    /** The process sandbox's default per-run uids: {@code sandbox.process.uidbase}, {@code uidcount} 4 x 256 slots. */
     static final long RUN_UID_BASE = 2_000_000_000L;
 
-    static final long RUN_UID_END = RUN_UID_BASE + 256;
+    static final long RUN_UID_END = RUN_UID_BASE + 1024;
 
     record Result(int exitCode, String output) {}
 

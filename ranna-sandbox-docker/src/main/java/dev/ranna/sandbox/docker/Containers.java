@@ -11,11 +11,17 @@ import com.github.dockerjava.api.model.LogConfig;
 import com.github.dockerjava.api.model.Ulimit;
 import dev.ranna.engine.LanguageSpec;
 import dev.ranna.engine.spi.SandboxException;
+import dev.ranna.engine.spi.UidLeases;
+import dev.ranna.protocol.ErrorCode;
+import java.io.IOException;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,7 +47,11 @@ final class Containers {
     /** no-new-privileges, and ranna's seccomp profile as JSON text unless the engine's default is wanted. */
     private final List<String> securityOpts;
 
-    Containers(DockerClient client, DockerSandboxConfig config, String instanceId, Images images) {
+    private final UidLeases leases;
+    /** The uid lease of each container this sandbox created and has not yet seen removed, by id. */
+    private final Map<String, UidLeases.Lease> leased = new ConcurrentHashMap<>();
+
+    Containers(DockerClient client, DockerSandboxConfig config, String instanceId, Images images, UidLeases leases) {
         this.client = client;
         this.config = config;
         this.instanceId = instanceId;
@@ -49,6 +59,97 @@ final class Containers {
         this.securityOpts = config.rannaSeccomp()
                 ? List.of("no-new-privileges", "seccomp=" + SeccompProfile.ranna())
                 : List.of("no-new-privileges");
+        this.leases = leases;
+    }
+
+    /**
+     * Mount options of the tmpfs laid over {@code /dev/pts}: it replaces the container's devpts, so there
+     * is no {@code /dev/pts/ptmx} and {@code /dev/ptmx} (a link to it) leads nowhere: a run cannot allocate
+     * terminals. Pseudo-terminals are a kernel-wide resource ({@code kernel.pty.max}, shared by every
+     * devpts instance on the host) and Docker's devpts has no {@code max=}: one run opening thousands of
+     * {@code /dev/ptmx} starved every other run and container. Empty and read-only.
+     */
+    static final String NO_TERMINALS = "ro,nosuid,nodev,noexec,size=4k,mode=0555";
+
+    /**
+     * The user a new container runs as: the spec's fixed user if the operator set one, else a uid leased
+     * host-wide (returned in {@code lease[0]}, to be released when the container is removed).
+     */
+    private String userFor(LanguageSpec spec, UidLeases.Lease[] lease) throws SandboxException {
+        Optional<String> fixed = config.user(spec.key());
+        if (fixed.isPresent()) {
+            return fixed.get();
+        }
+        UidLeases.Lease taken = null;
+        var unusable = new ArrayList<UidLeases.Lease>();
+        try {
+            for (int attempt = 0; attempt < 4 && taken == null; attempt++) {
+                UidLeases.Lease candidate = leases.acquire();
+                if (candidate == null) {
+                    break;
+                }
+                if (noOtherContainerRunsAs(candidate.uid())) {
+                    taken = candidate;
+                } else {
+                    unusable.add(candidate); // held until we are done, so the next acquire moves on
+                }
+            }
+        } catch (IOException e) {
+            throw new SandboxException(ErrorCode.UNAVAILABLE, "could not lease a uid for the run", e);
+        } finally {
+            unusable.forEach(UidLeases.Lease::close);
+        }
+        if (taken == null) {
+            log.warn(
+                    "every run uid of {}..{} is in use; raise {}",
+                    config.uidBase(),
+                    config.uidBase() + config.uidCount() - 1,
+                    DockerSandboxConfig.UID_COUNT);
+            throw new SandboxException(
+                    ErrorCode.UNAVAILABLE, "too many programs running at once; try again shortly", null);
+        }
+        lease[0] = taken;
+        return taken.uid() + ":" + taken.uid();
+    }
+
+    /**
+     * Makes sure no container still runs as {@code uid}, which this sandbox has just leased: a container
+     * labelled with it belonged to a server that no longer holds the lease, so it was left by a crash
+     * (the kernel dropped the lock; the reaper runs only when a server starts) and may run on, for ever.
+     * Such an orphan of this host is removed here. A container of a live process or another host (a
+     * Docker engine shared across hosts, or a server using another lease directory) makes the uid unusable.
+     *
+     * @return whether the uid is free to use
+     */
+    private boolean noOtherContainerRunsAs(int uid) {
+        List<Container> found;
+        try {
+            found = listLabelled(Labels.UID, Integer.toString(uid));
+        } catch (RuntimeException e) {
+            log.warn("could not check for containers running as uid {}: {}", uid, Images.rootMessage(e));
+            return false;
+        }
+        boolean free = true;
+        for (Container container : found) {
+            Map<String, String> labels = container.getLabels() == null ? Map.of() : container.getLabels();
+            if (Labels.isOrphan(labels.getOrDefault(Labels.OWNER, "")) && remove(container.getId())) {
+                log.info(
+                        "removed container {} left by a crashed server, still running as uid {}",
+                        container.getId(),
+                        uid);
+            } else {
+                log.warn("container {} of another server runs as uid {}: skipping that uid", container.getId(), uid);
+                free = false;
+            }
+        }
+        return free;
+    }
+
+    /** Uids leased to containers of this sandbox that exist now (tests). */
+    Map<String, Integer> leasedUids() {
+        var uids = new LinkedHashMap<String, Integer>();
+        leased.forEach((id, lease) -> uids.put(id, lease.uid()));
+        return uids;
     }
 
     /**
@@ -62,24 +163,37 @@ final class Containers {
         if (image == null) {
             throw new SandboxException("spec '" + spec.key() + "' has no image; the docker sandbox needs one");
         }
-        String user = config.user(spec.key());
+        var lease = new UidLeases.Lease[1];
+        String user = userFor(spec, lease);
         String name = runId.map(Containers::runName)
                 .orElseGet(() -> "ranna-" + instanceId.substring(0, Math.min(8, instanceId.length())) + "-pool-"
                         + sequence.incrementAndGet());
         String id;
         try {
-            id = create(spec, image, user, name, runId);
+            id = create(spec, image, user, lease[0], name, runId);
         } catch (NotFoundException e) {
-            images.ensurePresent(image);
             try {
-                id = create(spec, image, user, name, runId);
+                images.ensurePresent(image);
+                id = create(spec, image, user, lease[0], name, runId);
             } catch (RuntimeException again) {
+                release(lease[0]);
                 throw new SandboxException(
                         "could not create a container from image " + image + ": " + Images.rootMessage(again), again);
+            } catch (SandboxException again) {
+                release(lease[0]);
+                throw again;
             }
         } catch (RuntimeException e) {
+            // Docker may have created it before failing (a timeout); a uid of a container that may exist stays
+            // leased unless we know it is gone.
+            if (removeByName(name)) {
+                release(lease[0]);
+            }
             throw new SandboxException(
                     "could not create a container from image " + image + ": " + Images.rootMessage(e), e);
+        }
+        if (lease[0] != null) {
+            leased.put(id, lease[0]);
         }
         try {
             List<String> imageEntrypoint = spec.entrypoint().isEmpty() ? images.entrypoint(image) : List.of();
@@ -96,7 +210,17 @@ final class Containers {
         }
     }
 
-    private String create(LanguageSpec spec, String image, String user, String name, Optional<String> runId) {
+    private String create(
+            LanguageSpec spec,
+            String image,
+            String user,
+            UidLeases.@Nullable Lease lease,
+            String name,
+            Optional<String> runId) {
+        var labels = new LinkedHashMap<>(Labels.forContainer(instanceId, spec.key(), runId));
+        if (lease != null) {
+            labels.put(Labels.UID, Integer.toString(lease.uid()));
+        }
         String[] ids = user.split(":");
         String owner = "uid=" + ids[0] + ",gid=" + ids[1];
         long tmpfs = config.tmpfsBytes();
@@ -105,6 +229,7 @@ final class Containers {
         if (!config.workdir().equals("/tmp")) {
             tmpfsMounts.put("/tmp", "rw,nosuid,nodev,exec,size=" + tmpfs + "," + owner + ",mode=1777");
         }
+        tmpfsMounts.put("/dev/pts", NO_TERMINALS);
         HostConfig host = HostConfig.newHostConfig()
                 .withNetworkMode(config.networking() ? config.networkMode() : "none")
                 .withMemory(config.memoryBytes())
@@ -130,7 +255,7 @@ final class Containers {
                 .withCmd(List.of())
                 .withUser(user)
                 .withEnv("HOME=" + config.workdir())
-                .withLabels(Labels.forContainer(instanceId, spec.key(), runId))
+                .withLabels(labels)
                 .withHostName("sandbox")
                 .withNetworkDisabled(!config.networking())
                 .withTty(false)
@@ -170,22 +295,55 @@ final class Containers {
         }
     }
 
-    /** Force-removes a container and its anonymous volumes; true if it is gone. Never throws. */
+    /**
+     * Force-removes a container and its anonymous volumes; true if it is gone. Its uid lease is released
+     * only then: a container that could not be removed may still run processes as that uid. Never throws.
+     */
     boolean remove(String id) {
+        boolean gone;
         try {
             client.removeContainerCmd(id)
                     .withForce(true)
                     .withRemoveVolumes(true)
                     .exec();
-            return true;
+            gone = true;
         } catch (NotFoundException e) {
-            return true;
+            gone = true;
         } catch (ConflictException e) {
-            // "removal already in progress"
-            return true;
+            // "removal already in progress": the processes are dead (the kill comes first), the rest follows.
+            gone = true;
         } catch (RuntimeException e) {
             log.warn("could not remove container {}: {}", id, Images.rootMessage(e));
+            gone = false;
+        }
+        if (gone) {
+            release(leased.remove(id));
+        }
+        return gone;
+    }
+
+    /** Removes a container by name if it exists; true if none is left. Never throws. */
+    private boolean removeByName(String name) {
+        try {
+            var found = client.listContainersCmd()
+                    .withShowAll(true)
+                    .withNameFilter(List.of(name))
+                    .exec();
+            boolean gone = true;
+            for (Container container : found) {
+                if (("/" + name).equals(container.getNames()[0])) {
+                    gone &= remove(container.getId());
+                }
+            }
+            return gone;
+        } catch (RuntimeException e) {
             return false;
+        }
+    }
+
+    private static void release(UidLeases.@Nullable Lease lease) {
+        if (lease != null) {
+            lease.close();
         }
     }
 

@@ -13,9 +13,22 @@ import org.jspecify.annotations.Nullable;
  */
 final class DefaultSpecs {
 
+    /**
+     * The end of a compile-and-run script: {@code exec ./main "$@"}, every argument passed as it came, empty
+     * ones included. ranna's command syntax strips every double quote (it has no nesting), so the script
+     * makes its quotes with printf and evals the line; the arguments are never part of the evaluated text.
+     * The script's {@code $0} is the source file name, which follows it in the command.
+     */
+    static final String EXEC_WITH_ARGUMENTS = "eval exec ./main $(printf '\\042$@\\042')";
+
     static final SpecMap MAP = build();
 
     private DefaultSpecs() {}
+
+    /** {@code /bin/sh -c "compile && exec ./main "$@"" file}: compiles {@code file} to {@code ./main}. */
+    private static String compiled(String compile, String file) {
+        return "/bin/sh -c \"" + compile + " && " + EXEC_WITH_ARGUMENTS + "\" " + file;
+    }
 
     private static SpecMap build() {
         var map = new LinkedHashMap<String, SpecEntry>();
@@ -43,7 +56,7 @@ final class DefaultSpecs {
                 "rust",
                 "rust:alpine",
                 null,
-                "/bin/sh -c \"rustc -o main main.rs && ./main\"",
+                compiled("rustc -o main main.rs", "main.rs"),
                 "main.rs",
                 "rust",
                 "fn main() {\n    println!(\"Hello, world!\");\n}\n");
@@ -62,7 +75,7 @@ final class DefaultSpecs {
                 "cpp",
                 "gcc:14",
                 null,
-                "/bin/sh -c \"g++ -O1 -o main main.cpp && ./main\"",
+                compiled("g++ -O1 -o main main.cpp", "main.cpp"),
                 "main.cpp",
                 "cpp",
                 "#include <iostream>\n\nint main() {\n    std::cout << \"Hello, world!\" << std::endl;\n}\n");
@@ -72,7 +85,7 @@ final class DefaultSpecs {
                 "c",
                 "gcc:14",
                 null,
-                "/bin/sh -c \"gcc -O1 -o main main.c && ./main\"",
+                compiled("gcc -O1 -o main main.c", "main.c"),
                 "main.c",
                 "c",
                 "#include <stdio.h>\n\nint main(void) {\n    puts(\"Hello, world!\");\n}\n");

@@ -9,6 +9,7 @@ import dev.ranna.engine.spi.OutputSink;
 import dev.ranna.engine.spi.Sandbox;
 import dev.ranna.engine.spi.SandboxException;
 import dev.ranna.engine.spi.SandboxRequest;
+import dev.ranna.engine.spi.UidLeases;
 import dev.ranna.engine.spi.seccomp.SyscallPolicy;
 import dev.ranna.engine.spi.seccomp.SyscallTable;
 import dev.ranna.protocol.ErrorCode;
@@ -58,7 +59,8 @@ final class DockerSandbox implements Sandbox {
     private volatile @Nullable ScheduledFuture<?> updateTask;
     private volatile List<String> imagesToKeepFresh = List.of();
 
-    DockerSandbox(DockerClient client, DockerSandboxConfig config, String version, String dockerHost) {
+    DockerSandbox(
+            DockerClient client, DockerSandboxConfig config, String version, String dockerHost, UidLeases leases) {
         this.client = client;
         this.config = config;
         this.instanceId = config.source().instanceId();
@@ -69,7 +71,7 @@ final class DockerSandbox implements Sandbox {
         this.preparer = Executors.newFixedThreadPool(2, threads("ranna-docker-" + tag + "-pool"));
         this.scheduler = Executors.newSingleThreadScheduledExecutor(threads("ranna-docker-" + tag + "-timer"));
         this.images = new Images(client, io, image -> this.pool().drainImage(image));
-        this.containers = new Containers(client, config, instanceId, images);
+        this.containers = new Containers(client, config, instanceId, images, leases);
         this.pool = new WarmPool(containers, preparer, config::poolSize);
     }
 
@@ -262,7 +264,8 @@ final class DockerSandbox implements Sandbox {
         info.put("memory", Long.toString(config.memoryBytes()));
         info.put("pids", Long.toString(config.pids()));
         info.put("cpus", Double.toString(config.cpus()));
-        info.put("user", config.user());
+        info.put("user", config.user().orElse("per-run uid, leased host-wide"));
+        info.put("terminals", "none");
         info.put("rootfs", config.readOnlyRootfs() ? "read-only" : "writable");
         info.put("code.delivery", "stdin");
         info.put("pool.size", Integer.toString(config.poolSize()));
@@ -282,6 +285,11 @@ final class DockerSandbox implements Sandbox {
     /** How many started containers wait for {@code spec} (tests and metrics). */
     int warmContainers(LanguageSpec spec) {
         return pool.ready(spec);
+    }
+
+    /** Uids leased to this sandbox's containers, by container id (tests). */
+    Map<String, Integer> leasedUids() {
+        return containers.leasedUids();
     }
 
     /** Containers of this instance that still exist (tests). */

@@ -2,6 +2,8 @@ package dev.ranna.sandbox.docker;
 
 import dev.ranna.engine.CronSchedule;
 import dev.ranna.engine.spi.SandboxConfig;
+import dev.ranna.engine.spi.UidLeases;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,8 +29,11 @@ import java.util.regex.Pattern;
  *   <tr><td>{@value #POOL_WARM}</td><td>none</td><td>comma-separated spec keys to warm at start (others warm on first use)</td></tr>
  *   <tr><td>{@value #PIDS}</td><td>128</td><td>pids limit per container</td></tr>
  *   <tr><td>{@value #CPUS}</td><td>1</td><td>CPU quota in cores</td></tr>
- *   <tr><td>{@value #USER}</td><td>{@code 65534:65534}</td><td>numeric {@code uid[:gid]} the program runs as</td></tr>
+ *   <tr><td>{@value #USER}</td><td>none: a leased uid per container</td><td>numeric {@code uid[:gid]} every program runs as, replacing the per-run uids (all runs then share one kernel identity)</td></tr>
  *   <tr><td>{@code sandbox.docker.spec.<key>.user}</td><td>{@value #USER}</td><td>the same, for one spec</td></tr>
+ *   <tr><td>{@value #UID_BASE}</td><td>1900000000</td><td>first host uid (and gid) leased to run containers</td></tr>
+ *   <tr><td>{@value #UID_COUNT}</td><td>4096</td><td>how many uids; at least the concurrent runs plus the warm containers of every server on the host</td></tr>
+ *   <tr><td>{@code sandbox.uidleasedir}</td><td>{@code /run/ranna/uids}, else under {@code java.io.tmpdir}</td><td>where uids are leased host-wide (see {@link dev.ranna.engine.spi.UidLeases})</td></tr>
  *   <tr><td>{@value #TMPFS_SIZE}</td><td>64M</td><td>size of each writable tmpfs (work dir and {@code /tmp})</td></tr>
  *   <tr><td>{@value #WORKDIR}</td><td>{@code /work}</td><td>the working directory holding the code</td></tr>
  *   <tr><td>{@value #NOFILE}</td><td>1024</td><td>open files limit (ulimit nofile)</td></tr>
@@ -54,8 +59,25 @@ public final class DockerSandboxConfig {
     public static final String PIDS = "sandbox.docker.pids";
     /** CPU quota in cores, e.g. {@code 0.5}. */
     public static final String CPUS = "sandbox.docker.cpus";
-    /** Numeric {@code uid[:gid]} the program runs as. */
+    /**
+     * Numeric {@code uid[:gid]} every program runs as. Unset (the default), each container gets a host uid
+     * of its own from {@value #UID_BASE}; set, it replaces those and all runs share this one identity (and
+     * its per-user kernel quotas: inotify instances, message queues, keyrings, processes).
+     */
     public static final String USER = "sandbox.docker.user";
+    /**
+     * First host uid leased to run containers, default 1900000000: clear of login and system users, of the
+     * {@code /etc/subuid} ranges rootless containers use from 100000 on, and of the process sandbox's range
+     * (2000000000 on). The container's gid is the same number. With dockerd's {@code userns-remap}, choose a
+     * range inside the remapped one.
+     */
+    public static final String UID_BASE = "sandbox.docker.uidbase";
+    /**
+     * How many uids from {@value #UID_BASE}, default 4096. Each running or warm container holds one until it
+     * is removed, and servers on one host share the range: at least the concurrent runs plus the warm pool
+     * of every server using it.
+     */
+    public static final String UID_COUNT = "sandbox.docker.uidcount";
     /** Size of each writable tmpfs. */
     public static final String TMPFS_SIZE = "sandbox.docker.tmpfs.size";
     /** Working directory, a tmpfs holding the code. */
@@ -96,7 +118,10 @@ public final class DockerSandboxConfig {
     private final List<String> poolWarm;
     private final long pids;
     private final double cpus;
-    private final String user;
+    private final Optional<String> user;
+    private final int uidBase;
+    private final int uidCount;
+    private final Path uidLeaseDir;
     private final long tmpfsBytes;
     private final String workdir;
     private final long nofile;
@@ -122,7 +147,18 @@ public final class DockerSandboxConfig {
         this.poolWarm = list(source.get(POOL_WARM).orElse(""));
         this.pids = positive(PIDS, source.integer(PIDS, 128));
         this.cpus = parseCpus(source.get(CPUS).orElse("1"));
-        this.user = user(USER, source.get(USER).orElse("65534:65534"));
+        this.user = source.get(USER).map(value -> user(USER, value));
+        this.uidBase = (int) positive(UID_BASE, source.integer(UID_BASE, 1_900_000_000));
+        this.uidCount = (int) positive(UID_COUNT, source.integer(UID_COUNT, 4096));
+        if (uidBase < 1000) {
+            throw new IllegalArgumentException(
+                    UID_BASE + ": must be >= 1000 to stay clear of system users, got " + uidBase);
+        }
+        this.uidLeaseDir = UidLeases.directory(source);
+        if ((long) uidBase + uidCount > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(UID_BASE + " + " + UID_COUNT + ": uids up to "
+                    + ((long) uidBase + uidCount) + " exceed " + Integer.MAX_VALUE);
+        }
         this.tmpfsBytes = positive(TMPFS_SIZE, source.size(TMPFS_SIZE, 64L * 1024 * 1024));
         this.workdir = source.get(WORKDIR).orElse("/work");
         if (!WORKDIR_PATTERN.matcher(workdir).matches() || workdir.contains("/../") || workdir.endsWith("/..")) {
@@ -216,15 +252,34 @@ public final class DockerSandboxConfig {
         return cpus;
     }
 
-    /** {@value #USER}: the default numeric {@code uid[:gid]}. */
-    public String user() {
+    /** {@value #USER}: the numeric {@code uid:gid} all runs share, if the operator set one. */
+    public Optional<String> user() {
         return user;
     }
 
-    /** The user of spec {@code key}: {@code sandbox.docker.spec.<key>.user}, else {@link #user()}. */
-    public String user(String specKey) {
+    /**
+     * The fixed user of spec {@code key}: {@code sandbox.docker.spec.<key>.user}, else {@link #user()};
+     * empty when the spec's runs get leased uids of their own.
+     */
+    public Optional<String> user(String specKey) {
         String key = specKey(specKey, "user");
-        return source.get(key).map(value -> user(key, value)).orElse(user);
+        Optional<String> own = source.get(key).map(value -> user(key, value));
+        return own.isPresent() ? own : user;
+    }
+
+    /** {@value #UID_BASE}. */
+    public int uidBase() {
+        return uidBase;
+    }
+
+    /** {@value #UID_COUNT}. */
+    public int uidCount() {
+        return uidCount;
+    }
+
+    /** {@value UidLeases#DIRECTORY}: where run uids are leased host-wide. */
+    public Path uidLeaseDir() {
+        return uidLeaseDir;
     }
 
     /** {@value #TMPFS_SIZE}: bytes of each writable tmpfs. */
@@ -276,7 +331,8 @@ public final class DockerSandboxConfig {
     public String toString() {
         return "DockerSandboxConfig{host=" + host.orElse("(default)") + ", memory=" + memoryBytes + ", networking="
                 + networking + ", runtime=" + runtime.orElse("(default)") + ", pool=" + poolSize + ", pids=" + pids
-                + ", cpus=" + cpus + ", user=" + user + ", tmpfs=" + tmpfsBytes + ", workdir=" + workdir
+                + ", cpus=" + cpus + ", user=" + user.orElse("leased " + uidBase + "+" + uidCount) + ", tmpfs="
+                + tmpfsBytes + ", workdir=" + workdir
                 + ", readOnlyRootfs=" + readOnlyRootfs + ", seccomp=" + (rannaSeccomp ? "ranna" : "docker") + "}";
     }
 

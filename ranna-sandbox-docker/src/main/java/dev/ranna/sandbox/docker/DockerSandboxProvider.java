@@ -11,9 +11,11 @@ import dev.ranna.engine.spi.Sandbox;
 import dev.ranna.engine.spi.SandboxConfig;
 import dev.ranna.engine.spi.SandboxException;
 import dev.ranna.engine.spi.SandboxProvider;
+import dev.ranna.engine.spi.UidLeases;
 import dev.ranna.engine.spi.seccomp.SyscallTable;
 import dev.ranna.protocol.ErrorCode;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Optional;
@@ -116,8 +118,27 @@ public final class DockerSandboxProvider implements SandboxProvider {
                         .maxConnections(200)
                         .connectionTimeout(Duration.ofSeconds(10))
                         .build());
+        UidLeases leases;
+        Path leaseDir = docker.uidLeaseDir();
+        try {
+            leases = UidLeases.open(leaseDir, docker.uidBase(), docker.uidCount());
+        } catch (IOException e) {
+            try {
+                client.close();
+            } catch (IOException | RuntimeException closing) {
+                log.debug("closing the client: {}", closing.toString());
+            }
+            throw new SandboxException(
+                    ErrorCode.UNAVAILABLE,
+                    "cannot lease run uids in " + leaseDir + " (" + UidLeases.DIRECTORY + "): " + e.getMessage(),
+                    e);
+        }
         var sandbox = new DockerSandbox(
-                client, docker, "docker " + version.getVersion() + " (API " + version.getApiVersion() + ")", host);
+                client,
+                docker,
+                "docker " + version.getVersion() + " (API " + version.getApiVersion() + ")",
+                host,
+                leases);
         try {
             sandbox.startUp();
         } catch (RuntimeException e) {

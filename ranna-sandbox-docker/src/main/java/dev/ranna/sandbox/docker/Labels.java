@@ -23,6 +23,8 @@ final class Labels {
     static final String SPEC = "dev.ranna.spec";
     /** The run id, for containers created for a known run (pooled ones get it in their name instead). */
     static final String RUN = "dev.ranna.run";
+    /** The host uid leased to the container (absent when the operator fixed the user). */
+    static final String UID = "dev.ranna.uid";
 
     static final String SANDBOX_VALUE = "docker";
 

@@ -68,6 +68,7 @@ class DockerHardeningTest {
         await(Duration.ofSeconds(20), "ready", () -> sink.stdout().contains("ready"));
         String id = ((DockerExecution) run).containerId();
         InspectContainerResponse inspect = client().inspectContainerCmd(id).exec();
+        Integer leased = sandbox.leasedUids().get(id);
         run.kill();
         exit(run);
 
@@ -87,13 +88,20 @@ class DockerHardeningTest {
         assertThat(host.getInit()).isTrue();
         assertThat(host.getBinds()).isNullOrEmpty();
         assertThat(inspect.getMounts()).isNullOrEmpty(); // tmpfs only: no bind, no volume
-        assertThat(host.getTmpFs()).containsOnlyKeys("/work", "/tmp");
-        assertThat(host.getTmpFs().get("/work")).contains("size=" + MEMORY, "uid=65534", "nosuid", "nodev");
+        assertThat(leased).as("the container's uid lease").isNotNull();
+        assertThat(sandbox.leasedUids()).as("released with the container").doesNotContainKey(id);
+        String uid = Integer.toString(leased);
+        assertThat(host.getTmpFs()).containsOnlyKeys("/work", "/tmp", "/dev/pts");
+        assertThat(host.getTmpFs().get("/work"))
+                .contains("size=" + MEMORY, "uid=" + uid + ",gid=" + uid, "nosuid", "nodev");
+        assertThat(host.getTmpFs().get("/tmp")).contains("uid=" + uid + ",gid=" + uid);
+        assertThat(host.getTmpFs().get("/dev/pts")).startsWith("ro,");
         assertThat(host.getLogConfig().getType().getType()).isEqualTo("none");
         assertThat(Arrays.stream(host.getUlimits()).map(Ulimit::getName)).contains("nofile", "fsize", "core");
         assertThat(Arrays.stream(host.getUlimits()).filter(u -> u.getName().equals("core")))
                 .allMatch(u -> u.getHardLong() == 0L && u.getSoftLong() == 0L);
-        assertThat(inspect.getConfig().getUser()).isEqualTo("65534:65534");
+        assertThat(inspect.getConfig().getUser()).isEqualTo(uid + ":" + uid);
+        assertThat(Integer.parseInt(uid)).isBetween(1_900_000_000, 1_900_000_000 + 4095);
         assertThat(inspect.getConfig().getLabels())
                 .containsEntry(Labels.SANDBOX, "docker")
                 .containsEntry(Labels.INSTANCE, config.instanceId())
@@ -103,7 +111,7 @@ class DockerHardeningTest {
                 .isEqualTo("/" + Containers.runName(request.runId().value()));
 
         assertThat(sink.stdout())
-                .startsWith("65534\n65534\n")
+                .startsWith(uid + "\n" + uid + "\n")
                 .contains("CapEff:\t0000000000000000", "CapBnd:\t0000000000000000", "NoNewPrivs:\t1");
     }
 

@@ -15,7 +15,12 @@ class DockerSandboxConfigTest {
         var config = DockerSandboxConfig.from(SandboxConfig.defaults());
         assertThat(config.memoryBytes()).isEqualTo(100L * 1024 * 1024);
         assertThat(config.networking()).isFalse();
-        assertThat(config.user()).isEqualTo("65534:65534");
+        assertThat(config.user())
+                .as("no fixed user: each container leases its own uid")
+                .isEmpty();
+        assertThat(config.user("python3")).isEmpty();
+        assertThat(config.uidBase()).isEqualTo(1_900_000_000);
+        assertThat(config.uidCount()).isEqualTo(4096);
         assertThat(config.readOnlyRootfs()).isTrue();
         assertThat(config.poolSize()).isEqualTo(2);
         assertThat(config.pids()).isEqualTo(128);
@@ -40,9 +45,12 @@ class DockerSandboxConfigTest {
                 "python3, sh",
                 DockerSandboxConfig.UPDATE_IMAGES,
                 "off")));
-        assertThat(config.user()).isEqualTo("1000:1000");
-        assertThat(config.user("python3")).isEqualTo("2000:3000");
-        assertThat(config.user("sh")).isEqualTo("1000:1000");
+        assertThat(config.user()).contains("1000:1000");
+        assertThat(config.user("python3")).contains("2000:3000");
+        assertThat(config.user("sh")).contains("1000:1000");
+        var onlyOne = DockerSandboxConfig.from(SandboxConfig.of(Map.of("sandbox.docker.spec.python3.user", "2000")));
+        assertThat(onlyOne.user("python3")).contains("2000:2000");
+        assertThat(onlyOne.user("sh")).isEmpty();
         assertThat(config.poolSize("python3")).isEqualTo(4);
         assertThat(config.poolSize("sh")).isEqualTo(1);
         assertThat(config.poolWarm()).isEqualTo(List.of("python3", "sh"));
@@ -75,6 +83,24 @@ class DockerSandboxConfigTest {
                 .hasMessageContaining(DockerSandboxConfig.POOL_SIZE);
         assertThatThrownBy(() -> DockerSandboxConfig.from(SandboxConfig.of(Map.of(SandboxConfig.MEMORY, "1M"))))
                 .hasMessageContaining(SandboxConfig.MEMORY);
+    }
+
+    @Test
+    void theUidRangeIsValidated() {
+        var config = DockerSandboxConfig.from(
+                SandboxConfig.of(Map.of(DockerSandboxConfig.UID_BASE, "300000", DockerSandboxConfig.UID_COUNT, "64")));
+        assertThat(config.uidBase()).isEqualTo(300000);
+        assertThat(config.uidCount()).isEqualTo(64);
+        assertThatThrownBy(
+                        () -> DockerSandboxConfig.from(SandboxConfig.of(Map.of(DockerSandboxConfig.UID_BASE, "999"))))
+                .hasMessageContaining(DockerSandboxConfig.UID_BASE);
+        assertThatThrownBy(() -> DockerSandboxConfig.from(SandboxConfig.of(Map.of(DockerSandboxConfig.UID_COUNT, "0"))))
+                .hasMessageContaining(DockerSandboxConfig.UID_COUNT);
+        assertThatThrownBy(() -> DockerSandboxConfig.from(SandboxConfig.of(
+                        Map.of(DockerSandboxConfig.UID_BASE, "2147483000", DockerSandboxConfig.UID_COUNT, "1000"))))
+                .hasMessageContaining(DockerSandboxConfig.UID_COUNT);
+        assertThatThrownBy(() -> DockerSandboxConfig.from(SandboxConfig.of(Map.of("sandbox.uidleasedir", "x"))))
+                .hasMessageContaining("sandbox.uidleasedir");
     }
 
     @Test

@@ -16,15 +16,22 @@ import org.jspecify.annotations.Nullable;
  * visible in the sandbox; a language whose runtime is missing is not offered.
  *
  * <p>Compiled languages compile into the private {@code /tmp} and then run the binary. Their command is a
- * {@code sh -c} script with {@code $0} as the source file; arguments pass through as {@code $@} with
- * globbing off and no field splitting (ranna's command syntax has no nested quotes), so empty arguments
- * are dropped there.
+ * {@code sh -c} script with {@code $0} as the source file, ending in {@link #EXEC_WITH_ARGUMENTS}.
  */
 final class DefaultSpecs {
 
     private static final String HELLO = "Hello, World!";
 
     private DefaultSpecs() {}
+
+    /**
+     * The end of a compile-and-run script: {@code exec /tmp/main "$@"}, every argument passed as it came,
+     * empty ones included. ranna's command syntax strips every double quote (it has no nesting), so the
+     * script makes its quotes with printf and evals the line; the arguments themselves are never part of
+     * the evaluated text. An unquoted {@code $@} dropped empty arguments: {@code ["", "x y", ""]} arrived as
+     * one.
+     */
+    static final String EXEC_WITH_ARGUMENTS = "eval exec /tmp/main $(printf '\\042$@\\042')";
 
     /** One candidate language. */
     private record Candidate(
@@ -116,7 +123,7 @@ final class DefaultSpecs {
                     "go",
                     List.of("/usr/bin/go", "/usr/bin/sh"),
                     "/bin/sh -c \"set -f; IFS=; export GOCACHE=/tmp/gocache GOPATH=/tmp/go;"
-                            + " /usr/bin/go build -o /tmp/main $0 && exec /tmp/main $@\"",
+                            + " /usr/bin/go build -o /tmp/main $0 && " + EXEC_WITH_ARGUMENTS + "\"",
                     "main.go",
                     "go",
                     "package main\n\nimport \"fmt\"\n\nfunc main() {\n    fmt.Println(\"" + HELLO + "\")\n}\n",
@@ -155,7 +162,7 @@ final class DefaultSpecs {
                     List.of("tclsh")));
 
     private static String compiled(String compile) {
-        return "/bin/sh -c \"set -f; IFS=; " + compile + " && exec /tmp/main $@\"";
+        return "/bin/sh -c \"set -f; IFS=; " + compile + " && " + EXEC_WITH_ARGUMENTS + "\"";
     }
 
     /** The languages whose runtimes are installed here. */

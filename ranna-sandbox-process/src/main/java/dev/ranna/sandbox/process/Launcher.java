@@ -342,8 +342,7 @@ final class Launcher {
         }
         o.add("--proc");
         o.add("/proc");
-        o.add("--dev");
-        o.add("/dev");
+        o.addAll(minimalDev());
         o.add("--size");
         o.add(Long.toString(config.tmpSizeBytes()));
         o.add("--tmpfs");
@@ -369,6 +368,45 @@ final class Launcher {
         o.add("--hostname");
         o.add("sandbox");
         return List.copyOf(o);
+    }
+
+    /** Device nodes a run gets, bound from the host: what bubblewrap's {@code --dev} binds, no more. */
+    static final List<String> DEVICES = List.of("null", "zero", "full", "random", "urandom", "tty");
+
+    /**
+     * A {@code /dev} like bubblewrap's {@code --dev /dev} but without its private devpts: no {@code
+     * /dev/pts}, no {@code /dev/ptmx}, so a run cannot allocate terminals at all. A pseudo-terminal is a
+     * kernel-wide resource ({@code kernel.pty.max}, 4096 by default, shared by every devpts instance on the
+     * host): a run opening thousands of {@code /dev/ptmx} starved every other run and container. A devpts
+     * {@code max=} bound would need CAP_SYS_ADMIN in the sandbox's mount namespace, which bubblewrap drops.
+     * {@code /dev/tty} stays (it opens the controlling terminal, which a run never has: ENXIO).
+     */
+    static List<String> minimalDev() {
+        var o = new ArrayList<String>();
+        o.add("--size");
+        o.add("65536");
+        o.add("--perms");
+        o.add("0755");
+        o.add("--tmpfs");
+        o.add("/dev");
+        for (String device : DEVICES) {
+            o.add("--dev-bind");
+            o.add("/dev/" + device);
+            o.add("/dev/" + device);
+        }
+        String[][] links = {
+            {"/proc/self/fd", "/dev/fd"},
+            {"/proc/self/fd/0", "/dev/stdin"},
+            {"/proc/self/fd/1", "/dev/stdout"},
+            {"/proc/self/fd/2", "/dev/stderr"},
+            {"/proc/kcore", "/dev/core"}
+        };
+        for (String[] link : links) {
+            o.add("--symlink");
+            o.add(link[0]);
+            o.add(link[1]);
+        }
+        return o;
     }
 
     private static byte[] nulSeparated(List<String> options) {

@@ -6,6 +6,7 @@ import dev.ranna.engine.spi.OutputSink;
 import dev.ranna.engine.spi.Sandbox;
 import dev.ranna.engine.spi.SandboxException;
 import dev.ranna.engine.spi.SandboxRequest;
+import dev.ranna.engine.spi.UidLeases;
 import dev.ranna.protocol.ErrorCode;
 import dev.ranna.protocol.SpecMap;
 import java.io.IOException;
@@ -17,6 +18,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -35,6 +37,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,8 +52,13 @@ import org.slf4j.LoggerFactory;
 final class ProcessSandbox implements Sandbox {
     private static final Logger log = LoggerFactory.getLogger(ProcessSandbox.class);
 
-    /** Run uids in use in this JVM, across sandbox instances, so two runs never share one. */
-    private static final Set<Integer> UIDS_IN_USE = ConcurrentHashMap.newKeySet();
+    /**
+     * Claims run uids host-wide (null when runs keep the server's uid): two sandboxes, in this JVM or in
+     * another server on this host, never run two programs as one uid.
+     */
+    private final @Nullable UidLeases leases;
+    /** The leases of the uids this sandbox holds now, by uid. */
+    private final Map<Integer, UidLeases.Lease> leased = new ConcurrentHashMap<>();
 
     private final ProcessSandboxConfig config;
     private final HostTools tools;
@@ -69,7 +77,6 @@ final class ProcessSandbox implements Sandbox {
     private final ScheduledThreadPoolExecutor timer;
     private final Set<ProcessExecution> running = ConcurrentHashMap.newKeySet();
     private final AtomicLong runCounter = new AtomicLong();
-    private final AtomicInteger slotCursor = new AtomicInteger();
     private final AtomicInteger active = new AtomicInteger();
     private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -90,7 +97,8 @@ final class ProcessSandbox implements Sandbox {
             HostTools tools,
             Cgroups cgroups,
             WorkDirs workDirs,
-            @Nullable Path seccompFilter) {
+            @Nullable Path seccompFilter,
+            @Nullable UidLeases leases) {
         this.config = config;
         this.tools = tools;
         this.cgroups = cgroups;
@@ -98,6 +106,10 @@ final class ProcessSandbox implements Sandbox {
         this.launcher = new Launcher(tools, config, seccompFilter);
         this.isolated = config.isolation() == ProcessSandboxConfig.Isolation.BUBBLEWRAP;
         this.dropUid = tools.root && tools.setpriv != null;
+        if (dropUid && leases == null) {
+            throw new IllegalArgumentException("runs drop to their own uid, so uid leases are required");
+        }
+        this.leases = leases;
         this.prestart = isolated && dropUid && config.prestart();
         this.version = isolated ? tools.bwrapVersion() : "none (no isolation)";
         this.defaultSpecs = DefaultSpecs.detect();
@@ -129,7 +141,7 @@ final class ProcessSandbox implements Sandbox {
         facts.put("timeout", "sigkill-tree");
         facts.put("network", !isolated ? "host" : config.networking() ? "host" : "none");
         if (dropUid) {
-            facts.put("user", "per-run uid " + config.uidBase() + "+slot");
+            facts.put("user", "per-run uid, leased host-wide");
         } else {
             facts.put("user", tools.root ? "root (setpriv missing)" : "server uid");
         }
@@ -362,14 +374,14 @@ final class ProcessSandbox implements Sandbox {
                 group.remove();
             }
             if (uid >= 0) {
-                UIDS_IN_USE.remove(uid);
+                releaseUid(uid);
             }
             prestarting.set(false);
         }
     }
 
     /** Ends an unused prestarted launcher and frees its cgroup and uid. Never throws. */
-    private static void discard(Prestarted ready) {
+    private void discard(Prestarted ready) {
         try {
             discardProcess(ready.process());
             ready.group().killAll();
@@ -377,7 +389,7 @@ final class ProcessSandbox implements Sandbox {
         } catch (RuntimeException e) {
             log.warn("could not discard a prestarted launcher: {}", e.toString());
         } finally {
-            UIDS_IN_USE.remove(ready.uid());
+            releaseUid(ready.uid());
         }
     }
 
@@ -468,37 +480,62 @@ final class ProcessSandbox implements Sandbox {
             }
         } finally {
             if (uid >= 0) {
-                UIDS_IN_USE.remove(uid);
+                releaseUid(uid);
             }
             active.decrementAndGet();
         }
     }
 
-    /** A free run uid, or -1 when all are taken. */
-    private int acquireUid() {
-        int slots = config.slots();
-        int start = Math.floorMod(slotCursor.getAndIncrement(), slots);
-        for (int i = 0; i < slots; i++) {
-            int uid = config.uidBase() + (start + i) % slots;
-            if (UIDS_IN_USE.add(uid)) {
-                return uid;
-            }
+    /**
+     * A run uid no other run on this host holds (leased until {@link #releaseUid}), or -1 when all are
+     * taken: by this sandbox, another one in this JVM, or another server on this host.
+     */
+    private int acquireUid() throws IOException {
+        UidLeases.Lease lease = Objects.requireNonNull(leases, "leases").acquire();
+        if (lease == null) {
+            return -1;
         }
-        return -1;
+        leased.put(lease.uid(), lease);
+        return lease.uid();
     }
 
-    /** SIGKILLs every process whose real uid is {@code uid}, until none is left (bounded). */
-    static void killUid(int uid) {
+    /** Gives a uid back, once nothing of its run is left. */
+    private void releaseUid(int uid) {
+        UidLeases.Lease lease = leased.remove(uid);
+        if (lease != null) {
+            lease.close();
+        }
+    }
+
+    /** Uids this sandbox holds leases on now (tests). */
+    Set<Integer> leasedUids() {
+        return Set.copyOf(leased.keySet());
+    }
+
+    /**
+     * SIGKILLs every process whose real uid is {@code uid}, until none is left (bounded by 5 s). Between
+     * scans it parks, 1 ms doubling to 50 ms: a scan reads every /proc/PID/status, and a spinning loop took
+     * a whole core while a killed tree took its time to exit.
+     *
+     * @return whether none is left
+     */
+    static boolean killUid(int uid) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (System.nanoTime() < deadline) {
+        long pause = TimeUnit.MILLISECONDS.toNanos(1);
+        while (true) {
             List<ProcessHandle> found = ProcessHandle.allProcesses()
                     .filter(handle -> realUid(handle.pid()) == uid)
                     .toList();
             if (found.isEmpty()) {
-                return;
+                return true;
             }
             found.forEach(ProcessHandle::destroyForcibly);
-            Thread.onSpinWait();
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return false;
+            }
+            LockSupport.parkNanos(Math.min(pause, left));
+            pause = Math.min(pause * 2, TimeUnit.MILLISECONDS.toNanos(50));
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.ranna.sandbox.process;
 
 import dev.ranna.engine.spi.SandboxConfig;
+import dev.ranna.engine.spi.UidLeases;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -46,8 +47,20 @@ public final class ProcessSandboxConfig {
      * rootless containers use from 100000 on.
      */
     public static final String UID_BASE = "sandbox.process.uidbase";
-    /** How many runs may go at once in this sandbox (and uids used), default 256. */
+    /**
+     * Directory of the host-wide run uid leases, shared by every ranna server on the host ({@value
+     * UidLeases#DIRECTORY}; default {@code /run/ranna/uids}, else {@code java.io.tmpdir}/ranna-uids). See
+     * {@link UidLeases}.
+     */
+    public static final String UID_LEASE_DIR = UidLeases.DIRECTORY;
+    /** How many runs may go at once in this sandbox, default 256. */
     public static final String SLOTS = "sandbox.process.slots";
+    /**
+     * How many run uids, from {@value #UID_BASE} on, default 4 x {@value #SLOTS}. Leased host-wide, so every
+     * server on the host using the same range draws from it: the default lets two servers (the old and the
+     * new one of a rolling restart) run full, each with its prestarted launcher. At least {@value #SLOTS}.
+     */
+    public static final String UID_COUNT = "sandbox.process.uidcount";
     /** Path of the bubblewrap binary; default: {@code bwrap} found on PATH or in /usr/bin. */
     public static final String BWRAP = "sandbox.process.bwrap";
     /** Extra host paths bound read-only at the same place in the sandbox, comma separated. */
@@ -88,6 +101,8 @@ public final class ProcessSandboxConfig {
     private final Path workRoot;
     private final int uidBase;
     private final int slots;
+    private final int uidCount;
+    private final Path uidLeaseDir;
     private final Optional<Path> bwrap;
     private final List<Path> binds;
     private final boolean cgroups;
@@ -108,14 +123,20 @@ public final class ProcessSandboxConfig {
         this.workRoot = absolute(WORK_ROOT, config.get(WORK_ROOT).orElse(System.getProperty("java.io.tmpdir")));
         this.slots = (int) positive(SLOTS, config.integer(SLOTS, 256));
         this.uidBase = (int) positive(UID_BASE, config.integer(UID_BASE, 2_000_000_000));
-        if ((long) uidBase + slots > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException(UID_BASE + " + " + SLOTS + ": uids up to " + ((long) uidBase + slots)
-                    + " exceed " + Integer.MAX_VALUE);
+        this.uidCount = (int) positive(UID_COUNT, config.integer(UID_COUNT, (int) Math.min(1 << 30, 4L * slots)));
+        if (uidCount < slots) {
+            throw new IllegalArgumentException(
+                    UID_COUNT + ": must be >= " + SLOTS + " (" + slots + "), got '" + uidCount + "'");
+        }
+        if ((long) uidBase + uidCount > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(UID_BASE + " + " + UID_COUNT + ": uids up to "
+                    + ((long) uidBase + uidCount) + " exceed " + Integer.MAX_VALUE);
         }
         if (uidBase < 1000) {
             throw new IllegalArgumentException(
                     UID_BASE + ": must be >= 1000 to stay clear of system users, got '" + uidBase + "'");
         }
+        this.uidLeaseDir = UidLeases.directory(config);
         this.bwrap = config.get(BWRAP).map(value -> absolute(BWRAP, value));
         var bindList = new ArrayList<Path>();
         for (String part : config.get(BIND).orElse("").split(",")) {
@@ -248,6 +269,16 @@ public final class ProcessSandboxConfig {
         return slots;
     }
 
+    /** {@value #UID_COUNT}: how many uids from {@link #uidBase()} runs may use. */
+    public int uidCount() {
+        return uidCount;
+    }
+
+    /** {@value #UID_LEASE_DIR}: where run uids are leased host-wide. */
+    public Path uidLeaseDir() {
+        return uidLeaseDir;
+    }
+
     /** {@value #BWRAP}, if set. */
     public Optional<Path> bwrap() {
         return bwrap;
@@ -278,7 +309,8 @@ public final class ProcessSandboxConfig {
         return "ProcessSandboxConfig[isolation=" + isolation + ", memory=" + memoryBytes + ", networking=" + networking
                 + ", pids=" + pids + ", cpuSeconds=" + cpuSeconds + ", nofile=" + nofile + ", fileSize="
                 + fileSizeBytes + ", tmpSize=" + tmpSizeBytes + ", workSize=" + workSizeBytes + ", workRoot="
-                + workRoot + ", uidBase=" + uidBase + ", slots=" + slots + ", bwrap=" + bwrap + ", binds=" + binds
+                + workRoot + ", uidBase=" + uidBase + ", slots=" + slots + ", uidCount=" + uidCount + ", uidLeaseDir="
+                + uidLeaseDir + ", bwrap=" + bwrap + ", binds=" + binds
                 + ", cgroups=" + cgroups + ", prestart=" + prestart + ", seccomp=" + seccomp + "]";
     }
 }

@@ -5,6 +5,7 @@ import dev.ranna.engine.spi.Sandbox;
 import dev.ranna.engine.spi.SandboxConfig;
 import dev.ranna.engine.spi.SandboxException;
 import dev.ranna.engine.spi.SandboxProvider;
+import dev.ranna.engine.spi.UidLeases;
 import dev.ranna.protocol.ErrorCode;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -184,7 +185,21 @@ public final class ProcessSandboxProvider implements SandboxProvider {
                 throw new SandboxException(ErrorCode.UNAVAILABLE, "cannot write the syscall filter", e);
             }
         }
-        var sandbox = new ProcessSandbox(config, tools, cgroups, workDirs, filter);
+        UidLeases leases = null;
+        if (tools.root && tools.setpriv != null) {
+            try {
+                leases = UidLeases.open(config.uidLeaseDir(), config.uidBase(), config.uidCount());
+            } catch (IOException e) {
+                cgroups.close();
+                workDirs.close();
+                throw new SandboxException(
+                        ErrorCode.UNAVAILABLE,
+                        "cannot lease run uids in " + config.uidLeaseDir() + " (" + ProcessSandboxConfig.UID_LEASE_DIR
+                                + "): " + e.getMessage(),
+                        e);
+            }
+        }
+        var sandbox = new ProcessSandbox(config, tools, cgroups, workDirs, filter, leases);
         log.info("process sandbox {} ready: {}; cgroups: {}", sandbox.version(), sandbox.info(), cgroups.reason());
         return sandbox;
     }

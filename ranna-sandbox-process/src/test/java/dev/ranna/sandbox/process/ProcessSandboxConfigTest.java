@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ranna.engine.spi.SandboxConfig;
+import dev.ranna.engine.spi.UidLeases;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -23,6 +24,31 @@ class ProcessSandboxConfigTest {
         assertThat(config.cgroups()).isTrue();
         assertThat(config.uidBase()).isEqualTo(2_000_000_000);
         assertThat(config.bwrap()).isEmpty();
+    }
+
+    @Test
+    void uidsComeFromARangeLeasedHostWide() {
+        var defaults = ProcessSandboxConfig.from(SandboxConfig.defaults());
+        assertThat(defaults.slots()).isEqualTo(256);
+        assertThat(defaults.uidCount()).as("room for two servers of 256 slots").isEqualTo(1024);
+        assertThat(defaults.uidLeaseDir()).isEqualTo(UidLeases.defaultDirectory());
+        var set = ProcessSandboxConfig.from(SandboxConfig.defaults()
+                .with(ProcessSandboxConfig.SLOTS, "8")
+                .with(ProcessSandboxConfig.UID_LEASE_DIR, "/var/lib/ranna/uids"));
+        assertThat(set.uidCount()).isEqualTo(32);
+        assertThat(set.uidLeaseDir()).isEqualTo(Path.of("/var/lib/ranna/uids"));
+        assertThatThrownBy(() -> ProcessSandboxConfig.from(SandboxConfig.defaults()
+                        .with(ProcessSandboxConfig.SLOTS, "8")
+                        .with(ProcessSandboxConfig.UID_COUNT, "7")))
+                .hasMessageContaining(ProcessSandboxConfig.UID_COUNT)
+                .hasMessageContaining("'7'");
+        assertThatThrownBy(() -> ProcessSandboxConfig.from(SandboxConfig.defaults()
+                        .with(ProcessSandboxConfig.UID_BASE, "2147483000")
+                        .with(ProcessSandboxConfig.UID_COUNT, "1000")))
+                .hasMessageContaining(ProcessSandboxConfig.UID_COUNT);
+        assertThatThrownBy(() -> ProcessSandboxConfig.from(
+                        SandboxConfig.defaults().with(ProcessSandboxConfig.UID_LEASE_DIR, "relative")))
+                .hasMessageContaining(UidLeases.DIRECTORY);
     }
 
     @Test

@@ -276,7 +276,7 @@ class ProcessSandboxSecurityTest {
         assertThat(TestSupport.processesMatching(marker)).isEmpty();
         assertThat(TestSupport.processesWithUids(
                         sandbox.config().uidBase(),
-                        (long) sandbox.config().uidBase() + sandbox.config().slots()))
+                        (long) sandbox.config().uidBase() + sandbox.config().uidCount()))
                 .isEmpty();
     }
 

@@ -15,6 +15,7 @@ import dev.ranna.engine.spi.SandboxRequest;
 import dev.ranna.protocol.RunId;
 import dev.ranna.protocol.SpecEntry;
 import dev.ranna.protocol.SpecMap;
+import dev.ranna.sandbox.tck.ArgumentEcho;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -245,6 +246,18 @@ class ProcessSandboxTest {
                     .as("%s: %s / %s", entry.getKey(), run.stdout(), run.stderr())
                     .isZero();
             assertThat(run.stdout()).as(entry.getKey()).isEqualTo("Hello, World!\n");
+
+            // Empty arguments arrive too, each one separately and in order (a wrapper's unquoted $@ made
+            // ["", "x y", ""] one argument).
+            String echo = ArgumentEcho.program(spec.language())
+                    .orElseThrow(() -> new AssertionError("no argument echo for " + spec.language()));
+            var echoed = TestSupport.run(
+                    sandbox,
+                    new SandboxRequest(
+                            RunId.random(), language, echo, ArgumentEcho.ARGUMENTS, Map.of(), Duration.ofSeconds(30)));
+            assertThat(echoed.stdout())
+                    .as("%s: arguments %s / %s", entry.getKey(), echoed.status(), echoed.stderr())
+                    .isEqualTo(ArgumentEcho.expected(ArgumentEcho.ARGUMENTS));
         }
     }
 
@@ -257,8 +270,14 @@ class ProcessSandboxTest {
                 + "  for (int i = 1; i < argc; i++) printf(\"[%s]\", argv[i]);\n  return 0;\n}\n";
         var run = TestSupport.run(
                 sandbox,
-                new SandboxRequest(RunId.random(), language, code, List.of("a b", "*", "$x"), Map.of(), TIMEOUT));
-        assertThat(run.stdout()).isEqualTo("[a b][*][$x]");
+                new SandboxRequest(
+                        RunId.random(),
+                        language,
+                        code,
+                        List.of("a b", "*", "$x", "", "\"q\"", "'"),
+                        Map.of(),
+                        TIMEOUT));
+        assertThat(run.stdout()).isEqualTo("[a b][*][$x][][\"q\"][']");
     }
 
     @Test

@@ -1,0 +1,225 @@
+package dev.ranna.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ranna.engine.EngineSession;
+import dev.ranna.engine.RannaEngine;
+import dev.ranna.protocol.Event;
+import dev.ranna.protocol.ExecutionRequest;
+import dev.ranna.protocol.Nonce;
+import dev.ranna.protocol.Operation;
+import dev.ranna.protocol.RunId;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Attacks through shared kernel identities (issue 11): two servers on one host handing out one run uid,
+ * a run exhausting a per-user kernel quota (inotify instances) of everyone else's runs, a run starving
+ * the host of terminals. Each must be contained on both sandboxes.
+ */
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
+class SharedIdentityTest {
+    private static final Duration WAIT = Duration.ofSeconds(30);
+
+    // ---------------------------------------------------------------------------------------------
+    // Two servers on one host (process sandbox): the old and the new one of a rolling restart.
+
+    @Test
+    void twoServersOnOneHostNeverRunProgramsAsTheSameUid() throws Exception {
+        Requirements.bubblewrap();
+        Requirements.root();
+        Path jar = Path.of(System.getProperty("ranna.it.serverJar", "../ranna-netty/target/ranna-server.jar"));
+        Requirements.check(
+                Files.isRegularFile(jar),
+                "the server jar " + jar + " is missing: mvn -q -pl ranna-netty package -DskipTests");
+        var servers = new ArrayList<Process>();
+        var sockets = new ArrayList<RawWebSocket>();
+        try {
+            var ports = new ArrayList<Integer>();
+            for (int i = 0; i < 2; i++) {
+                int port = freePort();
+                ports.add(port);
+                servers.add(startServer(jar, port, Path.of("target", "it-identity-server-" + i + ".log")));
+            }
+            for (int port : ports) {
+                assertThat(Host.poll(Duration.ofSeconds(60), () -> canConnect(port)))
+                        .as("the server on port %d came up", port)
+                        .isTrue();
+            }
+            // Each server's first runs: before, both handed out uidbase+0, +1, ... in the same order.
+            var uids = new ArrayList<String>();
+            for (int port : ports) {
+                for (int run = 0; run < 2; run++) {
+                    RawWebSocket ws = RawWebSocket.connect(port);
+                    sockets.add(ws);
+                    ws.sendText("{\"op\":1,\"nonce\":1,\"args\":{\"language\":\"sh\",\"code\":\"id -u; sleep 60\"}}");
+                    assertThat(ws.nextEvent(WAIT)).isInstanceOf(Event.Spawn.class);
+                    Event log = ws.nextEvent(WAIT);
+                    assertThat(log).isInstanceOf(Event.Log.class);
+                    uids.add(((Event.Log) log).text().strip());
+                }
+            }
+            assertThat(uids).as("uids of four concurrent runs on two servers").doesNotHaveDuplicates();
+            assertThat(uids)
+                    .allSatisfy(
+                            uid -> assertThat(Long.parseLong(uid)).isBetween(Host.RUN_UID_BASE, Host.RUN_UID_END - 1));
+        } finally {
+            for (RawWebSocket ws : sockets) {
+                ws.close();
+            }
+            for (Process server : servers) {
+                server.destroy();
+            }
+            for (Process server : servers) {
+                if (!server.waitFor(40, TimeUnit.SECONDS)) {
+                    server.destroyForcibly();
+                }
+            }
+        }
+        assertThat(Host.poll(WAIT, () -> Host.sandboxProcesses(null).isEmpty()))
+                .as("sandbox processes left: %s", Host.sandboxProcesses(null))
+                .isTrue();
+    }
+
+    private static Process startServer(Path jar, int port, Path log) throws IOException {
+        return new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-jar",
+                        jar.toString(),
+                        "--host",
+                        "127.0.0.1",
+                        "--port",
+                        Integer.toString(port),
+                        "--sandbox",
+                        "process")
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket probe = new ServerSocket(0)) {
+            return probe.getLocalPort();
+        }
+    }
+
+    private static boolean canConnect(int port) {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", port), 500);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Per-user kernel quotas and terminals, through the engine, on both sandboxes.
+
+    @Test
+    void processSandboxARunHoldingEveryInotifyInstanceDoesNotStarveAnother() throws Exception {
+        Requirements.root();
+        try (RannaEngine engine =
+                Engines.process(Engines.limits().timeout(Duration.ofSeconds(60)).build(), Engines.processConfig())) {
+            quotaAttack(engine);
+        }
+    }
+
+    @Test
+    void dockerSandboxARunHoldingEveryInotifyInstanceDoesNotStarveAnother() throws Exception {
+        try (RannaEngine engine =
+                Engines.docker(Engines.limits().timeout(Duration.ofSeconds(60)).build(), Engines.dockerConfig())) {
+            quotaAttack(engine);
+        }
+    }
+
+    @Test
+    void processSandboxNoRunCanOpenATerminal() {
+        try (RannaEngine engine = Engines.process(Engines.limits().build(), Engines.processConfig())) {
+            terminalAttack(engine);
+        }
+    }
+
+    @Test
+    void dockerSandboxNoRunCanOpenATerminal() {
+        try (RannaEngine engine = Engines.docker(Engines.limits().build(), Engines.dockerConfig())) {
+            terminalAttack(engine);
+        }
+    }
+
+    /**
+     * Mallory's run opens inotify instances until the kernel refuses one and holds them; Alice's run,
+     * concurrent, must still get every instance of its own. With one uid for all (Docker, before) Alice got
+     * none: {@code inotify_init: EMFILE}.
+     */
+    private static void quotaAttack(RannaEngine engine) throws Exception {
+        int max = Integer.parseInt(Files.readAllLines(Path.of("/proc/sys/fs/inotify/max_user_instances"))
+                .get(0)
+                .strip());
+        String probe = "base64 -d > /work/probe <<'EOF'\n" + resource("probes/inotify-probe.b64") + "EOF\n"
+                + "chmod 700 /work/probe\nexec /work/probe\n";
+        var malloryEvents = new Recorder();
+        var aliceEvents = new Recorder();
+        try (EngineSession mallory = engine.openSession(malloryEvents, "mallory");
+                EngineSession alice = engine.openSession(aliceEvents, "alice")) {
+            mallory.handle(new Operation.Exec(Nonce.of("hog"), ExecutionRequest.of("sh", probe)));
+            malloryEvents.await(WAIT, "mallory's probe holding its instances", e -> e instanceof Event.Log);
+            RunId hog = ((Event.Spawn) malloryEvents.await(WAIT, "SPAWN", e -> e instanceof Event.Spawn)).runId();
+
+            alice.handle(new Operation.Exec(Nonce.of("victim"), ExecutionRequest.of("sh", probe)));
+            aliceEvents.await(WAIT, "alice's probe", e -> e instanceof Event.Log);
+            alice.handle(new Operation.Kill(
+                    Nonce.NONE,
+                    ((Event.Spawn) aliceEvents.await(WAIT, "SPAWN", e -> e instanceof Event.Spawn)).runId()));
+            mallory.handle(new Operation.Kill(Nonce.NONE, hog));
+            Recorder.Outcome hogOut = malloryEvents.outcome(Nonce.of("hog"), WAIT);
+            Recorder.Outcome victimOut = aliceEvents.outcome(Nonce.of("victim"), WAIT);
+            String all = "inotify " + max + " 24\n";
+            assertThat(hogOut.stdout()).as("mallory: %s", hogOut.stderr()).isEqualTo(all);
+            assertThat(victimOut.stdout())
+                    .as("alice, while mallory holds all of hers: %s", victimOut.stderr())
+                    .isEqualTo(all);
+            assertThat(hogOut.stop().result().killed()).isTrue();
+            assertThat(victimOut.stop().result().killed()).isTrue();
+        }
+    }
+
+    private static void terminalAttack(RannaEngine engine) {
+        var events = new Recorder();
+        try (EngineSession session = engine.openSession(events, "mallory")) {
+            session.handle(new Operation.Exec(
+                    Nonce.of("pty"),
+                    new ExecutionRequest(
+                            "sh",
+                            "n=0; while [ $n -lt 3000 ] && (exec 3<>/dev/ptmx) 2>/dev/null; do n=$((n+1)); done\n"
+                                    + "echo \"ptmx opened $n times\"; ls -A /dev/pts 2>/dev/null | wc -l\n",
+                            false,
+                            List.of(),
+                            Map.of())));
+            Recorder.Outcome out = events.outcome(Nonce.of("pty"), WAIT);
+            out.assertWellFormed();
+            assertThat(out.stdout()).isEqualTo("ptmx opened 0 times\n0\n");
+            assertThat(out.stop().result().exitCode()).isZero();
+        }
+    }
+
+    private static String resource(String name) throws IOException {
+        try (InputStream in =
+                Objects.requireNonNull(SharedIdentityTest.class.getClassLoader().getResourceAsStream(name), name)) {
+            return new String(in.readAllBytes(), StandardCharsets.US_ASCII);
+        }
+    }
+}
