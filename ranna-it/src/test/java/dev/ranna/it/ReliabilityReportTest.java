@@ -33,6 +33,12 @@ class ReliabilityReportTest {
             "hostile-protocol",
             "exploits-process",
             "exploits-docker",
+            "syscall-filter",
+            "shared-identity",
+            "network-attacks",
+            "small-heap-attack",
+            "descriptor-exhaustion",
+            "capacity-attack",
             "faults",
             "faults-long",
             "soak");

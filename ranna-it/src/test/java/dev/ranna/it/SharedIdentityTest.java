@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -34,6 +35,22 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class SharedIdentityTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
+
+    private static final Summary SUMMARY = new Summary(
+            "shared-identity",
+            "One kernel identity per run (`SharedIdentityTest`)",
+            "mvn -pl ranna-it verify",
+            "Two standalone `ranna-server.jar` processes on one host (the old and new server of a rolling restart),"
+                    + " two concurrent runs each, over real WebSockets; then, on both sandboxes, one client's run"
+                    + " holding every inotify instance its uid may have while another client's run starts, and a"
+                    + " run trying to open `/dev/ptmx` 3,000 times. Before: both servers ran their first programs"
+                    + " as uids 2000000000 and 2000000001; in Docker every run was uid 65534, so the second run got"
+                    + " `inotify_init: EMFILE`, and 3,000 terminals could be opened.");
+
+    @AfterAll
+    static void writeSummary() {
+        SUMMARY.write();
+    }
 
     // ---------------------------------------------------------------------------------------------
     // Two servers on one host (process sandbox): the old and the new one of a rolling restart.
@@ -73,6 +90,7 @@ class SharedIdentityTest {
                     uids.add(((Event.Log) log).text().strip());
                 }
             }
+            SUMMARY.set("two servers, uids of their four concurrent runs", String.join(", ", uids));
             assertThat(uids).as("uids of four concurrent runs on two servers").doesNotHaveDuplicates();
             assertThat(uids)
                     .allSatisfy(
@@ -134,7 +152,7 @@ class SharedIdentityTest {
         Requirements.root();
         try (RannaEngine engine =
                 Engines.process(Engines.limits().timeout(Duration.ofSeconds(60)).build(), Engines.processConfig())) {
-            quotaAttack(engine);
+            quotaAttack(engine, "process sandbox");
         }
     }
 
@@ -142,21 +160,21 @@ class SharedIdentityTest {
     void dockerSandboxARunHoldingEveryInotifyInstanceDoesNotStarveAnother() throws Exception {
         try (RannaEngine engine =
                 Engines.docker(Engines.limits().timeout(Duration.ofSeconds(60)).build(), Engines.dockerConfig())) {
-            quotaAttack(engine);
+            quotaAttack(engine, "Docker sandbox");
         }
     }
 
     @Test
     void processSandboxNoRunCanOpenATerminal() {
         try (RannaEngine engine = Engines.process(Engines.limits().build(), Engines.processConfig())) {
-            terminalAttack(engine);
+            terminalAttack(engine, "process sandbox");
         }
     }
 
     @Test
     void dockerSandboxNoRunCanOpenATerminal() {
         try (RannaEngine engine = Engines.docker(Engines.limits().build(), Engines.dockerConfig())) {
-            terminalAttack(engine);
+            terminalAttack(engine, "Docker sandbox");
         }
     }
 
@@ -165,7 +183,7 @@ class SharedIdentityTest {
      * concurrent, must still get every instance of its own. With one uid for all (Docker, before) Alice got
      * none: {@code inotify_init: EMFILE}.
      */
-    private static void quotaAttack(RannaEngine engine) throws Exception {
+    private static void quotaAttack(RannaEngine engine, String sandbox) throws Exception {
         int max = Integer.parseInt(Files.readAllLines(Path.of("/proc/sys/fs/inotify/max_user_instances"))
                 .get(0)
                 .strip());
@@ -188,6 +206,9 @@ class SharedIdentityTest {
             Recorder.Outcome hogOut = malloryEvents.outcome(Nonce.of("hog"), WAIT);
             Recorder.Outcome victimOut = aliceEvents.outcome(Nonce.of("victim"), WAIT);
             String all = "inotify " + max + " 24\n";
+            SUMMARY.set(
+                    sandbox + ": inotify instances, holder / other client's run (max_user_instances " + max + ")",
+                    hogOut.stdout().strip() + " / " + victimOut.stdout().strip());
             assertThat(hogOut.stdout()).as("mallory: %s", hogOut.stderr()).isEqualTo(all);
             assertThat(victimOut.stdout())
                     .as("alice, while mallory holds all of hers: %s", victimOut.stderr())
@@ -197,7 +218,7 @@ class SharedIdentityTest {
         }
     }
 
-    private static void terminalAttack(RannaEngine engine) {
+    private static void terminalAttack(RannaEngine engine, String sandbox) {
         var events = new Recorder();
         try (EngineSession session = engine.openSession(events, "mallory")) {
             session.handle(new Operation.Exec(
@@ -211,6 +232,9 @@ class SharedIdentityTest {
                             Map.of())));
             Recorder.Outcome out = events.outcome(Nonce.of("pty"), WAIT);
             out.assertWellFormed();
+            SUMMARY.set(
+                    sandbox + ": terminals a run could open of 3,000 tried",
+                    out.stdout().lines().findFirst().orElse(""));
             assertThat(out.stdout()).isEqualTo("ptmx opened 0 times\n0\n");
             assertThat(out.stop().result().exitCode()).isZero();
         }
