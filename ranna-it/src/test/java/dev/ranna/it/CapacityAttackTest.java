@@ -72,6 +72,7 @@ class CapacityAttackTest {
 
     @Test
     void oneAddressGetsItsShareAndAnotherIsServedDuringTheAttack() throws IOException {
+        long descriptorsBefore = openDescriptors();
         var attacker = InetAddress.getByName("127.0.0.1");
         var connections = new ArrayList<RawWebSocket>();
         int spawned = 0;
@@ -131,6 +132,20 @@ class CapacityAttackTest {
         while (engine.activeRuns() > 0) {
             assertThat(System.nanoTime()).as("the attacker's runs end").isLessThan(deadline);
             java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+        }
+        // And what they held is given back: sockets, pipes, run directories.
+        while (openDescriptors() > descriptorsBefore + 16) {
+            assertThat(System.nanoTime())
+                    .as("descriptors back to the baseline of %d (now %d)", descriptorsBefore, openDescriptors())
+                    .isLessThan(deadline);
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+        }
+        summary.set("server descriptors before / after the attack", descriptorsBefore + " / " + openDescriptors());
+    }
+
+    private static long openDescriptors() throws IOException {
+        try (var fds = java.nio.file.Files.list(java.nio.file.Path.of("/proc/self/fd"))) {
+            return fds.count();
         }
     }
 }

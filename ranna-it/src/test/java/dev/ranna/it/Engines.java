@@ -28,9 +28,13 @@ final class Engines {
         return SpecRegistry.of(new SpecMap(entries));
     }
 
-    /** Limits small enough that every limit is reached quickly. */
+    /**
+     * Limits small enough that every limit is reached quickly. No per-client run cap: every suite's
+     * clients share the loopback address; {@code CapacityAttackTest} sets it to test it.
+     */
     static RunLimits.Builder limits() {
         return RunLimits.builder()
+                .maxRunsPerClient(0)
                 .timeout(Duration.ofSeconds(5))
                 .maxOutputBytes(256 * 1024)
                 .maxCodeBytes(64 * 1024)
