@@ -119,6 +119,11 @@ public record ConfigKey(String name, String defaultValue, String description, bo
             ours("sandbox.maxconcurrentruns", "8", "runs executing at once; more wait in a queue");
     public static final ConfigKey MAX_QUEUED_RUNS =
             ours("sandbox.maxqueuedruns", "64", "runs waiting for a slot before EXEC is refused with 503");
+    public static final ConfigKey UID_LEASE_DIR = ours(
+            "sandbox.uidleasedir",
+            "",
+            "passed to the sandbox: directory where run uids are leased host-wide (every server on a host must"
+                    + " use the same one); default /run/ranna/uids, else under java.io.tmpdir");
     public static final ConfigKey SHUTDOWN_SECONDS =
             ours("shutdowntimeoutseconds", "10", "seconds a shutdown waits for killed runs to end");
     public static final ConfigKey DANGEROUSLY_EXPOSE_UNISOLATED = ours(
@@ -167,6 +172,7 @@ public record ConfigKey(String name, String defaultValue, String description, bo
             MAX_RUNS_PER_CLIENT,
             MAX_CONCURRENT_RUNS,
             MAX_QUEUED_RUNS,
+            UID_LEASE_DIR,
             SHUTDOWN_SECONDS,
             DANGEROUSLY_EXPOSE_UNISOLATED);
 

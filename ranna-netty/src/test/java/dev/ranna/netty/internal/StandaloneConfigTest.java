@@ -41,6 +41,14 @@ class StandaloneConfigTest {
     }
 
     @Test
+    void theUidLeaseDirectoryReachesTheSandboxWithoutAWarning() {
+        StandaloneConfig config = load(List.of(), Map.of("RANNA_SANDBOX_UIDLEASEDIR", "/srv/ranna/uids"));
+        assertThat(config.sandboxProperties()).containsEntry("sandbox.uidleasedir", "/srv/ranna/uids");
+        assertThat(config.warnings()).isEmpty();
+        assertThat(load(List.of(), Map.of()).sandboxProperties()).doesNotContainKey("sandbox.uidleasedir");
+    }
+
+    @Test
     void schedulesAreParsedAndImageUpdatesReachTheSandbox() throws Exception {
         Path spec = dir.resolve("spec.yaml");
         Files.writeString(spec, "sh:\n  entrypoint: sh\n  filename: main.sh\n");
