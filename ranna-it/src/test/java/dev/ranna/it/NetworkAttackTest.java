@@ -59,8 +59,12 @@ class NetworkAttackTest {
     private static final long MIB = 1024 * 1024;
     /** What an attack may add to direct memory; unbounded, the same attacks grew it by hundreds of MiB. */
     private static final long DIRECT_BOUND = 16 * MIB;
-    /** What may stay after an attack: a pooled allocator keeps some chunks for reuse. */
-    private static final long DIRECT_SLACK = 8 * MIB;
+    /**
+     * What may stay after an attack: the pooled allocator keeps chunks for reuse (one or two per event-loop
+     * arena, 4 MiB each, plus thread caches; 9 MiB was seen once under a loaded full build). A constant,
+     * whatever the attack's size: the attacks offer 256 MiB.
+     */
+    private static final long DIRECT_SLACK = 16 * MIB;
 
     private final Summary summary = new Summary(
             "network-attacks",
