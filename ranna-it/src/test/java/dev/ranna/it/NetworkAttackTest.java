@@ -57,14 +57,15 @@ class NetworkAttackTest {
     private static final int PER_ADDRESS = 50;
     private static final int SERVER_WIDE = 150;
     private static final long MIB = 1024 * 1024;
-    /** What an attack may add to direct memory; unbounded, the same attacks grew it by hundreds of MiB. */
-    private static final long DIRECT_BOUND = 16 * MIB;
     /**
-     * What may stay after an attack: the pooled allocator keeps chunks for reuse (one or two per event-loop
-     * arena, 4 MiB each, plus thread caches; 9 MiB was seen once under a loaded full build). A constant,
-     * whatever the attack's size: the attacks offer 256 MiB.
+     * What an attack may add to the JVM's direct memory (server and this test's own sockets); unbounded,
+     * the same attacks grew it by hundreds of MiB. The allocator grows in 4 MiB chunks per event-loop arena,
+     * so the bound is a few chunks, whatever the attack's size (the attacks offer 256 MiB): up to 13 MiB
+     * of growth was seen under a loaded full build.
      */
-    private static final long DIRECT_SLACK = 16 * MIB;
+    private static final long DIRECT_BOUND = 32 * MIB;
+    /** What may stay after an attack: the pooled allocator keeps its chunks for reuse (9 MiB seen). */
+    private static final long DIRECT_SLACK = 24 * MIB;
 
     private final Summary summary = new Summary(
             "network-attacks",
