@@ -97,7 +97,9 @@ class DockerRuntimeTest {
                         sandbox.runtime().describe())
                 .isTrue();
         assertThat(sandbox.info().get("syscalls"))
-                .startsWith("served by gVisor's user-space kernel, filtered inside it by seccomp x86_64: ");
+                .startsWith("served by gVisor's user-space kernel, filtered inside it by seccomp x86_64: ")
+                .endsWith(" (EPERM under gVisor), 32-bit and x32 calls refused by gVisor")
+                .doesNotContain("kill");
         // Twice: with a pool of one, the second run is served by a container the pool started.
         for (int i = 0; i < 2; i++) {
             assertThat(probe())
