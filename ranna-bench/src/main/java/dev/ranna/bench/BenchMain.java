@@ -211,6 +211,55 @@ public final class BenchMain {
             ws.abort();
         }
         report.latencyDockerDone(startWait, cold);
+        latencyGvisor(dwarm, dn, dockerRun);
+    }
+
+    /**
+     * The same hello world on gVisor ({@code sandbox.runtime=runsc}) if the engine has runsc registered:
+     * {@code docker run --rm --runtime runsc}, the sandbox cold and with the warm pool.
+     */
+    private void latencyGvisor(int dwarm, int dn, Stats runcDockerRun) throws Exception {
+        if (!Raw.dockerHasRuntime("runsc")) {
+            report.note("gVisor latency: skipped (the engine has no runsc runtime; .ci/run registers it).");
+            return;
+        }
+        log("latency: docker run --rm --runtime runsc, " + dn);
+        Stats dockerRun = sequential(dwarm, dn, () -> checked(Raw.dockerRun(HELLO, "runsc")));
+        report.latencyRow(
+                "gVisor: `docker run --rm --runtime runsc` (same image, profile and program)", dockerRun, null, true);
+        try (ServerProcess server = ServerProcess.start(
+                "latency-runsc-cold", List.of(), "sandbox=docker", "pool=0", "sandbox.runtime=runsc")) {
+            WsClient ws = WsClient.connect(http, server.port());
+            log("latency: docker sandbox on runsc cold (pool 0), " + dn);
+            Stats cold = sequential(dwarm, dn, () -> wsHello(ws));
+            report.latencyRow("gVisor: Docker sandbox via WebSocket, cold (pool size 0)", cold, dockerRun, false);
+            ws.abort();
+        }
+        try (ServerProcess server = ServerProcess.start(
+                "latency-runsc-warm", List.of(), "sandbox=docker", "pool=2", "sandbox.runtime=runsc")) {
+            WsClient ws = WsClient.connect(http, server.port());
+            log("latency: docker sandbox on runsc, warm pool (size 2), back to back, " + dn);
+            Stats warmPool = sequential(dwarm, dn, () -> wsHello(ws));
+            report.latencyRow(
+                    "gVisor: Docker sandbox via WebSocket, warm pool (size 2), back to back",
+                    warmPool,
+                    dockerRun,
+                    false);
+            log("latency: docker sandbox on runsc, warm pool, 500 ms between runs");
+            Stats paced = sequential(2, quick ? 10 : 30, () -> {
+                Thread.sleep(500); // the scenario itself: idle time for the pool to refill between runs
+                return wsHello(ws);
+            });
+            report.latencyRow(
+                    "gVisor: Docker sandbox via WebSocket, warm pool, 500 ms between runs (pool refilled)",
+                    paced,
+                    dockerRun,
+                    false);
+            report.note("gVisor against runc: `docker run --rm` p50 " + Stats.ms(dockerRun.p50()) + " ms vs "
+                    + Stats.ms(runcDockerRun.p50()) + " ms (" + Stats.ratio(dockerRun.p50(), runcDockerRun.p50())
+                    + "); the gVisor rows' ratios are against `docker run --rm --runtime runsc`.");
+            ws.abort();
+        }
     }
 
     private static long rawBwrap(Path code, int uid) throws Exception {

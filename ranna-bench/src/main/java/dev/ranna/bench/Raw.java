@@ -162,15 +162,44 @@ final class Raw {
                 "/work");
     }
 
+    /**
+     * The profile on gVisor: {@code --runtime runsc} and the pids limit the Docker sandbox sets there (64 + 8 x
+     * 128: the cgroup counts gVisor's host tasks, about 8 per guest process).
+     */
+    static List<String> dockerProfile(String runtime) {
+        if (runtime.equals("runc")) {
+            return dockerProfile();
+        }
+        var profile = new ArrayList<String>(List.of("--runtime", runtime));
+        profile.addAll(dockerProfile());
+        profile.set(profile.indexOf("--pids-limit") + 1, Long.toString(64 + 8 * 128));
+        return profile;
+    }
+
     static List<String> dockerRunArgs(String script) {
+        return dockerRunArgs(script, "runc");
+    }
+
+    static List<String> dockerRunArgs(String script, String runtime) {
         var argv = new ArrayList<String>(List.of("docker", "run", "--rm", "-i"));
-        argv.addAll(dockerProfile());
+        argv.addAll(dockerProfile(runtime));
         argv.addAll(List.of(BenchServer.IMAGE, "/bin/sh", "-c", script));
         return argv;
     }
 
     static Result dockerRun(String script) throws IOException, InterruptedException {
         return run(dockerRunArgs(script), new byte[0]);
+    }
+
+    static Result dockerRun(String script, String runtime) throws IOException, InterruptedException {
+        return run(dockerRunArgs(script, runtime), new byte[0]);
+    }
+
+    /** Whether the engine has the OCI runtime {@code name} registered ({@code docker info}). */
+    static boolean dockerHasRuntime(String name) throws IOException, InterruptedException {
+        Result r =
+                run(List.of("docker", "info", "--format", "{{range $name, $_ := .Runtimes}}{{$name}} {{end}}"), null);
+        return r.exitCode() == 0 && List.of(r.stdoutHead().trim().split(" ")).contains(name);
     }
 
     /** Creates (untimed) a container for {@code script}; returns its id. */

@@ -33,6 +33,7 @@ class ReliabilityReportTest {
             "hostile-protocol",
             "exploits-process",
             "exploits-docker",
+            "exploits-docker-runsc",
             "syscall-filter",
             "shared-identity",
             "network-attacks",
@@ -74,7 +75,17 @@ class ReliabilityReportTest {
                     + " restart stops every pooled container; Docker accepts an attach to a stopped container but"
                     + " never streams it, and the timeout's kill fails on it, so the run never ended. Pooled"
                     + " containers are now inspected before the attach and dropped if not running. Regression"
-                    + " test: `DockerPoolTest.pooledContainersThatStoppedMeanwhileAreSkippedNotAttachedForever`.");
+                    + " test: `DockerPoolTest.pooledContainersThatStoppedMeanwhileAreSkippedNotAttachedForever`.",
+            "**Docker sandbox on gVisor: a run with 20,000 arguments timed out before it started (issue 18).** Found"
+                    + " by `RunscExploitTest`: the boot script read its header with the shell's `read`, one byte per"
+                    + " system call, and under gVisor each goes through its user-space kernel (80 KB: 4.8 s on runsc,"
+                    + " 0.48 s on runc). It is now read with one `dd iflag=fullblock`. Regression test:"
+                    + " `DockerRuntimeTest.theBootHeaderIsReadInOneGoAndACutHeaderRunsNothing`.",
+            "**Docker sandbox on gVisor: a pids limit of 64 broke a plain pipeline (issue 18).** Found by"
+                    + " `RunscHardeningTest`: the container's pids cgroup counts gVisor's host tasks (56 idle, about 8"
+                    + " per guest process on the ptrace platform), not the program's processes. Under gVisor the"
+                    + " sandbox now sets it to 64 + 8 x `sandbox.docker.pids`. Regression tests: `RunscHardeningTest`"
+                    + " (the whole hardening suite on runsc).");
 
     @Test
     void renderTheReport() throws IOException {

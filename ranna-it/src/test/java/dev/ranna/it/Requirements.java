@@ -3,6 +3,7 @@ package dev.ranna.it;
 import dev.ranna.engine.spi.Availability;
 import dev.ranna.sandbox.docker.DockerSandboxProvider;
 import dev.ranna.sandbox.process.ProcessSandboxProvider;
+import java.util.List;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
 
@@ -40,6 +41,18 @@ final class Requirements {
         check(
                 Host.run("docker", "image", "inspect", Engines.DOCKER_IMAGE).exitCode() == 0,
                 "the test image " + Engines.DOCKER_IMAGE + " is missing (built by .ci/run)");
+    }
+
+    /** The Docker engine, the test image, and gVisor's {@code runsc} runtime registered with the engine. */
+    static void runsc() {
+        docker();
+        Host.Result runtimes =
+                Host.run("docker", "info", "--format", "{{range $name, $_ := .Runtimes}}{{$name}} {{end}}");
+        check(
+                runtimes.exitCode() == 0
+                        && List.of(runtimes.output().trim().split(" ")).contains("runsc"),
+                "the Docker engine has no runsc runtime (gVisor; .ci/run installs and registers it): it has "
+                        + runtimes.output().trim());
     }
 
     static void root() {

@@ -48,10 +48,18 @@ final class Containers {
     private final List<String> securityOpts;
 
     private final UidLeases leases;
+    private final OciRuntime runtime;
     /** The uid lease of each container this sandbox created and has not yet seen removed, by id. */
     private final Map<String, UidLeases.Lease> leased = new ConcurrentHashMap<>();
 
-    Containers(DockerClient client, DockerSandboxConfig config, String instanceId, Images images, UidLeases leases) {
+    Containers(
+            DockerClient client,
+            DockerSandboxConfig config,
+            String instanceId,
+            Images images,
+            UidLeases leases,
+            OciRuntime runtime) {
+        this.runtime = runtime;
         this.client = client;
         this.config = config;
         this.instanceId = instanceId;
@@ -234,7 +242,7 @@ final class Containers {
                 .withNetworkMode(config.networking() ? config.networkMode() : "none")
                 .withMemory(config.memoryBytes())
                 .withMemorySwap(config.memoryBytes())
-                .withPidsLimit(config.pids())
+                .withPidsLimit(runtime.hostPidsLimit(config.pids()))
                 .withNanoCPUs((long) (config.cpus() * 1_000_000_000L))
                 .withCapDrop(Capability.ALL)
                 .withSecurityOpts(securityOpts)
@@ -248,7 +256,9 @@ final class Containers {
                 // output reaches the client through the attach stream only; a log driver would copy a flood to disk
                 .withLogConfig(new LogConfig(LogConfig.LoggingType.NONE, Map.of()))
                 .withIpcMode("private");
-        config.runtime().ifPresent(host::withRuntime);
+        if (runtime.chosen()) {
+            host.withRuntime(runtime.name());
+        }
         CreateContainerCmd create = client.createContainerCmd(image)
                 .withName(name)
                 .withEntrypoint("/bin/sh", "-c", Boot.SCRIPT)

@@ -1,11 +1,14 @@
 package dev.ranna.sandbox.docker;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.model.Version;
 import com.github.dockerjava.core.DefaultDockerClientConfig;
 import com.github.dockerjava.core.DockerClientConfig;
 import com.github.dockerjava.core.DockerClientImpl;
 import com.github.dockerjava.httpclient5.ApacheDockerHttpClient;
+import com.github.dockerjava.transport.DockerHttpClient;
 import dev.ranna.engine.spi.Availability;
 import dev.ranna.engine.spi.Sandbox;
 import dev.ranna.engine.spi.SandboxConfig;
@@ -42,6 +45,7 @@ public final class DockerSandboxProvider implements SandboxProvider {
 
     private static final Logger log = LoggerFactory.getLogger(DockerSandboxProvider.class);
     private static final int DEFAULT_PROBE_SECONDS = 3;
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final @Nullable String hostOverride;
 
@@ -110,24 +114,37 @@ public final class DockerSandboxProvider implements SandboxProvider {
                             + "; set " + DockerSandboxConfig.SECCOMP + "=docker to use the engine's default profile",
                     null);
         }
-        DockerClient client = DockerClientImpl.getInstance(
-                clientConfig,
-                new ApacheDockerHttpClient.Builder()
-                        .dockerHost(clientConfig.getDockerHost())
-                        .sslConfig(clientConfig.getSSLConfig())
-                        .maxConnections(200)
-                        .connectionTimeout(Duration.ofSeconds(10))
-                        .build());
+        DockerHttpClient http = new ApacheDockerHttpClient.Builder()
+                .dockerHost(clientConfig.getDockerHost())
+                .sslConfig(clientConfig.getSSLConfig())
+                .maxConnections(200)
+                .connectionTimeout(Duration.ofSeconds(10))
+                .build();
+        DockerClient client = DockerClientImpl.getInstance(clientConfig, http);
+        OciRuntime runtime;
+        try {
+            runtime = OciRuntime.resolve(docker.runtime(), engineInfo(http), host);
+        } catch (SandboxException | IOException | RuntimeException e) {
+            closeQuietly(client);
+            if (e instanceof SandboxException known) {
+                throw known;
+            }
+            throw new SandboxException(
+                    "cannot ask the Docker engine at " + host + " for its runtimes: " + Images.rootMessage(e), e);
+        }
+        if (runtime.gvisor() && docker.rannaSeccomp() && !runtime.gvisorLoadsSeccomp()) {
+            log.warn(
+                    "runtime {} is gVisor without --oci-seccomp: gVisor's kernel serves every system call and"
+                            + " ranna's seccomp profile is not loaded; register runsc with \"--oci-seccomp\" to"
+                            + " filter inside gVisor too",
+                    runtime.describe());
+        }
         UidLeases leases;
         Path leaseDir = docker.uidLeaseDir();
         try {
             leases = UidLeases.open(leaseDir, docker.uidBase(), docker.uidCount());
         } catch (IOException e) {
-            try {
-                client.close();
-            } catch (IOException | RuntimeException closing) {
-                log.debug("closing the client: {}", closing.toString());
-            }
+            closeQuietly(client);
             throw new SandboxException(
                     ErrorCode.UNAVAILABLE,
                     "cannot lease run uids in " + leaseDir + " (" + UidLeases.DIRECTORY + "): " + e.getMessage(),
@@ -138,7 +155,8 @@ public final class DockerSandboxProvider implements SandboxProvider {
                 docker,
                 "docker " + version.getVersion() + " (API " + version.getApiVersion() + ")",
                 host,
-                leases);
+                leases,
+                runtime);
         try {
             sandbox.startUp();
         } catch (RuntimeException e) {
@@ -147,6 +165,31 @@ public final class DockerSandboxProvider implements SandboxProvider {
         }
         log.info("docker sandbox ready: {} at {}, {}", sandbox.version(), host, docker);
         return sandbox;
+    }
+
+    /**
+     * The engine's {@code GET /info} as JSON. Read raw: docker-java's model drops each runtime's {@code
+     * runtimeArgs}, which tell whether runsc loads seccomp profiles.
+     */
+    private static JsonNode engineInfo(DockerHttpClient http) throws IOException {
+        var request = DockerHttpClient.Request.builder()
+                .method(DockerHttpClient.Request.Method.GET)
+                .path("/info")
+                .build();
+        try (DockerHttpClient.Response response = http.execute(request)) {
+            if (response.getStatusCode() != 200) {
+                throw new IOException("GET /info answered " + response.getStatusCode());
+            }
+            return JSON.readTree(response.getBody());
+        }
+    }
+
+    private static void closeQuietly(DockerClient client) {
+        try {
+            client.close();
+        } catch (IOException | RuntimeException closing) {
+            log.debug("closing the client: {}", closing.toString());
+        }
     }
 
     static DockerClientConfig clientConfig(Optional<String> host) {

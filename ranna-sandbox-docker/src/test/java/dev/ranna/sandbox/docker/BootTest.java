@@ -23,12 +23,15 @@ class BootTest {
                 Boot.payload("/work", "main.sh", "echo é", List.of("/bin/sh", "main.sh", "a\nb"), Map.of("K", "v"));
         String text = new String(payload, StandardCharsets.UTF_8);
         assertThat(text)
-                .isEqualTo("5\n"
+                .isEqualTo("148 6\n"
                         + "cd '/work' || exit 125\n"
                         + "head -c 7 > 'main.sh' || exit 125\n"
                         + "exec </dev/null\n"
                         + "exec env -- 'K=v' '/bin/sh' 'main.sh' 'a\n"
                         + "b'\n"
+                        + "# end of the ranna boot header\n"
                         + "echo é");
+        String header = text.substring(text.indexOf('\n') + 1, text.indexOf("echo é"));
+        assertThat(header.getBytes(StandardCharsets.UTF_8)).hasSize(148);
     }
 }

@@ -26,7 +26,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
-/** The container profile, read back from a live run, and hostile programs against it. */
+/**
+ * The container profile, read back from a live run, and hostile programs against it, on the engine's
+ * default runtime (runc); {@link RunscHardeningTest} runs the same on gVisor.
+ */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class DockerHardeningTest {
 
@@ -37,10 +40,52 @@ class DockerHardeningTest {
 
     @BeforeAll
     void createSandbox() throws Exception {
-        assumeDocker();
-        config = config(
-                DockerSandboxConfig.POOL_SIZE, "1", DockerSandboxConfig.PIDS, "64", DockerSandboxConfig.FSIZE, "8M");
+        assumeRuntime();
+        var keys = new java.util.ArrayList<>(List.of(
+                DockerSandboxConfig.POOL_SIZE, "1", DockerSandboxConfig.PIDS, "64", DockerSandboxConfig.FSIZE, "8M"));
+        runtime().ifPresent(r -> keys.addAll(List.of(SandboxConfig.RUNTIME, r)));
+        config = config(keys.toArray(String[]::new));
         sandbox = DockerTestSupport.create(config);
+    }
+
+    DockerSandbox sandbox() {
+        return sandbox;
+    }
+
+    /** Skips (fails under CI) when the runtime under test is missing. */
+    void assumeRuntime() {
+        assumeDocker();
+    }
+
+    /** {@code sandbox.runtime}, if set; empty: the engine's default. */
+    java.util.Optional<String> runtime() {
+        return java.util.Optional.empty();
+    }
+
+    /** What {@code docker inspect} reports as the container's runtime. */
+    String inspectedRuntime() {
+        return "runc";
+    }
+
+    /** The kernel release a run must see: the host's own, since runc shares the host kernel. */
+    String expectedKernelRelease() throws Exception {
+        return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/kernel/osrelease"))
+                .trim();
+    }
+
+    /** The pids cgroup limit for {@code pids} processes: the same number on runc. */
+    long expectedHostPidsLimit(long pids) {
+        return pids;
+    }
+
+    /** Whether the kernel's {@code /proc/self/status} has a NoNewPrivs line (Linux's does). */
+    boolean statusShowsNoNewPrivs() {
+        return true;
+    }
+
+    /** The isolation {@code info()} must report. */
+    String expectedIsolation() {
+        return "shared host kernel";
     }
 
     @AfterAll
@@ -76,9 +121,10 @@ class DockerHardeningTest {
         assertThat(host.getNetworkMode()).isEqualTo("none");
         assertThat(inspect.getConfig().getNetworkDisabled()).isTrue();
         assertThat(inspect.getNetworkSettings().getNetworks()).doesNotContainKeys("bridge", "host");
+        assertThat(host.getRuntime()).as("docker inspect: HostConfig.Runtime").isEqualTo(inspectedRuntime());
         assertThat(host.getMemory()).isEqualTo(MEMORY);
         assertThat(host.getMemorySwap()).isEqualTo(MEMORY);
-        assertThat(host.getPidsLimit()).isEqualTo(64L);
+        assertThat(host.getPidsLimit()).isEqualTo(expectedHostPidsLimit(64));
         assertThat(host.getNanoCPUs()).isEqualTo(1_000_000_000L);
         assertThat(host.getCapDrop()).containsExactly(Capability.ALL);
         assertThat(host.getCapAdd()).isNullOrEmpty();
@@ -112,7 +158,22 @@ class DockerHardeningTest {
 
         assertThat(sink.stdout())
                 .startsWith(uid + "\n" + uid + "\n")
-                .contains("CapEff:\t0000000000000000", "CapBnd:\t0000000000000000", "NoNewPrivs:\t1");
+                .contains("CapEff:\t0000000000000000", "CapBnd:\t0000000000000000");
+        if (statusShowsNoNewPrivs()) {
+            assertThat(sink.stdout()).contains("NoNewPrivs:\t1");
+        }
+    }
+
+    @Test
+    void runsSeeTheRuntimesKernelAndInfoNamesIt() throws Exception {
+        var sink = new RecordingSink();
+        ExitStatus status = exit(sandbox.start(request("uname -r"), sink));
+        assertThat(status.exitCode())
+                .as("%s, stdout %s, stderr %s", status, sink.stdout(), sink.stderr())
+                .isZero();
+        assertThat(sink.stdout().trim()).isEqualTo(expectedKernelRelease());
+        assertThat(sandbox.info().get("isolation")).isEqualTo("docker container per run, " + expectedIsolation());
+        assertThat(sandbox.info().get("runtime")).startsWith(inspectedRuntime() + " (");
     }
 
     @Test

@@ -56,6 +56,26 @@ final class DockerTestSupport {
         }
     }
 
+    /** gVisor's runtime, as .ci/run registers it with the engine. */
+    static final String RUNSC = "runsc";
+
+    /**
+     * Skips (or, under CI, fails) the calling test when the engine has no {@value #RUNSC} runtime; .ci/run
+     * installs and registers it.
+     */
+    static void assumeRunsc() {
+        assumeDocker();
+        var runtimes = client().infoCmd().exec().getRuntimes();
+        if (runtimes == null || !runtimes.containsKey(RUNSC)) {
+            String reason = "the Docker engine has no " + RUNSC + " runtime (gVisor; .ci/run registers it), only "
+                    + (runtimes == null ? "(none listed)" : runtimes.keySet());
+            if (requireAvailable()) {
+                Assertions.fail(reason + " (failing instead of skipping: CI=true or ranna.tck.requireAvailable)");
+            }
+            Assumptions.abort(reason);
+        }
+    }
+
     /** A config for tests: no start-up pulls, no schedule, the given extra keys. */
     static SandboxConfig config(String... keyValues) {
         var map = new HashMap<String, String>();
