@@ -11,9 +11,6 @@ import dev.ranna.protocol.Operation;
 import dev.ranna.protocol.RunId;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -57,31 +54,18 @@ class SharedIdentityTest {
 
     @Test
     void twoServersOnOneHostNeverRunProgramsAsTheSameUid() throws Exception {
-        Requirements.bubblewrap();
         Requirements.root();
-        Path jar = Path.of(System.getProperty("ranna.it.serverJar", "../ranna-netty/target/ranna-server.jar"));
-        Requirements.check(
-                Files.isRegularFile(jar),
-                "the server jar " + jar + " is missing: mvn -q -pl ranna-netty package -DskipTests");
-        var servers = new ArrayList<Process>();
+        var servers = new ArrayList<ServerProcess>();
         var sockets = new ArrayList<RawWebSocket>();
         try {
-            var ports = new ArrayList<Integer>();
             for (int i = 0; i < 2; i++) {
-                int port = freePort();
-                ports.add(port);
-                servers.add(startServer(jar, port, Path.of("target", "it-identity-server-" + i + ".log")));
-            }
-            for (int port : ports) {
-                assertThat(Host.poll(Duration.ofSeconds(60), () -> canConnect(port)))
-                        .as("the server on port %d came up", port)
-                        .isTrue();
+                servers.add(ServerProcess.start("identity-server-" + i, List.of(), List.of(), List.of()));
             }
             // Each server's first runs: before, both handed out uidbase+0, +1, ... in the same order.
             var uids = new ArrayList<String>();
-            for (int port : ports) {
+            for (ServerProcess server : servers) {
                 for (int run = 0; run < 2; run++) {
-                    RawWebSocket ws = RawWebSocket.connect(port);
+                    RawWebSocket ws = RawWebSocket.connect(server.port());
                     sockets.add(ws);
                     ws.sendText("{\"op\":1,\"nonce\":1,\"args\":{\"language\":\"sh\",\"code\":\"id -u; sleep 60\"}}");
                     assertThat(ws.nextEvent(WAIT)).isInstanceOf(Event.Spawn.class);
@@ -99,49 +83,11 @@ class SharedIdentityTest {
             for (RawWebSocket ws : sockets) {
                 ws.close();
             }
-            for (Process server : servers) {
-                server.destroy();
-            }
-            for (Process server : servers) {
-                if (!server.waitFor(40, TimeUnit.SECONDS)) {
-                    server.destroyForcibly();
-                }
-            }
+            servers.forEach(ServerProcess::close);
         }
         assertThat(Host.poll(WAIT, () -> Host.sandboxProcesses(null).isEmpty()))
                 .as("sandbox processes left: %s", Host.sandboxProcesses(null))
                 .isTrue();
-    }
-
-    private static Process startServer(Path jar, int port, Path log) throws IOException {
-        return new ProcessBuilder(
-                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                        "-jar",
-                        jar.toString(),
-                        "--host",
-                        "127.0.0.1",
-                        "--port",
-                        Integer.toString(port),
-                        "--sandbox",
-                        "process")
-                .redirectErrorStream(true)
-                .redirectOutput(log.toFile())
-                .start();
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket probe = new ServerSocket(0)) {
-            return probe.getLocalPort();
-        }
-    }
-
-    private static boolean canConnect(int port) {
-        try (Socket socket = new Socket()) {
-            socket.connect(new InetSocketAddress("127.0.0.1", port), 500);
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
     }
 
     // ---------------------------------------------------------------------------------------------
