@@ -191,10 +191,7 @@ public final class BenchMain {
             report.latencyRow(
                     "Docker sandbox via WebSocket, warm pool (size 2), back to back", warmPool, dockerRun, false);
             log("latency: docker sandbox warm pool, 500 ms between runs");
-            Stats paced = sequential(2, quick ? 10 : 30, () -> {
-                Thread.sleep(500); // the scenario itself: idle time for the pool to refill between runs
-                return wsHello(ws);
-            });
+            Stats paced = pacedHellos(ws);
             report.latencyRow(
                     "Docker sandbox via WebSocket, warm pool, 500 ms between runs (pool refilled)",
                     paced,
@@ -212,6 +209,14 @@ public final class BenchMain {
         }
         report.latencyDockerDone(startWait, cold);
         latencyGvisor(dwarm, dn, dockerRun);
+    }
+
+    /** Hello worlds 500 ms apart: the scenario itself is idle time for the warm pool to refill between runs. */
+    private Stats pacedHellos(WsClient ws) throws Exception {
+        return sequential(2, quick ? 10 : 30, () -> {
+            Thread.sleep(500);
+            return wsHello(ws);
+        });
     }
 
     /**
@@ -246,10 +251,7 @@ public final class BenchMain {
                     dockerRun,
                     false);
             log("latency: docker sandbox on runsc, warm pool, 500 ms between runs");
-            Stats paced = sequential(2, quick ? 10 : 30, () -> {
-                Thread.sleep(500); // the scenario itself: idle time for the pool to refill between runs
-                return wsHello(ws);
-            });
+            Stats paced = pacedHellos(ws);
             report.latencyRow(
                     "gVisor: Docker sandbox via WebSocket, warm pool, 500 ms between runs (pool refilled)",
                     paced,

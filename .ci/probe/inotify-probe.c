@@ -1,9 +1,12 @@
 /*
  * inotify-probe: opens inotify instances until the kernel refuses one, prints
  * "inotify <count> <errno>" and then holds them until it is killed.
- * Static, no libc, x86_64 only. Used by DockerIdentityTest, delivered as base64.
+ * Static, no libc, x86_64 only. Used by DockerIdentityTest and ranna-it's SharedIdentityTest, which
+ * send it into a run as base64 (probes/inotify-probe.b64 in their test resources), so it works in any
+ * image without rebuilding it.
  * Build: gcc -Os -static -nostdlib -fno-stack-protector -fno-asynchronous-unwind-tables \
  *            -Wl,--build-id=none -s -o inotify-probe inotify-probe.c
+ *        base64 inotify-probe > <module>/src/test/resources/probes/inotify-probe.b64
  */
 static long sys3(long n, long a, long b, long c) {
     long r;
