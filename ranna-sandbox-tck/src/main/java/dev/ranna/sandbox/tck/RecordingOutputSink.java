@@ -11,6 +11,7 @@ import java.util.Collections;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -68,6 +69,9 @@ public final class RecordingOutputSink implements OutputSink {
     private @Nullable Execution execution;
     private boolean exited;
     private byte @Nullable [] stdoutAtExit;
+    /** Completes once the output present at exit has been kept (after {@code exit()} completes). */
+    private final CompletableFuture<Void> exitRecorded = new CompletableFuture<>();
+
     private byte @Nullable [] stderrAtExit;
     private boolean killRequested;
     private long bytesWhenKilled = -1;
@@ -144,7 +148,18 @@ public final class RecordingOutputSink implements OutputSink {
                 stdoutAtExit = kept.get(StdStream.STDOUT).toByteArray();
                 stderrAtExit = kept.get(StdStream.STDERR).toByteArray();
             }
+            exitRecorded.complete(null);
         });
+    }
+
+    /**
+     * Completes once the output present when {@code exit()} completed has been kept. A thread woken by
+     * {@code exit()} itself may run before that snapshot is taken (the completing thread runs the
+     * future's dependents one by one), so whoever reads {@link #stdoutAtExit()} right after an exit waits
+     * for this first.
+     */
+    CompletableFuture<Void> exitRecorded() {
+        return exitRecorded;
     }
 
     @Override

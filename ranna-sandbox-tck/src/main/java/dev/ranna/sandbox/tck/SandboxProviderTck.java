@@ -404,7 +404,11 @@ public abstract class SandboxProviderTck {
          */
         public ExitStatus awaitExit(Duration timeout) throws InterruptedException {
             try {
-                return exitFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                ExitStatus status = exitFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                // The sink's snapshot of the output at exit is taken by another dependent of the same
+                // future, which may not have run yet: wait for it, so stdoutAtExit() is what it says.
+                sink.exitRecorded().get(PROMPTLY.toMillis(), TimeUnit.MILLISECONDS);
+                return status;
             } catch (TimeoutException e) {
                 return fail("exit() did not complete within " + timeout + "; " + describeOutput());
             } catch (ExecutionException e) {
