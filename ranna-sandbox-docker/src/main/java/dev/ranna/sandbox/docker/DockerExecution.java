@@ -16,7 +16,9 @@ import java.io.ByteArrayInputStream;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
@@ -258,8 +260,14 @@ final class DockerExecution implements Execution {
             return new ExitStatus(null, "SIGKILL", why == Reason.TIMED_OUT, why != Reason.TIMED_OUT, oom, elapsed);
         }
         if (code > 128 && code < 128 + 32) {
-            if (why == null && !oom && stoppedFromOutside()) {
-                throw new ExternalStop("the run's container was stopped outside the sandbox");
+            if (why == null && !oom) {
+                // a signal nobody here sent: the memory limit (recorded late), or someone outside
+                Set<String> events = containerEvents();
+                if (events.contains("oom")) {
+                    oom = true;
+                } else if (events.contains("kill")) {
+                    throw new ExternalStop("the run's container was stopped outside the sandbox");
+                }
             }
             return new ExitStatus(null, ExitStatus.signalName(code - 128), false, false, oom, elapsed);
         }
@@ -267,17 +275,21 @@ final class DockerExecution implements Execution {
     }
 
     /**
-     * Whether someone other than this sandbox sent the container a signal (docker kill, stop, rm -f): the
-     * engine's event log records a {@code kill} event for those, never for a program that died by itself.
+     * The {@code oom} and {@code kill} events the engine logged for this container, read only when it died by
+     * a signal this sandbox did not send. A {@code kill} event means someone outside (docker kill, stop,
+     * rm -f) sent it; a program that dies by itself has none. An {@code oom} event means the memory limit:
+     * the engine records {@code OOMKilled} only when the OOM event reaches it before the exit event, and on
+     * gVisor ({@code runsc}) the exit often comes first, so the event log is asked, waiting up to a second
+     * for an event still on its way.
      */
-    private boolean stoppedFromOutside() {
+    private Set<String> containerEvents() {
         long now = Instant.now().getEpochSecond();
-        var kills = new ArrayList<Event>();
-        var callback = new StreamCallback<Event>(kills::add);
+        var events = new ArrayList<Event>();
+        var callback = new StreamCallback<Event>(events::add);
         try {
             client.eventsCmd()
                     .withContainerFilter(container.id())
-                    .withEventFilter("kill")
+                    .withEventFilter("kill", "oom")
                     .withSince(Long.toString(now - 3600))
                     .withUntil(Long.toString(now + 1))
                     .exec(callback);
@@ -289,7 +301,17 @@ final class DockerExecution implements Execution {
         } finally {
             callback.close();
         }
-        return !List.copyOf(kills).isEmpty() && reason.get() == null;
+        var actions = new HashSet<String>();
+        for (Event event : List.copyOf(events)) {
+            String action = event.getAction();
+            if (action == null) {
+                action = event.getStatus();
+            }
+            if (action != null) {
+                actions.add(action);
+            }
+        }
+        return actions;
     }
 
     private static final class ExternalStop extends Exception {
