@@ -1,5 +1,6 @@
 package dev.ranna.engine;
 
+import dev.ranna.engine.spi.LanguageSpec;
 import dev.ranna.engine.spi.SandboxRequest;
 import dev.ranna.protocol.DecodeResult;
 import dev.ranna.protocol.ErrorCode;

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import com.google.re2j.Pattern;
 import com.google.re2j.PatternSyntaxException;
+import dev.ranna.engine.spi.LanguageSpec;
 import dev.ranna.protocol.InlineTemplate;
 import dev.ranna.protocol.SpecEntry;
 import dev.ranna.protocol.SpecMap;

@@ -2,6 +2,7 @@ package dev.ranna.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ranna.engine.spi.Sizes;
 import dev.ranna.protocol.InlineTemplate;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;

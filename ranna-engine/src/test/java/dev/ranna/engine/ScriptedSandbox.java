@@ -3,6 +3,7 @@ package dev.ranna.engine;
 import dev.ranna.engine.spi.Availability;
 import dev.ranna.engine.spi.Execution;
 import dev.ranna.engine.spi.ExitStatus;
+import dev.ranna.engine.spi.LanguageSpec;
 import dev.ranna.engine.spi.OutputSink;
 import dev.ranna.engine.spi.Sandbox;
 import dev.ranna.engine.spi.SandboxConfig;

@@ -3,6 +3,7 @@ package dev.ranna.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.ranna.engine.spi.LanguageSpec;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

@@ -1,6 +1,5 @@
 package dev.ranna.engine.spi;
 
-import dev.ranna.engine.LanguageSpec;
 import dev.ranna.protocol.SpecMap;
 import java.util.Collection;
 import java.util.Map;

@@ -1,6 +1,5 @@
 package dev.ranna.engine.spi;
 
-import dev.ranna.engine.Sizes;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.Map;

@@ -1,6 +1,5 @@
 package dev.ranna.engine.spi;
 
-import dev.ranna.engine.LanguageSpec;
 import dev.ranna.protocol.RunId;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.ranna.engine.CronSchedule;
 import dev.ranna.engine.RunLimits;
-import dev.ranna.engine.Sizes;
+import dev.ranna.engine.spi.Sizes;
 import dev.ranna.netty.ServerOptions;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -9,7 +9,7 @@ import com.github.dockerjava.api.model.Container;
 import com.github.dockerjava.api.model.HostConfig;
 import com.github.dockerjava.api.model.LogConfig;
 import com.github.dockerjava.api.model.Ulimit;
-import dev.ranna.engine.LanguageSpec;
+import dev.ranna.engine.spi.LanguageSpec;
 import dev.ranna.engine.spi.SandboxException;
 import dev.ranna.engine.spi.UidLeases;
 import dev.ranna.protocol.ErrorCode;

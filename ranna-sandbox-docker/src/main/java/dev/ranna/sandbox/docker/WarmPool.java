@@ -1,6 +1,6 @@
 package dev.ranna.sandbox.docker;
 
-import dev.ranna.engine.LanguageSpec;
+import dev.ranna.engine.spi.LanguageSpec;
 import dev.ranna.engine.spi.SandboxException;
 import java.util.ArrayList;
 import java.util.List;

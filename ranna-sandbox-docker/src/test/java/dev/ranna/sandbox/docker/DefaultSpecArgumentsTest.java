@@ -2,8 +2,8 @@ package dev.ranna.sandbox.docker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.ranna.engine.LanguageSpec;
 import dev.ranna.engine.SpecRegistry;
+import dev.ranna.engine.spi.LanguageSpec;
 import dev.ranna.engine.spi.SandboxRequest;
 import dev.ranna.protocol.RunId;
 import dev.ranna.sandbox.tck.ArgumentEcho;

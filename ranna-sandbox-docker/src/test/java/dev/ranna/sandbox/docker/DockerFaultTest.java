@@ -10,9 +10,9 @@ import static dev.ranna.sandbox.docker.DockerTestSupport.request;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.ranna.engine.LanguageSpec;
 import dev.ranna.engine.spi.Availability;
 import dev.ranna.engine.spi.Execution;
+import dev.ranna.engine.spi.LanguageSpec;
 import dev.ranna.engine.spi.SandboxConfig;
 import dev.ranna.engine.spi.SandboxException;
 import dev.ranna.protocol.ErrorCode;

@@ -1,7 +1,7 @@
 package dev.ranna.sandbox.docker;
 
 import com.github.dockerjava.api.model.Container;
-import dev.ranna.engine.LanguageSpec;
+import dev.ranna.engine.spi.LanguageSpec;
 import dev.ranna.engine.spi.SandboxConfig;
 import dev.ranna.engine.spi.SandboxProvider;
 import dev.ranna.sandbox.tck.SandboxProviderTck;

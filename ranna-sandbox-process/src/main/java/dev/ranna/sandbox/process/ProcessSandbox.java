@@ -1,7 +1,7 @@
 package dev.ranna.sandbox.process;
 
-import dev.ranna.engine.LanguageSpec;
 import dev.ranna.engine.spi.Execution;
+import dev.ranna.engine.spi.LanguageSpec;
 import dev.ranna.engine.spi.OutputSink;
 import dev.ranna.engine.spi.Sandbox;
 import dev.ranna.engine.spi.SandboxException;

@@ -6,10 +6,10 @@ import static dev.ranna.sandbox.process.TestSupport.request;
 import static dev.ranna.sandbox.process.TestSupport.sh;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.ranna.engine.LanguageSpec;
 import dev.ranna.engine.spi.Availability;
 import dev.ranna.engine.spi.Execution;
 import dev.ranna.engine.spi.ExitStatus;
+import dev.ranna.engine.spi.LanguageSpec;
 import dev.ranna.engine.spi.SandboxConfig;
 import dev.ranna.engine.spi.SandboxRequest;
 import dev.ranna.protocol.RunId;

@@ -1,6 +1,6 @@
 package dev.ranna.sandbox.process;
 
-import dev.ranna.engine.LanguageSpec;
+import dev.ranna.engine.spi.LanguageSpec;
 import dev.ranna.engine.spi.SandboxConfig;
 import dev.ranna.engine.spi.SandboxProvider;
 import dev.ranna.sandbox.tck.SandboxProviderTck;

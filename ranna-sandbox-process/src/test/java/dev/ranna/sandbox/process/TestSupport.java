@@ -2,10 +2,10 @@ package dev.ranna.sandbox.process;
 
 import static org.assertj.core.api.Assertions.fail;
 
-import dev.ranna.engine.LanguageSpec;
 import dev.ranna.engine.spi.Availability;
 import dev.ranna.engine.spi.Execution;
 import dev.ranna.engine.spi.ExitStatus;
+import dev.ranna.engine.spi.LanguageSpec;
 import dev.ranna.engine.spi.Sandbox;
 import dev.ranna.engine.spi.SandboxRequest;
 import dev.ranna.protocol.RunId;

@@ -3,10 +3,10 @@ package dev.ranna.sandbox.tck;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
-import dev.ranna.engine.LanguageSpec;
 import dev.ranna.engine.spi.Availability;
 import dev.ranna.engine.spi.Execution;
 import dev.ranna.engine.spi.ExitStatus;
+import dev.ranna.engine.spi.LanguageSpec;
 import dev.ranna.engine.spi.Sandbox;
 import dev.ranna.engine.spi.SandboxConfig;
 import dev.ranna.engine.spi.SandboxException;

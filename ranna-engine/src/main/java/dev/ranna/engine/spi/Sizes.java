@@ -1,4 +1,4 @@
-package dev.ranna.engine;
+package dev.ranna.engine.spi;
 
 import java.util.Locale;
 
