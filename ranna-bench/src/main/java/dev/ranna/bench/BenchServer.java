@@ -110,6 +110,13 @@ public final class BenchServer {
     /** {@code sh}: the code as {@code main.sh}, run by {@code /bin/sh} (busybox in the Docker image). */
     static SpecMap specs() {
         return new SpecMap(Map.of(
-                LANGUAGE, new SpecEntry(null, IMAGE, null, "/bin/sh", "main.sh", "main.sh", "shell", null, null)));
+                LANGUAGE,
+                SpecEntry.builder()
+                        .image(IMAGE)
+                        .entrypoint("/bin/sh")
+                        .cmd("main.sh")
+                        .filename("main.sh")
+                        .language("shell")
+                        .build()));
     }
 }

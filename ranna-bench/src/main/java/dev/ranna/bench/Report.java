@@ -296,9 +296,10 @@ final class Report {
                 + "raised to 2N for this server. Bytes/s is N divided by the time from sending the EXEC to the "
                 + "STOP, after warm-up runs that are not counted (1 for the raw pipes, 3 for the server), "
                 + "with every byte counted and checked to be `a` at the client: the client is "
-                + "`java.net.http`; each LOG is parsed whole with a streaming Jackson parser (syntax to the end, "
-                + "duplicate keys refused, strings unescaped) and its stdout chars are counted and compared in the "
-                + "parser's buffer; any other event is decoded with `ProtocolCodec.decodeEvent`. "
+                + "`java.net.http`; each LOG is decoded whole by the streaming pass of the protocol's "
+                + "`ClientCodec.decodeEvent(char[], ...)` (syntax to the end, duplicate keys refused, strings "
+                + "unescaped) and its stdout chars are counted and compared where they lie in the message; any "
+                + "other event is decoded into an `Event`. "
                 + "The client and the server share the machine's cores.\n\n");
         md.append("| what | n | p50 ms | MiB/s | vs host pipe |\n|---|---|---|---|---|\n");
         streaming.forEach(l -> md.append(l).append('\n'));

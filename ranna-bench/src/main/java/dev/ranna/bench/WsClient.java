@@ -1,11 +1,13 @@
 package dev.ranna.bench;
 
 import dev.ranna.protocol.Event;
+import dev.ranna.protocol.EventCode;
 import dev.ranna.protocol.ExecutionRequest;
 import dev.ranna.protocol.Nonce;
 import dev.ranna.protocol.Operation;
-import dev.ranna.protocol.json.ProtocolCodec;
-import java.io.IOException;
+import dev.ranna.protocol.RunId;
+import dev.ranna.protocol.StdStream;
+import dev.ranna.protocol.json.ClientCodec;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
@@ -27,7 +29,7 @@ import org.jspecify.annotations.Nullable;
  * server sees a slow reader through TCP (no message is buffered unread in the client beyond one).
  */
 final class WsClient implements WebSocket.Listener {
-    static final ProtocolCodec CODEC = ProtocolCodec.create();
+    static final ClientCodec CODEC = ClientCodec.create();
     private static final ScheduledExecutorService PACER = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "ws-pacer");
         t.setDaemon(true);
@@ -85,6 +87,7 @@ final class WsClient implements WebSocket.Listener {
         }
     }
 
+    private final ClientCodec.LogHandler logs = this::log;
     private final ConcurrentHashMap<Long, RunTracker> runs = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<Long, CompletableFuture<Long>> pings = new ConcurrentHashMap<>();
     private final AtomicLong nonces = new AtomicLong();
@@ -205,38 +208,43 @@ final class WsClient implements WebSocket.Listener {
         return null;
     }
 
+    /**
+     * One whole message. A LOG is decoded by the codec's streaming pass and its text counted where it
+     * lies ({@link #log}); any other event is decoded whole.
+     */
     private void handle(char[] text, int length) {
-        try {
-            if (LogParser.handle(text, length, this)) {
-                return;
-            }
-        } catch (IOException | RuntimeException e) {
-            protocolErrors.incrementAndGet();
-            return;
-        }
-        handle(new String(text, 0, length));
-    }
-
-    @Nullable
-    RunTracker run(long nonce) {
-        return runs.get(nonce);
-    }
-
-    /** Any event, with the full {@link ProtocolCodec#decodeEvent} (a tree parse). */
-    private void handle(String text) {
         Event event;
         try {
-            event = CODEC.decodeEvent(text);
+            event = CODEC.decodeEvent(text, 0, length, logs);
         } catch (RuntimeException e) {
             protocolErrors.incrementAndGet();
             return;
         }
-        if (!(event.nonce() instanceof Nonce.Numeric)) {
+        if (event != null) {
+            handle(event);
+        }
+    }
+
+    /** A LOG's text, counted and checked (and kept, if asked) without a {@code String}. */
+    private void log(Nonce nonce, RunId runId, StdStream stream, char[] chars, int offset, int length) {
+        RunTracker tracker = nonce.kind() == Nonce.Kind.NUMERIC ? runs.get(((Nonce.Numeric) nonce).value()) : null;
+        if (tracker == null) {
+            protocolErrors.incrementAndGet();
+            return;
+        }
+        if (stream == StdStream.STDOUT) {
+            tracker.stdout(chars, offset, length);
+        }
+    }
+
+    /** Any event but a LOG. */
+    private void handle(Event event) {
+        if (event.nonce().kind() != Nonce.Kind.NUMERIC) {
             protocolErrors.incrementAndGet();
             return;
         }
         long nonce = ((Nonce.Numeric) event.nonce()).value();
-        if (event instanceof Event.Pong) {
+        if (event.eventCode() == EventCode.PONG) {
             var done = pings.remove(nonce);
             if (done != null) {
                 done.complete(System.nanoTime());
@@ -248,18 +256,19 @@ final class WsClient implements WebSocket.Listener {
             protocolErrors.incrementAndGet();
             return;
         }
-        if (event instanceof Event.Log) {
-            var log = (Event.Log) event;
-            if (log.stream() == dev.ranna.protocol.StdStream.STDOUT) {
-                char[] chars = log.text().toCharArray();
-                tracker.stdout(chars, 0, chars.length);
-            }
-        } else if (event instanceof Event.Error) {
-            tracker.error = ((Event.Error) event).code() + " " + ((Event.Error) event).message();
-        } else if (event instanceof Event.Stop) {
-            runs.remove(nonce);
-            tracker.stopNanos = System.nanoTime();
-            tracker.stop.complete((Event.Stop) event);
+        switch (event.eventCode()) {
+            case ERROR:
+                tracker.error = ((Event.Error) event).code() + " " + ((Event.Error) event).message();
+                break;
+            case STOP:
+                runs.remove(nonce);
+                tracker.stopNanos = System.nanoTime();
+                tracker.stop.complete((Event.Stop) event);
+                break;
+            case PONG:
+            case SPAWN:
+            case LOG:
+                break;
         }
     }
 

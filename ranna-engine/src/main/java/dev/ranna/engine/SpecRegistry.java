@@ -1,16 +1,12 @@
 package dev.ranna.engine;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import com.google.re2j.Pattern;
 import com.google.re2j.PatternSyntaxException;
 import dev.ranna.engine.spi.LanguageSpec;
 import dev.ranna.protocol.InlineTemplate;
 import dev.ranna.protocol.SpecEntry;
 import dev.ranna.protocol.SpecMap;
-import dev.ranna.protocol.json.ProtocolCodec;
+import dev.ranna.protocol.json.SpecMapReader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -67,25 +63,14 @@ public final class SpecRegistry {
     }
 
     /**
-     * Parses a spec file's text, YAML or JSON (ranna's format: a map from language key to spec).
+     * Parses a spec file's text, YAML or JSON (ranna's format: a map from language key to spec), with the
+     * protocol's {@link SpecMapReader}. YAML needs {@code jackson-dataformat-yaml} on the class path (the
+     * sandboxes and the standalone server bring it); without it a YAML text is refused saying so.
      *
      * @throws IllegalArgumentException if the text is not a valid spec map
      */
     public static SpecRegistry parse(String yamlOrJson) {
-        JsonNode tree;
-        try {
-            tree = new YAMLMapper().readTree(yamlOrJson);
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("spec file is not valid YAML or JSON: " + e.getOriginalMessage(), e);
-        }
-        if (tree == null || tree.isMissingNode()) {
-            return EMPTY;
-        }
-        try {
-            return of(ProtocolCodec.create().decodeSpecMap(new ObjectMapper().writeValueAsString(tree)));
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("spec file could not be converted: " + e.getOriginalMessage(), e);
-        }
+        return of(SpecMapReader.create().read(yamlOrJson));
     }
 
     /**
@@ -109,7 +94,8 @@ public final class SpecRegistry {
     }
 
     private static LanguageSpec define(String key, SpecEntry entry) {
-        if (entry.filename() == null || entry.filename().isBlank()) {
+        String filename = entry.filename();
+        if (filename == null || filename.isBlank()) {
             throw new IllegalArgumentException(key + ".filename: missing");
         }
         InlineTemplate inline = entry.inline();
@@ -121,15 +107,14 @@ public final class SpecRegistry {
                         key + ".inline.import_regex: invalid regex (RE2 syntax): " + e.getDescription(), e);
             }
         }
-        return LanguageSpec.of(
-                key,
-                entry.image(),
-                entry.entrypoint(),
-                entry.cmd(),
-                entry.filename(),
-                entry.language(),
-                entry.example(),
-                inline);
+        return LanguageSpec.builder(key, filename)
+                .image(entry.image())
+                .entrypoint(entry.entrypoint())
+                .cmd(entry.cmd())
+                .language(entry.language())
+                .example(entry.example())
+                .inline(inline)
+                .build();
     }
 
     private static String resolve(SpecMap specs, String key) {

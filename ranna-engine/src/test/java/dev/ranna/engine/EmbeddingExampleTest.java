@@ -4,7 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ranna.engine.ScriptedSandbox.Script;
 import dev.ranna.protocol.Event;
-import dev.ranna.protocol.json.ProtocolCodec;
+import dev.ranna.protocol.json.EventEncoder;
+import dev.ranna.protocol.json.OperationDecoder;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -20,7 +21,8 @@ class EmbeddingExampleTest {
 
     /** A transport connection: text in, text out. */
     static final class InMemoryConnection implements EventSink, AutoCloseable {
-        private static final ProtocolCodec CODEC = ProtocolCodec.create();
+        private static final OperationDecoder OPERATIONS = OperationDecoder.create();
+        private static final EventEncoder EVENTS = EventEncoder.create();
         final BlockingQueue<String> outbound = new LinkedBlockingQueue<>();
         private final EngineSession session;
 
@@ -30,13 +32,13 @@ class EmbeddingExampleTest {
 
         /** A text frame from the client. */
         void receive(String text) {
-            session.handle(CODEC.decodeOperation(text));
+            session.handle(OPERATIONS.decode(text));
         }
 
         /** An event for the client: encode it and "write" it. */
         @Override
         public void send(Event event) {
-            outbound.add(CODEC.encode(event));
+            outbound.add(EVENTS.encode(event));
         }
 
         String nextFrame() throws InterruptedException {

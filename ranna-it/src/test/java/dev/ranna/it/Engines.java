@@ -24,7 +24,15 @@ final class Engines {
     /** {@code sh}: the code is {@code /bin/sh main.sh}, in whichever sandbox. */
     static SpecRegistry shSpecs(String image) {
         var entries = new LinkedHashMap<String, SpecEntry>();
-        entries.put("sh", new SpecEntry(null, image, null, "/bin/sh", null, "main.sh", "shell", "echo hi", null));
+        entries.put(
+                "sh",
+                SpecEntry.builder()
+                        .image(image)
+                        .entrypoint("/bin/sh")
+                        .filename("main.sh")
+                        .language("shell")
+                        .example("echo hi")
+                        .build());
         return SpecRegistry.of(new SpecMap(entries));
     }
 

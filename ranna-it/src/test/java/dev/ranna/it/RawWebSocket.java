@@ -1,7 +1,7 @@
 package dev.ranna.it;
 
 import dev.ranna.protocol.Event;
-import dev.ranna.protocol.json.ProtocolCodec;
+import dev.ranna.protocol.json.ClientCodec;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.EOFException;
@@ -30,7 +30,7 @@ final class RawWebSocket implements AutoCloseable {
     static final int PING = 0x9;
     static final int PONG = 0xA;
 
-    private static final ProtocolCodec CODEC = ProtocolCodec.create();
+    private static final ClientCodec CODEC = ClientCodec.create();
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final Socket socket;

@@ -27,8 +27,26 @@ public sealed interface Nonce {
     /** Whether a nonce was given. */
     boolean isPresent();
 
+    /** Which of the three forms this nonce has; switch on it exhaustively. */
+    Kind kind();
+
+    /** The forms of a nonce, one per record of this sealed interface. */
+    enum Kind {
+        /** {@link Absent}: no {@code "nonce"} field. */
+        NONE,
+        /** {@link Numeric}: a JSON integer. */
+        NUMERIC,
+        /** {@link Text}: a JSON string. */
+        TEXT
+    }
+
     /** No nonce was given. Use {@link #NONE}. */
     record Absent() implements Nonce {
+        @Override
+        public Kind kind() {
+            return Kind.NONE;
+        }
+
         @Override
         public boolean isPresent() {
             return false;
@@ -42,6 +60,11 @@ public sealed interface Nonce {
 
     /** An integer nonce, written back as the same JSON number. */
     record Numeric(long value) implements Nonce {
+        @Override
+        public Kind kind() {
+            return Kind.NUMERIC;
+        }
+
         @Override
         public boolean isPresent() {
             return true;
@@ -57,6 +80,11 @@ public sealed interface Nonce {
     record Text(String value) implements Nonce {
         public Text {
             Objects.requireNonNull(value, "value");
+        }
+
+        @Override
+        public Kind kind() {
+            return Kind.TEXT;
         }
 
         @Override

@@ -7,6 +7,10 @@ import org.jspecify.annotations.Nullable;
  * {@code GET /v1/spec}. Every field is optional on the wire; which ones an entry needs is decided by
  * the engine when it loads the map.
  *
+ * <p>Build entries with {@link #builder()} (or {@link #alias(String)}): the format grows (a compile stage
+ * is next), and each new field is one more component of this record, so its canonical constructor is not
+ * a stable way to make one.
+ *
  * @param use alias: this key means the spec named here ({@code use})
  * @param image container image ({@code image})
  * @param registry image registry, informational ({@code registry})
@@ -28,13 +32,109 @@ public record SpecEntry(
         @Nullable String example,
         @Nullable InlineTemplate inline) {
 
+    /** An entry with no field set yet. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
     /** An entry that only says {@code use: target}. */
     public static SpecEntry alias(String target) {
-        return new SpecEntry(target, null, null, null, null, null, null, null, null);
+        return builder().use(target).build();
+    }
+
+    /** A builder holding this entry's fields, to change some of them. */
+    public Builder toBuilder() {
+        return builder()
+                .use(use)
+                .image(image)
+                .registry(registry)
+                .entrypoint(entrypoint)
+                .cmd(cmd)
+                .filename(filename)
+                .language(language)
+                .example(example)
+                .inline(inline);
     }
 
     /** Whether this entry is an alias. */
     public boolean isAlias() {
         return use != null;
+    }
+
+    /**
+     * Builds a {@link SpecEntry}; each setter names a field of the spec file, null (the default) leaves the
+     * field out. Not thread-safe; {@link #build()} may be called more than once.
+     */
+    public static final class Builder {
+        private @Nullable String use;
+        private @Nullable String image;
+        private @Nullable String registry;
+        private @Nullable String entrypoint;
+        private @Nullable String cmd;
+        private @Nullable String filename;
+        private @Nullable String language;
+        private @Nullable String example;
+        private @Nullable InlineTemplate inline;
+
+        private Builder() {}
+
+        /** {@code use}: this key is an alias of {@code target}. */
+        public Builder use(@Nullable String target) {
+            this.use = target;
+            return this;
+        }
+
+        /** {@code image}: the container image. */
+        public Builder image(@Nullable String image) {
+            this.image = image;
+            return this;
+        }
+
+        /** {@code registry}: the image registry, informational. */
+        public Builder registry(@Nullable String registry) {
+            this.registry = registry;
+            return this;
+        }
+
+        /** {@code entrypoint}: program and fixed leading arguments, in ranna's command syntax. */
+        public Builder entrypoint(@Nullable String entrypoint) {
+            this.entrypoint = entrypoint;
+            return this;
+        }
+
+        /** {@code cmd}: the command after the entrypoint, in ranna's command syntax; absent means the filename. */
+        public Builder cmd(@Nullable String cmd) {
+            this.cmd = cmd;
+            return this;
+        }
+
+        /** {@code filename}: the name of the code file. */
+        public Builder filename(@Nullable String filename) {
+            this.filename = filename;
+            return this;
+        }
+
+        /** {@code language}: the display language for editors. */
+        public Builder language(@Nullable String language) {
+            this.language = language;
+            return this;
+        }
+
+        /** {@code example}: a hello-world program. */
+        public Builder example(@Nullable String example) {
+            this.example = example;
+            return this;
+        }
+
+        /** {@code inline}: the inline-expression template. */
+        public Builder inline(@Nullable InlineTemplate inline) {
+            this.inline = inline;
+            return this;
+        }
+
+        /** The entry. */
+        public SpecEntry build() {
+            return new SpecEntry(use, image, registry, entrypoint, cmd, filename, language, example, inline);
+        }
     }
 }

@@ -8,7 +8,9 @@ import dev.ranna.protocol.Operation;
 import dev.ranna.protocol.RunId;
 import dev.ranna.protocol.RunResult;
 import dev.ranna.protocol.StdStream;
-import dev.ranna.protocol.json.ProtocolCodec;
+import dev.ranna.protocol.json.ClientCodec;
+import dev.ranna.protocol.json.EventEncoder;
+import dev.ranna.protocol.json.OperationDecoder;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -22,7 +24,7 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 
-/** {@link ProtocolCodec}: what the server encodes per LOG/STOP and decodes per EXEC, and a client's decode. */
+/** The protocol codecs: what the server encodes per LOG/STOP and decodes per EXEC, and a client's decode. */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
@@ -32,7 +34,9 @@ public class CodecBench {
     @Param({"ascii", "escapes"})
     public String content;
 
-    private final ProtocolCodec codec = ProtocolCodec.create();
+    private final EventEncoder events = EventEncoder.create();
+    private final OperationDecoder operations = OperationDecoder.create();
+    private final ClientCodec client = ClientCodec.create();
     private final RunId runId = RunId.random();
     private Event.Log small;
     private Event.Log log16k;
@@ -55,8 +59,8 @@ public class CodecBench {
         small = new Event.Log(Nonce.of(42), runId, StdStream.STDOUT, "hello\n");
         log16k = new Event.Log(Nonce.of(42), runId, StdStream.STDOUT, text.toString());
         stop = new Event.Stop(Nonce.of(42), runId, RunResult.exited(12, 0));
-        log16kJson = codec.encode(log16k);
-        execJson = codec.encode(new Operation.Exec(
+        log16kJson = events.encode(log16k);
+        execJson = client.encode(new Operation.Exec(
                 Nonce.of(42),
                 ExecutionRequest.of(
                         "python3", content.equals("ascii") ? "print('hello world')" : "print(\"héllo\\n\\t👋\")")));
@@ -64,40 +68,40 @@ public class CodecBench {
 
     @Benchmark
     public String encodeLogSmall() {
-        return codec.encode(small);
+        return events.encode(small);
     }
 
     @Benchmark
     public String encodeLog16k() {
-        return codec.encode(log16k);
+        return events.encode(log16k);
     }
 
     /** What the transport did per LOG before: the String encoding, then its UTF-8 bytes. */
     @Benchmark
     public byte[] encodeLog16kViaString() {
-        return codec.encode(log16k).getBytes(StandardCharsets.UTF_8);
+        return events.encode(log16k).getBytes(StandardCharsets.UTF_8);
     }
 
     /** What the transport does per LOG: the UTF-8 bytes written straight to a (reused) buffer. */
     @Benchmark
     public int encodeLog16kUtf8() throws IOException {
         frame.reset();
-        codec.encode(log16k, frame);
+        events.encode(log16k, frame);
         return frame.size();
     }
 
     @Benchmark
     public String encodeStop() {
-        return codec.encode(stop);
+        return events.encode(stop);
     }
 
     @Benchmark
     public DecodeResult decodeExec() {
-        return codec.decodeOperation(execJson);
+        return operations.decode(execJson);
     }
 
     @Benchmark
     public Event decodeLog16k() {
-        return codec.decodeEvent(log16kJson);
+        return client.decodeEvent(log16kJson);
     }
 }

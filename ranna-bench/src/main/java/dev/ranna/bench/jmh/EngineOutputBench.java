@@ -51,7 +51,12 @@ public class EngineOutputBench {
         engine = RannaEngine.builder()
                 .sandbox(new InMemorySandbox())
                 .specs(SpecRegistry.of(new SpecMap(Map.of(
-                        "sh", new SpecEntry(null, null, null, "/bin/sh", "main.sh", "main.sh", null, null, null)))))
+                        "sh",
+                        SpecEntry.builder()
+                                .entrypoint("/bin/sh")
+                                .cmd("main.sh")
+                                .filename("main.sh")
+                                .build()))))
                 .limits(RunLimits.builder().maxOutputBytes(1L << 30).build())
                 .build();
         session = engine.openSession(

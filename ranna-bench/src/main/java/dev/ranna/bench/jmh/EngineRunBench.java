@@ -42,7 +42,12 @@ public class EngineRunBench {
         engine = RannaEngine.builder()
                 .sandbox(new InMemorySandbox())
                 .specs(SpecRegistry.of(new SpecMap(Map.of(
-                        "sh", new SpecEntry(null, null, null, "/bin/sh", "main.sh", "main.sh", null, null, null)))))
+                        "sh",
+                        SpecEntry.builder()
+                                .entrypoint("/bin/sh")
+                                .cmd("main.sh")
+                                .filename("main.sh")
+                                .build()))))
                 .build();
         session = engine.openSession(
                 new EventSink() {

@@ -12,6 +12,8 @@ import org.jspecify.annotations.Nullable;
  * <p>The program run is {@code entrypoint... cmd... arguments...} in a working directory that holds
  * the code as {@link #filename()}.
  *
+ * <p>Make one with {@link #builder(String, String)}.
+ *
  * @param key the spec map key this spec was defined under (aliases resolve to the target's key)
  * @param image the container image, or null for sandboxes that need none
  * @param entrypoint program and fixed leading arguments (may be empty)
@@ -50,23 +52,98 @@ public record LanguageSpec(
     }
 
     /**
-     * A spec from ranna's string fields: {@code entrypoint} and {@code cmd} are split on spaces with
-     * double quotes grouping; an empty {@code cmd} means the filename.
+     * A builder for the spec under {@code key} whose code file is {@code filename}; everything else is
+     * optional. With neither an entrypoint nor a cmd, the command is the filename (ranna's default).
      */
-    public static LanguageSpec of(
-            String key,
-            @Nullable String image,
-            @Nullable String entrypoint,
-            @Nullable String cmd,
-            String filename,
-            @Nullable String language,
-            @Nullable String example,
-            @Nullable InlineTemplate inline) {
-        List<String> cmdParts = split(cmd);
-        if (cmdParts.isEmpty()) {
-            cmdParts = List.of(filename);
+    public static Builder builder(String key, String filename) {
+        return new Builder(key, filename);
+    }
+
+    /** A builder holding this spec's fields, to change some of them. */
+    public Builder toBuilder() {
+        return builder(key, filename)
+                .image(image)
+                .entrypoint(entrypoint)
+                .cmd(cmd)
+                .language(language)
+                .example(example)
+                .inline(inline);
+    }
+
+    /**
+     * Builds a {@link LanguageSpec}. Commands are given either in ranna's syntax ({@link #entrypoint(String)},
+     * split by {@link LanguageSpec#split}) or as argument lists. Not thread-safe; {@link #build()} may be
+     * called more than once. The format grows (a compile stage is next): build specs here rather than with
+     * the record's canonical constructor, whose parameter list grows with it.
+     */
+    public static final class Builder {
+        private final String key;
+        private final String filename;
+        private @Nullable String image;
+        private List<String> entrypoint = List.of();
+        private List<String> cmd = List.of();
+        private @Nullable String language;
+        private @Nullable String example;
+        private @Nullable InlineTemplate inline;
+
+        private Builder(String key, String filename) {
+            this.key = Objects.requireNonNull(key, "key");
+            this.filename = Objects.requireNonNull(filename, "filename");
         }
-        return new LanguageSpec(key, image, split(entrypoint), cmdParts, filename, language, example, inline);
+
+        /** The container image, or null for sandboxes that need none. */
+        public Builder image(@Nullable String image) {
+            this.image = image;
+            return this;
+        }
+
+        /** The entrypoint in ranna's syntax: split on spaces, double quotes group; null means none. */
+        public Builder entrypoint(@Nullable String entrypoint) {
+            this.entrypoint = split(entrypoint);
+            return this;
+        }
+
+        /** The entrypoint as an argument list, taken as is. */
+        public Builder entrypoint(List<String> entrypoint) {
+            this.entrypoint = List.copyOf(entrypoint);
+            return this;
+        }
+
+        /** The command after the entrypoint, in ranna's syntax; null or blank means the filename. */
+        public Builder cmd(@Nullable String cmd) {
+            this.cmd = split(cmd);
+            return this;
+        }
+
+        /** The command after the entrypoint as an argument list; empty means the filename. */
+        public Builder cmd(List<String> cmd) {
+            this.cmd = List.copyOf(cmd);
+            return this;
+        }
+
+        /** The display language for editors, or null. */
+        public Builder language(@Nullable String language) {
+            this.language = language;
+            return this;
+        }
+
+        /** A hello-world program, or null. */
+        public Builder example(@Nullable String example) {
+            this.example = example;
+            return this;
+        }
+
+        /** The inline-expression template, or null. */
+        public Builder inline(@Nullable InlineTemplate inline) {
+            this.inline = inline;
+            return this;
+        }
+
+        /** @throws IllegalArgumentException if the filename is not a plain file name */
+        public LanguageSpec build() {
+            List<String> command = cmd.isEmpty() ? List.of(filename) : cmd;
+            return new LanguageSpec(key, image, entrypoint, command, filename, language, example, inline);
+        }
     }
 
     /**

@@ -124,7 +124,8 @@ public final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRe
                             exchange,
                             HttpResponses.json(
                                     HttpResponseStatus.OK,
-                                    context.codec().encode(context.engine().specMap())));
+                                    context.restResponses()
+                                            .encode(context.engine().specMap())));
                 }
                 return false;
             case "/v1/info":
@@ -133,7 +134,8 @@ public final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRe
                             ctx,
                             exchange,
                             HttpResponses.json(
-                                    HttpResponseStatus.OK, context.codec().encode(info())));
+                                    HttpResponseStatus.OK,
+                                    context.restResponses().encode(info())));
                 }
                 return false;
             case "/v1/exec":
@@ -172,7 +174,7 @@ public final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRe
 
     private void exec(ChannelHandlerContext ctx, Exchange exchange, FullHttpRequest request) {
         DecodeResult decoded =
-                context.codec().decodeExecutionRequest(request.content().toString(StandardCharsets.UTF_8));
+                context.restRequests().decodeExecutionRequest(request.content().toString(StandardCharsets.UTF_8));
         if (decoded instanceof DecodeResult.Failure) {
             DecodeResult.Failure failure = (DecodeResult.Failure) decoded;
             respond(ctx, exchange, HttpResponses.error(context, failure.code(), failure.message()));
@@ -200,7 +202,8 @@ public final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRe
             FullHttpResponse response;
             if (outcome instanceof ExecOutcome.Completed) {
                 response = HttpResponses.json(
-                        HttpResponseStatus.OK, context.codec().encode(((ExecOutcome.Completed) outcome).response()));
+                        HttpResponseStatus.OK,
+                        context.restResponses().encode(((ExecOutcome.Completed) outcome).response()));
             } else if (outcome instanceof ExecOutcome.Failed) {
                 response = failed((ExecOutcome.Failed) outcome);
             } else {
@@ -222,9 +225,9 @@ public final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRe
         var answer = new ErrorResponse(error.error(), status);
         if (failed.run() != null) {
             return HttpResponses.json(
-                    HttpResponseStatus.valueOf(status), context.codec().encode(answer, failed.run()));
+                    HttpResponseStatus.valueOf(status), context.restResponses().encode(answer, failed.run()));
         }
-        String body = context.codec().encode(answer);
+        String body = context.restResponses().encode(answer);
         if (error.code() == ErrorCode.TIMEOUT.code()) {
             // The codec writes a JSON object; the STOP field that says what happened goes inside it.
             body = body.substring(0, body.lastIndexOf('}')) + ",\"timedout\":true}";

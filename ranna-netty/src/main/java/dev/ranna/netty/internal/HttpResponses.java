@@ -39,7 +39,7 @@ final class HttpResponses {
 
     /** An error with ranna's body; the HTTP status is the body's code. */
     static FullHttpResponse error(ServerContext context, int code, String message) {
-        return json(HttpResponseStatus.valueOf(code), context.codec().encode(new ErrorResponse(message, code)));
+        return json(HttpResponseStatus.valueOf(code), context.restResponses().encode(new ErrorResponse(message, code)));
     }
 
     /** Adds the CORS response headers every answer carries, errors included. */

@@ -1,5 +1,7 @@
 package dev.ranna.netty.internal;
 
+import dev.ranna.protocol.json.EventEncoder;
+import dev.ranna.protocol.json.OperationDecoder;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
@@ -50,7 +52,7 @@ public final class RannaChannelInitializer extends ChannelInitializer<SocketChan
     public RannaChannelInitializer(ServerContext context, ChannelGroup allChannels) {
         this.context = context;
         this.allChannels = allChannels;
-        this.frameCodec = new RannaFrameCodec(context.codec());
+        this.frameCodec = new RannaFrameCodec(OperationDecoder.create(), EventEncoder.create());
         int maxMessage = context.options().maxMessageBytes();
         this.webSocketConfig = WebSocketServerProtocolConfig.newBuilder()
                 .websocketPath(HttpApiHandler.WEBSOCKET_PATH)

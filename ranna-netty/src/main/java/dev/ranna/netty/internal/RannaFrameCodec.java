@@ -3,7 +3,8 @@ package dev.ranna.netty.internal;
 import dev.ranna.protocol.DecodeResult;
 import dev.ranna.protocol.Event;
 import dev.ranna.protocol.Nonce;
-import dev.ranna.protocol.json.ProtocolCodec;
+import dev.ranna.protocol.json.EventEncoder;
+import dev.ranna.protocol.json.OperationDecoder;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufOutputStream;
 import io.netty.channel.ChannelHandler;
@@ -26,23 +27,25 @@ import java.util.List;
 public final class RannaFrameCodec extends MessageToMessageCodec<WebSocketFrame, Event> {
     static final String INVALID_MESSAGE_TYPE = "invalid message type";
 
-    private final ProtocolCodec codec;
+    private final OperationDecoder operations;
+    private final EventEncoder events;
 
-    public RannaFrameCodec(ProtocolCodec codec) {
+    public RannaFrameCodec(OperationDecoder operations, EventEncoder events) {
         super(WebSocketFrame.class, Event.class);
-        this.codec = codec;
+        this.operations = operations;
+        this.events = events;
     }
 
     /**
      * Writes the event's JSON as UTF-8 straight into a pooled buffer: no intermediate {@code String} and
-     * no second encoding pass (the bytes are the same as the UTF-8 of {@link ProtocolCodec#encode(Event)}).
+     * no second encoding pass (the bytes are the same as the UTF-8 of {@link EventEncoder#encode(Event)}).
      */
     @Override
     protected void encode(ChannelHandlerContext ctx, Event event, List<Object> out) throws IOException {
-        ByteBuf buf = ctx.alloc().buffer(ProtocolCodec.sizeHint(event));
+        ByteBuf buf = ctx.alloc().buffer(EventEncoder.sizeHint(event));
         boolean done = false;
         try {
-            codec.encode(event, new ByteBufOutputStream(buf));
+            events.encode(event, new ByteBufOutputStream(buf));
             out.add(new TextWebSocketFrame(buf));
             done = true;
         } finally {
@@ -55,7 +58,7 @@ public final class RannaFrameCodec extends MessageToMessageCodec<WebSocketFrame,
     @Override
     protected void decode(ChannelHandlerContext ctx, WebSocketFrame frame, List<Object> out) {
         if (frame instanceof TextWebSocketFrame) {
-            out.add(codec.decodeOperation(((TextWebSocketFrame) frame).text()));
+            out.add(operations.decode(((TextWebSocketFrame) frame).text()));
         } else if (frame instanceof BinaryWebSocketFrame) {
             out.add(DecodeResult.Failure.badRequest(Nonce.NONE, INVALID_MESSAGE_TYPE));
         } else {

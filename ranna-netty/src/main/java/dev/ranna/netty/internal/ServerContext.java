@@ -1,7 +1,8 @@
 package dev.ranna.netty.internal;
 
 import dev.ranna.netty.ServerOptions;
-import dev.ranna.protocol.json.ProtocolCodec;
+import dev.ranna.protocol.json.RestRequestDecoder;
+import dev.ranna.protocol.json.RestResponseEncoder;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -30,7 +31,8 @@ public final class ServerContext {
 
     private final EngineAccess engine;
     private final ServerOptions options;
-    private final ProtocolCodec codec = ProtocolCodec.create();
+    private final RestRequestDecoder restRequests = RestRequestDecoder.create();
+    private final RestResponseEncoder restResponses = RestResponseEncoder.create();
     private final AccessPolicy access;
     private final TrustedProxies proxies;
     private final ConnectionLimiter limiter;
@@ -133,8 +135,14 @@ public final class ServerContext {
         return options;
     }
 
-    public ProtocolCodec codec() {
-        return codec;
+    /** The reader of REST request bodies (untrusted). */
+    public RestRequestDecoder restRequests() {
+        return restRequests;
+    }
+
+    /** The writer of REST response bodies. */
+    public RestResponseEncoder restResponses() {
+        return restResponses;
     }
 
     public AccessPolicy access() {

@@ -35,7 +35,14 @@ final class E2eSandbox {
     /** One language, {@code sh}, plus an alias, enough for every test. */
     static SpecRegistry specs() {
         var entries = new LinkedHashMap<String, SpecEntry>();
-        entries.put("sh", new SpecEntry(null, null, null, "/bin/sh", null, "main.sh", "shell", "echo hi", null));
+        entries.put(
+                "sh",
+                SpecEntry.builder()
+                        .entrypoint("/bin/sh")
+                        .filename("main.sh")
+                        .language("shell")
+                        .example("echo hi")
+                        .build());
         entries.put("shell", SpecEntry.alias("sh"));
         return SpecRegistry.of(new SpecMap(entries));
     }

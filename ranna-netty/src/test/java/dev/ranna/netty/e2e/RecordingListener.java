@@ -3,7 +3,7 @@ package dev.ranna.netty.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ranna.protocol.Event;
-import dev.ranna.protocol.json.ProtocolCodec;
+import dev.ranna.protocol.json.ClientCodec;
 import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -18,7 +18,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class RecordingListener implements WebSocket.Listener {
     record Received(String text, long nanos) {
         Event event() {
-            return ProtocolCodec.create().decodeEvent(text);
+            return ClientCodec.create().decodeEvent(text);
         }
     }
 

@@ -49,7 +49,7 @@ final class FakeEngine implements EngineAccess {
     }
 
     static SpecEntry entry(String filename) {
-        return new SpecEntry(null, null, null, "sh", null, filename, null, null, null);
+        return SpecEntry.builder().entrypoint("sh").filename(filename).build();
     }
 
     /** A session that records what it is given. */

@@ -9,7 +9,8 @@ import dev.ranna.protocol.Nonce;
 import dev.ranna.protocol.Operation;
 import dev.ranna.protocol.RunId;
 import dev.ranna.protocol.StdStream;
-import dev.ranna.protocol.json.ProtocolCodec;
+import dev.ranna.protocol.json.EventEncoder;
+import dev.ranna.protocol.json.OperationDecoder;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.PrematureChannelClosureException;
@@ -27,7 +28,9 @@ class RannaSessionHandlerTest {
     private final FakeEngine engine = new FakeEngine();
     private final ServerContext context = TestContexts.context(engine, ServerOptions.DEFAULTS);
     private final EmbeddedChannel channel = TestContexts.channelFrom(
-            "192.0.2.10", new RannaFrameCodec(ProtocolCodec.create()), new RannaSessionHandler(context));
+            "192.0.2.10",
+            new RannaFrameCodec(OperationDecoder.create(), EventEncoder.create()),
+            new RannaSessionHandler(context));
 
     @AfterEach
     void tearDown() {
@@ -121,7 +124,7 @@ class RannaSessionHandlerTest {
             TextWebSocketFrame frame = channel.readOutbound();
             byte[] bytes = io.netty.buffer.ByteBufUtil.getBytes(frame.content());
             assertThat(bytes)
-                    .isEqualTo(ProtocolCodec.create().encode(event).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                    .isEqualTo(EventEncoder.create().encode(event).getBytes(java.nio.charset.StandardCharsets.UTF_8));
             frame.release();
         }
     }

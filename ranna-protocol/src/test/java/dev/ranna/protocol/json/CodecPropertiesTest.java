@@ -46,7 +46,10 @@ import net.jqwik.api.lifecycle.AfterContainer;
  * operation and event survives an encode/decode round trip unchanged.
  */
 class CodecPropertiesTest {
-    private static final ProtocolCodec CODEC = ProtocolCodec.create();
+    private static final OperationDecoder OPERATIONS = OperationDecoder.create();
+    private static final RestRequestDecoder REST_REQUESTS = RestRequestDecoder.create();
+    private static final EventEncoder EVENTS = EventEncoder.create();
+    private static final ClientCodec CLIENT = ClientCodec.create();
     /** Generous for a 2-core CI machine; a decode takes microseconds. */
     private static final long DECODE_DEADLINE_MS = 5_000;
 
@@ -77,11 +80,12 @@ class CodecPropertiesTest {
         var md = new StringBuilder();
         md.append("<!-- BEGIN suite:codec-properties -->\n");
         md.append("### Codec properties (`ranna-protocol` `CodecPropertiesTest`, jqwik)\n\n");
-        md.append("Generated input against `ProtocolCodec`: decoding (as a WebSocket operation and as a REST"
-                + " body) must return a 400 failure or a success, never throw, and return within 5 s, for"
-                + " arbitrary strings, JSON-like token noise, mutated valid messages and nesting up to 200,000"
-                + " levels; every generated operation, REST request and event must survive encode/decode"
-                + " unchanged, and whatever a mutated message decodes to must itself round-trip.\n\n");
+        md.append(
+                "Generated input against the protocol codecs (`OperationDecoder`, `RestRequestDecoder`, `EventEncoder`, `ClientCodec`): decoding (as a WebSocket operation and as a REST"
+                        + " body) must return a 400 failure or a success, never throw, and return within 5 s, for"
+                        + " arbitrary strings, JSON-like token noise, mutated valid messages and nesting up to 200,000"
+                        + " levels; every generated operation, REST request and event must survive encode/decode"
+                        + " unchanged, and whatever a mutated message decodes to must itself round-trip.\n\n");
         md.append("Run by: `mvn -pl ranna-protocol verify` (part of the default build). Last run: ")
                 .append(OffsetDateTime.now(ZoneOffset.UTC).truncatedTo(ChronoUnit.SECONDS))
                 .append(".\n\n| figure | value |\n|---|---|\n");
@@ -112,8 +116,8 @@ class CodecPropertiesTest {
     /** Decodes as an operation and as a REST body; both must return a well-formed result. */
     private static DecodeResult decodeBoth(String text) throws Exception {
         count("inputs decoded (each as an operation and as a REST body)");
-        DecodeResult operation = within(text, () -> CODEC.decodeOperation(text));
-        DecodeResult body = within(text, () -> CODEC.decodeExecutionRequest(text));
+        DecodeResult operation = within(text, () -> OPERATIONS.decode(text));
+        DecodeResult body = within(text, () -> REST_REQUESTS.decodeExecutionRequest(text));
         assertWellFormed(text, operation);
         assertWellFormed(text, body);
         return operation;
@@ -126,7 +130,7 @@ class CodecPropertiesTest {
             assertThat(failure.code()).isEqualTo(400);
             assertThat(failure.message()).isNotBlank();
             // The answer must be encodable as an ERROR event.
-            assertThat(CODEC.encode(failure.toEvent())).isNotEmpty();
+            assertThat(EVENTS.encode(failure.toEvent())).isNotEmpty();
         }
     }
 
@@ -192,13 +196,13 @@ class CodecPropertiesTest {
     void decodingMutatedValidMessagesNeverThrowsAndAcceptedOnesAreStable(
             @ForAll("operations") Operation operation, @ForAll long seed, @ForAll @IntRange(min = 1, max = 8) int edits)
             throws Exception {
-        String text = mutate(CODEC.encode(operation), new Random(seed), edits);
+        String text = mutate(CLIENT.encode(operation), new Random(seed), edits);
         count("mutated valid messages");
         DecodeResult result = decodeBoth(text);
         if (result instanceof DecodeResult.Success) {
             // Whatever was accepted is a real operation: it encodes and decodes to itself.
             Operation accepted = ((DecodeResult.Success) result).operation();
-            assertThat(CODEC.decodeOperation(CODEC.encode(accepted))).isEqualTo(new DecodeResult.Success(accepted));
+            assertThat(OPERATIONS.decode(CLIENT.encode(accepted))).isEqualTo(new DecodeResult.Success(accepted));
         }
     }
 
@@ -244,7 +248,7 @@ class CodecPropertiesTest {
 
     @Property(tries = 300)
     void deepNestingIsRefusedWithAnErrorNotAStackOverflow(
-            @ForAll @IntRange(min = ProtocolCodec.MAX_NESTING_DEPTH + 1, max = 200_000) int depth,
+            @ForAll @IntRange(min = OperationDecoder.MAX_NESTING_DEPTH + 1, max = 200_000) int depth,
             @ForAll boolean objects,
             @ForAll @IntRange(min = 0, max = 2) int where)
             throws Exception {
@@ -281,22 +285,22 @@ class CodecPropertiesTest {
     @Property(tries = 2000)
     void everyOperationRoundTrips(@ForAll("operations") Operation operation) throws Exception {
         count("operations round-tripped");
-        String text = CODEC.encode(operation);
+        String text = CLIENT.encode(operation);
         assertThat(decodeBoth(text)).isEqualTo(new DecodeResult.Success(operation));
     }
 
     @Property(tries = 1000)
     void everyExecutionRequestRoundTripsAsARestBody(@ForAll("requests") ExecutionRequest request) throws Exception {
         count("REST requests round-tripped");
-        String text = CODEC.encode(request);
-        assertThat(within(text, () -> CODEC.decodeExecutionRequest(text)))
+        String text = CLIENT.encode(request);
+        assertThat(within(text, () -> REST_REQUESTS.decodeExecutionRequest(text)))
                 .isEqualTo(new DecodeResult.Success(new Operation.Exec(Nonce.NONE, request)));
     }
 
     @Property(tries = 2000)
     void everyEventRoundTrips(@ForAll("events") Event event) {
         count("events round-tripped");
-        assertThat(CODEC.decodeEvent(CODEC.encode(event))).isEqualTo(event);
+        assertThat(CLIENT.decodeEvent(EVENTS.encode(event))).isEqualTo(event);
     }
 
     // ---------------------------------------------------------------------------------------------

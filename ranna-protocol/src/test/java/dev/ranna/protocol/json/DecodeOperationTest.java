@@ -19,10 +19,12 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 class DecodeOperationTest {
-    private static final ProtocolCodec CODEC = ProtocolCodec.create();
+    private static final OperationDecoder OPERATIONS = OperationDecoder.create();
+    private static final RestRequestDecoder REST_REQUESTS = RestRequestDecoder.create();
+    private static final SpecMapReader SPECS = SpecMapReader.create();
 
     private static DecodeResult.Failure failure(String text) {
-        DecodeResult result = CODEC.decodeOperation(text);
+        DecodeResult result = OPERATIONS.decode(text);
         assertThat(result).as(text).isInstanceOf(DecodeResult.Failure.class);
         var failure = (DecodeResult.Failure) result;
         assertThat(failure.code()).isEqualTo(400);
@@ -30,7 +32,7 @@ class DecodeOperationTest {
     }
 
     private static Operation success(String text) {
-        DecodeResult result = CODEC.decodeOperation(text);
+        DecodeResult result = OPERATIONS.decode(text);
         assertThat(result).as(text).isInstanceOf(DecodeResult.Success.class);
         return ((DecodeResult.Success) result).operation();
     }
@@ -59,7 +61,7 @@ class DecodeOperationTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("validNonces")
     void nonceIsEchoedExactly(String text, Nonce nonce) {
-        String pong = CODEC.encode(new dev.ranna.protocol.Event.Pong(nonce));
+        String pong = EventEncoder.create().encode(new dev.ranna.protocol.Event.Pong(nonce));
         var sent = Golden.tree(text).get("nonce");
         var echoed = Golden.tree(pong).get("nonce");
         if (sent == null || sent.isNull()) {
@@ -352,16 +354,16 @@ class DecodeOperationTest {
 
     @Test
     void restBodyDecodesToAnExecWithoutNonceAndUnprefixedFieldNames() {
-        DecodeResult ok = CODEC.decodeExecutionRequest(
+        DecodeResult ok = REST_REQUESTS.decodeExecutionRequest(
                 "{\"language\":\"sh\",\"code\":\"echo\",\"arguments\":[\"\"],\"environment\":{\"K\":\"V\"}}");
         assertThat(ok)
                 .isEqualTo(new DecodeResult.Success(new Operation.Exec(
                         Nonce.NONE, new ExecutionRequest("sh", "echo", false, List.of(""), Map.of("K", "V")))));
-        assertThat(((DecodeResult.Failure) CODEC.decodeExecutionRequest("{\"code\":\"x\"}")).message())
+        assertThat(((DecodeResult.Failure) REST_REQUESTS.decodeExecutionRequest("{\"code\":\"x\"}")).message())
                 .isEqualTo("language: missing");
-        assertThat(((DecodeResult.Failure) CODEC.decodeExecutionRequest("[1]")).message())
+        assertThat(((DecodeResult.Failure) REST_REQUESTS.decodeExecutionRequest("[1]")).message())
                 .isEqualTo("request body: expected an object, got an array");
-        assertThat(((DecodeResult.Failure) CODEC.decodeExecutionRequest("{")).message())
+        assertThat(((DecodeResult.Failure) REST_REQUESTS.decodeExecutionRequest("{")).message())
                 .startsWith("invalid request body: malformed JSON");
     }
 
@@ -369,15 +371,14 @@ class DecodeOperationTest {
 
     @Test
     void specMapErrorsNameTheKey() {
-        assertThatThrownBy(() -> CODEC.decodeSpecMap("{\"go\":{\"image\":3}}"))
+        assertThatThrownBy(() -> SPECS.read("{\"go\":{\"image\":3}}"))
                 .hasMessage("go.image: expected a string, got an integer");
-        assertThatThrownBy(() -> CODEC.decodeSpecMap("{\"go\":{\"inline\":{\"import_regex\":\"x\"}}}"))
+        assertThatThrownBy(() -> SPECS.read("{\"go\":{\"inline\":{\"import_regex\":\"x\"}}}"))
                 .hasMessage("go.inline.template: missing");
-        assertThatThrownBy(() -> CODEC.decodeSpecMap("{\"go\":\"golang\"}"))
-                .hasMessage("go: expected an object, got a string");
-        assertThatThrownBy(() -> CODEC.decodeSpecMap("[]"))
+        assertThatThrownBy(() -> SPECS.read("{\"go\":\"golang\"}")).hasMessage("go: expected an object, got a string");
+        assertThatThrownBy(() -> SPECS.read("[]"))
                 .hasMessage("spec map: expected an object of language specs, got an array");
-        assertThat(CODEC.decodeSpecMap("null")).isEqualTo(SpecMap.EMPTY);
+        assertThat(SPECS.read("null")).isEqualTo(SpecMap.EMPTY);
     }
 
     @Test
@@ -385,7 +386,7 @@ class DecodeOperationTest {
         String valid = Golden.read("ops/exec-full.json");
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
         for (int end = 0; end <= valid.length() && System.nanoTime() < deadline; end++) {
-            DecodeResult result = CODEC.decodeOperation(valid.substring(0, end));
+            DecodeResult result = OPERATIONS.decode(valid.substring(0, end));
             assertThat(result).isNotNull();
         }
     }

@@ -27,15 +27,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** {@link ProtocolCodec#encode(Event, OutputStream)} writes exactly the UTF-8 of {@link ProtocolCodec#encode(Event)}. */
+/** {@link EventEncoder#encode(Event, OutputStream)} writes exactly the UTF-8 of {@link EventEncoder#encode(Event)}. */
 class EncodeUtf8Test {
-    private static final ProtocolCodec CODEC = ProtocolCodec.create();
+    private static final EventEncoder EVENTS = EventEncoder.create();
+    private static final ClientCodec CLIENT = ClientCodec.create();
     private static final RunId RUN = new RunId("2a4d3e48e67995e1a7726d79344c96b8ac68ea035b3d25912a50c643da64d4dc");
 
     static byte[] utf8(Event event) {
         var out = new ByteArrayOutputStream();
         try {
-            CODEC.encode(event, out);
+            EVENTS.encode(event, out);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -43,7 +44,7 @@ class EncodeUtf8Test {
     }
 
     static void assertSameBytes(Event event) {
-        byte[] expected = CODEC.encode(event).getBytes(StandardCharsets.UTF_8);
+        byte[] expected = EVENTS.encode(event).getBytes(StandardCharsets.UTF_8);
         assertThat(utf8(event)).as("%s", event).isEqualTo(expected);
     }
 
@@ -62,9 +63,9 @@ class EncodeUtf8Test {
     @ParameterizedTest(name = "{0}")
     @MethodSource("goldenEventFiles")
     void goldenEventEncodesToTheSameBytesBothWays(String file) {
-        Event event = CODEC.decodeEvent(Golden.read(file));
+        Event event = CLIENT.decodeEvent(Golden.read(file));
         assertSameBytes(event);
-        assertThat(CODEC.decodeEvent(new String(utf8(event), StandardCharsets.UTF_8)))
+        assertThat(CLIENT.decodeEvent(new String(utf8(event), StandardCharsets.UTF_8)))
                 .isEqualTo(event);
     }
 
@@ -117,11 +118,11 @@ class EncodeUtf8Test {
             }
         };
         out.write('[');
-        CODEC.encode(new Event.Pong(Nonce.of(1)), out);
+        EVENTS.encode(new Event.Pong(Nonce.of(1)), out);
         out.write(']');
         assertThat(closed[0]).isFalse();
         assertThat(out.toString(StandardCharsets.UTF_8))
-                .isEqualTo("[" + CODEC.encode(new Event.Pong(Nonce.of(1))) + "]");
+                .isEqualTo("[" + EVENTS.encode(new Event.Pong(Nonce.of(1))) + "]");
     }
 
     @Property(tries = 2000)

@@ -27,7 +27,10 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 class GoldenFilesTest {
-    private static final ProtocolCodec CODEC = ProtocolCodec.create();
+    private static final OperationDecoder OPERATIONS = OperationDecoder.create();
+    private static final EventEncoder EVENTS = EventEncoder.create();
+    private static final RestResponseEncoder REST_RESPONSES = RestResponseEncoder.create();
+    private static final ClientCodec CLIENT = ClientCodec.create();
     private static final RunId RUN = new RunId("2a4d3e48e67995e1a7726d79344c96b8ac68ea035b3d25912a50c643da64d4dc");
 
     static Stream<Arguments> operations() {
@@ -65,19 +68,19 @@ class GoldenFilesTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("operations")
     void operationEncodesToItsGoldenFile(String file, Operation operation) {
-        assertSameJson(CODEC.encode(operation), Golden.read(file));
+        assertSameJson(CLIENT.encode(operation), Golden.read(file));
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("operations")
     void goldenFileDecodesToItsOperation(String file, Operation operation) {
-        assertThat(CODEC.decodeOperation(Golden.read(file))).isEqualTo(new DecodeResult.Success(operation));
+        assertThat(OPERATIONS.decode(Golden.read(file))).isEqualTo(new DecodeResult.Success(operation));
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("operations")
     void operationRoundTrips(String file, Operation operation) {
-        assertThat(CODEC.decodeOperation(CODEC.encode(operation))).isEqualTo(new DecodeResult.Success(operation));
+        assertThat(OPERATIONS.decode(CLIENT.encode(operation))).isEqualTo(new DecodeResult.Success(operation));
     }
 
     static Stream<Arguments> events() {
@@ -104,24 +107,24 @@ class GoldenFilesTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("events")
     void eventEncodesToItsGoldenFile(String file, Event event) {
-        assertSameJson(CODEC.encode(event), Golden.read(file));
+        assertSameJson(EVENTS.encode(event), Golden.read(file));
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("events")
     void goldenFileDecodesToItsEvent(String file, Event event) {
-        assertThat(CODEC.decodeEvent(Golden.read(file))).isEqualTo(event);
+        assertThat(CLIENT.decodeEvent(Golden.read(file))).isEqualTo(event);
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("events")
     void eventRoundTrips(String file, Event event) {
-        assertThat(CODEC.decodeEvent(CODEC.encode(event))).isEqualTo(event);
+        assertThat(CLIENT.decodeEvent(EVENTS.encode(event))).isEqualTo(event);
     }
 
     @Test
     void seedStopWithoutAdditiveFieldsDecodes() {
-        var stop = (Event.Stop) CODEC.decodeEvent(Golden.read("events/stop-seed-example.json"));
+        var stop = (Event.Stop) CLIENT.decodeEvent(Golden.read("events/stop-seed-example.json"));
         assertThat(stop.nonce()).isEqualTo(Nonce.of(123));
         assertThat(stop.runId()).isEqualTo(RUN);
         assertThat(stop.result()).isEqualTo(new RunResult(6748, null, null, false, false, false));
@@ -129,7 +132,7 @@ class GoldenFilesTest {
 
     @Test
     void encodedStopIsASupersetOfTheSeedStop() {
-        var encoded = Golden.tree(CODEC.encode(new Event.Stop(Nonce.of(123), RUN, RunResult.exited(6748, 0))));
+        var encoded = Golden.tree(EVENTS.encode(new Event.Stop(Nonce.of(123), RUN, RunResult.exited(6748, 0))));
         var seed = Golden.tree(Golden.read("events/stop-seed-example.json"));
         assertThat(encoded.get("code")).isEqualTo(seed.get("code"));
         assertThat(encoded.get("nonce")).isEqualTo(seed.get("nonce"));
@@ -142,7 +145,7 @@ class GoldenFilesTest {
 
     @Test
     void encodingKeepsAStableKeyOrder() {
-        String json = CODEC.encode(new Event.Stop(Nonce.of(7), RUN, new RunResult(5, 1, null, false, false, true)));
+        String json = EVENTS.encode(new Event.Stop(Nonce.of(7), RUN, new RunResult(5, 1, null, false, false, true)));
         assertThat(json)
                 .isEqualTo("{\"code\":4,\"nonce\":7,\"data\":{\"runid\":\"" + RUN
                         + "\",\"exectimems\":5,\"exitcode\":1,\"timedout\":false,\"killed\":false,"
@@ -152,17 +155,18 @@ class GoldenFilesTest {
     @Test
     void executionResponseMatchesGolden() {
         var response = new ExecutionResponse("hi\n", "", RunResult.exited(15, 3));
-        assertSameJson(CODEC.encode(response), Golden.read("rest/execution-response.json"));
-        assertThat(CODEC.decodeExecutionResponse(Golden.read("rest/execution-response.json")))
+        assertSameJson(REST_RESPONSES.encode(response), Golden.read("rest/execution-response.json"));
+        assertThat(CLIENT.decodeExecutionResponse(Golden.read("rest/execution-response.json")))
                 .isEqualTo(response);
-        assertThat(Golden.tree(CODEC.encode(response)).has("from_cache")).isFalse();
+        assertThat(Golden.tree(REST_RESPONSES.encode(response)).has("from_cache"))
+                .isFalse();
     }
 
     @Test
     void errorResponseMatchesGolden() {
         var error = new ErrorResponse("unsupported language spec", 400);
-        assertSameJson(CODEC.encode(error), Golden.read("rest/error-response.json"));
-        assertThat(CODEC.decodeErrorResponse(Golden.read("rest/error-response.json")))
+        assertSameJson(REST_RESPONSES.encode(error), Golden.read("rest/error-response.json"));
+        assertThat(CLIENT.decodeErrorResponse(Golden.read("rest/error-response.json")))
                 .isEqualTo(error);
     }
 
@@ -173,17 +177,17 @@ class GoldenFilesTest {
                 "2026-11-26T00:00:00Z",
                 "17.0.15",
                 new SystemInfo.Sandbox("process", "bubblewrap 0.8.0", Map.of("isolation", "bubblewrap")));
-        assertSameJson(CODEC.encode(info), Golden.read("rest/system-info.json"));
+        assertSameJson(REST_RESPONSES.encode(info), Golden.read("rest/system-info.json"));
     }
 
     @Test
     void specMapRoundTripsKeepingOrderAndAliases() {
-        SpecMap specs = CODEC.decodeSpecMap(Golden.read("rest/spec-map.json"));
+        SpecMap specs = SpecMapReader.create().read(Golden.read("rest/spec-map.json"));
         assertThat(specs.entries().keySet()).containsExactly("python3", "python", "go");
         assertThat(specs.get("python")).contains(SpecEntry.alias("python3"));
         assertThat(specs.get("go").orElseThrow().inline())
                 .isEqualTo(new InlineTemplate(
                         "import\\s+\"[\\w/]+\"", "package main\n\n$${IMPORTS}\n\nfunc main() {\n$${CODE}\n}"));
-        assertSameJson(CODEC.encode(specs), Golden.read("rest/spec-map.json"));
+        assertSameJson(REST_RESPONSES.encode(specs), Golden.read("rest/spec-map.json"));
     }
 }

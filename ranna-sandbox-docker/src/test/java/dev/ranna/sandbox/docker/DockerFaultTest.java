@@ -138,7 +138,10 @@ class DockerFaultTest {
         SandboxConfig config = config(DockerSandboxConfig.POOL_SIZE, "0");
         String image =
                 "ranna-test/does-not-exist:" + UUID.randomUUID().toString().substring(0, 8);
-        var spec = LanguageSpec.of("ghost", image, "/bin/sh", null, "main.sh", null, null, null);
+        var spec = LanguageSpec.builder("ghost", "main.sh")
+                .image(image)
+                .entrypoint("/bin/sh")
+                .build();
         try (DockerSandbox sandbox = DockerTestSupport.create(config)) {
             assertThatThrownBy(() -> sandbox.start(
                             request(spec, "echo hi", List.of(), Map.of(), Duration.ofSeconds(5)), new RecordingSink()))

@@ -30,7 +30,11 @@ final class DockerTestSupport {
     /** Built by .ci/run from the host's busybox-static; never pulled. */
     static final String IMAGE = "ranna-test/busybox:local";
 
-    static final LanguageSpec SH = LanguageSpec.of("sh", IMAGE, "/bin/sh", null, "main.sh", "shell", null, null);
+    static final LanguageSpec SH = LanguageSpec.builder("sh", "main.sh")
+            .image(IMAGE)
+            .entrypoint("/bin/sh")
+            .language("shell")
+            .build();
 
     private static volatile Availability availability;
 

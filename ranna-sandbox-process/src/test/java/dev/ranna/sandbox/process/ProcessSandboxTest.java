@@ -229,15 +229,12 @@ class ProcessSandboxTest {
             }
             assertThat(spec.example()).as(entry.getKey()).isNotBlank();
             assertThat(spec.language()).as(entry.getKey()).isNotBlank();
-            var language = LanguageSpec.of(
-                    entry.getKey(),
-                    null,
-                    spec.entrypoint(),
-                    spec.cmd(),
-                    spec.filename(),
-                    spec.language(),
-                    spec.example(),
-                    null);
+            var language = LanguageSpec.builder(entry.getKey(), spec.filename())
+                    .entrypoint(spec.entrypoint())
+                    .cmd(spec.cmd())
+                    .language(spec.language())
+                    .example(spec.example())
+                    .build();
             var run = TestSupport.run(
                     sandbox,
                     new SandboxRequest(
@@ -265,7 +262,10 @@ class ProcessSandboxTest {
     void compiledLanguagesPassArguments() throws Exception {
         SpecEntry c = sandbox.defaultSpecs().get("c").orElse(null);
         org.junit.jupiter.api.Assumptions.assumeTrue(c != null, "gcc not installed");
-        var language = LanguageSpec.of("c", null, c.entrypoint(), c.cmd(), c.filename(), null, null, null);
+        var language = LanguageSpec.builder("c", c.filename())
+                .entrypoint(c.entrypoint())
+                .cmd(c.cmd())
+                .build();
         String code = "#include <stdio.h>\nint main(int argc, char **argv) {\n"
                 + "  for (int i = 1; i < argc; i++) printf(\"[%s]\", argv[i]);\n  return 0;\n}\n";
         var run = TestSupport.run(

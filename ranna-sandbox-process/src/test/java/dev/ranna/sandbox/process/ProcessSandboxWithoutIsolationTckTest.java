@@ -24,7 +24,10 @@ class ProcessSandboxWithoutIsolationTckTest extends SandboxProviderTck {
 
     @Override
     protected LanguageSpec shellSpec() {
-        return LanguageSpec.of("sh", null, "/bin/sh", null, "main.sh", "shell", null, null);
+        return LanguageSpec.builder("sh", "main.sh")
+                .entrypoint("/bin/sh")
+                .language("shell")
+                .build();
     }
 
     @Override

@@ -55,11 +55,17 @@ final class TestSupport {
     }
 
     static LanguageSpec sh() {
-        return LanguageSpec.of("sh", null, "/bin/sh", null, "main.sh", "shell", null, null);
+        return LanguageSpec.builder("sh", "main.sh")
+                .entrypoint("/bin/sh")
+                .language("shell")
+                .build();
     }
 
     static LanguageSpec python() {
-        return LanguageSpec.of("python3", null, "/usr/bin/python3", null, "main.py", "python", null, null);
+        return LanguageSpec.builder("python3", "main.py")
+                .entrypoint("/usr/bin/python3")
+                .language("python")
+                .build();
     }
 
     static SandboxRequest request(LanguageSpec spec, String code, Duration timeout, String... arguments) {

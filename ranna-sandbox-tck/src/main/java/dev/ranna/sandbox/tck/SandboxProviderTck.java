@@ -59,7 +59,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * class DockerSandboxProviderTckTest extends SandboxProviderTck {
  *     protected SandboxProvider provider() { return new DockerSandboxProvider(); }
  *     protected LanguageSpec shellSpec() {
- *         return LanguageSpec.of("sh", "busybox:1.36", "sh", null, "main.sh", null, null, null);
+ *         return LanguageSpec.builder("sh", "main.sh").image("busybox:1.36").entrypoint("sh").build();
  *     }
  *     protected List<String> leftovers() { ... containers labelled with sandboxConfig().instanceId() ... }
  * }

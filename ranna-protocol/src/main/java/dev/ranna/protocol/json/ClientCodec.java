@@ -1,0 +1,356 @@
+package dev.ranna.protocol.json;
+
+import static dev.ranna.protocol.json.JsonSupport.describe;
+import static dev.ranna.protocol.json.JsonSupport.typeOf;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.ranna.protocol.ErrorResponse;
+import dev.ranna.protocol.Event;
+import dev.ranna.protocol.EventCode;
+import dev.ranna.protocol.ExecutionRequest;
+import dev.ranna.protocol.ExecutionResponse;
+import dev.ranna.protocol.Nonce;
+import dev.ranna.protocol.Operation;
+import dev.ranna.protocol.RunId;
+import dev.ranna.protocol.RunResult;
+import dev.ranna.protocol.StdStream;
+import dev.ranna.protocol.json.UntrustedFields.FieldException;
+import java.io.IOException;
+import java.util.Arrays;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A client's side of the wire: encodes what a client sends (operations, REST request bodies) and
+ * decodes what a server answers (events, REST response bodies). For tests, benchmarks and Java clients.
+ *
+ * <p>The server is trusted: a message that is not valid is a bug or a broken connection, reported by an
+ * {@link IllegalArgumentException} naming the field. Unknown fields are ignored, so a client keeps
+ * working against a server that sends additive fields.
+ *
+ * <p>Immutable and thread-safe; share the one instance from {@link #create()}.
+ */
+public final class ClientCodec {
+
+    private static final ClientCodec INSTANCE = new ClientCodec();
+
+    private ClientCodec() {}
+
+    /** The shared codec. */
+    public static ClientCodec create() {
+        return INSTANCE;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // What a client sends
+
+    /** Encodes an operation as {@code {"op", "nonce"?, "args"?}}. */
+    public String encode(Operation operation) {
+        return JsonSupport.write(g -> {
+            g.writeStartObject();
+            g.writeNumberField("op", operation.opCode().code());
+            JsonSupport.writeNonce(g, operation.nonce());
+            switch (operation.opCode()) {
+                case PING:
+                    break;
+                case EXEC:
+                    g.writeFieldName("args");
+                    writeExecutionRequest(g, ((Operation.Exec) operation).request());
+                    break;
+                case KILL:
+                    g.writeObjectFieldStart("args");
+                    g.writeStringField(
+                            "runid", ((Operation.Kill) operation).runId().value());
+                    g.writeEndObject();
+                    break;
+            }
+            g.writeEndObject();
+        });
+    }
+
+    /** Encodes a REST execution request body for {@code POST /v1/exec}. */
+    public String encode(ExecutionRequest request) {
+        return JsonSupport.write(g -> writeExecutionRequest(g, request));
+    }
+
+    private static void writeExecutionRequest(JsonGenerator g, ExecutionRequest request) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("language", request.language());
+        g.writeStringField("code", request.code());
+        g.writeBooleanField("inline_expression", request.inlineExpression());
+        if (!request.arguments().isEmpty()) {
+            g.writeArrayFieldStart("arguments");
+            for (String argument : request.arguments()) {
+                g.writeString(argument);
+            }
+            g.writeEndArray();
+        }
+        if (!request.environment().isEmpty()) {
+            g.writeObjectFieldStart("environment");
+            for (var entry : request.environment().entrySet()) {
+                g.writeStringField(entry.getKey(), entry.getValue());
+            }
+            g.writeEndObject();
+        }
+        g.writeEndObject();
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // What a server answers
+
+    /**
+     * Decodes an event sent by a server. Unknown data fields are ignored.
+     *
+     * @throws IllegalArgumentException if {@code text} is not a valid event
+     */
+    public Event decodeEvent(String text) {
+        JsonNode root = readTrusted(text, "event");
+        if (!root.isObject()) {
+            throw new IllegalArgumentException("event: expected a JSON object");
+        }
+        Nonce nonce;
+        try {
+            nonce = UntrustedFields.readNonce(root.get("nonce"));
+        } catch (FieldException e) {
+            throw new IllegalArgumentException("nonce: " + e.getMessage());
+        }
+        JsonNode codeNode = root.get("code");
+        if (codeNode == null || !codeNode.isIntegralNumber()) {
+            throw new IllegalArgumentException("code: expected an integer");
+        }
+        EventCode code = EventCode.fromCode(codeNode.longValue())
+                .orElseThrow(() -> new IllegalArgumentException("code: unknown event code " + codeNode));
+        JsonNode data = root.path("data");
+        switch (code) {
+            case PONG:
+                return new Event.Pong(nonce);
+            case ERROR:
+                return new Event.Error(
+                        nonce, data.path("code").asInt(), data.path("message").asText(""));
+            case SPAWN:
+                return new Event.Spawn(nonce, new RunId(trustedString(data, "runid")));
+            case LOG: {
+                RunId runId = new RunId(trustedString(data, "runid"));
+                for (StdStream stream : StdStream.values()) {
+                    JsonNode chunk = data.get(stream.wireName());
+                    if (chunk != null && chunk.isTextual()) {
+                        return new Event.Log(nonce, runId, stream, chunk.textValue());
+                    }
+                }
+                throw new IllegalArgumentException("data: LOG has neither stdout nor stderr");
+            }
+            case STOP:
+                return new Event.Stop(nonce, new RunId(trustedString(data, "runid")), readRunResult(data));
+        }
+        throw new AssertionError(code);
+    }
+
+    /** Receives the text of a LOG as chars, without a {@code String} being built for it. */
+    @FunctionalInterface
+    public interface LogHandler {
+        /**
+         * One LOG event. The chars {@code text[offset, offset + length)} are valid during this call only.
+         *
+         * @param stream the stream the text came from
+         */
+        void log(Nonce nonce, RunId runId, StdStream stream, char[] text, int offset, int length);
+    }
+
+    /**
+     * Decodes an event from {@code text[offset, offset + length)}, handing a LOG's text to {@code logs}
+     * as chars instead of building an {@link Event.Log}: the fast path of a client that receives output in
+     * bulk. A LOG as servers write it is parsed in one streaming pass, its text read where it lies in
+     * {@code text} when it has no escapes; anything else takes the path of {@link #decodeEvent(String)},
+     * with the same checks and the same result. {@code logs} is called only for a message that is valid to
+     * its end.
+     *
+     * @return the event, or null if it was a LOG and was handed to {@code logs}
+     * @throws IllegalArgumentException if the text is not a valid event
+     */
+    public @Nullable Event decodeEvent(char[] text, int offset, int length, LogHandler logs) {
+        if (fastLog(text, offset, length, logs)) {
+            return null;
+        }
+        Event event = decodeEvent(new String(text, offset, length));
+        switch (event.eventCode()) {
+            case LOG: {
+                var log = (Event.Log) event;
+                char[] chars = log.text().toCharArray();
+                logs.log(log.nonce(), log.runId(), log.stream(), chars, 0, chars.length);
+                return null;
+            }
+            case PONG:
+            case ERROR:
+            case SPAWN:
+            case STOP:
+                return event;
+        }
+        throw new AssertionError(event.eventCode());
+    }
+
+    /** A slice of a string value: in the caller's array when it had no escapes, else a copy. */
+    private static final class Slice {
+        final char[] chars;
+        final int offset;
+        final int length;
+
+        Slice(JsonParser p, char[] input) throws IOException {
+            char[] buffer = p.getTextCharacters();
+            if (buffer == input) {
+                chars = input;
+                offset = p.getTextOffset();
+            } else {
+                // Unescaped into the parser's own buffer, which the next token reuses.
+                chars = Arrays.copyOfRange(buffer, p.getTextOffset(), p.getTextOffset() + p.getTextLength());
+                offset = 0;
+            }
+            length = p.getTextLength();
+        }
+    }
+
+    /**
+     * The streaming pass for a LOG: {@code {"code":3, "nonce"?, "data":{"runid", "stdout"|"stderr"}}} in the
+     * order servers write the top-level fields. Returns false, having called nothing, for anything it does
+     * not handle; the tree path then decides.
+     */
+    private static boolean fastLog(char[] text, int offset, int length, LogHandler logs) {
+        try (JsonParser p = JsonSupport.FACTORY.createParser(text, offset, length)) {
+            if (p.nextToken() != JsonToken.START_OBJECT || !field(p, "code")) {
+                return false;
+            }
+            if (p.nextToken() != JsonToken.VALUE_NUMBER_INT
+                    || p.getNumberType() != JsonParser.NumberType.INT
+                    || p.getIntValue() != EventCode.LOG.code()) {
+                return false;
+            }
+            Nonce nonce = Nonce.NONE;
+            if (p.nextToken() != JsonToken.FIELD_NAME) {
+                return false;
+            }
+            if (p.currentName().equals("nonce")) {
+                JsonToken value = p.nextToken();
+                if (value == JsonToken.VALUE_NUMBER_INT && p.getNumberType() != JsonParser.NumberType.BIG_INTEGER) {
+                    nonce = Nonce.of(p.getLongValue());
+                } else if (value == JsonToken.VALUE_STRING) {
+                    nonce = Nonce.of(UntrustedFields.checkText("nonce", p.getText()));
+                } else {
+                    return false;
+                }
+                if (p.nextToken() != JsonToken.FIELD_NAME) {
+                    return false;
+                }
+            }
+            if (!p.currentName().equals("data") || p.nextToken() != JsonToken.START_OBJECT) {
+                return false;
+            }
+            String runId = null;
+            Slice stdout = null;
+            Slice stderr = null;
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String name = p.currentName();
+                JsonToken value = p.nextToken();
+                if (name.equals("runid") || name.equals("stdout") || name.equals("stderr")) {
+                    if (value != JsonToken.VALUE_STRING) {
+                        return false;
+                    }
+                    if (name.equals("runid")) {
+                        runId = p.getText();
+                    } else if (name.equals("stdout")) {
+                        stdout = new Slice(p, text);
+                    } else {
+                        stderr = new Slice(p, text);
+                    }
+                } else {
+                    p.skipChildren();
+                }
+            }
+            if (p.currentToken() != JsonToken.END_OBJECT || runId == null || runId.isEmpty()) {
+                return false;
+            }
+            // Fields after "data" are allowed (and ignored) as long as the message is well formed.
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                if (p.currentName().equals("code") || p.currentName().equals("nonce")) {
+                    return false;
+                }
+                p.nextToken();
+                p.skipChildren();
+            }
+            if (p.currentToken() != JsonToken.END_OBJECT || p.nextToken() != null) {
+                return false;
+            }
+            // As the tree path: stdout wins when a message carries both.
+            StdStream stream = stdout != null ? StdStream.STDOUT : StdStream.STDERR;
+            Slice slice = stdout != null ? stdout : stderr;
+            if (slice == null) {
+                return false;
+            }
+            logs.log(nonce, new RunId(runId), stream, slice.chars, slice.offset, slice.length);
+            return true;
+        } catch (IOException | FieldException e) {
+            return false;
+        }
+    }
+
+    private static boolean field(JsonParser p, String name) throws IOException {
+        return p.nextToken() == JsonToken.FIELD_NAME && name.equals(p.currentName());
+    }
+
+    /**
+     * Decodes a REST execution response.
+     *
+     * @throws IllegalArgumentException if {@code text} is not a valid response
+     */
+    public ExecutionResponse decodeExecutionResponse(String text) {
+        JsonNode root = readTrusted(text, "response");
+        return new ExecutionResponse(trustedString(root, "stdout"), trustedString(root, "stderr"), readRunResult(root));
+    }
+
+    /**
+     * Decodes a REST error body.
+     *
+     * @throws IllegalArgumentException if {@code text} is not a valid error body
+     */
+    public ErrorResponse decodeErrorResponse(String text) {
+        JsonNode root = readTrusted(text, "error response");
+        JsonNode code = root.get("code");
+        if (code == null || !code.isIntegralNumber()) {
+            throw new IllegalArgumentException("code: expected an integer");
+        }
+        return new ErrorResponse(trustedString(root, "error"), code.intValue());
+    }
+
+    private static RunResult readRunResult(JsonNode data) {
+        JsonNode exitCode = data.get("exitcode");
+        JsonNode signal = data.get("signal");
+        return new RunResult(
+                data.path("exectimems").asLong(),
+                exitCode != null && exitCode.isIntegralNumber() ? exitCode.intValue() : null,
+                signal != null && signal.isTextual() ? signal.textValue() : null,
+                data.path("timedout").asBoolean(false),
+                data.path("killed").asBoolean(false),
+                data.path("truncated").asBoolean(false));
+    }
+
+    private static String trustedString(JsonNode object, String field) {
+        JsonNode node = object.get(field);
+        if (node == null || !node.isTextual()) {
+            throw new IllegalArgumentException(field + ": expected a string, got " + typeOf(node));
+        }
+        return node.textValue();
+    }
+
+    private static JsonNode readTrusted(String text, String what) {
+        try {
+            JsonNode root = JsonSupport.MAPPER.readTree(text);
+            if (root == null) {
+                throw new IllegalArgumentException(what + ": empty input");
+            }
+            return root;
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException(what + ": " + describe(e), e);
+        }
+    }
+}

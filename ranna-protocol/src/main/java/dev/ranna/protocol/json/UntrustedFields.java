@@ -1,0 +1,137 @@
+package dev.ranna.protocol.json;
+
+import static dev.ranna.protocol.json.JsonSupport.typeOf;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.ranna.protocol.ExecutionRequest;
+import dev.ranna.protocol.Nonce;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Field readers for untrusted JSON trees, shared by {@link OperationDecoder} and {@link RestRequestDecoder}:
+ * each one either returns a checked value or throws a {@link FieldException} whose message names the field.
+ */
+final class UntrustedFields {
+
+    private UntrustedFields() {}
+
+    /** A field-level decode problem; its message names the field. Never escapes this package. */
+    static final class FieldException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        FieldException(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    static Nonce readNonce(@Nullable JsonNode node) throws FieldException {
+        if (node == null || node.isNull()) {
+            return Nonce.NONE;
+        }
+        if (node.isTextual()) {
+            return Nonce.of(checkText("nonce", node.textValue()));
+        }
+        if (node.isIntegralNumber()) {
+            if (!node.canConvertToLong()) {
+                throw new FieldException("integer out of 64-bit range");
+            }
+            return Nonce.of(node.longValue());
+        }
+        throw new FieldException("expected an integer or a string, got " + typeOf(node));
+    }
+
+    /**
+     * Reads the arguments of an EXEC ({@code prefix} {@code "args"}) or a REST body ({@code prefix} empty:
+     * field names without a prefix).
+     */
+    static ExecutionRequest readExecutionRequest(@Nullable JsonNode args, String prefix) throws FieldException {
+        String where = prefix.isEmpty() ? "request body" : prefix;
+        if (args == null || args.isNull()) {
+            throw new FieldException(where + ": missing");
+        }
+        if (!args.isObject()) {
+            throw new FieldException(where + ": expected an object, got " + typeOf(args));
+        }
+        String p = prefix.isEmpty() ? "" : prefix + ".";
+        String language = requiredString(args, p + "language", "language");
+        String code = requiredString(args, p + "code", "code");
+
+        boolean inline = false;
+        JsonNode inlineNode = args.get("inline_expression");
+        if (inlineNode != null && !inlineNode.isNull()) {
+            if (!inlineNode.isBoolean()) {
+                throw new FieldException(p + "inline_expression: expected a boolean, got " + typeOf(inlineNode));
+            }
+            inline = inlineNode.booleanValue();
+        }
+
+        List<String> arguments = List.of();
+        JsonNode argsNode = args.get("arguments");
+        if (argsNode != null && !argsNode.isNull()) {
+            if (!argsNode.isArray()) {
+                throw new FieldException(p + "arguments: expected an array of strings, got " + typeOf(argsNode));
+            }
+            arguments = new ArrayList<>(argsNode.size());
+            for (int i = 0; i < argsNode.size(); i++) {
+                JsonNode element = argsNode.get(i);
+                String field = p + "arguments[" + i + "]";
+                if (!element.isTextual()) {
+                    throw new FieldException(field + ": expected a string, got " + typeOf(element));
+                }
+                arguments.add(checkText(field, element.textValue()));
+            }
+        }
+
+        Map<String, String> environment = Map.of();
+        JsonNode envNode = args.get("environment");
+        if (envNode != null && !envNode.isNull()) {
+            if (!envNode.isObject()) {
+                throw new FieldException(p + "environment: expected an object of strings, got " + typeOf(envNode));
+            }
+            environment = new LinkedHashMap<>();
+            for (Map.Entry<String, JsonNode> entry : envNode.properties()) {
+                String field = p + "environment." + entry.getKey();
+                checkText(p + "environment (a key)", entry.getKey());
+                if (!entry.getValue().isTextual()) {
+                    throw new FieldException(field + ": expected a string, got " + typeOf(entry.getValue()));
+                }
+                environment.put(
+                        entry.getKey(), checkText(field, entry.getValue().textValue()));
+            }
+        }
+        return new ExecutionRequest(language, code, inline, arguments, environment);
+    }
+
+    static String requiredString(JsonNode object, String field, String name) throws FieldException {
+        JsonNode node = object.get(name);
+        if (node == null || node.isNull()) {
+            throw new FieldException(field + ": missing");
+        }
+        if (!node.isTextual()) {
+            throw new FieldException(field + ": expected a string, got " + typeOf(node));
+        }
+        return checkText(field, node.textValue());
+    }
+
+    /** Rejects unpaired surrogates (from {@code \ud800}-style escapes): they have no UTF-8 encoding. */
+    static String checkText(String field, String value) throws FieldException {
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (Character.isHighSurrogate(c)) {
+                if (i + 1 < value.length() && Character.isLowSurrogate(value.charAt(i + 1))) {
+                    i++;
+                    continue;
+                }
+                throw new FieldException(field + ": invalid unicode (unpaired surrogate at index " + i + ")");
+            }
+            if (Character.isLowSurrogate(c)) {
+                throw new FieldException(field + ": invalid unicode (unpaired surrogate at index " + i + ")");
+            }
+        }
+        return value;
+    }
+}
