@@ -313,7 +313,7 @@ final class DockerSandbox implements Sandbox {
 
     @Override
     public SpecMap defaultSpecs() {
-        return DefaultSpecs.MAP;
+        return DefaultSpecs.map();
     }
 
     /** How many started containers wait for {@code spec} (tests and metrics). */

@@ -40,7 +40,7 @@ class DefaultSpecArgumentsTest {
 
     @Test
     void everyDefaultSpecPassesEmptyArgumentsThroughInOrder() throws Exception {
-        var registry = SpecRegistry.of(DefaultSpecs.MAP);
+        var registry = SpecRegistry.of(DefaultSpecs.map());
         List<String> ran = new ArrayList<>();
         for (LanguageSpec spec : registry.specs()) {
             String program = ArgumentEcho.program(spec.language())

@@ -105,12 +105,39 @@ class DockerSandboxConfigTest {
 
     @Test
     void defaultSpecsAreRannaLikeAndUseRealImages() {
-        var specs = DefaultSpecs.MAP.entries();
+        var specs = DefaultSpecs.map().entries();
         assertThat(specs).containsKeys("python3", "python", "node", "js", "go", "bash", "sh", "rust", "java");
         assertThat(specs.get("python3").image()).isEqualTo("python:3-alpine");
         assertThat(specs.get("go").use()).isEqualTo("golang");
-        assertThat(dev.ranna.engine.SpecRegistry.of(DefaultSpecs.MAP).specs())
+        assertThat(dev.ranna.engine.SpecRegistry.of(DefaultSpecs.map()).specs())
                 .allSatisfy(spec -> assertThat(spec.image()).isNotBlank());
+        // The same greeting as the process sandbox's examples, which its tests run.
+        assertThat(dev.ranna.engine.SpecRegistry.of(DefaultSpecs.map()).specs())
+                .allSatisfy(spec -> assertThat(spec.example()).contains("Hello, World!"));
+        assertThat(specs.keySet())
+                .containsExactly(
+                        "python3",
+                        "python",
+                        "py",
+                        "node",
+                        "javascript",
+                        "js",
+                        "golang",
+                        "go",
+                        "bash",
+                        "ash",
+                        "sh",
+                        "rust",
+                        "java",
+                        "cpp",
+                        "c++",
+                        "c",
+                        "php",
+                        "ruby",
+                        "elixir",
+                        "deno",
+                        "typescript",
+                        "ts");
     }
 
     @Test

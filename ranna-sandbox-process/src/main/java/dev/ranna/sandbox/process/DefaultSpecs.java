@@ -2,167 +2,43 @@ package dev.ranna.sandbox.process;
 
 import dev.ranna.protocol.SpecEntry;
 import dev.ranna.protocol.SpecMap;
+import dev.ranna.protocol.json.SpecMapReader;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
+import java.util.LinkedHashSet;
+import java.util.Set;
 import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
 
 /**
  * The language map offered when the operator configured none: the runtimes installed on this host, each
- * with a hello-world example. Runtimes are used by absolute path below {@code /usr}, the only system tree
- * visible in the sandbox; a language whose runtime is missing is not offered.
+ * with a hello-world example. The languages are data, {@value #RESOURCE} beside this class in ranna's
+ * spec file format, read by the same parser as an operator's spec file; this class only decides which of
+ * them this host can run.
  *
- * <p>Compiled languages compile into the private {@code /tmp} and then run the binary. Their command is a
- * {@code sh -c} script with {@code $0} as the source file, ending in {@link #EXEC_WITH_ARGUMENTS}.
+ * <p>A language is offered when every host program its command names by absolute path is installed, and
+ * an alias when its target is. Runtimes are named by absolute path below {@code /usr}, the only system
+ * tree visible in the sandbox, where {@code /bin/x} is {@code /usr/bin/x}.
  */
 final class DefaultSpecs {
 
-    private static final String HELLO = "Hello, World!";
+    /** The resource that holds every default language, installed or not. */
+    static final String RESOURCE = "default-specs.yaml";
 
     private DefaultSpecs() {}
 
-    /**
-     * The end of a compile-and-run script: {@code exec /tmp/main "$@"}, every argument passed as it came,
-     * empty ones included. ranna's command syntax strips every double quote (it has no nesting), so the
-     * script makes its quotes with printf and evals the line; the arguments themselves are never part of
-     * the evaluated text. An unquoted {@code $@} dropped empty arguments: {@code ["", "x y", ""]} arrived as
-     * one.
-     */
-    static final String EXEC_WITH_ARGUMENTS = "eval exec /tmp/main $(printf '\\042$@\\042')";
+    /** Read once, on first use. */
+    private static final class All {
+        static final SpecMap MAP = SpecMapReader.create().readResource(DefaultSpecs.class, RESOURCE);
 
-    /** One candidate language. */
-    private record Candidate(
-            String key,
-            List<String> needs,
-            String entrypoint,
-            String filename,
-            String language,
-            String example,
-            List<String> aliases) {}
+        private All() {}
+    }
 
-    private static final List<Candidate> CANDIDATES = List.of(
-            new Candidate(
-                    "python3",
-                    List.of("/usr/bin/python3"),
-                    "/usr/bin/python3",
-                    "main.py",
-                    "python",
-                    "print(\"" + HELLO + "\")\n",
-                    List.of("python", "py")),
-            new Candidate(
-                    "sh",
-                    List.of("/usr/bin/sh"),
-                    "/bin/sh",
-                    "main.sh",
-                    "shell",
-                    "echo \"" + HELLO + "\"\n",
-                    List.of("shell")),
-            new Candidate(
-                    "bash",
-                    List.of("/usr/bin/bash"),
-                    "/bin/bash",
-                    "main.sh",
-                    "shell",
-                    "echo \"" + HELLO + "\"\n",
-                    List.of()),
-            new Candidate(
-                    "node",
-                    List.of("/usr/bin/node"),
-                    "/usr/bin/node",
-                    "main.js",
-                    "javascript",
-                    "console.log(\"" + HELLO + "\");\n",
-                    List.of("javascript", "js", "nodejs")),
-            new Candidate(
-                    "java",
-                    List.of("/usr/bin/java"),
-                    // Single-file source launch; C1 only and serial GC start about twice as fast.
-                    "/usr/bin/java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData -Xss1m",
-                    "Main.java",
-                    "java",
-                    "public class Main {\n    public static void main(String[] args) {\n"
-                            + "        System.out.println(\"" + HELLO + "\");\n    }\n}\n",
-                    List.of()),
-            new Candidate(
-                    "perl",
-                    List.of("/usr/bin/perl"),
-                    "/usr/bin/perl",
-                    "main.pl",
-                    "perl",
-                    "print \"" + HELLO + "\\n\";\n",
-                    List.of()),
-            new Candidate(
-                    "c",
-                    List.of("/usr/bin/gcc", "/usr/bin/sh"),
-                    compiled("/usr/bin/gcc -O1 -o /tmp/main $0 -lm"),
-                    "main.c",
-                    "c",
-                    "#include <stdio.h>\n\nint main(void) {\n    printf(\"" + HELLO + "\\n\");\n    return 0;\n}\n",
-                    List.of("gcc")),
-            new Candidate(
-                    "cpp",
-                    List.of("/usr/bin/g++", "/usr/bin/sh"),
-                    compiled("/usr/bin/g++ -O1 -o /tmp/main $0"),
-                    "main.cpp",
-                    "cpp",
-                    "#include <iostream>\n\nint main() {\n    std::cout << \"" + HELLO + "\" << std::endl;\n"
-                            + "    return 0;\n}\n",
-                    List.of("c++", "g++")),
-            new Candidate(
-                    "rust",
-                    List.of("/usr/bin/rustc", "/usr/bin/sh"),
-                    compiled("/usr/bin/rustc -o /tmp/main $0"),
-                    "main.rs",
-                    "rust",
-                    "fn main() {\n    println!(\"" + HELLO + "\");\n}\n",
-                    List.of("rs")),
-            new Candidate(
-                    "go",
-                    List.of("/usr/bin/go", "/usr/bin/sh"),
-                    "/bin/sh -c \"set -f; IFS=; export GOCACHE=/tmp/gocache GOPATH=/tmp/go;"
-                            + " /usr/bin/go build -o /tmp/main $0 && " + EXEC_WITH_ARGUMENTS + "\"",
-                    "main.go",
-                    "go",
-                    "package main\n\nimport \"fmt\"\n\nfunc main() {\n    fmt.Println(\"" + HELLO + "\")\n}\n",
-                    List.of("golang")),
-            new Candidate(
-                    "ruby",
-                    List.of("/usr/bin/ruby"),
-                    "/usr/bin/ruby",
-                    "main.rb",
-                    "ruby",
-                    "puts \"" + HELLO + "\"\n",
-                    List.of()),
-            new Candidate(
-                    "php",
-                    List.of("/usr/bin/php"),
-                    "/usr/bin/php",
-                    "main.php",
-                    "php",
-                    "<?php\necho \"" + HELLO + "\\n\";\n",
-                    List.of()),
-            new Candidate(
-                    "lua",
-                    List.of("/usr/bin/lua"),
-                    "/usr/bin/lua",
-                    "main.lua",
-                    "lua",
-                    "print(\"" + HELLO + "\")\n",
-                    List.of()),
-            new Candidate(
-                    "tcl",
-                    List.of("/usr/bin/tclsh"),
-                    "/usr/bin/tclsh",
-                    "main.tcl",
-                    "tcl",
-                    "puts \"" + HELLO + "\"\n",
-                    List.of("tclsh")));
-
-    private static String compiled(String compile) {
-        return "/bin/sh -c \"set -f; IFS=; " + compile + " && " + EXEC_WITH_ARGUMENTS + "\"";
+    /** Every default language, whether or not its runtime is installed here. */
+    static SpecMap all() {
+        return All.MAP;
     }
 
     /** The languages whose runtimes are installed here. */
@@ -170,33 +46,47 @@ final class DefaultSpecs {
         return detect(path -> Files.isExecutable(path) && !Files.isDirectory(path));
     }
 
-    /** The languages whose every needed file passes {@code installed}. */
+    /** The languages whose every needed file passes {@code installed}, with the aliases of those. */
     static SpecMap detect(Predicate<Path> installed) {
-        var entries = new LinkedHashMap<String, SpecEntry>();
-        var aliases = new LinkedHashMap<String, String>();
-        for (Candidate candidate : CANDIDATES) {
-            if (candidate.needs().stream().map(Path::of).allMatch(installed)) {
-                entries.put(candidate.key(), entry(candidate));
-                candidate.aliases().forEach(alias -> aliases.putIfAbsent(alias, candidate.key()));
+        var languages = new HashSet<String>();
+        all().entries().forEach((key, spec) -> {
+            if (!spec.isAlias() && needs(spec).stream().allMatch(installed)) {
+                languages.add(key);
             }
-        }
-        for (Map.Entry<String, String> alias : aliases.entrySet()) {
-            entries.putIfAbsent(alias.getKey(), SpecEntry.alias(alias.getValue()));
-        }
-        return new SpecMap(entries);
+        });
+        var offered = new LinkedHashMap<String, SpecEntry>();
+        all().entries().forEach((key, spec) -> {
+            String target = spec.use();
+            if (languages.contains(target == null ? key : target)) {
+                offered.put(key, spec);
+            }
+        });
+        return new SpecMap(offered);
     }
 
-    private static SpecEntry entry(Candidate candidate) {
-        @Nullable String cmd = null; // ranna's default: the file name
-        return new SpecEntry(
-                null,
-                null,
-                null,
-                candidate.entrypoint(),
-                cmd,
-                candidate.filename(),
-                candidate.language(),
-                candidate.example(),
-                null);
+    /**
+     * The host programs a spec's command names by absolute path, as the sandbox sees them: every word of
+     * its entrypoint and cmd (a {@code sh -c} script included) that starts with {@code /usr/}, {@code
+     * /bin/} or {@code /sbin/}, the last two mapped below {@code /usr}. Other absolute paths, such as the
+     * run's private {@code /tmp}, are not host programs.
+     */
+    static Set<Path> needs(SpecEntry spec) {
+        var needs = new LinkedHashSet<Path>();
+        addPrograms(spec.entrypoint(), needs);
+        addPrograms(spec.cmd(), needs);
+        return needs;
+    }
+
+    private static void addPrograms(@Nullable String command, Set<Path> needs) {
+        if (command == null) {
+            return;
+        }
+        for (String word : command.replace('"', ' ').trim().split("\\s+")) {
+            if (word.startsWith("/usr/")) {
+                needs.add(Path.of(word));
+            } else if (word.startsWith("/bin/") || word.startsWith("/sbin/")) {
+                needs.add(Path.of("/usr" + word));
+            }
+        }
     }
 }

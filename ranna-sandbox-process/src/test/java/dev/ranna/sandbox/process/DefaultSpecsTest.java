@@ -2,6 +2,7 @@ package dev.ranna.sandbox.process;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ranna.engine.SpecRegistry;
 import dev.ranna.protocol.SpecEntry;
 import java.nio.file.Path;
 import java.util.Set;
@@ -25,5 +26,27 @@ class DefaultSpecsTest {
         assertThat(specs.entries().keySet()).startsWith("python3", "sh", "c");
         assertThat(specs.get("python")).contains(SpecEntry.alias("python3"));
         assertThat(specs.get("c").orElseThrow().entrypoint()).startsWith("/bin/sh -c");
+    }
+
+    @Test
+    void aLanguageNeedsEveryHostProgramItsCommandNamesByAbsolutePath() {
+        var all = DefaultSpecs.all();
+        assertThat(DefaultSpecs.needs(all.get("sh").orElseThrow())).containsExactly(Path.of("/usr/bin/sh"));
+        // The compiler inside the sh -c script counts; the run's own /tmp/main does not.
+        assertThat(DefaultSpecs.needs(all.get("c").orElseThrow()))
+                .containsExactly(Path.of("/usr/bin/sh"), Path.of("/usr/bin/gcc"));
+        assertThat(DefaultSpecs.needs(all.get("java").orElseThrow())).containsExactly(Path.of("/usr/bin/java"));
+    }
+
+    @Test
+    void theResourceIsRannasSpecFormatAndEveryExamplePrintsTheSameGreeting() {
+        var registry = SpecRegistry.of(DefaultSpecs.all());
+        assertThat(registry.languages())
+                .startsWith("python3", "sh", "bash", "node", "java", "perl", "c", "cpp", "rust", "go", "ruby", "php")
+                .contains("python", "py", "shell", "js", "nodejs", "gcc", "c++", "golang", "tclsh");
+        assertThat(registry.specs())
+                .allSatisfy(spec -> assertThat(spec.example()).contains("Hello, World!"));
+        // Without any runtime nothing is offered, aliases included.
+        assertThat(DefaultSpecs.detect(path -> false).entries()).isEmpty();
     }
 }
