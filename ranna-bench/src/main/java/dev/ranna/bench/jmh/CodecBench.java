@@ -42,6 +42,9 @@ public class CodecBench {
     private Event.Log log16k;
     private Event.Stop stop;
     private String log16kJson;
+    private char[] log16kChars;
+    private long logChars;
+    private final ClientCodec.LogHandler counter = this::countLog;
     private String execJson;
     private final ByteArrayOutputStream frame = new ByteArrayOutputStream(32 * 1024);
 
@@ -60,6 +63,7 @@ public class CodecBench {
         log16k = new Event.Log(Nonce.of(42), runId, StdStream.STDOUT, text.toString());
         stop = new Event.Stop(Nonce.of(42), runId, RunResult.exited(12, 0));
         log16kJson = events.encode(log16k);
+        log16kChars = log16kJson.toCharArray();
         execJson = client.encode(new Operation.Exec(
                 Nonce.of(42),
                 ExecutionRequest.of(
@@ -103,5 +107,16 @@ public class CodecBench {
     @Benchmark
     public Event decodeLog16k() {
         return client.decodeEvent(log16kJson);
+    }
+
+    /** A bulk client's LOG path: the streaming decode, the text handed over as chars (no tree, no String). */
+    @Benchmark
+    public long decodeLog16kStreaming() {
+        client.decodeEvent(log16kChars, 0, log16kChars.length, counter);
+        return logChars;
+    }
+
+    private void countLog(Nonce nonce, RunId runId, StdStream stream, char[] text, int offset, int length) {
+        logChars += length;
     }
 }
