@@ -120,6 +120,7 @@ public final class RannaEngine implements AutoCloseable {
     public static final class Builder {
         private @Nullable SpecRegistry specs;
         private @Nullable SandboxProvider provider;
+        private @Nullable SandboxSelection selection;
         private @Nullable String sandboxName;
         private SandboxConfig sandboxConfig = SandboxConfig.defaults();
         private RunLimits limits = RunLimits.DEFAULTS;
@@ -132,15 +133,27 @@ public final class RannaEngine implements AutoCloseable {
 
         private Builder() {}
 
-        /** The languages to offer; when not set, the sandbox's {@link Sandbox#defaultSpecs()}. */
+        /** The languages to offer; when not set, the selected provider's {@code defaultSpecs}. */
         public Builder specs(SpecRegistry specs) {
             this.specs = Objects.requireNonNull(specs, "specs");
             return this;
         }
 
-        /** Uses this provider, skipping discovery. */
+        /** Uses this provider, skipping discovery (it is probed once for its details, not gated on it). */
         public Builder sandbox(SandboxProvider provider) {
             this.provider = Objects.requireNonNull(provider, "provider");
+            this.selection = null;
+            return this;
+        }
+
+        /**
+         * Uses what {@link SandboxSelector} chose, with the configuration and languages it chose with; no
+         * probe is repeated. Replaces {@link #sandbox(SandboxProvider)}, {@link #sandboxName} and {@link
+         * #sandboxConfig}; {@link #specs} still wins over the selection's default map.
+         */
+        public Builder sandbox(SandboxSelection selection) {
+            this.selection = Objects.requireNonNull(selection, "selection");
+            this.provider = null;
             return this;
         }
 
@@ -212,36 +225,18 @@ public final class RannaEngine implements AutoCloseable {
          * @throws IllegalStateException if no sandbox can run, with one line per provider saying why
          */
         public RannaEngine build() {
-            SandboxProvider selected;
-            if (provider != null) {
-                selected = provider;
-            } else {
-                ClassLoader loader = classLoader != null
-                        ? classLoader
-                        : Objects.requireNonNullElse(
-                                Thread.currentThread().getContextClassLoader(), RannaEngine.class.getClassLoader());
-                selected = SandboxSelector.select(SandboxSelector.discover(loader), sandboxName);
-            }
+            SandboxSelection chosen = select();
+            SandboxProvider selected = chosen.provider();
             Sandbox sandbox;
             try {
-                sandbox = selected.create(sandboxConfig);
+                sandbox = selected.create(chosen.config());
             } catch (SandboxException e) {
                 throw new IllegalStateException(
                         "sandbox '" + selected.name() + "' could not be created: " + e.getMessage(), e);
             }
-            SpecRegistry effectiveSpecs = specs;
-            if (effectiveSpecs == null) {
-                try {
-                    effectiveSpecs = SpecRegistry.of(sandbox.defaultSpecs());
-                } catch (RuntimeException e) {
-                    sandbox.close();
-                    throw new IllegalStateException(
-                            "sandbox '" + selected.name() + "' offered an invalid default spec map: " + e.getMessage(),
-                            e);
-                }
-            }
+            SpecRegistry effectiveSpecs = specs != null ? specs : chosen.specs();
             var details =
-                    new LinkedHashMap<String, String>(selected.availability().details());
+                    new LinkedHashMap<String, String>(chosen.availability().details());
             details.putAll(sandbox.info());
             log.info(
                     "ranna engine started: sandbox {} ({}), {} languages, limits {}",
@@ -256,6 +251,28 @@ public final class RannaEngine implements AutoCloseable {
                 core.scheduleSpecReload(specSource, specSchedule);
             }
             return new RannaEngine(core);
+        }
+
+        /** The one call into selection: what was given, else {@link SandboxSelector}'s choice. */
+        private SandboxSelection select() {
+            if (selection != null) {
+                return selection;
+            }
+            if (provider != null) {
+                return SandboxSelector.of(List.of(provider))
+                        .config(sandboxConfig)
+                        .specs(specs)
+                        .given(provider);
+            }
+            ClassLoader loader = classLoader != null
+                    ? classLoader
+                    : Objects.requireNonNullElse(
+                            Thread.currentThread().getContextClassLoader(), RannaEngine.class.getClassLoader());
+            return SandboxSelector.of(SandboxSelector.discover(loader))
+                    .name(sandboxName)
+                    .config(sandboxConfig)
+                    .specs(specs)
+                    .select();
         }
     }
 }

@@ -69,7 +69,7 @@ final class ScriptedSandbox implements Sandbox, SandboxProvider {
     }
 
     @Override
-    public Availability availability() {
+    public Availability availability(SandboxConfig config, java.util.Collection<LanguageSpec> languages) {
         return Availability.available("always");
     }
 
@@ -114,7 +114,7 @@ final class ScriptedSandbox implements Sandbox, SandboxProvider {
     }
 
     @Override
-    public SpecMap defaultSpecs() {
+    public SpecMap defaultSpecs(SandboxConfig config) {
         return defaultSpecs;
     }
 

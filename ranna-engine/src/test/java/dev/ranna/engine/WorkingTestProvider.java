@@ -1,6 +1,7 @@
 package dev.ranna.engine;
 
 import dev.ranna.engine.spi.Availability;
+import dev.ranna.engine.spi.LanguageSpec;
 import dev.ranna.engine.spi.Sandbox;
 import dev.ranna.engine.spi.SandboxConfig;
 import dev.ranna.engine.spi.SandboxProvider;
@@ -13,7 +14,7 @@ public final class WorkingTestProvider implements SandboxProvider {
     }
 
     @Override
-    public Availability availability() {
+    public Availability availability(SandboxConfig config, java.util.Collection<LanguageSpec> languages) {
         return Availability.available("test fixture");
     }
 

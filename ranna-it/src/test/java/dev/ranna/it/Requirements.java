@@ -25,7 +25,8 @@ final class Requirements {
     static void bubblewrap() {
         Availability a = process;
         if (a == null) {
-            a = new ProcessSandboxProvider().availability();
+            a = new ProcessSandboxProvider()
+                    .availability(dev.ranna.engine.spi.SandboxConfig.defaults(), java.util.List.of());
             process = a;
         }
         check(a.available(), "the process sandbox with bubblewrap is not available: " + a.reason());
@@ -34,7 +35,8 @@ final class Requirements {
     static void docker() {
         Availability a = docker;
         if (a == null) {
-            a = new DockerSandboxProvider().availability();
+            a = new DockerSandboxProvider()
+                    .availability(dev.ranna.engine.spi.SandboxConfig.defaults(), java.util.List.of());
             docker = a;
         }
         check(a.available(), "no Docker engine: " + a.reason());

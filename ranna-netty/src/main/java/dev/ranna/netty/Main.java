@@ -1,5 +1,6 @@
 package dev.ranna.netty;
 
+import dev.ranna.engine.SandboxSelector;
 import dev.ranna.netty.internal.BuildInfo;
 import dev.ranna.netty.internal.ConfigException;
 import dev.ranna.netty.internal.StandaloneConfig;
@@ -37,16 +38,18 @@ public final class Main {
 
     /** Starts the server, or prints help or an error; returns {@link #STARTED} or an exit code. */
     static int run(String[] args, Map<String, String> environment, PrintStream out, PrintStream err) {
+        ClassLoader loader =
+                Objects.requireNonNullElse(Thread.currentThread().getContextClassLoader(), Main.class.getClassLoader());
         StandaloneConfig config;
         try {
-            config = StandaloneConfig.load(Arrays.asList(args), environment);
+            config = StandaloneConfig.load(Arrays.asList(args), environment, SandboxSelector.discover(loader));
         } catch (ConfigException e) {
             err.println("ranna: invalid configuration: " + e.getMessage());
             err.println("ranna: run with --help for the options and configuration keys");
             return EXIT_CONFIG;
         }
         if (config.help()) {
-            out.print(StandaloneConfig.helpText());
+            out.print(StandaloneConfig.helpText(config.registry()));
             return 0;
         }
         if (config.version()) {
@@ -63,10 +66,7 @@ public final class Main {
         config.warnings().forEach(log::warn);
         RannaServer server;
         try {
-            server = StandaloneLauncher.start(
-                    config,
-                    Objects.requireNonNullElse(
-                            Thread.currentThread().getContextClassLoader(), Main.class.getClassLoader()));
+            server = StandaloneLauncher.start(config, loader);
         } catch (ConfigException e) {
             log.error("invalid configuration: {}", e.getMessage());
             return EXIT_CONFIG;

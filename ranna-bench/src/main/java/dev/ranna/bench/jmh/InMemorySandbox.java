@@ -32,7 +32,8 @@ final class InMemorySandbox implements SandboxProvider, Sandbox {
     }
 
     @Override
-    public Availability availability() {
+    public Availability availability(
+            SandboxConfig config, java.util.Collection<dev.ranna.engine.spi.LanguageSpec> languages) {
         return Availability.available("in memory");
     }
 

@@ -1,6 +1,5 @@
 package dev.ranna.engine.spi;
 
-import dev.ranna.protocol.SpecMap;
 import java.util.Collection;
 import java.util.Map;
 
@@ -31,14 +30,6 @@ public interface Sandbox extends AutoCloseable {
     /** Facts an operator should see in {@code /v1/info}, e.g. the isolation level and enforced limits. */
     default Map<String, String> info() {
         return Map.of();
-    }
-
-    /**
-     * The spec map to use when the operator configured none; e.g. the languages installed on this host.
-     * Defaults to an empty map.
-     */
-    default SpecMap defaultSpecs() {
-        return SpecMap.EMPTY;
     }
 
     /**

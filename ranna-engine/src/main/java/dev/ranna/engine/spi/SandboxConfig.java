@@ -1,7 +1,13 @@
 package dev.ranna.engine.spi;
 
+import dev.ranna.engine.config.ConfigKey;
+import dev.ranna.engine.config.ConfigType;
+import dev.ranna.engine.config.ConfigValues;
+import dev.ranna.engine.config.InvalidValueException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collections;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -9,14 +15,15 @@ import java.util.TreeMap;
 import java.util.UUID;
 
 /**
- * Configuration handed to {@link SandboxProvider#create}: ranna's keys ({@code sandbox.memory},
- * {@code sandbox.enablenetworking}, ...) and provider keys under {@code sandbox.<name>.*}, as strings,
- * with typed accessors that parse and validate.
+ * Configuration handed to {@link SandboxProvider#create}: the keys every sandbox shares ({@link Keys}:
+ * {@code sandbox.memory}, {@code sandbox.enablenetworking}, ...) and provider keys under {@code
+ * sandbox.<name>.*}, as text, read with {@link #get(ConfigKey)} and {@link #find(ConfigKey)} in the one
+ * grammar of {@link dev.ranna.engine.config} (a blank value is not set).
  *
- * <p>Immutable and thread-safe. Accessors throw {@link IllegalArgumentException} naming the key and
- * the value when a value cannot be parsed.
+ * <p>Immutable and thread-safe. Typed reads throw {@link IllegalArgumentException} (an {@link
+ * dev.ranna.engine.config.InvalidValueException}) naming the key and the value when a value does not parse.
  */
-public final class SandboxConfig {
+public final class SandboxConfig implements ConfigValues {
 
     /** ranna's memory limit per run ({@code 100M}). */
     public static final String MEMORY = "sandbox.memory";
@@ -26,6 +33,62 @@ public final class SandboxConfig {
     public static final String RUNTIME = "sandbox.runtime";
     /** Whether to skip image pulls and other preparation at start ({@code false}). */
     public static final String SKIP_STARTUP_PREP = "skipstartupprep";
+
+    /** The keys every sandbox shares; each provider adds its own ({@link SandboxProvider#configKeys()}). */
+    public static final class Keys {
+        private Keys() {}
+
+        /** {@value SandboxConfig#MEMORY}: memory limit of one run. */
+        public static final ConfigKey<Long> MEMORY = ConfigKey.builder(SandboxConfig.MEMORY, ConfigType.POSITIVE_SIZE)
+                .defaultValue("100M")
+                .description("memory limit of one run (size)")
+                .ranna()
+                .build();
+
+        /** {@value SandboxConfig#ENABLE_NETWORKING}: whether programs get network access. */
+        public static final ConfigKey<Boolean> ENABLE_NETWORKING = ConfigKey.builder(
+                        SandboxConfig.ENABLE_NETWORKING, ConfigType.BOOLEAN)
+                .defaultValue("false")
+                .description("whether programs get network access")
+                .ranna()
+                .build();
+
+        /** {@value SandboxConfig#SKIP_STARTUP_PREP}: skip image pulls and other preparation at start. */
+        public static final ConfigKey<Boolean> SKIP_STARTUP_PREP = ConfigKey.builder(
+                        SandboxConfig.SKIP_STARTUP_PREP, ConfigType.BOOLEAN)
+                .defaultValue("false")
+                .description("skip image pulls and other preparation at start")
+                .ranna()
+                .build();
+
+        /** {@value UidLeases#DIRECTORY}: where run uids are leased host-wide. */
+        public static final ConfigKey<Path> UID_LEASE_DIR = ConfigKey.builder(
+                        UidLeases.DIRECTORY, ConfigType.ABSOLUTE_PATH)
+                .defaultHelp("/run/ranna/uids, else under java.io.tmpdir")
+                .description("directory where run uids are leased host-wide (every server on a host must use the"
+                        + " same one)")
+                .build();
+
+        /** {@code sandbox.streambuffercap}: ranna's stream buffer cap, accepted for compatibility. */
+        public static final ConfigKey<Long> STREAM_BUFFER_CAP = ConfigKey.builder(
+                        "sandbox.streambuffercap", ConfigType.POSITIVE_SIZE)
+                .defaultValue("50M")
+                .description("ranna's cap of a sandbox's output stream buffers; accepted and unused (output is"
+                        + " bounded by api.maxoutputlen)")
+                .ranna()
+                .build();
+
+        /** {@code hostrootdir}: ranna's host directory for run files, accepted for compatibility. */
+        public static final ConfigKey<String> HOST_ROOT_DIR = ConfigKey.builder("hostrootdir", ConfigType.STRING)
+                .description("ranna's host directory for run files; accepted and unused (runs get private"
+                        + " tmpfs directories)")
+                .ranna()
+                .build();
+
+        /** Every shared key, in {@code --help} order. */
+        public static final List<ConfigKey<?>> ALL =
+                List.of(MEMORY, ENABLE_NETWORKING, SKIP_STARTUP_PREP, UID_LEASE_DIR, STREAM_BUFFER_CAP, HOST_ROOT_DIR);
+    }
 
     private final Map<String, String> properties;
     private final String instanceId;
@@ -49,7 +112,7 @@ public final class SandboxConfig {
         return new SandboxConfig(properties, UUID.randomUUID().toString());
     }
 
-    /** This config with one property set. */
+    /** This config with one property set; the same {@link #instanceId()}. */
     public SandboxConfig with(String key, String value) {
         var copy = new TreeMap<>(properties);
         copy.put(Objects.requireNonNull(key, "key"), Objects.requireNonNull(value, "value"));
@@ -69,73 +132,59 @@ public final class SandboxConfig {
         return properties;
     }
 
-    /** The raw value of {@code key}, if set and not blank. */
+    /** The raw value of {@code key}, if set and not blank, trimmed. */
     public Optional<String> get(String key) {
         String value = properties.get(key);
         return value == null || value.isBlank() ? Optional.empty() : Optional.of(value.trim());
     }
 
+    @Override
+    public <T> Optional<T> find(ConfigKey<T> key) {
+        return get(key.name()).map(key::parse);
+    }
+
     /** A size in ranna's syntax ({@code 100M}, {@code 1G}, {@code 512k}, {@code 1024}), in bytes. */
     public long size(String key, long defaultBytes) {
-        return get(key).map(value -> Sizes.parse(key, value)).orElse(defaultBytes);
+        return parse(key, ConfigType.SIZE).orElse(defaultBytes);
     }
 
-    /** A boolean ({@code true}/{@code false}, {@code 1}/{@code 0}, {@code yes}/{@code no}). */
+    /** A boolean in the one grammar ({@code true}/{@code false}, {@code yes}/{@code no}, ...). */
     public boolean bool(String key, boolean defaultValue) {
-        Optional<String> value = get(key);
-        if (value.isEmpty()) {
-            return defaultValue;
-        }
-        switch (value.get().toLowerCase(java.util.Locale.ROOT)) {
-            case "true":
-            case "1":
-            case "yes":
-            case "on":
-                return true;
-            case "false":
-            case "0":
-            case "no":
-            case "off":
-                return false;
-            default:
-                throw new IllegalArgumentException(key + ": expected true or false, got '" + value.get() + "'");
-        }
+        return parse(key, ConfigType.BOOLEAN).orElse(defaultValue);
     }
 
-    /** An integer. */
+    /** A whole number. */
     public int integer(String key, int defaultValue) {
-        Optional<String> value = get(key);
-        if (value.isEmpty()) {
-            return defaultValue;
-        }
-        try {
-            return Integer.parseInt(value.get());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(key + ": expected an integer, got '" + value.get() + "'", e);
-        }
+        return parse(key, ConfigType.integer(Integer.MIN_VALUE, Integer.MAX_VALUE))
+                .orElse(defaultValue);
     }
 
-    /** A duration in whole seconds. */
+    /** A duration in whole seconds, {@code > 0}. */
     public Duration seconds(String key, Duration defaultValue) {
-        Optional<String> value = get(key);
-        if (value.isEmpty()) {
-            return defaultValue;
-        }
-        try {
-            return Duration.ofSeconds(Long.parseLong(value.get()));
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(key + ": expected whole seconds, got '" + value.get() + "'", e);
-        }
+        return parse(key, ConfigType.SECONDS).orElse(defaultValue);
+    }
+
+    /** The value of any key name (e.g. one with a spec's key in it) parsed as {@code type}, if set. */
+    public <T> Optional<T> parse(String key, ConfigType<T> type) {
+        return get(key).map(text -> {
+            try {
+                return type.parse(text);
+            } catch (InvalidValueException e) {
+                throw e;
+            } catch (IllegalArgumentException e) {
+                throw new InvalidValueException(key, text, String.valueOf(e.getMessage()));
+            }
+        });
     }
 
     /** {@value #MEMORY}: the memory limit of one run in bytes, default 100 MiB. */
     public long memoryBytes() {
-        return size(MEMORY, 100L * 1024 * 1024);
+        return get(Keys.MEMORY);
     }
 
     /** {@value #ENABLE_NETWORKING}: whether runs may use the network, default false. */
     public boolean networking() {
-        return bool(ENABLE_NETWORKING, false);
+        return get(Keys.ENABLE_NETWORKING);
     }
 
     /** {@value #RUNTIME}: the container runtime to use, if one is set. */
@@ -145,7 +194,7 @@ public final class SandboxConfig {
 
     /** {@value #SKIP_STARTUP_PREP}: whether to skip preparation (image pulls) at start. */
     public boolean skipStartupPrep() {
-        return bool(SKIP_STARTUP_PREP, false);
+        return get(Keys.SKIP_STARTUP_PREP);
     }
 
     @Override

@@ -1,8 +1,11 @@
 package dev.ranna.engine.spi;
 
-import java.util.Locale;
+import dev.ranna.engine.config.ConfigType;
 
-/** Sizes in ranna's syntax: a number with an optional unit {@code k}, {@code M}, {@code G} (powers of 1024). */
+/**
+ * Sizes in ranna's syntax: a number with an optional unit {@code k}, {@code M}, {@code G} (powers of 1024).
+ * The grammar is {@link ConfigType#SIZE}'s; this is its form for callers that have a key name and text.
+ */
 public final class Sizes {
     private Sizes() {}
 
@@ -13,44 +16,10 @@ public final class Sizes {
      * @throws IllegalArgumentException naming {@code key} and {@code value} if it is not a size
      */
     public static long parse(String key, String value) {
-        String text = value.trim();
-        String lower = text.toLowerCase(Locale.ROOT);
-        if (lower.endsWith("ib")) {
-            lower = lower.substring(0, lower.length() - 2);
-        } else if (lower.endsWith("b") || lower.endsWith("i")) {
-            lower = lower.substring(0, lower.length() - 1);
-        }
-        long multiplier = 1;
-        if (!lower.isEmpty()) {
-            switch (lower.charAt(lower.length() - 1)) {
-                case 'k':
-                    multiplier = 1024L;
-                    break;
-                case 'm':
-                    multiplier = 1024L * 1024;
-                    break;
-                case 'g':
-                    multiplier = 1024L * 1024 * 1024;
-                    break;
-                case 't':
-                    multiplier = 1024L * 1024 * 1024 * 1024;
-                    break;
-                default:
-                    break;
-            }
-            if (multiplier != 1) {
-                lower = lower.substring(0, lower.length() - 1).trim();
-            }
-        }
         try {
-            long number = Long.parseLong(lower);
-            if (number < 0) {
-                throw new NumberFormatException("negative");
-            }
-            return Math.multiplyExact(number, multiplier);
-        } catch (NumberFormatException | ArithmeticException e) {
-            throw new IllegalArgumentException(
-                    key + ": expected a size such as 100M, 1G or 512k, got '" + value + "'", e);
+            return ConfigType.SIZE.parse(value);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(key + ": " + e.getMessage() + ", got '" + value + "'", e);
         }
     }
 }

@@ -88,16 +88,7 @@ public final class UidLeases {
      * @throws IllegalArgumentException naming the key if the value is not an absolute path
      */
     public static Path directory(SandboxConfig config) {
-        var configured = config.get(DIRECTORY);
-        if (configured.isPresent()) {
-            Path path = Path.of(configured.get());
-            if (!path.isAbsolute()) {
-                throw new IllegalArgumentException(
-                        DIRECTORY + ": expected an absolute path, got '" + configured.get() + "'");
-            }
-            return path.normalize();
-        }
-        return defaultDirectory();
+        return config.find(SandboxConfig.Keys.UID_LEASE_DIR).orElseGet(UidLeases::defaultDirectory);
     }
 
     /**

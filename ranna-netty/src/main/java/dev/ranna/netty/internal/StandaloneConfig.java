@@ -1,39 +1,56 @@
 package dev.ranna.netty.internal;
 
-import com.fasterxml.jackson.core.JacksonException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.ranna.engine.CronSchedule;
+import dev.ranna.engine.EngineKeys;
 import dev.ranna.engine.RunLimits;
-import dev.ranna.engine.spi.Sizes;
+import dev.ranna.engine.SandboxSelector;
+import dev.ranna.engine.config.ConfigKey;
+import dev.ranna.engine.config.ConfigRegistry;
+import dev.ranna.engine.config.ConfigValues;
+import dev.ranna.engine.config.InvalidValueException;
+import dev.ranna.engine.spi.SandboxConfig;
+import dev.ranna.engine.spi.SandboxProvider;
 import dev.ranna.netty.ServerOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Iterator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+import org.yaml.snakeyaml.error.YAMLException;
+import org.yaml.snakeyaml.nodes.Tag;
+import org.yaml.snakeyaml.representer.Representer;
+import org.yaml.snakeyaml.resolver.Resolver;
 
 /**
- * The standalone server's configuration: ranna's keys and ours, from command-line flags, environment
- * variables ({@code RANNA_SANDBOX_MEMORY} or {@code RANNA_SANDBOX.MEMORY}), a YAML or JSON file
- * ({@code --config} or {@code RANNA_CONFIG}) and the defaults, in that order of precedence. Every value
- * is validated when loaded; a bad one is a {@link ConfigException} naming the key, the value and where it
- * came from.
+ * The standalone server's configuration: the keys of one {@link ConfigRegistry} (the server's {@link
+ * ServerKeys}, the engine's {@link EngineKeys}, the shared {@link SandboxConfig.Keys} and every discovered
+ * sandbox provider's own), from command-line flags, environment variables ({@code RANNA_SANDBOX_MEMORY} or
+ * {@code RANNA_SANDBOX.MEMORY}), a YAML or JSON file ({@code --config} or {@code RANNA_CONFIG}) and the
+ * defaults, in that order of precedence.
+ *
+ * <p>Every configured value is parsed when loaded, in the one grammar of {@link dev.ranna.engine.config};
+ * a bad one is a {@link ConfigException} naming the key, the value and where it came from. An unknown key
+ * is a warning, except under a provider's prefix ({@code sandbox.docker.tyop}), where it is an error, as is
+ * any unknown key given with {@code --set}.
  *
  * <p>Immutable. Loading logs nothing (logging is configured from the result); {@link #warnings()} holds
  * what should be logged once it is.
  */
-public final class StandaloneConfig {
+public final class StandaloneConfig implements ConfigValues {
     /** The environment variable that names the config file. */
     public static final String CONFIG_ENV = "RANNA_CONFIG";
 
@@ -42,6 +59,9 @@ public final class StandaloneConfig {
     /** A value and where it came from. */
     record Setting(String value, String source) {}
 
+    private final ConfigRegistry registry;
+    private final List<SandboxProvider> providers;
+    private final Set<ConfigKey<?>> sandboxKeys;
     private final Map<String, Setting> settings;
     private final List<String> warnings;
     private final boolean help;
@@ -64,12 +84,18 @@ public final class StandaloneConfig {
     private final Duration shutdownTimeout;
 
     private StandaloneConfig(
+            ConfigRegistry registry,
+            List<SandboxProvider> providers,
+            Set<ConfigKey<?>> sandboxKeys,
             Map<String, Setting> settings,
             List<String> warnings,
             boolean help,
             boolean version,
             @Nullable Integer portFlag,
             @Nullable String hostFlag) {
+        this.registry = registry;
+        this.providers = List.copyOf(providers);
+        this.sandboxKeys = sandboxKeys;
         this.settings = settings;
         this.warnings = warnings;
         this.help = help;
@@ -77,36 +103,65 @@ public final class StandaloneConfig {
         this.portFlag = portFlag;
         this.hostFlag = hostFlag;
 
-        String[] bind = parseBindAddress(raw(ConfigKey.BIND_ADDRESS));
-        this.host = hostFlag != null ? hostFlag : bind[0];
-        this.port = portFlag != null ? portFlag : parsePort(ConfigKey.BIND_ADDRESS, bind[1]);
-        this.bindAddressExplicit = hostFlag != null || settings.containsKey(ConfigKey.BIND_ADDRESS.name());
+        // Every configured value parses, or the configuration is refused naming it and its source.
+        settings.forEach((name, setting) -> {
+            if (!setting.value().isBlank()) {
+                registry.find(name).ifPresent(key -> parse(key, name, setting));
+            }
+        });
+
+        ServerKeys.BindAddress bind = get(ServerKeys.BIND_ADDRESS);
+        this.host = hostFlag != null ? hostFlag : bind.host();
+        this.port = portFlag != null ? portFlag : bind.port();
+        this.bindAddressExplicit = hostFlag != null || settings.containsKey(ServerKeys.BIND_ADDRESS.name());
 
         this.limits = buildLimits();
         this.serverOptions = buildServerOptions();
         this.sandboxProperties = buildSandboxProperties();
-        this.sandboxType = Optional.of(raw(ConfigKey.SANDBOX_TYPE).toLowerCase(Locale.ROOT))
-                .filter(s -> !s.isEmpty());
-        this.specFile =
-                Optional.of(raw(ConfigKey.SPEC_FILE)).filter(s -> !s.isEmpty()).map(this::specPath);
-        this.logLevel = bool(ConfigKey.DEBUG) ? "debug" : parseLogLevel(raw(ConfigKey.LOG_LEVEL));
-        this.dangerouslyExposeUnisolated = bool(ConfigKey.DANGEROUSLY_EXPOSE_UNISOLATED);
-        this.shutdownTimeout = Duration.ofSeconds(positiveInt(ConfigKey.SHUTDOWN_SECONDS));
-        schedule(ConfigKey.UPDATE_IMAGES);
-        this.updateSpecs = schedule(ConfigKey.UPDATE_SPECS);
+        this.sandboxType = find(EngineKeys.SANDBOX_TYPE).map(s -> s.toLowerCase(Locale.ROOT));
+        this.specFile = find(EngineKeys.SPEC_FILE).map(this::specPath);
+        this.logLevel = get(ServerKeys.DEBUG) ? "debug" : get(ServerKeys.LOG_LEVEL);
+        this.dangerouslyExposeUnisolated = get(ServerKeys.DANGEROUSLY_EXPOSE_UNISOLATED);
+        this.shutdownTimeout = get(EngineKeys.SHUTDOWN_TIMEOUT);
+        this.updateSpecs = find(EngineKeys.UPDATE_SPECS).flatMap(schedule -> schedule);
         if (updateSpecs.isPresent() && specFile.isEmpty()) {
-            warnings.add(ConfigKey.UPDATE_SPECS.name() + " is set but " + ConfigKey.SPEC_FILE.name()
+            warnings.add(EngineKeys.UPDATE_SPECS.name() + " is set but " + EngineKeys.SPEC_FILE.name()
                     + " is not: there is no spec file to reload");
         }
-        validateSkipStartupPrep();
         if (limits.maxCodeBytes() > serverOptions.maxMessageBytes()) {
-            warnings.add(ConfigKey.MAX_CODE.name() + " exceeds " + ConfigKey.WS_MAX_MESSAGE.name()
+            warnings.add(EngineKeys.MAX_CODE.name() + " exceeds " + ServerKeys.WS_MAX_MESSAGE.name()
                     + ": large code will close WebSocket connections (1009) instead of getting ERROR 413");
         }
         if (limits.maxCodeBytes() > serverOptions.maxRequestBytes()) {
-            warnings.add(ConfigKey.MAX_CODE.name() + " exceeds " + ConfigKey.MAX_BODY.name()
+            warnings.add(EngineKeys.MAX_CODE.name() + " exceeds " + ServerKeys.MAX_BODY.name()
                     + ": large code sent to /v1/exec is refused by the body limit first");
         }
+    }
+
+    /**
+     * The registry of a standalone server with these providers: the server's keys, the engine's, the
+     * shared sandbox keys, then each provider's own, whose prefix it owns.
+     */
+    public static ConfigRegistry registry(List<SandboxProvider> providers) {
+        ConfigRegistry.Builder builder = ConfigRegistry.builder()
+                .group("Server", ServerKeys.ALL)
+                .group("Engine", EngineKeys.ALL)
+                .group("Every sandbox", SandboxConfig.Keys.ALL);
+        for (SandboxProvider provider : providers) {
+            builder.group("Sandbox '" + provider.name() + "'", provider.configKeys())
+                    .owner(provider.configPrefix(), "the " + provider.name() + " sandbox");
+        }
+        return builder.build();
+    }
+
+    /**
+     * Reads the configuration, with the sandbox providers {@link java.util.ServiceLoader} finds with this
+     * class's loader.
+     *
+     * @throws ConfigException for an unknown flag or key, or an invalid value
+     */
+    public static StandaloneConfig load(List<String> args, Map<String, String> environment) {
+        return load(args, environment, SandboxSelector.discover(StandaloneConfig.class.getClassLoader()));
     }
 
     /**
@@ -114,9 +169,14 @@ public final class StandaloneConfig {
      *
      * @param args the command line
      * @param environment the process environment
-     * @throws ConfigException for an unknown flag or an invalid value
+     * @param providers the sandbox providers the server may use: their keys are known, their prefixes owned
+     * @throws ConfigException for an unknown flag or key, or an invalid value
      */
-    public static StandaloneConfig load(List<String> args, Map<String, String> environment) {
+    public static StandaloneConfig load(
+            List<String> args, Map<String, String> environment, List<SandboxProvider> providers) {
+        ConfigRegistry registry = registry(providers);
+        var sandboxKeys = new HashSet<ConfigKey<?>>(SandboxConfig.Keys.ALL);
+        providers.forEach(provider -> sandboxKeys.addAll(provider.configKeys()));
         var warnings = new ArrayList<String>();
         var flags = new LinkedHashMap<String, Setting>();
         boolean help = false;
@@ -159,7 +219,7 @@ public final class StandaloneConfig {
             }
             switch (name) {
                 case "--port":
-                    portFlag = parsePort("--port", value);
+                    portFlag = parsePort(value);
                     break;
                 case "--host":
                     if (value.isBlank()) {
@@ -168,10 +228,10 @@ public final class StandaloneConfig {
                     hostFlag = value.trim();
                     break;
                 case "--sandbox":
-                    flags.put(ConfigKey.SANDBOX_TYPE.name(), new Setting(value.trim(), "flag --sandbox"));
+                    flags.put(EngineKeys.SANDBOX_TYPE.name(), new Setting(value.trim(), "flag --sandbox"));
                     break;
                 case "--spec-file":
-                    flags.put(ConfigKey.SPEC_FILE.name(), new Setting(value.trim(), "flag --spec-file"));
+                    flags.put(EngineKeys.SPEC_FILE.name(), new Setting(value.trim(), "flag --spec-file"));
                     break;
                 case "--config":
                     configFlag = value.trim();
@@ -182,8 +242,8 @@ public final class StandaloneConfig {
                         throw new ConfigException("--set: expected key=value, got '" + value + "'");
                     }
                     String key = value.substring(0, split).trim().toLowerCase(Locale.ROOT);
-                    if (ConfigKey.find(key).isEmpty() && !ConfigKey.isProviderKey(key)) {
-                        throw new ConfigException("--set: unknown configuration key '" + key + "'");
+                    if (registry.find(key).isEmpty()) {
+                        throw new ConfigException("--set: " + registry.unknownKeyMessage(key));
                     }
                     flags.put(key, new Setting(value.substring(split + 1), "flag --set"));
                     break;
@@ -197,7 +257,7 @@ public final class StandaloneConfig {
         if (configPath != null && !configPath.isBlank()) {
             String source = "file " + configPath;
             for (var entry : readFile(Path.of(configPath.trim())).entrySet()) {
-                if (known(entry.getKey(), source, warnings)) {
+                if (known(registry, entry.getKey(), source, warnings)) {
                     settings.put(entry.getKey(), new Setting(entry.getValue(), source));
                 }
             }
@@ -216,65 +276,88 @@ public final class StandaloneConfig {
                 }
                 String key = rest.toLowerCase(Locale.ROOT).replace('_', '.');
                 String source = "env " + variable;
-                if (known(key, source, warnings)) {
+                if (known(registry, key, source, warnings)) {
                     settings.put(key, new Setting(entry.getValue(), source));
                 }
             }
         }
         settings.putAll(flags);
-        return new StandaloneConfig(settings, warnings, help, version, portFlag, hostFlag);
+        return new StandaloneConfig(
+                registry, providers, Set.copyOf(sandboxKeys), settings, warnings, help, version, portFlag, hostFlag);
     }
 
-    private static boolean known(String key, String source, List<String> warnings) {
-        if (ConfigKey.find(key).isPresent() || ConfigKey.isProviderKey(key)) {
+    /**
+     * Whether {@code key} is known; an unknown one is a warning, or, under a provider's prefix, an error.
+     */
+    private static boolean known(ConfigRegistry registry, String key, String source, List<String> warnings) {
+        if (registry.find(key).isPresent()) {
             return true;
         }
-        warnings.add("unknown configuration key '" + key + "' (" + source + "); ignored");
+        if (registry.owner(key).isPresent()) {
+            throw new ConfigException(registry.unknownKeyMessage(key) + " (" + source + ")");
+        }
+        warnings.add(registry.unknownKeyMessage(key) + " (" + source + "); ignored");
         return false;
     }
 
+    /** YAML 1.1 resolves yes/no/on/off to booleans; keep them as written so choices like {@code off} survive. */
+    private static final class PlainResolver extends Resolver {
+        @Override
+        protected void addImplicitResolvers() {
+            addImplicitResolver(Tag.BOOL, Pattern.compile("^(?:true|True|TRUE|false|False|FALSE)$"), "tTfF");
+            addImplicitResolver(Tag.NULL, Pattern.compile("^(?:~|null|Null|NULL| )$"), "~nN\0");
+            addImplicitResolver(Tag.NULL, Pattern.compile("^$"), null);
+        }
+    }
+
     private static Map<String, String> readFile(Path path) {
-        JsonNode tree;
+        Object tree;
         try {
             String text = Files.readString(path);
-            boolean json = path.getFileName() != null
-                    && path.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".json");
-            tree = json ? new ObjectMapper().readTree(text) : new YAMLMapper().readTree(text);
-        } catch (JacksonException e) {
-            throw new ConfigException("config file " + path + " is not valid YAML or JSON: " + e.getOriginalMessage());
+            var options = new LoaderOptions();
+            options.setAllowDuplicateKeys(false);
+            var yaml = new Yaml(
+                    new SafeConstructor(options),
+                    new Representer(new org.yaml.snakeyaml.DumperOptions()),
+                    new org.yaml.snakeyaml.DumperOptions(),
+                    options,
+                    new PlainResolver());
+            tree = yaml.load(text);
+        } catch (YAMLException e) {
+            throw new ConfigException("config file " + path + " is not valid YAML or JSON: "
+                    + e.getMessage().replace('\n', ' '));
         } catch (IOException e) {
             throw new ConfigException("cannot read config file " + path + ": " + e);
         }
         var out = new LinkedHashMap<String, String>();
-        if (tree == null || tree.isMissingNode() || tree.isNull()) {
+        if (tree == null) {
             return out;
         }
-        if (!tree.isObject()) {
+        if (!(tree instanceof Map)) {
             throw new ConfigException("config file " + path + ": expected a map of keys at the top level");
         }
-        flatten("", tree, out, path);
+        flatten("", (Map<?, ?>) tree, out, path);
         return out;
     }
 
-    private static void flatten(String prefix, JsonNode node, Map<String, String> out, Path path) {
-        Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
-        while (fields.hasNext()) {
-            var field = fields.next();
-            String key = (prefix.isEmpty() ? "" : prefix + ".") + field.getKey().toLowerCase(Locale.ROOT);
-            JsonNode value = field.getValue();
-            if (value.isObject()) {
-                flatten(key, value, out, path);
-            } else if (value.isArray()) {
+    private static void flatten(String prefix, Map<?, ?> node, Map<String, String> out, Path path) {
+        for (var field : node.entrySet()) {
+            String key = (prefix.isEmpty() ? "" : prefix + ".")
+                    + String.valueOf(field.getKey()).toLowerCase(Locale.ROOT);
+            Object value = field.getValue();
+            if (value instanceof Map) {
+                flatten(key, (Map<?, ?>) value, out, path);
+            } else if (value instanceof List) {
                 var parts = new ArrayList<String>();
-                for (JsonNode item : value) {
-                    if (!item.isValueNode()) {
+                for (Object item : (List<?>) value) {
+                    if (item instanceof Map || item instanceof List) {
                         throw new ConfigException("config file " + path + ": " + key + ": expected a list of values");
                     }
-                    parts.add(item.asText());
+                    parts.add(String.valueOf(item));
                 }
                 out.put(key, String.join(",", parts));
-            } else if (!value.isNull()) {
-                out.put(key, value.asText());
+            } else if (value != null) {
+                out.put(key, String.valueOf(value));
             }
         }
     }
@@ -282,157 +365,92 @@ public final class StandaloneConfig {
     // ---------------------------------------------------------------------------------------------
     // Typed views
 
+    @Override
+    public <T> Optional<T> find(ConfigKey<T> key) {
+        Setting setting = settings.get(key.name());
+        if (setting == null || setting.value().isBlank()) {
+            return Optional.empty();
+        }
+        return Optional.of(parse(key, key.name(), setting));
+    }
+
+    private <T> T parse(ConfigKey<T> key, String name, Setting setting) {
+        try {
+            return key.isTemplate()
+                    ? key.resolve(placeholder(key, name)).parse(setting.value())
+                    : key.parse(setting.value());
+        } catch (InvalidValueException e) {
+            throw new ConfigException(
+                    name + " (" + setting.source() + "): " + e.problem() + ", got '" + e.value() + "'");
+        }
+    }
+
+    private static String placeholder(ConfigKey<?> template, String name) {
+        String pattern = template.name();
+        int open = pattern.indexOf('<');
+        int tail = pattern.length() - pattern.indexOf('>') - 1;
+        return name.substring(open, name.length() - tail);
+    }
+
     private RunLimits buildLimits() {
         try {
-            return RunLimits.builder()
-                    .timeout(Duration.ofSeconds(positiveInt(ConfigKey.SANDBOX_TIMEOUT)))
-                    .maxOutputBytes(size(ConfigKey.MAX_OUTPUT_LEN))
-                    .maxCodeBytes(intSize(ConfigKey.MAX_CODE))
-                    .maxArgumentBytes(intSize(ConfigKey.MAX_ARGUMENTS))
-                    .maxRunsPerSession(positiveInt(ConfigKey.MAX_RUNS_PER_CONNECTION))
-                    .maxRunsPerClient(nonNegativeInt(ConfigKey.MAX_RUNS_PER_CLIENT))
-                    .maxConcurrentRuns(positiveInt(ConfigKey.MAX_CONCURRENT_RUNS))
-                    .maxQueuedRuns(nonNegativeInt(ConfigKey.MAX_QUEUED_RUNS))
-                    .rateLimit(
-                            nonNegativeInt(ConfigKey.RATE_LIMIT_BURST),
-                            Duration.ofSeconds(positiveInt(ConfigKey.RATE_LIMIT_SECONDS)))
-                    .build();
+            return EngineKeys.limits(this);
+        } catch (ConfigException e) {
+            throw e;
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage());
         }
     }
 
     private ServerOptions buildServerOptions() {
-        List<String> proxies = list(ConfigKey.TRUSTED_PROXIES);
-        try {
-            TrustedProxies.parse(proxies);
-        } catch (IllegalArgumentException e) {
-            throw invalid(ConfigKey.TRUSTED_PROXIES, e.getMessage());
-        }
-        List<String> cors = list(ConfigKey.CORS_ORIGINS);
+        List<String> cors = get(ServerKeys.CORS_ORIGINS);
         try {
             return ServerOptions.builder()
-                    .maxMessageBytes(intSize(ConfigKey.WS_MAX_MESSAGE))
-                    .maxRequestBytes(intSize(ConfigKey.MAX_BODY))
-                    .handshakeTimeout(Duration.ofSeconds(positiveInt(ConfigKey.HANDSHAKE_SECONDS)))
-                    .idleTimeout(Duration.ofSeconds(positiveInt(ConfigKey.IDLE_SECONDS)))
-                    .pingInterval(Duration.ofSeconds(positiveInt(ConfigKey.WS_PING_SECONDS)))
-                    .pongTimeout(Duration.ofSeconds(positiveInt(ConfigKey.WS_PONG_SECONDS)))
-                    .maxConnectionsPerClient(nonNegativeInt(ConfigKey.WS_MAX_CONNECTIONS))
-                    .maxConnectionsPerAddress(nonNegativeInt(ConfigKey.MAX_CONNECTIONS_PER_CLIENT))
-                    .maxConnections(
-                            raw(ConfigKey.MAX_CONNECTIONS).equalsIgnoreCase("auto")
-                                    ? ServerOptions.defaultMaxConnections()
-                                    : nonNegativeInt(ConfigKey.MAX_CONNECTIONS))
-                    .ipv6PrefixLength(ipv6Prefix())
-                    .writeTimeout(Duration.ofSeconds(positiveInt(ConfigKey.WRITE_TIMEOUT_SECONDS)))
-                    .trustedProxies(proxies)
-                    .tokens(new LinkedHashSet<>(list(ConfigKey.TOKENS)))
+                    .maxMessageBytes(get(ServerKeys.WS_MAX_MESSAGE))
+                    .maxRequestBytes(get(ServerKeys.MAX_BODY))
+                    .handshakeTimeout(get(ServerKeys.HANDSHAKE_SECONDS))
+                    .idleTimeout(get(ServerKeys.IDLE_SECONDS))
+                    .pingInterval(get(ServerKeys.WS_PING_SECONDS))
+                    .pongTimeout(get(ServerKeys.WS_PONG_SECONDS))
+                    .maxConnectionsPerClient(get(ServerKeys.WS_MAX_CONNECTIONS))
+                    .maxConnectionsPerAddress(get(ServerKeys.MAX_CONNECTIONS_PER_CLIENT))
+                    .maxConnections(get(ServerKeys.MAX_CONNECTIONS))
+                    .ipv6PrefixLength(get(ServerKeys.IPV6_PREFIX))
+                    .writeTimeout(get(ServerKeys.WRITE_TIMEOUT_SECONDS))
+                    .trustedProxies(find(ServerKeys.TRUSTED_PROXIES).orElse(List.of()))
+                    .tokens(new LinkedHashSet<>(find(ServerKeys.TOKENS).orElse(List.of())))
                     .corsAllowedOrigins(cors.isEmpty() ? List.of("*") : cors)
-                    .webSocketAllowedOrigins(list(ConfigKey.WS_ORIGINS))
+                    .webSocketAllowedOrigins(find(ServerKeys.WS_ORIGINS).orElse(List.of()))
                     .build();
+        } catch (ConfigException e) {
+            throw e;
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage());
         }
     }
 
-    /**
-     * Every {@code sandbox.*} key, plus {@code hostrootdir}, {@code skipstartupprep} and {@code
-     * scheduler.updateimages}, for the provider.
-     */
+    /** What was configured for the sandbox: the shared sandbox keys and the providers' keys, as set. */
     private Map<String, String> buildSandboxProperties() {
         var out = new TreeMap<String, String>();
-        for (ConfigKey key : ConfigKey.ALL) {
-            if (key.name().startsWith("sandbox.") && key != ConfigKey.SANDBOX_TYPE) {
-                String value = raw(key);
-                if (!value.isEmpty()) {
-                    out.put(key.name(), value);
-                }
-            }
-        }
-        for (ConfigKey key : List.of(ConfigKey.HOST_ROOT_DIR, ConfigKey.SKIP_STARTUP_PREP, ConfigKey.UPDATE_IMAGES)) {
-            if (!raw(key).isEmpty()) {
-                out.put(key.name(), raw(key));
-            }
-        }
-        settings.forEach((name, setting) -> {
-            if (ConfigKey.isProviderKey(name) && ConfigKey.find(name).isEmpty()) {
-                out.put(name, setting.value().trim());
-            }
-        });
-        // Validate ranna's sandbox keys here, so a bad value is a configuration error, not a start failure.
-        size(ConfigKey.SANDBOX_MEMORY);
-        size(ConfigKey.SANDBOX_STREAM_BUFFER_CAP);
-        bool(ConfigKey.SANDBOX_NETWORKING);
+        settings.forEach((name, setting) -> registry.find(name)
+                .filter(sandboxKeys::contains)
+                .filter(key -> !setting.value().isBlank())
+                .ifPresent(key -> out.put(name, setting.value().trim())));
         return out;
-    }
-
-    private void validateSkipStartupPrep() {
-        bool(ConfigKey.SKIP_STARTUP_PREP);
     }
 
     private Path specPath(String value) {
         if (value.startsWith("http://") || value.startsWith("https://")) {
-            throw invalid(ConfigKey.SPEC_FILE, "only local files are supported, got a URL");
+            throw invalid(EngineKeys.SPEC_FILE, "only local files are supported, got a URL");
         }
         Path path = Path.of(value);
         if (!Files.isRegularFile(path)) {
-            throw invalid(ConfigKey.SPEC_FILE, "no such file");
+            throw invalid(EngineKeys.SPEC_FILE, "no such file");
         }
         return path;
     }
 
-    private static String parseLogLevel(String value) {
-        switch (value.trim().toLowerCase(Locale.ROOT)) {
-            case "trace":
-                return "trace";
-            case "debug":
-                return "debug";
-            case "":
-            case "info":
-                return "info";
-            case "warn":
-            case "warning":
-                return "warn";
-            case "error":
-            case "fatal":
-            case "panic":
-                return "error";
-            default:
-                throw new ConfigException(ConfigKey.LOG_LEVEL.name()
-                        + ": expected trace, debug, info, warn or error, got '" + value + "'");
-        }
-    }
-
-    /** {@code :8080}, {@code 127.0.0.1:8080}, {@code [::1]:8080}, {@code localhost:8080} or just {@code 8080}. */
-    private String[] parseBindAddress(String value) {
-        String text = value.trim();
-        if (text.matches("\\d+")) {
-            return new String[] {"0.0.0.0", text};
-        }
-        int colon = text.lastIndexOf(':');
-        if (colon < 0) {
-            throw invalid(ConfigKey.BIND_ADDRESS, "expected host:port such as :8080 or 127.0.0.1:8080");
-        }
-        String hostPart = text.substring(0, colon).trim();
-        String portPart = text.substring(colon + 1).trim();
-        if (hostPart.startsWith("[") && hostPart.endsWith("]")) {
-            hostPart = hostPart.substring(1, hostPart.length() - 1);
-        } else if (hostPart.contains(":")) {
-            throw invalid(ConfigKey.BIND_ADDRESS, "put an IPv6 address in brackets, e.g. [::1]:8080");
-        }
-        return new String[] {hostPart.isEmpty() ? "0.0.0.0" : hostPart, portPart};
-    }
-
-    private int parsePort(ConfigKey key, String value) {
-        try {
-            return parsePort(key.name(), value);
-        } catch (ConfigException e) {
-            throw invalid(key, "expected a port 0..65535 in host:port");
-        }
-    }
-
-    private static int parsePort(String name, String value) {
+    private static int parsePort(String value) {
         try {
             int port = Integer.parseInt(value.trim());
             if (port < 0 || port > 65535) {
@@ -440,115 +458,19 @@ public final class StandaloneConfig {
             }
             return port;
         } catch (NumberFormatException e) {
-            throw new ConfigException(name + ": expected a port 0..65535, got '" + value + "'");
+            throw new ConfigException("--port: expected a port 0..65535, got '" + value + "'");
         }
     }
 
-    private String raw(ConfigKey key) {
+    private ConfigException invalid(ConfigKey<?> key, String problem) {
         Setting setting = settings.get(key.name());
-        return setting == null ? key.defaultValue() : setting.value().trim();
-    }
-
-    /** A cron schedule, or empty when the key is unset or {@code off}. */
-    private Optional<CronSchedule> schedule(ConfigKey key) {
-        String value = raw(key);
-        if (value.isEmpty() || value.equalsIgnoreCase("off") || value.equalsIgnoreCase("none")) {
-            return Optional.empty();
-        }
-        try {
-            return Optional.of(CronSchedule.parse(key.name(), value));
-        } catch (IllegalArgumentException e) {
-            throw invalid(key, "expected a cron schedule such as '0 3 * * *' or '@every 6h'");
-        }
-    }
-
-    private ConfigException invalid(ConfigKey key, String problem) {
-        return new ConfigException(
-                key.name() + " (" + describeSource(key.name()) + "): " + problem + ", got '" + raw(key) + "'");
+        return new ConfigException(key.name() + " (" + describeSource(key.name()) + "): " + problem + ", got '"
+                + (setting == null ? key.defaultHelp() : setting.value()) + "'");
     }
 
     private String describeSource(String name) {
         Setting setting = settings.get(name);
         return setting == null ? "default" : setting.source();
-    }
-
-    private long size(ConfigKey key) {
-        try {
-            long value = Sizes.parse(key.name(), raw(key));
-            if (value <= 0) {
-                throw invalid(key, "must be > 0");
-            }
-            return value;
-        } catch (IllegalArgumentException e) {
-            if (e instanceof ConfigException) {
-                throw e;
-            }
-            throw invalid(key, "expected a size such as 100M, 1G or 512k");
-        }
-    }
-
-    private int intSize(ConfigKey key) {
-        long value = size(key);
-        if (value > Integer.MAX_VALUE - 1024) {
-            throw invalid(key, "must be below 2G");
-        }
-        return (int) value;
-    }
-
-    private boolean bool(ConfigKey key) {
-        switch (raw(key).toLowerCase(Locale.ROOT)) {
-            case "true":
-            case "1":
-            case "yes":
-            case "on":
-                return true;
-            case "":
-            case "false":
-            case "0":
-            case "no":
-            case "off":
-                return false;
-            default:
-                throw invalid(key, "expected true or false");
-        }
-    }
-
-    private int nonNegativeInt(ConfigKey key) {
-        try {
-            int value = Integer.parseInt(raw(key));
-            if (value < 0) {
-                throw invalid(key, "must be >= 0");
-            }
-            return value;
-        } catch (NumberFormatException e) {
-            throw invalid(key, "expected a whole number");
-        }
-    }
-
-    private int ipv6Prefix() {
-        int value = positiveInt(ConfigKey.IPV6_PREFIX);
-        if (value > 128) {
-            throw invalid(ConfigKey.IPV6_PREFIX, "must be 1..128");
-        }
-        return value;
-    }
-
-    private int positiveInt(ConfigKey key) {
-        int value = nonNegativeInt(key);
-        if (value == 0) {
-            throw invalid(key, "must be > 0");
-        }
-        return value;
-    }
-
-    private List<String> list(ConfigKey key) {
-        var out = new ArrayList<String>();
-        for (String part : raw(key).split("[,\\s]+")) {
-            if (!part.isBlank()) {
-                out.add(part.trim());
-            }
-        }
-        return out;
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -560,6 +482,16 @@ public final class StandaloneConfig {
 
     public boolean version() {
         return version;
+    }
+
+    /** Every key this configuration knows: the source of {@code --help}. */
+    public ConfigRegistry registry() {
+        return registry;
+    }
+
+    /** The sandbox providers found at load, for selection. */
+    public List<SandboxProvider> providers() {
+        return providers;
     }
 
     public String host() {
@@ -583,7 +515,7 @@ public final class StandaloneConfig {
         return serverOptions;
     }
 
-    /** Properties for the sandbox provider: ranna's {@code sandbox.*} keys and provider keys. */
+    /** Properties for the sandbox provider: the shared sandbox keys and provider keys that are set. */
     public Map<String, String> sandboxProperties() {
         return sandboxProperties;
     }
@@ -623,24 +555,27 @@ public final class StandaloneConfig {
     public String describe() {
         var lines = new StringBuilder();
         var names = new LinkedHashSet<String>();
-        ConfigKey.ALL.forEach(key -> names.add(key.name()));
+        registry.keys().stream().filter(key -> !key.isTemplate()).forEach(key -> names.add(key.name()));
         names.addAll(new TreeMap<>(settings).keySet());
         for (String name : names) {
-            Optional<ConfigKey> key = ConfigKey.find(name);
+            Optional<ConfigKey<?>> key = registry.find(name);
             String value;
             String source;
-            if (name.equals(ConfigKey.BIND_ADDRESS.name())) {
+            if (name.equals(ServerKeys.BIND_ADDRESS.name())) {
                 value = (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
                 source = portFlag != null || hostFlag != null ? "flags" : describeSource(name);
             } else {
                 Setting setting = settings.get(name);
                 value = setting != null
                         ? setting.value()
-                        : key.map(ConfigKey::defaultValue).orElse("");
+                        : key.map(ConfigKey::defaultHelp).orElse("");
                 source = describeSource(name);
             }
             if (key.isPresent() && key.get().secret() && !value.isEmpty()) {
-                value = "****** (" + list(key.get()).size() + " set)";
+                value = "****** ("
+                        + find(key.get())
+                                .map(v -> v instanceof List ? ((List<?>) v).size() : 1)
+                                .orElse(0) + " set)";
             }
             lines.append("  ")
                     .append(name)
@@ -653,37 +588,29 @@ public final class StandaloneConfig {
         return lines.toString();
     }
 
-    /** The text of {@code --help}. */
-    public static String helpText() {
-        var text = new StringBuilder();
-        text.append("ranna for the JVM: a ranna-compatible code runner (WebSocket /v1/ws, REST /v1/*)\n\n")
-                .append("Usage: java -jar ranna-server.jar [options]\n\n")
-                .append("Options:\n")
-                .append("  --port <n>            listen port (overrides the port of api.bindaddress)\n")
-                .append("  --host <address>      listen address (overrides the host of api.bindaddress)\n")
-                .append("  --sandbox <name>      sandbox.type: docker or process (default: automatic)\n")
-                .append("  --spec-file <path>    specfile: the language spec map (YAML or JSON)\n")
-                .append("  --config <path>       config file (YAML or JSON, ranna's keys); also RANNA_CONFIG\n")
-                .append("  --set <key>=<value>   set any configuration key below\n")
-                .append("  --version             print the version\n")
-                .append("  -h, --help            print this help\n\n")
-                .append("Precedence: flags > environment > config file > defaults.\n")
-                .append("Environment: RANNA_<KEY> with dots as underscores (RANNA_SANDBOX_MEMORY=200M) or kept\n")
-                .append("(RANNA_SANDBOX.MEMORY=200M); when both are set the dotted form wins.\n")
-                .append("Sizes: 100M, 1G, 512k. Provider keys sandbox.<provider>.<key> pass through to the sandbox.\n")
-                .append("With no sandbox configured: Docker if an engine answers, else the process sandbox with\n")
-                .append("bubblewrap, else the process sandbox WITHOUT isolation in local development mode (loopback\n")
-                .append("only).\n\n")
-                .append("Keys (default):\n");
-        for (ConfigKey key : ConfigKey.ALL) {
-            text.append("  ")
-                    .append(key.name())
-                    .append(key.defaultValue().isEmpty() ? "" : " (" + key.defaultValue() + ")")
-                    .append(key.ranna() ? "" : " [ranna-jvm]")
-                    .append("\n      ")
-                    .append(key.description())
-                    .append('\n');
-        }
-        return text.toString();
+    /** The text of {@code --help}, its keys generated from {@code registry}. */
+    public static String helpText(ConfigRegistry registry) {
+        return "ranna for the JVM: a ranna-compatible code runner (WebSocket /v1/ws, REST /v1/*)\n\n"
+                + "Usage: java -jar ranna-server.jar [options]\n\n"
+                + "Options:\n"
+                + "  --port <n>            listen port (overrides the port of api.bindaddress)\n"
+                + "  --host <address>      listen address (overrides the host of api.bindaddress)\n"
+                + "  --sandbox <name>      sandbox.type: docker, process, or another provider (default: automatic)\n"
+                + "  --spec-file <path>    specfile: the language spec map (YAML or JSON)\n"
+                + "  --config <path>       config file (YAML or JSON, ranna's keys); also RANNA_CONFIG\n"
+                + "  --set <key>=<value>   set any configuration key below\n"
+                + "  --version             print the version\n"
+                + "  -h, --help            print this help\n\n"
+                + "Precedence: flags > environment > config file > defaults.\n"
+                + "Environment: RANNA_<KEY> with dots as underscores (RANNA_SANDBOX_MEMORY=200M) or kept\n"
+                + "(RANNA_SANDBOX.MEMORY=200M); when both are set the dotted form wins.\n"
+                + "Values: empty means unset (the default applies); booleans true/false, yes/no, on/off, 1/0;\n"
+                + "sizes 100M, 1G, 512k; durations in whole seconds; lists comma separated.\n"
+                + "Unknown keys are logged and ignored, except under a sandbox's own prefix (sandbox.docker.*,\n"
+                + "sandbox.process.*), where they stop the server.\n"
+                + "With no sandbox configured: the available sandbox of highest priority that can run the\n"
+                + "languages (Docker, then the process sandbox with bubblewrap), else the process sandbox WITHOUT\n"
+                + "isolation in local development mode (loopback only). The log says which and why.\n\n"
+                + registry.describe();
     }
 }

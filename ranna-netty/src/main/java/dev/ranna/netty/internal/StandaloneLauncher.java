@@ -1,10 +1,11 @@
 package dev.ranna.netty.internal;
 
+import dev.ranna.engine.EngineKeys;
 import dev.ranna.engine.RannaEngine;
+import dev.ranna.engine.SandboxSelection;
+import dev.ranna.engine.SandboxSelector;
 import dev.ranna.engine.SpecRegistry;
-import dev.ranna.engine.spi.Availability;
 import dev.ranna.engine.spi.SandboxConfig;
-import dev.ranna.engine.spi.SandboxProvider;
 import dev.ranna.netty.RannaServer;
 import dev.ranna.netty.ServerOptions;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
@@ -16,12 +17,8 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,14 +30,7 @@ import org.slf4j.LoggerFactory;
 public final class StandaloneLauncher {
     private static final Logger log = LoggerFactory.getLogger(StandaloneLauncher.class);
 
-    static final String DOCKER = "docker";
-    static final String PROCESS = "process";
-    static final String ISOLATION_KEY = "sandbox.process.isolation";
-
     private StandaloneLauncher() {}
-
-    /** The sandbox to use and why. */
-    record Selection(SandboxProvider provider, boolean unisolated, String reason) {}
 
     /**
      * Starts the server.
@@ -49,17 +39,13 @@ public final class StandaloneLauncher {
      * @throws IllegalStateException when no sandbox can run or the server cannot start (exit code 1)
      */
     public static RannaServer start(StandaloneConfig config, ClassLoader loader) {
-        Selection selection =
-                select(RannaEngine.discoverSandboxes(loader), config.sandboxType(), config.sandboxProperties());
-        log.info("sandbox: {} ({})", selection.provider().name(), selection.reason());
-
-        var sandboxProperties = new LinkedHashMap<>(config.sandboxProperties());
-        if (selection.unisolated()) {
-            sandboxProperties.put(ISOLATION_KEY, "none");
-        }
+        SpecRegistry operatorSpecs =
+                config.specFile().map(StandaloneLauncher::loadSpecs).orElse(null);
+        SandboxSelection selection = select(config, operatorSpecs);
+        boolean unisolated = selection.isolation().none();
         String host = config.host();
         ServerOptions.Builder options = config.serverOptions().toBuilder();
-        if (selection.unisolated()) {
+        if (unisolated) {
             host = localDevelopmentHost(config, host);
             if (!config.dangerouslyExposeUnisolated()) {
                 options.loopbackOriginsOnly(true);
@@ -78,14 +64,15 @@ public final class StandaloneLauncher {
         new UptimeMetrics().bindTo(registry);
 
         RannaEngine.Builder engineBuilder = RannaEngine.builder()
-                .sandbox(selection.provider())
-                .sandboxConfig(SandboxConfig.of(sandboxProperties))
+                .sandbox(selection)
                 .limits(config.limits())
                 .meterRegistry(registry)
                 .shutdownTimeout(config.shutdownTimeout())
                 .classLoader(loader);
+        if (operatorSpecs != null) {
+            engineBuilder.specs(operatorSpecs);
+        }
         config.specFile().ifPresent(path -> {
-            engineBuilder.specs(loadSpecs(path));
             config.updateSpecs().ifPresent(schedule -> {
                 log.info("languages: re-reading {} on schedule '{}'", path, schedule);
                 engineBuilder.reloadSpecs(() -> SpecRegistry.load(path), schedule);
@@ -128,7 +115,7 @@ public final class StandaloneLauncher {
             log.info("languages: {} from {}", specs.languages(), path);
             return specs;
         } catch (IllegalArgumentException | UncheckedIOException e) {
-            throw new ConfigException(ConfigKey.SPEC_FILE.name() + ": " + e.getMessage(), e);
+            throw new ConfigException(EngineKeys.SPEC_FILE.name() + ": " + e.getMessage(), e);
         }
     }
 
@@ -142,7 +129,7 @@ public final class StandaloneLauncher {
                     + " while programs run without isolation (anyone who can connect could run any command as"
                     + " this user). Install bubblewrap (apt-get install bubblewrap) or start Docker; or listen on"
                     + " 127.0.0.1; or, if you really mean it, set "
-                    + ConfigKey.DANGEROUSLY_EXPOSE_UNISOLATED.name() + "=true");
+                    + ServerKeys.DANGEROUSLY_EXPOSE_UNISOLATED.name() + "=true");
         }
         return "127.0.0.1";
     }
@@ -166,95 +153,23 @@ public final class StandaloneLauncher {
     }
 
     /**
-     * Picks the sandbox: the configured {@code sandbox.type}; else Docker when available, else the process
-     * sandbox when available (bubblewrap), else any other available provider by priority, else the
-     * process sandbox without isolation.
+     * The engine's one selection, with the operator's configuration and languages; when nothing isolating
+     * can run, a provider's configuration without isolation (local development mode, which {@link #start}
+     * then confines to loopback).
      *
      * @throws ConfigException if {@code sandbox.type} names no provider
      * @throws IllegalStateException if nothing can run, with one line per provider saying why
      */
-    static Selection select(List<SandboxProvider> providers, Optional<String> type, Map<String, String> properties) {
-        boolean isolationNone = "none"
-                .equalsIgnoreCase(properties.getOrDefault(ISOLATION_KEY, "").trim());
-        if (type.isPresent()) {
-            SandboxProvider provider = find(providers, type.get())
-                    .orElseThrow(() -> new ConfigException("sandbox.type: no sandbox named '" + type.get()
-                            + "' on the class path; found: " + names(providers)));
-            boolean unisolated = provider.name().equals(PROCESS) && isolationNone;
-            if (!unisolated) {
-                Availability availability = probe(provider);
-                if (!availability.available()) {
-                    throw new IllegalStateException(
-                            "sandbox '" + provider.name() + "' is unavailable: " + availability.reason());
-                }
-                return new Selection(provider, false, "configured by sandbox.type; " + availability.reason());
-            }
-            return new Selection(provider, true, "configured by sandbox.type with " + ISOLATION_KEY + "=none");
-        }
-        Optional<SandboxProvider> process = find(providers, PROCESS);
-        if (isolationNone && process.isPresent()) {
-            return new Selection(process.get(), true, ISOLATION_KEY + "=none is configured");
-        }
-        var ordered = new ArrayList<SandboxProvider>();
-        find(providers, DOCKER).ifPresent(ordered::add);
-        process.ifPresent(ordered::add);
-        var others = new ArrayList<SandboxProvider>();
-        for (SandboxProvider provider : providers) {
-            if (!ordered.contains(provider)) {
-                others.add(provider);
-            }
-        }
-        others.sort(
-                Comparator.comparingInt(SandboxProvider::priority).reversed().thenComparing(SandboxProvider::name));
-        ordered.addAll(others);
-        var tried = new StringBuilder();
-        for (SandboxProvider provider : ordered) {
-            Availability availability = probe(provider);
-            if (availability.available()) {
-                String because = tried.length() == 0 ? "" : "; passed over:" + tried;
-                return new Selection(provider, false, "available: " + availability.reason() + because);
-            }
-            log.info("sandbox '{}' is unavailable: {}", provider.name(), availability.reason());
-            tried.append(tried.length() == 0 ? " " : "; ")
-                    .append(provider.name())
-                    .append(": ")
-                    .append(availability.reason());
-        }
-        if (process.isPresent()) {
-            return new Selection(
-                    process.get(),
-                    true,
-                    "no isolating sandbox is available (" + tried.toString().trim()
-                            + "), so the process sandbox runs WITHOUT isolation in local development mode");
-        }
-        if (ordered.isEmpty()) {
-            throw new IllegalStateException(
-                    "no sandbox provider on the class path; add ranna-sandbox-process or ranna-sandbox-docker");
-        }
-        throw new IllegalStateException(
-                "no usable sandbox. Tried: " + tried.toString().trim());
-    }
-
-    private static Availability probe(SandboxProvider provider) {
+    static SandboxSelection select(StandaloneConfig config, @Nullable SpecRegistry specs) {
         try {
-            return provider.availability();
-        } catch (RuntimeException | LinkageError e) {
-            return Availability.unavailable("availability probe failed: " + e);
+            return SandboxSelector.of(config.providers())
+                    .name(config.sandboxType().orElse(null))
+                    .config(SandboxConfig.of(config.sandboxProperties()))
+                    .specs(specs)
+                    .allowUnisolatedFallback(true)
+                    .select();
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(e.getMessage(), e);
         }
-    }
-
-    private static Optional<SandboxProvider> find(List<SandboxProvider> providers, String name) {
-        for (SandboxProvider provider : providers) {
-            if (provider.name().equalsIgnoreCase(name.trim())) {
-                return Optional.of(provider);
-            }
-        }
-        return Optional.empty();
-    }
-
-    private static List<String> names(List<SandboxProvider> providers) {
-        var names = new ArrayList<String>();
-        providers.forEach(p -> names.add(p.name()));
-        return names;
     }
 }

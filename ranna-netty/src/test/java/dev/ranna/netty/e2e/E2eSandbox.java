@@ -26,7 +26,9 @@ final class E2eSandbox {
 
     /** Bubblewrap when the host has it working, else the process sandbox's unisolated mode. */
     static SandboxConfig config(SandboxProvider provider) {
-        if (provider.name().equals("process") && !provider.availability().available()) {
+        if (provider.name().equals("process")
+                && !provider.availability(SandboxConfig.defaults(), java.util.List.of())
+                        .available()) {
             return SandboxConfig.of(java.util.Map.of("sandbox.process.isolation", "none"));
         }
         return SandboxConfig.defaults();

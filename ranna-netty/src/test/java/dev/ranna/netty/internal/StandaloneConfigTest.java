@@ -30,9 +30,12 @@ class StandaloneConfigTest {
         assertThat(config.limits().maxOutputBytes()).isEqualTo(1024 * 1024);
         assertThat(config.limits().rateLimited()).isFalse();
         assertThat(config.sandboxProperties())
-                .containsEntry("sandbox.memory", "100M")
-                .containsEntry("sandbox.enablenetworking", "false")
-                .containsEntry("sandbox.streambuffercap", "50M");
+                .as("only what is configured; the keys carry the defaults")
+                .isEmpty();
+        assertThat(config.get(dev.ranna.engine.spi.SandboxConfig.Keys.MEMORY)).isEqualTo(100L << 20);
+        assertThat(config.get(dev.ranna.engine.spi.SandboxConfig.Keys.ENABLE_NETWORKING))
+                .isFalse();
+        assertThat(config.warnings()).isEmpty();
         assertThat(config.sandboxType()).isEmpty();
         assertThat(config.specFile()).isEmpty();
         assertThat(config.logLevel()).isEqualTo("info");
@@ -220,13 +223,94 @@ class StandaloneConfigTest {
     }
 
     @Test
-    void helpListsEveryKeyAndThePrecedence() {
-        String help = StandaloneConfig.helpText();
+    void helpIsGeneratedFromTheRegistryWithEveryKeyItsEnvironmentVariableAndDefault() {
+        StandaloneConfig config = load(List.of("--help"), Map.of());
+        String help = StandaloneConfig.helpText(config.registry());
 
-        for (ConfigKey key : ConfigKey.ALL) {
+        assertThat(config.help()).isTrue();
+        for (var key : config.registry().keys()) {
             assertThat(help).contains(key.name());
+            if (!key.isTemplate()) {
+                assertThat(help).contains(key.environmentName());
+            }
         }
-        assertThat(help).contains("flags > environment > config file > defaults");
-        assertThat(load(List.of("--help"), Map.of()).help()).isTrue();
+        assertThat(help)
+                .contains("flags > environment > config file > defaults")
+                .contains("Sandbox 'docker':")
+                .contains("Sandbox 'process':")
+                .contains("sandbox.docker.host")
+                .contains("sandbox.process.pids (default 128) [ranna-jvm]\n      RANNA_SANDBOX_PROCESS_PIDS: ")
+                .contains("sandbox.memory (default 100M)\n      RANNA_SANDBOX_MEMORY: memory limit of one run");
+    }
+
+    @Test
+    void anUnknownKeyUnderAProvidersPrefixStopsTheServerNamingIt() throws Exception {
+        assertThatThrownBy(() -> load(List.of(), Map.of("RANNA_SANDBOX_DOCKER_TYOP", "1")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("sandbox.docker.tyop")
+                .hasMessageContaining("the docker sandbox has no such key")
+                .hasMessageContaining("env RANNA_SANDBOX_DOCKER_TYOP");
+        assertThatThrownBy(() -> load(List.of(), Map.of("RANNA_SANDBOX_PROCESS_PDIS", "64")))
+                .hasMessageContaining("did you mean sandbox.process.pids?");
+        Path file = dir.resolve("config.yaml");
+        Files.writeString(file, "sandbox:\n  docker:\n    hots: tcp://x:2375\n");
+        assertThatThrownBy(() -> load(List.of("--config", file.toString()), Map.of()))
+                .hasMessageContaining("sandbox.docker.hots")
+                .hasMessageContaining("file " + file);
+        assertThatThrownBy(() -> load(List.of("--set", "sandbox.docker.tyop=1"), Map.of()))
+                .hasMessageContaining("sandbox.docker.tyop");
+    }
+
+    @Test
+    void unknownKeysElsewhereAreOneWarningEach() {
+        StandaloneConfig config =
+                load(List.of(), Map.of("RANNA_API_MAXOUTPUTLENN", "1M", "RANNA_SANDBOX_NOSUCH_KEY", "x"));
+
+        assertThat(config.warnings())
+                .hasSize(2)
+                .anySatisfy(w -> assertThat(w)
+                        .contains("unknown configuration key 'api.maxoutputlenn'")
+                        .contains("did you mean api.maxoutputlen?")
+                        .contains("env RANNA_API_MAXOUTPUTLENN")
+                        .endsWith("ignored"))
+                .anySatisfy(w -> assertThat(w).contains("sandbox.nosuch.key"));
+        assertThat(config.sandboxProperties()).isEmpty();
+    }
+
+    @Test
+    void providerKeysAreParsedAtLoadInTheOneGrammarAndPassedToTheSandbox() throws Exception {
+        assertThatThrownBy(() -> load(List.of(), Map.of("RANNA_SANDBOX_PROCESS_PIDS", "many")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("sandbox.process.pids (env RANNA_SANDBOX_PROCESS_PIDS): expected a whole number, got"
+                        + " 'many'");
+        assertThatThrownBy(() -> load(List.of(), Map.of("RANNA_SANDBOX_DOCKER_SPEC_PYTHON3_POOL_SIZE", "-1")))
+                .hasMessageContaining("sandbox.docker.spec.python3.pool.size")
+                .hasMessageContaining("must be >= 0");
+        assertThatThrownBy(() -> load(List.of(), Map.of("RANNA_SANDBOX_ENABLENETWORKING", "maybe")))
+                .hasMessageContaining("sandbox.enablenetworking")
+                .hasMessageContaining("expected true or false");
+
+        Path file = dir.resolve("config.yaml");
+        Files.writeString(
+                file,
+                "sandbox:\n  process:\n    prestart: off\n    cgroups: off\n  docker:\n    spec:\n      python3:\n"
+                        + "        pool:\n          size: 0\n");
+        StandaloneConfig config = load(List.of("--config", file.toString()), Map.of("RANNA_SANDBOX_MEMORY", ""));
+        assertThat(config.sandboxProperties())
+                .containsEntry("sandbox.process.prestart", "off")
+                .containsEntry("sandbox.process.cgroups", "off")
+                .containsEntry("sandbox.docker.spec.python3.pool.size", "0")
+                .doesNotContainKey("sandbox.memory");
+        assertThat(config.warnings()).isEmpty();
+    }
+
+    @Test
+    void emptyMeansUnsetForEveryType() {
+        StandaloneConfig config = load(
+                List.of(),
+                Map.of("RANNA_DEBUG", "", "RANNA_SANDBOX_TIMEOUTSECONDS", " ", "RANNA_API_WS_RATELIMIT_BURST", ""));
+        assertThat(config.logLevel()).isEqualTo("info");
+        assertThat(config.limits().timeout()).isEqualTo(Duration.ofSeconds(20));
+        assertThat(config.limits().rateLimited()).isFalse();
     }
 }

@@ -3,18 +3,31 @@ package dev.ranna.netty.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.ranna.engine.SandboxSelection;
+import dev.ranna.engine.config.ConfigKey;
+import dev.ranna.engine.config.ConfigType;
 import dev.ranna.engine.spi.Availability;
+import dev.ranna.engine.spi.Isolation;
+import dev.ranna.engine.spi.LanguageSpec;
 import dev.ranna.engine.spi.Sandbox;
 import dev.ranna.engine.spi.SandboxConfig;
 import dev.ranna.engine.spi.SandboxProvider;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
+/** The launcher's sandbox choice is the engine's selection, fed from the standalone configuration. */
 class StandaloneLauncherTest {
 
-    private static SandboxProvider provider(String name, int priority, boolean available) {
+    /** A provider with an isolating mode that may be unavailable, and (like the process sandbox) one without. */
+    static SandboxProvider provider(String name, int priority, boolean available, boolean hasUnisolatedMode) {
+        String modeKey = "sandbox." + name + ".mode";
+        ConfigKey<String> mode = ConfigKey.builder(modeKey, ConfigType.choice("isolated", "isolated", "none", "none"))
+                .defaultValue("isolated")
+                .description("how " + name + " runs programs")
+                .build();
         return new SandboxProvider() {
             @Override
             public String name() {
@@ -27,8 +40,28 @@ class StandaloneLauncherTest {
             }
 
             @Override
-            public Availability availability() {
+            public List<ConfigKey<?>> configKeys() {
+                return List.of(mode);
+            }
+
+            @Override
+            public Isolation isolation(SandboxConfig config) {
+                return config.get(mode).equals("none")
+                        ? new Isolation(Isolation.Level.NONE, "plain processes")
+                        : new Isolation(Isolation.Level.SHARED_KERNEL, name + " namespaces");
+            }
+
+            @Override
+            public Availability availability(SandboxConfig config, Collection<LanguageSpec> languages) {
+                if (config.get(mode).equals("none")) {
+                    return Availability.available(name + " without isolation");
+                }
                 return available ? Availability.available(name + " ok") : Availability.unavailable(name + " missing");
+            }
+
+            @Override
+            public Optional<SandboxConfig> withoutIsolation(SandboxConfig config) {
+                return hasUnisolatedMode ? Optional.of(config.with(modeKey, "none")) : Optional.empty();
             }
 
             @Override
@@ -43,46 +76,51 @@ class StandaloneLauncherTest {
         };
     }
 
+    private static SandboxSelection select(List<SandboxProvider> providers, Map<String, String> env) {
+        return StandaloneLauncher.select(StandaloneConfig.load(List.of(), env, providers), null);
+    }
+
     @Test
-    void dockerIsPreferredWhenItAnswers() {
-        var selection = StandaloneLauncher.select(
-                List.of(provider("process", 100, true), provider("docker", 0, true)), Optional.empty(), Map.of());
+    void theAvailableProviderOfHighestPriorityIsChosen() {
+        var selection =
+                select(List.of(provider("process", 50, true, true), provider("docker", 100, true, false)), Map.of());
 
         assertThat(selection.provider().name()).isEqualTo("docker");
-        assertThat(selection.unisolated()).isFalse();
+        assertThat(selection.isolation().none()).isFalse();
     }
 
     @Test
-    void processSandboxWhenDockerIsAbsentAndTheReasonSaysWhy() {
-        var selection = StandaloneLauncher.select(
-                List.of(provider("docker", 10, false), provider("process", 5, true)), Optional.empty(), Map.of());
+    void theNextProviderWhenDockerIsAbsentAndTheReasonSaysWhy() {
+        var selection =
+                select(List.of(provider("docker", 100, false, false), provider("process", 50, true, true)), Map.of());
 
         assertThat(selection.provider().name()).isEqualTo("process");
-        assertThat(selection.unisolated()).isFalse();
-        assertThat(selection.reason()).contains("docker: docker missing");
+        assertThat(selection.isolation().none()).isFalse();
+        assertThat(selection.reason()).contains("docker: unavailable: docker missing");
     }
 
     @Test
-    void withNothingIsolatingTheProcessSandboxRunsUnisolated() {
-        var selection = StandaloneLauncher.select(
-                List.of(provider("docker", 10, false), provider("process", 5, false)), Optional.empty(), Map.of());
+    void withNothingIsolatingAProviderRunsUnisolatedInItsOwnWay() {
+        var selection =
+                select(List.of(provider("docker", 100, false, false), provider("process", 50, false, true)), Map.of());
 
         assertThat(selection.provider().name()).isEqualTo("process");
-        assertThat(selection.unisolated()).isTrue();
+        assertThat(selection.isolation().none()).isTrue();
+        assertThat(selection.config().get("sandbox.process.mode")).contains("none");
         assertThat(selection.reason()).contains("WITHOUT isolation").contains("process missing");
     }
 
     @Test
-    void configuredTypeWinsAndMustBeAvailableUnlessExplicitlyUnisolated() {
-        var providers = List.of(provider("docker", 10, true), provider("process", 5, false));
+    void aConfiguredTypeWinsAndMustBeAvailableUnlessConfiguredUnisolated() {
+        var providers = List.of(provider("docker", 100, true, false), provider("process", 50, false, true));
 
-        assertThatThrownBy(() -> StandaloneLauncher.select(providers, Optional.of("process"), Map.of()))
+        assertThatThrownBy(() -> select(providers, Map.of("RANNA_SANDBOX_TYPE", "process")))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("process missing");
-        var unisolated = StandaloneLauncher.select(
-                providers, Optional.of("process"), Map.of("sandbox.process.isolation", "none"));
-        assertThat(unisolated.unisolated()).isTrue();
-        assertThatThrownBy(() -> StandaloneLauncher.select(providers, Optional.of("gvisor"), Map.of()))
+        var unisolated =
+                select(providers, Map.of("RANNA_SANDBOX_TYPE", "process", "RANNA_SANDBOX_PROCESS_MODE", "none"));
+        assertThat(unisolated.isolation().none()).isTrue();
+        assertThatThrownBy(() -> select(providers, Map.of("RANNA_SANDBOX_TYPE", "gvisor")))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("gvisor")
                 .hasMessageContaining("docker");
@@ -90,7 +128,7 @@ class StandaloneLauncherTest {
 
     @Test
     void noProviderAtAllIsAClearStartFailure() {
-        assertThatThrownBy(() -> StandaloneLauncher.select(List.of(), Optional.empty(), Map.of()))
+        assertThatThrownBy(() -> select(List.of(), Map.of()))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("ranna-sandbox-process");
     }

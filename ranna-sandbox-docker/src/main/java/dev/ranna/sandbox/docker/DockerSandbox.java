@@ -13,7 +13,6 @@ import dev.ranna.engine.spi.UidLeases;
 import dev.ranna.engine.spi.seccomp.SyscallPolicy;
 import dev.ranna.engine.spi.seccomp.SyscallTable;
 import dev.ranna.protocol.ErrorCode;
-import dev.ranna.protocol.SpecMap;
 import java.io.IOException;
 import java.time.ZonedDateTime;
 import java.util.ArrayList;
@@ -309,11 +308,6 @@ final class DockerSandbox implements Sandbox {
     /** The runtime every run container uses (tests). */
     OciRuntime runtime() {
         return runtime;
-    }
-
-    @Override
-    public SpecMap defaultSpecs() {
-        return DefaultSpecs.map();
     }
 
     /** How many started containers wait for {@code spec} (tests and metrics). */

@@ -1,13 +1,14 @@
 package dev.ranna.sandbox.docker;
 
 import dev.ranna.engine.CronSchedule;
+import dev.ranna.engine.EngineKeys;
+import dev.ranna.engine.config.ConfigKey;
+import dev.ranna.engine.config.ConfigType;
 import dev.ranna.engine.spi.SandboxConfig;
 import dev.ranna.engine.spi.UidLeases;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -107,6 +108,195 @@ public final class DockerSandboxConfig {
     private static final Pattern USER_PATTERN = Pattern.compile("\\d{1,10}(:\\d{1,10})?");
     private static final Pattern WORKDIR_PATTERN = Pattern.compile("(/[A-Za-z0-9._-]+)+");
 
+    /** The typed keys, declared once: their defaults and descriptions are what {@code --help} shows. */
+    public static final class Keys {
+        private Keys() {}
+
+        private static final ConfigType<String> USER_TYPE = ConfigType.of("uid or uid:gid", text -> {
+            String value = text.trim();
+            if (!USER_PATTERN.matcher(value).matches()) {
+                throw new IllegalArgumentException("expected a numeric uid or uid:gid like 65534:65534");
+            }
+            return value.contains(":") ? value : value + ":" + value;
+        });
+
+        private static final ConfigType<String> WORKDIR_TYPE = ConfigType.of("an absolute path", text -> {
+            String value = text.trim();
+            if (!WORKDIR_PATTERN.matcher(value).matches() || value.contains("/../") || value.endsWith("/..")) {
+                throw new IllegalArgumentException("expected an absolute path like /work");
+            }
+            return value;
+        });
+
+        private static final ConfigType<Double> CPUS_TYPE = ConfigType.of("a number of cores", text -> {
+            double cpus;
+            try {
+                cpus = Double.parseDouble(text.trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("expected a number of cores like 0.5");
+            }
+            if (!(cpus >= 0.01) || cpus > 1024) {
+                throw new IllegalArgumentException("expected between 0.01 and 1024 cores");
+            }
+            return cpus;
+        });
+
+        private static final ConfigType<Integer> UID_BASE_TYPE = ConfigType.of("a whole number", text -> {
+            int value = ConfigType.positiveInteger().parse(text);
+            if (value < 1000) {
+                throw new IllegalArgumentException("must be >= 1000 to stay clear of system users");
+            }
+            return value;
+        });
+
+        /** {@value DockerSandboxConfig#HOST}. */
+        public static final ConfigKey<String> HOST = ConfigKey.builder(DockerSandboxConfig.HOST, ConfigType.STRING)
+                .defaultHelp("DOCKER_HOST, else the local socket")
+                .description("the Docker engine to use, e.g. unix:///var/run/docker.sock or tcp://host:2376")
+                .build();
+        /** {@value DockerSandboxConfig#POOL_SIZE}. */
+        public static final ConfigKey<Integer> POOL_SIZE = ConfigKey.builder(
+                        DockerSandboxConfig.POOL_SIZE, ConfigType.nonNegativeInteger())
+                .defaultValue("2")
+                .description("warm containers kept per spec in use (0: none)")
+                .build();
+        /** {@code sandbox.docker.spec.<key>.pool.size}. */
+        public static final ConfigKey<Integer> SPEC_POOL_SIZE = ConfigKey.builder(
+                        "sandbox.docker.spec.<key>.pool.size", ConfigType.nonNegativeInteger())
+                .defaultHelp(DockerSandboxConfig.POOL_SIZE)
+                .description("warm containers kept for one spec")
+                .build();
+        /** {@value DockerSandboxConfig#POOL_WARM}. */
+        public static final ConfigKey<List<String>> POOL_WARM = ConfigKey.builder(
+                        DockerSandboxConfig.POOL_WARM, ConfigType.LIST)
+                .description("spec keys whose pools are filled at start (others warm on first use)")
+                .build();
+        /** {@value DockerSandboxConfig#PIDS}. */
+        public static final ConfigKey<Integer> PIDS = ConfigKey.builder(
+                        DockerSandboxConfig.PIDS, ConfigType.positiveInteger())
+                .defaultValue("128")
+                .description("pids limit per container")
+                .build();
+        /** {@value DockerSandboxConfig#CPUS}. */
+        public static final ConfigKey<Double> CPUS = ConfigKey.builder(DockerSandboxConfig.CPUS, CPUS_TYPE)
+                .defaultValue("1")
+                .description("CPU quota per container in cores, e.g. 0.5")
+                .build();
+        /** {@value DockerSandboxConfig#USER}. */
+        public static final ConfigKey<String> USER = ConfigKey.builder(DockerSandboxConfig.USER, USER_TYPE)
+                .defaultHelp("a leased uid per container")
+                .description("numeric uid[:gid] every program runs as, replacing the per-run uids")
+                .build();
+        /** {@code sandbox.docker.spec.<key>.user}. */
+        public static final ConfigKey<String> SPEC_USER = ConfigKey.builder("sandbox.docker.spec.<key>.user", USER_TYPE)
+                .defaultHelp(DockerSandboxConfig.USER)
+                .description("numeric uid[:gid] the programs of one spec run as")
+                .build();
+        /** {@value DockerSandboxConfig#UID_BASE}. */
+        public static final ConfigKey<Integer> UID_BASE = ConfigKey.builder(DockerSandboxConfig.UID_BASE, UID_BASE_TYPE)
+                .defaultValue("1900000000")
+                .description("first host uid (and gid) leased to run containers")
+                .build();
+        /** {@value DockerSandboxConfig#UID_COUNT}. */
+        public static final ConfigKey<Integer> UID_COUNT = ConfigKey.builder(
+                        DockerSandboxConfig.UID_COUNT, ConfigType.positiveInteger())
+                .defaultValue("4096")
+                .description("how many uids; at least the concurrent runs plus the warm containers of every server"
+                        + " on the host")
+                .build();
+        /** {@value DockerSandboxConfig#TMPFS_SIZE}. */
+        public static final ConfigKey<Long> TMPFS_SIZE = ConfigKey.builder(
+                        DockerSandboxConfig.TMPFS_SIZE, ConfigType.POSITIVE_SIZE)
+                .defaultValue("64M")
+                .description("size of each writable tmpfs (work dir and /tmp)")
+                .build();
+        /** {@value DockerSandboxConfig#WORKDIR}. */
+        public static final ConfigKey<String> WORKDIR = ConfigKey.builder(DockerSandboxConfig.WORKDIR, WORKDIR_TYPE)
+                .defaultValue("/work")
+                .description("the working directory holding the code")
+                .build();
+        /** {@value DockerSandboxConfig#NOFILE}. */
+        public static final ConfigKey<Integer> NOFILE = ConfigKey.builder(
+                        DockerSandboxConfig.NOFILE, ConfigType.positiveInteger())
+                .defaultValue("1024")
+                .description("open files limit (ulimit nofile)")
+                .build();
+        /** {@value DockerSandboxConfig#FSIZE}. */
+        public static final ConfigKey<Long> FSIZE = ConfigKey.builder(
+                        DockerSandboxConfig.FSIZE, ConfigType.POSITIVE_SIZE)
+                .defaultHelp(DockerSandboxConfig.TMPFS_SIZE)
+                .description("largest file a program may write (ulimit fsize)")
+                .build();
+        /** {@value DockerSandboxConfig#READ_ONLY_ROOTFS}. */
+        public static final ConfigKey<Boolean> READ_ONLY_ROOTFS = ConfigKey.builder(
+                        DockerSandboxConfig.READ_ONLY_ROOTFS, ConfigType.BOOLEAN)
+                .defaultValue("true")
+                .description("mount the image read-only")
+                .build();
+        /** {@value DockerSandboxConfig#NETWORK_MODE}. */
+        public static final ConfigKey<String> NETWORK_MODE = ConfigKey.builder(
+                        DockerSandboxConfig.NETWORK_MODE, ConfigType.STRING)
+                .defaultValue("bridge")
+                .description("network used when sandbox.enablenetworking is true")
+                .build();
+        /** {@value DockerSandboxConfig#IMAGES}. */
+        public static final ConfigKey<List<String>> IMAGES = ConfigKey.builder(
+                        DockerSandboxConfig.IMAGES, ConfigType.LIST)
+                .defaultHelp("the spec map's images")
+                .description("images pulled at start and on the update schedule (comma separated)")
+                .build();
+        /** {@value DockerSandboxConfig#PROBE_TIMEOUT}. */
+        public static final ConfigKey<Duration> PROBE_TIMEOUT = ConfigKey.builder(
+                        DockerSandboxConfig.PROBE_TIMEOUT, ConfigType.SECONDS)
+                .defaultValue("3")
+                .description("seconds the availability probe may take (the engine, then an image pull's first answer)")
+                .build();
+        /** {@value DockerSandboxConfig#SECCOMP}. */
+        public static final ConfigKey<Boolean> SECCOMP = ConfigKey.builder(
+                        DockerSandboxConfig.SECCOMP, ConfigType.choice("ranna", true, "docker", false))
+                .defaultValue("ranna")
+                .description("ranna: ranna's syscall profile (x86_64 engines only); docker: the engine's default"
+                        + " profile")
+                .build();
+        /** {@value SandboxConfig#RUNTIME}: ranna's key, read by this sandbox only. */
+        public static final ConfigKey<String> RUNTIME = ConfigKey.builder(SandboxConfig.RUNTIME, ConfigType.STRING)
+                .defaultHelp("the engine's default")
+                .description("OCI runtime of the run containers, e.g. runsc (gVisor)")
+                .ranna()
+                .build();
+        /** {@value DockerSandboxConfig#UPDATE_IMAGES}: ranna's key, read by this sandbox only. */
+        public static final ConfigKey<Optional<CronSchedule>> UPDATE_IMAGES = ConfigKey.builder(
+                        DockerSandboxConfig.UPDATE_IMAGES, EngineKeys.SCHEDULE)
+                .defaultValue("0 3 * * *")
+                .description("cron schedule (5 fields, or @every 6h) for re-pulling the images; off disables")
+                .ranna()
+                .build();
+
+        /** Every key the Docker sandbox reads besides the shared ones, in {@code --help} order. */
+        public static final List<ConfigKey<?>> ALL = List.of(
+                RUNTIME,
+                UPDATE_IMAGES,
+                HOST,
+                POOL_SIZE,
+                SPEC_POOL_SIZE,
+                POOL_WARM,
+                PIDS,
+                CPUS,
+                USER,
+                SPEC_USER,
+                UID_BASE,
+                UID_COUNT,
+                TMPFS_SIZE,
+                WORKDIR,
+                NOFILE,
+                FSIZE,
+                READ_ONLY_ROOTFS,
+                NETWORK_MODE,
+                IMAGES,
+                PROBE_TIMEOUT,
+                SECCOMP);
+    }
+
     private final SandboxConfig source;
     private final Optional<String> host;
     private final long memoryBytes;
@@ -134,52 +324,36 @@ public final class DockerSandboxConfig {
 
     private DockerSandboxConfig(SandboxConfig source) {
         this.source = source;
-        this.host = source.get(HOST);
+        this.host = source.find(Keys.HOST);
         this.memoryBytes = source.memoryBytes();
         if (memoryBytes < 6L * 1024 * 1024) {
             throw new IllegalArgumentException(SandboxConfig.MEMORY + ": Docker needs at least 6M, got " + memoryBytes);
         }
         this.networking = source.networking();
-        this.networkMode = source.get(NETWORK_MODE).orElse("bridge");
-        this.runtime = source.runtime();
+        this.networkMode = source.get(Keys.NETWORK_MODE);
+        this.runtime = source.find(Keys.RUNTIME);
         this.skipStartupPrep = source.skipStartupPrep();
-        this.poolSize = nonNegative(POOL_SIZE, source.integer(POOL_SIZE, 2));
-        this.poolWarm = list(source.get(POOL_WARM).orElse(""));
-        this.pids = positive(PIDS, source.integer(PIDS, 128));
-        this.cpus = parseCpus(source.get(CPUS).orElse("1"));
-        this.user = source.get(USER).map(value -> user(USER, value));
-        this.uidBase = (int) positive(UID_BASE, source.integer(UID_BASE, 1_900_000_000));
-        this.uidCount = (int) positive(UID_COUNT, source.integer(UID_COUNT, 4096));
-        if (uidBase < 1000) {
-            throw new IllegalArgumentException(
-                    UID_BASE + ": must be >= 1000 to stay clear of system users, got " + uidBase);
-        }
+        this.poolSize = source.get(Keys.POOL_SIZE);
+        this.poolWarm = source.find(Keys.POOL_WARM).orElse(List.of());
+        this.pids = source.get(Keys.PIDS);
+        this.cpus = source.get(Keys.CPUS);
+        this.user = source.find(Keys.USER);
+        this.uidBase = source.get(Keys.UID_BASE);
+        this.uidCount = source.get(Keys.UID_COUNT);
         this.uidLeaseDir = UidLeases.directory(source);
         if ((long) uidBase + uidCount > Integer.MAX_VALUE) {
             throw new IllegalArgumentException(UID_BASE + " + " + UID_COUNT + ": uids up to "
                     + ((long) uidBase + uidCount) + " exceed " + Integer.MAX_VALUE);
         }
-        this.tmpfsBytes = positive(TMPFS_SIZE, source.size(TMPFS_SIZE, 64L * 1024 * 1024));
-        this.workdir = source.get(WORKDIR).orElse("/work");
-        if (!WORKDIR_PATTERN.matcher(workdir).matches() || workdir.contains("/../") || workdir.endsWith("/..")) {
-            throw new IllegalArgumentException(
-                    WORKDIR + ": expected an absolute path like /work, got '" + workdir + "'");
-        }
-        this.nofile = positive(NOFILE, source.integer(NOFILE, 1024));
-        this.fsizeBytes = positive(FSIZE, source.size(FSIZE, tmpfsBytes));
-        this.readOnlyRootfs = source.bool(READ_ONLY_ROOTFS, true);
-        this.images = source.get(IMAGES).map(DockerSandboxConfig::list);
-        String cron = source.get(UPDATE_IMAGES).orElse("0 3 * * *");
-        this.updateImages = isOff(cron) ? Optional.empty() : Optional.of(CronSchedule.parse(UPDATE_IMAGES, cron));
-        this.probeTimeout = source.seconds(PROBE_TIMEOUT, Duration.ofSeconds(3));
-        if (probeTimeout.isZero() || probeTimeout.isNegative()) {
-            throw new IllegalArgumentException(PROBE_TIMEOUT + ": must be > 0, got " + probeTimeout.toSeconds());
-        }
-        String seccomp = source.get(SECCOMP).orElse("ranna").trim().toLowerCase(Locale.ROOT);
-        if (!seccomp.equals("ranna") && !seccomp.equals("docker")) {
-            throw new IllegalArgumentException(SECCOMP + ": expected ranna or docker, got '" + seccomp + "'");
-        }
-        this.rannaSeccomp = seccomp.equals("ranna");
+        this.tmpfsBytes = source.get(Keys.TMPFS_SIZE);
+        this.workdir = source.get(Keys.WORKDIR);
+        this.nofile = source.get(Keys.NOFILE);
+        this.fsizeBytes = source.find(Keys.FSIZE).orElse(tmpfsBytes);
+        this.readOnlyRootfs = source.get(Keys.READ_ONLY_ROOTFS);
+        this.images = source.find(Keys.IMAGES);
+        this.updateImages = source.get(Keys.UPDATE_IMAGES);
+        this.probeTimeout = source.get(Keys.PROBE_TIMEOUT);
+        this.rannaSeccomp = source.get(Keys.SECCOMP);
     }
 
     /**
@@ -233,8 +407,7 @@ public final class DockerSandboxConfig {
 
     /** The pool size of spec {@code key}: {@code sandbox.docker.spec.<key>.pool.size}, else {@link #poolSize()}. */
     public int poolSize(String specKey) {
-        String key = specKey(specKey, "pool.size");
-        return nonNegative(key, source.integer(key, poolSize));
+        return source.find(Keys.SPEC_POOL_SIZE.resolve(specKey)).orElse(poolSize);
     }
 
     /** {@value #POOL_WARM}: spec keys warmed at start. */
@@ -262,8 +435,7 @@ public final class DockerSandboxConfig {
      * empty when the spec's runs get leased uids of their own.
      */
     public Optional<String> user(String specKey) {
-        String key = specKey(specKey, "user");
-        Optional<String> own = source.get(key).map(value -> user(key, value));
+        Optional<String> own = source.find(Keys.SPEC_USER.resolve(specKey));
         return own.isPresent() ? own : user;
     }
 
@@ -334,59 +506,5 @@ public final class DockerSandboxConfig {
                 + ", cpus=" + cpus + ", user=" + user.orElse("leased " + uidBase + "+" + uidCount) + ", tmpfs="
                 + tmpfsBytes + ", workdir=" + workdir
                 + ", readOnlyRootfs=" + readOnlyRootfs + ", seccomp=" + (rannaSeccomp ? "ranna" : "docker") + "}";
-    }
-
-    private static String specKey(String specKey, String suffix) {
-        return "sandbox.docker.spec." + specKey + "." + suffix;
-    }
-
-    private static boolean isOff(String value) {
-        String lower = value.trim().toLowerCase(Locale.ROOT);
-        return lower.equals("off") || lower.equals("none") || lower.equals("-") || lower.equals("false");
-    }
-
-    private static List<String> list(String value) {
-        var items = new ArrayList<String>();
-        for (String part : value.split(",")) {
-            if (!part.isBlank()) {
-                items.add(part.trim());
-            }
-        }
-        return List.copyOf(items);
-    }
-
-    private static String user(String key, String value) {
-        if (!USER_PATTERN.matcher(value).matches()) {
-            throw new IllegalArgumentException(
-                    key + ": expected a numeric uid or uid:gid like 65534:65534, got '" + value + "'");
-        }
-        return value.contains(":") ? value : value + ":" + value;
-    }
-
-    private static double parseCpus(String value) {
-        double cpus;
-        try {
-            cpus = Double.parseDouble(value);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(CPUS + ": expected a number of cores like 0.5, got '" + value + "'", e);
-        }
-        if (!(cpus >= 0.01) || cpus > 1024) {
-            throw new IllegalArgumentException(CPUS + ": expected between 0.01 and 1024 cores, got '" + value + "'");
-        }
-        return cpus;
-    }
-
-    private static int nonNegative(String key, int value) {
-        if (value < 0) {
-            throw new IllegalArgumentException(key + ": must be >= 0, got " + value);
-        }
-        return value;
-    }
-
-    private static long positive(String key, long value) {
-        if (value <= 0) {
-            throw new IllegalArgumentException(key + ": must be > 0, got " + value);
-        }
-        return value;
     }
 }

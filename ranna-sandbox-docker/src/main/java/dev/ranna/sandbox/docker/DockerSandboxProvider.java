@@ -3,13 +3,19 @@ package dev.ranna.sandbox.docker;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.async.ResultCallback;
+import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.model.PullResponseItem;
 import com.github.dockerjava.api.model.Version;
 import com.github.dockerjava.core.DefaultDockerClientConfig;
 import com.github.dockerjava.core.DockerClientConfig;
 import com.github.dockerjava.core.DockerClientImpl;
 import com.github.dockerjava.httpclient5.ApacheDockerHttpClient;
 import com.github.dockerjava.transport.DockerHttpClient;
+import dev.ranna.engine.config.ConfigKey;
 import dev.ranna.engine.spi.Availability;
+import dev.ranna.engine.spi.Isolation;
+import dev.ranna.engine.spi.LanguageSpec;
 import dev.ranna.engine.spi.Sandbox;
 import dev.ranna.engine.spi.SandboxConfig;
 import dev.ranna.engine.spi.SandboxException;
@@ -17,10 +23,17 @@ import dev.ranna.engine.spi.SandboxProvider;
 import dev.ranna.engine.spi.UidLeases;
 import dev.ranna.engine.spi.seccomp.SyscallTable;
 import dev.ranna.protocol.ErrorCode;
+import dev.ranna.protocol.SpecMap;
 import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -36,15 +49,14 @@ import org.slf4j.LoggerFactory;
  * <p>Name {@code docker}, priority 100: chosen first whenever a Docker engine answers. The engine address
  * comes from {@code sandbox.docker.host}, else docker-java's usual settings ({@code DOCKER_HOST}, {@code
  * DOCKER_TLS_VERIFY}, {@code DOCKER_CERT_PATH}, {@code ~/.docker/config.json}, as environment variables or
- * system properties), else the local socket. {@link #availability()} has no configuration and therefore
- * probes the latter; it answers within {@value #DEFAULT_PROBE_SECONDS} seconds.
+ * system properties), else the local socket; {@link #availability} probes that same engine, and is
+ * available only when it can run the spec map's languages (an image is present or its registry answers).
  *
  * <p>Thread-safe and cheap to construct; see {@link DockerSandboxConfig} for the configuration keys.
  */
 public final class DockerSandboxProvider implements SandboxProvider {
 
     private static final Logger log = LoggerFactory.getLogger(DockerSandboxProvider.class);
-    private static final int DEFAULT_PROBE_SECONDS = 3;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final @Nullable String hostOverride;
@@ -54,7 +66,7 @@ public final class DockerSandboxProvider implements SandboxProvider {
         this(null);
     }
 
-    /** A provider whose availability probe targets {@code dockerHost} (tests). */
+    /** A provider that talks to {@code dockerHost} unless {@code sandbox.docker.host} says otherwise (tests). */
     DockerSandboxProvider(@Nullable String dockerHost) {
         this.hostOverride = dockerHost;
     }
@@ -69,25 +81,205 @@ public final class DockerSandboxProvider implements SandboxProvider {
         return 100;
     }
 
+    /** Every key the Docker sandbox reads: {@code sandbox.docker.*}, {@code sandbox.runtime}, {@code scheduler.updateimages}. */
     @Override
-    public Availability availability() {
+    public List<ConfigKey<?>> configKeys() {
+        return DockerSandboxConfig.Keys.ALL;
+    }
+
+    /**
+     * Hardened containers on the host's kernel; with {@code sandbox.runtime} naming gVisor ({@code runsc}),
+     * on gVisor's user-space kernel. Judged from the configuration alone: {@link #create} checks the runtime
+     * against the engine.
+     */
+    @Override
+    public Isolation isolation(SandboxConfig config) {
+        String runtime = config.get(SandboxConfig.RUNTIME).orElse("").toLowerCase(Locale.ROOT);
+        if (runtime.contains("runsc") || runtime.contains("gvisor")) {
+            return new Isolation(
+                    Isolation.Level.SEPARATE_KERNEL,
+                    "hardened containers on gVisor's user-space kernel (" + SandboxConfig.RUNTIME + "=" + runtime
+                            + ")");
+        }
+        return new Isolation(
+                Isolation.Level.SHARED_KERNEL,
+                "hardened containers (namespaces, seccomp profile, no capabilities, cgroup limits) on the host's"
+                        + " kernel");
+    }
+
+    /**
+     * Not applicable when the engine address is a local socket that does not exist (no {@code
+     * sandbox.docker.host}, no {@code DOCKER_HOST}, no Docker installed): a file lookup, no connection.
+     */
+    @Override
+    public Optional<String> notApplicable(SandboxConfig config) {
+        URI host;
+        try {
+            host = clientConfig(configuredHost(config)).getDockerHost();
+        } catch (RuntimeException e) {
+            return Optional.empty(); // the probe says what is wrong
+        }
+        if ("unix".equals(host.getScheme()) && host.getPath() != null && !Files.exists(Path.of(host.getPath()))) {
+            return Optional.of("no Docker socket at " + host.getPath() + " (set " + DockerSandboxConfig.HOST
+                    + " or DOCKER_HOST for another engine)");
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Whether the engine at {@code sandbox.docker.host} (else docker-java's defaults) answers within {@code
+     * sandbox.docker.probetimeout}, and can run {@code languages}: at least one of their images is on the
+     * engine, or, when none is, pulling the first one starts (the registry answers with progress rather than
+     * an error) within the same time. The probe does not wait for a pull to finish. Empty {@code languages}:
+     * the engine alone is checked.
+     */
+    @Override
+    public Availability availability(SandboxConfig config, Collection<LanguageSpec> languages) {
+        DockerSandboxConfig docker;
+        try {
+            docker = DockerSandboxConfig.from(config);
+        } catch (IllegalArgumentException e) {
+            return Availability.unavailable("invalid configuration: " + e.getMessage());
+        }
         String host = "(unknown)";
         try {
-            DockerClientConfig clientConfig = clientConfig(Optional.ofNullable(hostOverride));
+            DockerClientConfig clientConfig = clientConfig(configuredHost(config));
             host = clientConfig.getDockerHost().toString();
-            Version version = probe(clientConfig, Duration.ofSeconds(DEFAULT_PROBE_SECONDS));
+            long deadline = System.nanoTime() + docker.probeTimeout().toNanos();
+            Version version = probe(clientConfig, docker.probeTimeout());
             var details = new LinkedHashMap<String, String>();
             details.put("docker.host", host);
             details.put("docker.version", version.getVersion());
             details.put("docker.api", version.getApiVersion());
-            return Availability.available("Docker " + version.getVersion() + " answers at " + host)
-                    .withDetails(details);
+            String reason = "Docker " + version.getVersion() + " answers at " + host;
+            if (!languages.isEmpty()) {
+                Duration left = Duration.ofNanos(Math.max(deadline - System.nanoTime(), 0))
+                        .plusMillis(500);
+                ImageCheck images = checkImages(clientConfig, languages, left, host);
+                if (!images.ok()) {
+                    return Availability.unavailable(images.reason()).withDetails(details);
+                }
+                reason += "; " + images.reason();
+            }
+            return Availability.available(reason).withDetails(details);
         } catch (SandboxException | RuntimeException e) {
             return Availability.unavailable(
                     e instanceof SandboxException
                             ? e.getMessage()
                             : "no usable Docker engine at " + host + ": " + Images.rootMessage(e));
         }
+    }
+
+    /** The outcome of {@link #checkImages}: whether the languages can run, and what was found. */
+    record ImageCheck(boolean ok, String reason) {}
+
+    /**
+     * Whether the engine has, or can start pulling, the images of {@code languages}, within {@code budget}.
+     */
+    static ImageCheck checkImages(
+            DockerClientConfig clientConfig, Collection<LanguageSpec> languages, Duration budget, String host) {
+        var images = new LinkedHashSet<String>();
+        languages.forEach(spec -> {
+            if (spec.image() != null && !spec.image().isBlank()) {
+                images.add(spec.image());
+            }
+        });
+        if (images.isEmpty()) {
+            return new ImageCheck(false, "no language of the spec map names an image, and containers need one");
+        }
+        ApacheDockerHttpClient http = new ApacheDockerHttpClient.Builder()
+                .dockerHost(clientConfig.getDockerHost())
+                .sslConfig(clientConfig.getSSLConfig())
+                .maxConnections(2)
+                .connectionTimeout(budget)
+                .responseTimeout(budget)
+                .build();
+        DockerClient client = DockerClientImpl.getInstance(clientConfig, http);
+        try {
+            for (String image : images) {
+                try {
+                    client.inspectImageCmd(image).exec();
+                    return new ImageCheck(true, "image " + image + " is present");
+                } catch (NotFoundException e) {
+                    // try the next one
+                }
+            }
+            String first = images.iterator().next();
+            String missing = images.size() == 1
+                    ? "image " + first + " is not on the Docker host at " + host
+                    : "none of the spec map's " + images.size() + " images (" + String.join(", ", images)
+                            + ") is on the Docker host at " + host;
+            var answer = new CompletableFuture<String>();
+            String[] ref = Images.split(first);
+            ResultCallback.Adapter<PullResponseItem> callback = new ResultCallback.Adapter<>() {
+                @Override
+                public void onNext(PullResponseItem item) {
+                    if (item.getErrorDetail() != null || item.getError() != null) {
+                        answer.completeExceptionally(new IllegalStateException(
+                                item.getErrorDetail() != null
+                                        ? item.getErrorDetail().getMessage()
+                                        : item.getError()));
+                    } else {
+                        answer.complete(item.getStatus() == null ? "started" : item.getStatus());
+                    }
+                }
+
+                @Override
+                public void onError(Throwable throwable) {
+                    answer.completeExceptionally(throwable);
+                }
+
+                @Override
+                public void onComplete() {
+                    answer.complete("pulled");
+                    super.onComplete();
+                }
+            };
+            try {
+                client.pullImageCmd(ref[0]).withTag(ref[1]).exec(callback);
+                String status = answer.get(budget.toMillis(), TimeUnit.MILLISECONDS);
+                return new ImageCheck(
+                        true, missing + ", but its registry answers (pulling " + first + ": " + status + ")");
+            } catch (ExecutionException e) {
+                return new ImageCheck(
+                        false, missing + ", and pulling " + first + " failed: " + Images.rootMessage(e.getCause()));
+            } catch (TimeoutException e) {
+                return new ImageCheck(
+                        false,
+                        missing + ", and pulling " + first + " got no answer within " + budget.toMillis() + " ms");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return new ImageCheck(false, missing + "; interrupted while trying to pull " + first);
+            } catch (RuntimeException e) {
+                return new ImageCheck(false, missing + ", and pulling " + first + " failed: " + Images.rootMessage(e));
+            } finally {
+                try {
+                    callback.close();
+                } catch (IOException | RuntimeException e) {
+                    log.debug("closing the probe pull: {}", e.toString());
+                }
+            }
+        } catch (RuntimeException e) {
+            return new ImageCheck(
+                    false, "cannot look for images on the Docker host at " + host + ": " + Images.rootMessage(e));
+        } finally {
+            try {
+                client.close();
+            } catch (IOException | RuntimeException e) {
+                log.debug("closing the probe client: {}", e.toString());
+            }
+        }
+    }
+
+    /** ranna's shipped languages on current official images. */
+    @Override
+    public SpecMap defaultSpecs(SandboxConfig config) {
+        return DefaultSpecs.map();
+    }
+
+    /** {@code sandbox.docker.host}, else the address this provider was made for (tests), else none. */
+    private Optional<String> configuredHost(SandboxConfig config) {
+        return config.get(DockerSandboxConfig.HOST).or(() -> Optional.ofNullable(hostOverride));
     }
 
     @Override
@@ -100,7 +292,7 @@ public final class DockerSandboxProvider implements SandboxProvider {
         }
         DockerClientConfig clientConfig;
         try {
-            clientConfig = clientConfig(docker.host().or(() -> Optional.ofNullable(hostOverride)));
+            clientConfig = clientConfig(configuredHost(config));
         } catch (RuntimeException e) {
             throw new SandboxException("docker sandbox configuration: " + Images.rootMessage(e), e);
         }

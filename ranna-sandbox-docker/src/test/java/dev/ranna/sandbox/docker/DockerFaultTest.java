@@ -101,7 +101,9 @@ class DockerFaultTest {
     @Test
     void noEngineMeansUnavailableWithTheSocketAndTheError() throws Exception {
         long start = System.nanoTime();
-        Availability availability = new DockerSandboxProvider("unix:///nonexistent.sock").availability();
+        Availability availability = new DockerSandboxProvider()
+                .availability(
+                        SandboxConfig.of(Map.of(DockerSandboxConfig.HOST, "unix:///nonexistent.sock")), List.of());
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
         assertThat(availability.available()).isFalse();
         assertThat(availability.reason())
@@ -117,7 +119,8 @@ class DockerFaultTest {
     @Test
     void anUnreachableTcpEngineIsReportedWithinTheProbeTime() {
         long start = System.nanoTime();
-        Availability availability = new DockerSandboxProvider("tcp://10.255.255.1:2375").availability();
+        Availability availability = new DockerSandboxProvider()
+                .availability(SandboxConfig.of(Map.of(DockerSandboxConfig.HOST, "tcp://10.255.255.1:2375")), List.of());
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
         assertThat(availability.available()).isFalse();
         assertThat(availability.reason()).contains("tcp://10.255.255.1:2375");

@@ -49,7 +49,7 @@ final class DockerTestSupport {
     static void assumeDocker() {
         Availability a = availability;
         if (a == null) {
-            a = new DockerSandboxProvider().availability();
+            a = new DockerSandboxProvider().availability(SandboxConfig.defaults(), java.util.List.of());
             availability = a;
         }
         if (!a.available()) {

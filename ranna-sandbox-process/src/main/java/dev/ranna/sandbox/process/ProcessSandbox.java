@@ -8,7 +8,6 @@ import dev.ranna.engine.spi.SandboxException;
 import dev.ranna.engine.spi.SandboxRequest;
 import dev.ranna.engine.spi.UidLeases;
 import dev.ranna.protocol.ErrorCode;
-import dev.ranna.protocol.SpecMap;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
@@ -66,7 +65,6 @@ final class ProcessSandbox implements Sandbox {
     private final WorkDirs workDirs;
     private final Launcher launcher;
     private final String version;
-    private final SpecMap defaultSpecs;
     private final Map<String, String> info;
     private final boolean isolated;
     private final boolean dropUid;
@@ -112,7 +110,6 @@ final class ProcessSandbox implements Sandbox {
         this.leases = leases;
         this.prestart = isolated && dropUid && config.prestart();
         this.version = isolated ? tools.bwrapVersion() : "none (no isolation)";
-        this.defaultSpecs = DefaultSpecs.detect();
         this.info = Collections.unmodifiableMap(describe(config, tools, cgroups, isolated, dropUid));
         String prefix = "ranna-process-" + Integer.toHexString(System.identityHashCode(this)) + "-";
         this.threads = new ThreadPoolExecutor(
@@ -612,11 +609,6 @@ final class ProcessSandbox implements Sandbox {
     @Override
     public Map<String, String> info() {
         return info;
-    }
-
-    @Override
-    public SpecMap defaultSpecs() {
-        return defaultSpecs;
     }
 
     /** Runs still going, for tests. */

@@ -1,12 +1,13 @@
 package dev.ranna.sandbox.process;
 
+import dev.ranna.engine.config.ConfigKey;
+import dev.ranna.engine.config.ConfigType;
 import dev.ranna.engine.spi.SandboxConfig;
 import dev.ranna.engine.spi.UidLeases;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -88,6 +89,148 @@ public final class ProcessSandboxConfig {
         NONE
     }
 
+    /** The typed keys, declared once: their defaults and descriptions are what {@code --help} shows. */
+    public static final class Keys {
+        private Keys() {}
+
+        private static final ConfigType<List<Path>> PATHS = ConfigType.of("absolute paths", text -> {
+            var paths = new ArrayList<Path>();
+            for (String part : ConfigType.LIST.parse(text)) {
+                paths.add(ConfigType.ABSOLUTE_PATH.parse(part));
+            }
+            return List.copyOf(paths);
+        });
+
+        /** {@value ProcessSandboxConfig#ISOLATION}. */
+        public static final ConfigKey<Isolation> ISOLATION = ConfigKey.builder(
+                        ProcessSandboxConfig.ISOLATION,
+                        ConfigType.choice(
+                                "bubblewrap",
+                                Isolation.BUBBLEWRAP,
+                                "bwrap",
+                                Isolation.BUBBLEWRAP,
+                                "none",
+                                Isolation.NONE))
+                .defaultValue("bubblewrap")
+                .description("bubblewrap, or none: programs run as plain host processes (local development only,"
+                        + " never safe to expose)")
+                .build();
+        /** {@value ProcessSandboxConfig#PIDS}. */
+        public static final ConfigKey<Integer> PIDS = ConfigKey.builder(
+                        ProcessSandboxConfig.PIDS, ConfigType.positiveInteger())
+                .defaultValue("128")
+                .description("most processes and threads one run may have at once (cgroup pids)")
+                .build();
+        /** {@value ProcessSandboxConfig#CPU_SECONDS}. */
+        public static final ConfigKey<Integer> CPU_SECONDS = ConfigKey.builder(
+                        ProcessSandboxConfig.CPU_SECONDS, ConfigType.positiveInteger())
+                .defaultHelp("the run's timeout, rounded up")
+                .description("CPU seconds per process (RLIMIT_CPU)")
+                .build();
+        /** {@value ProcessSandboxConfig#NOFILE}. */
+        public static final ConfigKey<Integer> NOFILE = ConfigKey.builder(
+                        ProcessSandboxConfig.NOFILE, ConfigType.positiveInteger())
+                .defaultValue("256")
+                .description("open files per process (RLIMIT_NOFILE)")
+                .build();
+        /** {@value ProcessSandboxConfig#FILE_SIZE}. */
+        public static final ConfigKey<Long> FILE_SIZE = ConfigKey.builder(
+                        ProcessSandboxConfig.FILE_SIZE, ConfigType.POSITIVE_SIZE)
+                .defaultValue("64M")
+                .description("largest file a program may write (RLIMIT_FSIZE)")
+                .build();
+        /** {@value ProcessSandboxConfig#TMP_SIZE}. */
+        public static final ConfigKey<Long> TMP_SIZE = ConfigKey.builder(
+                        ProcessSandboxConfig.TMP_SIZE, ConfigType.POSITIVE_SIZE)
+                .defaultValue("16M")
+                .description("size of the private /tmp tmpfs (charged to the run's memory)")
+                .build();
+        /** {@value ProcessSandboxConfig#WORK_SIZE}. */
+        public static final ConfigKey<Long> WORK_SIZE = ConfigKey.builder(
+                        ProcessSandboxConfig.WORK_SIZE, ConfigType.POSITIVE_SIZE)
+                .defaultValue("64M")
+                .description("size of the private /work tmpfs holding the code (charged to the run's memory)")
+                .build();
+        /** {@value ProcessSandboxConfig#WORK_ROOT}. */
+        public static final ConfigKey<Path> WORK_ROOT = ConfigKey.builder(
+                        ProcessSandboxConfig.WORK_ROOT, ConfigType.ABSOLUTE_PATH)
+                .defaultHelp("java.io.tmpdir")
+                .description("host directory under which per-instance work directories are made")
+                .build();
+        /** {@value ProcessSandboxConfig#UID_BASE}. */
+        public static final ConfigKey<Integer> UID_BASE = ConfigKey.builder(
+                        ProcessSandboxConfig.UID_BASE, ConfigType.of("a whole number", text -> {
+                            int value = ConfigType.positiveInteger().parse(text);
+                            if (value < 1000) {
+                                throw new IllegalArgumentException("must be >= 1000 to stay clear of system users");
+                            }
+                            return value;
+                        }))
+                .defaultValue("2000000000")
+                .description("first host uid used for runs when the server runs as root (run slot N gets uidbase + N)")
+                .build();
+        /** {@value ProcessSandboxConfig#SLOTS}. */
+        public static final ConfigKey<Integer> SLOTS = ConfigKey.builder(
+                        ProcessSandboxConfig.SLOTS, ConfigType.positiveInteger())
+                .defaultValue("256")
+                .description("how many runs may go at once in this sandbox")
+                .build();
+        /** {@value ProcessSandboxConfig#UID_COUNT}. */
+        public static final ConfigKey<Integer> UID_COUNT = ConfigKey.builder(
+                        ProcessSandboxConfig.UID_COUNT, ConfigType.positiveInteger())
+                .defaultHelp("4 x " + ProcessSandboxConfig.SLOTS)
+                .description(
+                        "how many run uids from uidbase on, leased host-wide; at least " + ProcessSandboxConfig.SLOTS)
+                .build();
+        /** {@value ProcessSandboxConfig#BWRAP}. */
+        public static final ConfigKey<Path> BWRAP = ConfigKey.builder(
+                        ProcessSandboxConfig.BWRAP, ConfigType.ABSOLUTE_PATH)
+                .defaultHelp("bwrap on PATH or in /usr/bin")
+                .description("path of the bubblewrap binary")
+                .build();
+        /** {@value ProcessSandboxConfig#BIND}. */
+        public static final ConfigKey<List<Path>> BIND = ConfigKey.builder(ProcessSandboxConfig.BIND, PATHS)
+                .description("extra host paths bound read-only at the same place in the sandbox (comma separated)")
+                .build();
+        /** {@value ProcessSandboxConfig#CGROUPS}. */
+        public static final ConfigKey<Boolean> CGROUPS = ConfigKey.builder(
+                        ProcessSandboxConfig.CGROUPS, ConfigType.choice("auto", true, "off", false))
+                .defaultValue("auto")
+                .description("auto: use cgroups when the host offers writable ones; off: never")
+                .build();
+        /** {@value ProcessSandboxConfig#PRESTART}. */
+        public static final ConfigKey<Boolean> PRESTART = ConfigKey.builder(
+                        ProcessSandboxConfig.PRESTART, ConfigType.BOOLEAN)
+                .defaultValue("on")
+                .description("keep one launcher started ahead of the next run (bubblewrap as root only)")
+                .build();
+        /** {@value ProcessSandboxConfig#SECCOMP}. */
+        public static final ConfigKey<Boolean> SECCOMP = ConfigKey.builder(
+                        ProcessSandboxConfig.SECCOMP, ConfigType.BOOLEAN)
+                .defaultValue("on")
+                .description("install ranna's syscall filter in every run (x86_64 only); off: runs are unfiltered")
+                .build();
+
+        /** Every key of the process sandbox, in {@code --help} order. */
+        public static final List<ConfigKey<?>> ALL = List.of(
+                ISOLATION,
+                PIDS,
+                CPU_SECONDS,
+                NOFILE,
+                FILE_SIZE,
+                TMP_SIZE,
+                WORK_SIZE,
+                WORK_ROOT,
+                UID_BASE,
+                SLOTS,
+                UID_COUNT,
+                BWRAP,
+                BIND,
+                CGROUPS,
+                PRESTART,
+                SECCOMP);
+    }
+
     private final String instanceId;
     private final Isolation isolation;
     private final long memoryBytes;
@@ -111,19 +254,22 @@ public final class ProcessSandboxConfig {
 
     private ProcessSandboxConfig(SandboxConfig config) {
         this.instanceId = config.instanceId();
-        this.isolation = parseIsolation(config.get(ISOLATION).orElse("bubblewrap"));
-        this.memoryBytes = positive(SandboxConfig.MEMORY, config.memoryBytes());
+        this.isolation = config.get(Keys.ISOLATION);
+        this.memoryBytes = config.memoryBytes();
         this.networking = config.networking();
-        this.pids = (int) positive(PIDS, config.integer(PIDS, 128));
-        this.cpuSeconds = config.get(CPU_SECONDS).map(v -> (int) positive(CPU_SECONDS, config.integer(CPU_SECONDS, 0)));
-        this.nofile = (int) positive(NOFILE, config.integer(NOFILE, 256));
-        this.fileSizeBytes = positive(FILE_SIZE, config.size(FILE_SIZE, 64L << 20));
-        this.tmpSizeBytes = positive(TMP_SIZE, config.size(TMP_SIZE, 16L << 20));
-        this.workSizeBytes = positive(WORK_SIZE, config.size(WORK_SIZE, 64L << 20));
-        this.workRoot = absolute(WORK_ROOT, config.get(WORK_ROOT).orElse(System.getProperty("java.io.tmpdir")));
-        this.slots = (int) positive(SLOTS, config.integer(SLOTS, 256));
-        this.uidBase = (int) positive(UID_BASE, config.integer(UID_BASE, 2_000_000_000));
-        this.uidCount = (int) positive(UID_COUNT, config.integer(UID_COUNT, (int) Math.min(1 << 30, 4L * slots)));
+        this.pids = config.get(Keys.PIDS);
+        this.cpuSeconds = config.find(Keys.CPU_SECONDS);
+        this.nofile = config.get(Keys.NOFILE);
+        this.fileSizeBytes = config.get(Keys.FILE_SIZE);
+        this.tmpSizeBytes = config.get(Keys.TMP_SIZE);
+        this.workSizeBytes = config.get(Keys.WORK_SIZE);
+        this.workRoot = config.find(Keys.WORK_ROOT)
+                .orElseGet(() -> Path.of(System.getProperty("java.io.tmpdir"))
+                        .toAbsolutePath()
+                        .normalize());
+        this.slots = config.get(Keys.SLOTS);
+        this.uidBase = config.get(Keys.UID_BASE);
+        this.uidCount = config.find(Keys.UID_COUNT).orElse((int) Math.min(1 << 30, 4L * slots));
         if (uidCount < slots) {
             throw new IllegalArgumentException(
                     UID_COUNT + ": must be >= " + SLOTS + " (" + slots + "), got '" + uidCount + "'");
@@ -132,34 +278,12 @@ public final class ProcessSandboxConfig {
             throw new IllegalArgumentException(UID_BASE + " + " + UID_COUNT + ": uids up to "
                     + ((long) uidBase + uidCount) + " exceed " + Integer.MAX_VALUE);
         }
-        if (uidBase < 1000) {
-            throw new IllegalArgumentException(
-                    UID_BASE + ": must be >= 1000 to stay clear of system users, got '" + uidBase + "'");
-        }
         this.uidLeaseDir = UidLeases.directory(config);
-        this.bwrap = config.get(BWRAP).map(value -> absolute(BWRAP, value));
-        var bindList = new ArrayList<Path>();
-        for (String part : config.get(BIND).orElse("").split(",")) {
-            if (!part.isBlank()) {
-                bindList.add(absolute(BIND, part.trim()));
-            }
-        }
-        this.binds = List.copyOf(bindList);
-        String cgroupMode = config.get(CGROUPS).orElse("auto").toLowerCase(Locale.ROOT);
-        if (!cgroupMode.equals("auto") && !cgroupMode.equals("off")) {
-            throw new IllegalArgumentException(CGROUPS + ": expected auto or off, got '" + cgroupMode + "'");
-        }
-        this.cgroups = cgroupMode.equals("auto");
-        String prestartMode = config.get(PRESTART).orElse("on").toLowerCase(Locale.ROOT);
-        if (!prestartMode.equals("on") && !prestartMode.equals("off")) {
-            throw new IllegalArgumentException(PRESTART + ": expected on or off, got '" + prestartMode + "'");
-        }
-        this.prestart = prestartMode.equals("on");
-        String seccompMode = config.get(SECCOMP).orElse("on").toLowerCase(Locale.ROOT);
-        if (!seccompMode.equals("on") && !seccompMode.equals("off")) {
-            throw new IllegalArgumentException(SECCOMP + ": expected on or off, got '" + seccompMode + "'");
-        }
-        this.seccomp = seccompMode.equals("on");
+        this.bwrap = config.find(Keys.BWRAP);
+        this.binds = config.find(Keys.BIND).orElse(List.of());
+        this.cgroups = config.get(Keys.CGROUPS);
+        this.prestart = config.get(Keys.PRESTART);
+        this.seccomp = config.get(Keys.SECCOMP);
     }
 
     /**
@@ -169,33 +293,6 @@ public final class ProcessSandboxConfig {
      */
     public static ProcessSandboxConfig from(SandboxConfig config) {
         return new ProcessSandboxConfig(Objects.requireNonNull(config, "config"));
-    }
-
-    private static Isolation parseIsolation(String value) {
-        switch (value.toLowerCase(Locale.ROOT)) {
-            case "bubblewrap":
-            case "bwrap":
-                return Isolation.BUBBLEWRAP;
-            case "none":
-                return Isolation.NONE;
-            default:
-                throw new IllegalArgumentException(ISOLATION + ": expected bubblewrap or none, got '" + value + "'");
-        }
-    }
-
-    private static long positive(String key, long value) {
-        if (value <= 0) {
-            throw new IllegalArgumentException(key + ": must be > 0, got '" + value + "'");
-        }
-        return value;
-    }
-
-    private static Path absolute(String key, String value) {
-        Path path = Path.of(value);
-        if (!path.isAbsolute()) {
-            throw new IllegalArgumentException(key + ": expected an absolute path, got '" + value + "'");
-        }
-        return path.normalize();
     }
 
     /** The engine instance's id, part of every name this sandbox gives to host resources. */

@@ -1,16 +1,22 @@
 package dev.ranna.sandbox.process;
 
+import dev.ranna.engine.config.ConfigKey;
 import dev.ranna.engine.spi.Availability;
+import dev.ranna.engine.spi.Isolation;
+import dev.ranna.engine.spi.LanguageSpec;
 import dev.ranna.engine.spi.Sandbox;
 import dev.ranna.engine.spi.SandboxConfig;
 import dev.ranna.engine.spi.SandboxException;
 import dev.ranna.engine.spi.SandboxProvider;
 import dev.ranna.engine.spi.UidLeases;
 import dev.ranna.protocol.ErrorCode;
+import dev.ranna.protocol.SpecMap;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.UUID;
@@ -26,8 +32,7 @@ import org.slf4j.LoggerFactory;
  * {@code none} runs programs without isolation, for local development only: {@link #create} then works
  * without bubblewrap, logs a warning, and the sandbox's info says {@code isolation=none}.
  *
- * <p>Thread-safe; cheap to construct (all probing happens in {@link #availability()} and {@link
- * #create}).
+ * <p>Thread-safe; cheap to construct (all probing happens in {@link #availability} and {@link #create}).
  */
 public final class ProcessSandboxProvider implements SandboxProvider {
     private static final Logger log = LoggerFactory.getLogger(ProcessSandboxProvider.class);
@@ -46,17 +51,74 @@ public final class ProcessSandboxProvider implements SandboxProvider {
         return 50;
     }
 
+    /** Every {@code sandbox.process.*} key. */
+    @Override
+    public List<ConfigKey<?>> configKeys() {
+        return ProcessSandboxConfig.Keys.ALL;
+    }
+
     /**
-     * Available when bubblewrap is installed and a tiny probe sandbox starts (as the unprivileged uid runs
-     * will use, when the server is root). The details say what runs would be limited by on this host.
+     * Bubblewrap's namespaces, seccomp filter and limits on the host's kernel; or none, with {@value
+     * ProcessSandboxConfig#ISOLATION}{@code =none}.
      */
     @Override
-    public Availability availability() {
+    public Isolation isolation(SandboxConfig config) {
+        boolean none;
         try {
-            return availability(ProcessSandboxConfig.from(SandboxConfig.defaults()));
-        } catch (RuntimeException e) {
-            return Availability.unavailable("probing the process sandbox failed: " + e);
+            none = config.get(ProcessSandboxConfig.Keys.ISOLATION) == ProcessSandboxConfig.Isolation.NONE;
+        } catch (IllegalArgumentException e) {
+            none = false; // create() reports the bad value
         }
+        return none
+                ? new Isolation(
+                        Isolation.Level.NONE,
+                        "plain processes of the server's user (" + ProcessSandboxConfig.ISOLATION
+                                + "=none): local development only")
+                : new Isolation(
+                        Isolation.Level.SHARED_KERNEL,
+                        "bubblewrap namespaces, seccomp filter, cgroup and rlimit limits, on the host's kernel");
+    }
+
+    /** Linux only: bubblewrap, cgroups and rlimits are Linux's. */
+    @Override
+    public Optional<String> notApplicable(SandboxConfig config) {
+        String os = System.getProperty("os.name", "");
+        return os.toLowerCase(Locale.ROOT).contains("linux")
+                ? Optional.empty()
+                : Optional.of("the process sandbox needs Linux, this is " + os);
+    }
+
+    /**
+     * Available when bubblewrap is installed and a tiny probe sandbox starts with {@code config}'s bwrap
+     * path and limits (as the unprivileged uid runs will use, when the server is root); with {@value
+     * ProcessSandboxConfig#ISOLATION}{@code =none}, always. The details say what runs would be limited by on
+     * this host. The languages are not checked: the default map lists only runtimes found on this host.
+     */
+    @Override
+    public Availability availability(SandboxConfig config, Collection<LanguageSpec> languages) {
+        ProcessSandboxConfig parsed;
+        try {
+            parsed = ProcessSandboxConfig.from(config);
+        } catch (RuntimeException e) {
+            return Availability.unavailable("invalid configuration: " + e.getMessage());
+        }
+        if (parsed.isolation() == ProcessSandboxConfig.Isolation.NONE) {
+            return Availability.available(
+                    "programs run WITHOUT isolation (" + ProcessSandboxConfig.ISOLATION + "=none)");
+        }
+        return availability(parsed);
+    }
+
+    /** The runtimes installed on this host, each with a hello-world example. */
+    @Override
+    public SpecMap defaultSpecs(SandboxConfig config) {
+        return DefaultSpecs.detect();
+    }
+
+    /** {@code config} with {@value ProcessSandboxConfig#ISOLATION}{@code =none}. */
+    @Override
+    public Optional<SandboxConfig> withoutIsolation(SandboxConfig config) {
+        return Optional.of(config.with(ProcessSandboxConfig.ISOLATION, "none"));
     }
 
     /** Availability with {@code config}'s bwrap path and limits. */

@@ -83,7 +83,8 @@ class ProcessSandboxTest {
 
     @Test
     void availabilityReportsWhatIsEnforced() {
-        Availability availability = new ProcessSandboxProvider().availability();
+        Availability availability =
+                new ProcessSandboxProvider().availability(SandboxConfig.defaults(), java.util.List.of());
         assertThat(availability.available()).isTrue();
         assertThat(availability.reason()).contains("bubblewrap");
         assertThat(availability.details())
@@ -217,7 +218,7 @@ class ProcessSandboxTest {
 
     @Test
     void everyDefaultLanguageRunsItsExample() throws Exception {
-        SpecMap specs = sandbox.defaultSpecs();
+        SpecMap specs = new ProcessSandboxProvider().defaultSpecs(SandboxConfig.defaults());
         assertThat(specs.entries()).containsKeys("sh", "python3");
         assertThat(specs.entries().keySet().iterator().next()).isEqualTo("python3");
         assertThat(specs.get("python")).contains(SpecEntry.alias("python3"));
@@ -260,7 +261,10 @@ class ProcessSandboxTest {
 
     @Test
     void compiledLanguagesPassArguments() throws Exception {
-        SpecEntry c = sandbox.defaultSpecs().get("c").orElse(null);
+        SpecEntry c = new ProcessSandboxProvider()
+                .defaultSpecs(SandboxConfig.defaults())
+                .get("c")
+                .orElse(null);
         org.junit.jupiter.api.Assumptions.assumeTrue(c != null, "gcc not installed");
         var language = LanguageSpec.builder("c", c.filename())
                 .entrypoint(c.entrypoint())

@@ -40,7 +40,8 @@ final class TestSupport {
 
     /** Skips (or under CI fails) unless bubblewrap works here. */
     static void assumeBubblewrap() {
-        Availability availability = new ProcessSandboxProvider().availability();
+        Availability availability = new ProcessSandboxProvider()
+                .availability(dev.ranna.engine.spi.SandboxConfig.defaults(), java.util.List.of());
         if (!availability.available()) {
             String message = "the process sandbox is not available here: " + availability.reason();
             if (availabilityRequired()) {

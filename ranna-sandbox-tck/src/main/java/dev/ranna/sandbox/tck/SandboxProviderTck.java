@@ -79,7 +79,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  *
  * <p>The kit creates <b>one</b> sandbox for the whole class ({@link #createSandbox()}), runs the groups
  * below against it one test at a time, closes it at the end and checks that nothing is left. If the
- * provider is not {@linkplain SandboxProvider#availability() available} the class is skipped with the
+ * provider is not {@linkplain SandboxProvider#availability available} the class is skipped with the
  * provider's reason, unless the system property {@value #REQUIRE_AVAILABLE_PROPERTY} is {@code true} or
  * the environment variable {@code CI} is {@code true}: then it fails with that reason, so a CI machine
  * missing Docker or bubblewrap cannot pass silently.
@@ -92,7 +92,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  *
  * <ul>
  *   <li><b>Discovery</b>: {@link ServiceLoader} finds the provider under its {@code name()}; the name is
- *       lower-case without spaces; {@code availability()} answers within {@link #PROMPTLY} with a reason
+ *       lower-case without spaces; {@code availability(config, languages)} answers within {@link #PROMPTLY} with a reason
  *       and does not throw; the sandbox reports a version.
  *   <li><b>Output</b>: stdout and stderr arrive separately; UTF-8 arrives byte-exact, also a character
  *       split between two writes; every byte value 0..255 arrives unchanged; 1 MiB arrives complete and in
@@ -252,8 +252,12 @@ public abstract class SandboxProviderTck {
         SandboxProvider created = provider();
         assertThat(created).as("provider()").isNotNull();
         provider = created;
-        Availability availability = created.availability();
-        assertThat(availability).as("%s.availability()", created.name()).isNotNull();
+        SandboxConfig config = config();
+        assertThat(config).as("config()").isNotNull();
+        Availability availability = created.availability(config, List.of(shellSpec()));
+        assertThat(availability)
+                .as("%s.availability(config, languages)", created.name())
+                .isNotNull();
         if (!availability.available()) {
             String message =
                     "sandbox provider '" + created.name() + "' is not available here: " + availability.reason();
@@ -263,8 +267,6 @@ public abstract class SandboxProviderTck {
             }
             Assumptions.abort(message);
         }
-        SandboxConfig config = config();
-        assertThat(config).as("config()").isNotNull();
         sandboxConfig = config;
         sandbox = created.create(config);
         assertThat(sandbox).as("%s.create(config)", created.name()).isNotNull();
@@ -529,7 +531,7 @@ public abstract class SandboxProviderTck {
         @DisplayName("availability() answers within a few seconds, with a reason, and does not throw")
         void availabilityAnswersQuickly() {
             long before = System.nanoTime();
-            Availability availability = providerUnderTest().availability();
+            Availability availability = providerUnderTest().availability(config(), List.of(shellSpec()));
             Duration took = Duration.ofNanos(System.nanoTime() - before);
             assertThat(availability).isNotNull();
             assertThat(availability.reason()).as("reason").isNotBlank();
@@ -538,11 +540,21 @@ public abstract class SandboxProviderTck {
         }
 
         @Test
-        @DisplayName("the sandbox reports its version, info and default specs")
+        @DisplayName("the sandbox reports its version and info; the provider its isolation, keys and default specs")
         void sandboxDescribesItself() {
             assertThat(sandbox().version()).as("version()").isNotBlank();
             assertThat(sandbox().info()).as("info()").isNotNull();
-            assertThat(sandbox().defaultSpecs()).as("defaultSpecs()").isNotNull();
+            SandboxProvider described = providerUnderTest();
+            assertThat(described.defaultSpecs(config()))
+                    .as("defaultSpecs(config)")
+                    .isNotNull();
+            assertThat(described.isolation(config())).as("isolation(config)").isNotNull();
+            assertThat(described.configKeys())
+                    .as("configKeys()")
+                    .isNotNull()
+                    .doesNotContainNull()
+                    .extracting(key -> key.name())
+                    .doesNotHaveDuplicates();
         }
     }
 
