@@ -9,12 +9,17 @@ import dev.ranna.netty.internal.StandaloneConfig;
 import dev.ranna.netty.internal.StandaloneLauncher;
 import dev.ranna.protocol.Event;
 import dev.ranna.protocol.Nonce;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
 import java.net.http.WebSocketHandshakeException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -79,6 +84,81 @@ class StandaloneEndToEndTest {
             assertThat(((Event.Log) listener.nextEvent(WAIT)).text()).isEqualTo("hi\n");
             assertThat(listener.nextEvent(WAIT)).isInstanceOf(Event.Stop.class);
             socket.abort();
+        }
+    }
+
+    /**
+     * As a new user would start it on a machine with Docker but no registry: the spec map names an image
+     * the engine does not have and cannot pull, so Docker cannot run these languages, the server falls back
+     * to the process sandbox, and the log says why.
+     */
+    @Test
+    void withDockerUnableToRunTheLanguagesItFallsBackToTheProcessSandboxAndLogsWhy() throws Exception {
+        Path specs = dir.resolve("spec.yaml");
+        Files.writeString(specs, "sh:\n  image: ranna-test/none:missing\n  entrypoint: /bin/sh\n  filename: main.sh\n");
+        PrintStream originalErr = System.err;
+        var log = new ByteArrayOutputStream();
+        RannaServer server;
+        System.setErr(new PrintStream(new TeeOutputStream(originalErr, log), true, StandardCharsets.UTF_8));
+        try {
+            server = start(
+                    Map.of("RANNA_SANDBOX_DOCKER_PROBETIMEOUT", "2"),
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    "0",
+                    "--spec-file",
+                    specs.toString());
+        } finally {
+            System.setErr(originalErr);
+        }
+        try (server) {
+            assertThat(get(server, "/v1/info").body()).contains("\"type\":\"process\"");
+            assertThat(log.toString(StandardCharsets.UTF_8))
+                    .contains(
+                            "sandbox 'docker' is unavailable: image ranna-test/none:missing is not on the Docker host")
+                    .contains("selected sandbox 'process'")
+                    .contains("passed over: docker: unavailable: image ranna-test/none:missing");
+
+            var listener = new RecordingListener();
+            WebSocket socket = http.newWebSocketBuilder()
+                    .buildAsync(URI.create("ws://127.0.0.1:" + server.port() + "/v1/ws"), listener)
+                    .join();
+            socket.sendText("{\"op\":1,\"nonce\":1,\"args\":{\"language\":\"sh\",\"code\":\"echo hi\"}}", true)
+                    .join();
+            assertThat(listener.nextEvent(WAIT)).isInstanceOf(Event.Spawn.class);
+            assertThat(((Event.Log) listener.nextEvent(WAIT)).text()).isEqualTo("hi\n");
+            assertThat(listener.nextEvent(WAIT)).isInstanceOf(Event.Stop.class);
+            socket.abort();
+        }
+    }
+
+    /** Writes to two streams: the test's log stays visible while the test reads it. */
+    private static final class TeeOutputStream extends OutputStream {
+        private final OutputStream first;
+        private final OutputStream second;
+
+        TeeOutputStream(OutputStream first, OutputStream second) {
+            this.first = first;
+            this.second = second;
+        }
+
+        @Override
+        public synchronized void write(int b) throws IOException {
+            first.write(b);
+            second.write(b);
+        }
+
+        @Override
+        public synchronized void write(byte[] b, int off, int len) throws IOException {
+            first.write(b, off, len);
+            second.write(b, off, len);
+        }
+
+        @Override
+        public void flush() throws IOException {
+            first.flush();
+            second.flush();
         }
     }
 

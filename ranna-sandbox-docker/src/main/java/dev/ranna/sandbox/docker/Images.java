@@ -187,7 +187,9 @@ final class Images {
                 ? t.getClass().getSimpleName()
                 : t.getMessage().strip();
         // docker error bodies are JSON ({"message":"..."}); keep them short and on one line
-        message = message.replaceAll("^\\{\"message\":\"(.*)\"\\}$", "$1").replace('\n', ' ');
+        message = message.replaceAll("^(?:Status \\d+: )?\\{\"message\":\"(.*)\"\\}$", "$1")
+                .replace("\\\"", "\"")
+                .replace('\n', ' ');
         return message.length() > 300 ? message.substring(0, 300) + "..." : message;
     }
 }

@@ -3,6 +3,7 @@ package dev.ranna.sandbox.process;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.ranna.engine.spi.Isolation;
 import dev.ranna.engine.spi.SandboxConfig;
 import dev.ranna.engine.spi.SandboxException;
 import dev.ranna.engine.spi.SandboxProvider;
@@ -10,6 +11,7 @@ import dev.ranna.protocol.ErrorCode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
 import java.util.ServiceLoader;
 import java.util.UUID;
 import org.junit.jupiter.api.Assumptions;
@@ -36,6 +38,43 @@ class ProcessSandboxProviderTest {
         var availability = ProcessSandboxProvider.availability(config);
         assertThat(availability.available()).isFalse();
         assertThat(availability.reason()).contains("apt-get install bubblewrap");
+    }
+
+    @Test
+    void availabilityProbesTheOperatorsConfigurationAndNamesWhatWasProbed() {
+        var provider = new ProcessSandboxProvider();
+        var missing = SandboxConfig.defaults().with(ProcessSandboxConfig.BWRAP, "/nonexistent/bwrap");
+
+        var availability = provider.availability(missing, List.of());
+
+        assertThat(availability.available()).isFalse();
+        assertThat(availability.reason())
+                .contains("/nonexistent/bwrap")
+                .contains(ProcessSandboxConfig.BWRAP)
+                .contains("apt-get install bubblewrap");
+        assertThat(provider.availability(SandboxConfig.defaults().with(ProcessSandboxConfig.PIDS, "many"), List.of())
+                        .reason())
+                .contains("invalid configuration")
+                .contains(ProcessSandboxConfig.PIDS);
+    }
+
+    @Test
+    void withoutIsolationIsItsOwnConfigurationAndDescribedAsNone() {
+        var provider = new ProcessSandboxProvider();
+        var missing = SandboxConfig.defaults().with(ProcessSandboxConfig.BWRAP, "/nonexistent/bwrap");
+        assertThat(provider.isolation(missing).level()).isEqualTo(Isolation.Level.SHARED_KERNEL);
+        assertThat(provider.isolation(missing).description()).contains("bubblewrap");
+
+        SandboxConfig unisolated = provider.withoutIsolation(missing).orElseThrow();
+
+        assertThat(unisolated.get(ProcessSandboxConfig.ISOLATION)).contains("none");
+        assertThat(unisolated.instanceId()).isEqualTo(missing.instanceId());
+        assertThat(provider.isolation(unisolated).none()).isTrue();
+        assertThat(provider.availability(unisolated, List.of()).available()).isTrue();
+        assertThat(provider.configKeys())
+                .extracting(key -> key.name())
+                .contains(ProcessSandboxConfig.ISOLATION, ProcessSandboxConfig.PIDS, ProcessSandboxConfig.SECCOMP)
+                .allSatisfy(name -> assertThat(name).startsWith(provider.configPrefix()));
     }
 
     @Test
