@@ -1,5 +1,7 @@
 package dev.ranna.engine;
 
+import dev.ranna.engine.config.ConfigKey;
+import dev.ranna.engine.config.ConfigRegistry;
 import dev.ranna.engine.spi.Availability;
 import dev.ranna.engine.spi.Isolation;
 import dev.ranna.engine.spi.SandboxConfig;
@@ -108,7 +110,8 @@ public final class SandboxSelector {
      *
      * @throws IllegalStateException if nothing can run, or the named provider is unavailable, with one line
      *     per provider saying why
-     * @throws IllegalArgumentException if the named provider is not on the class path, listing those that are
+     * @throws IllegalArgumentException if the named provider is not on the class path, listing those that are;
+     *     or if the configuration has a key under the chosen provider's prefix that it does not declare
      */
     public SandboxSelection select() {
         var sorted = new ArrayList<>(providers);
@@ -184,10 +187,32 @@ public final class SandboxSelector {
     }
 
     private SandboxSelection chosen(Candidate candidate, String reason) {
+        checkOwnKeys(candidate.provider, candidate.config);
         Isolation isolation = isolation(candidate.provider, candidate.config);
         log.info("selected sandbox '{}': {}; isolation: {}", candidate.provider.name(), reason, isolation);
         return new SandboxSelection(
                 candidate.provider, candidate.config, candidate.availability, isolation, candidate.specs, reason);
+    }
+
+    /**
+     * Refuses a key under the provider's own prefix that it does not declare (a typo such as {@code
+     * sandbox.docker.tyop} would otherwise be ignored). A provider that declares no keys is not checked.
+     */
+    private static void checkOwnKeys(SandboxProvider provider, SandboxConfig config) {
+        List<ConfigKey<?>> keys = provider.configKeys();
+        if (keys.isEmpty()) {
+            return;
+        }
+        String prefix = provider.configPrefix();
+        ConfigRegistry registry = ConfigRegistry.builder()
+                .group(provider.name(), keys)
+                .owner(prefix, "the " + provider.name() + " sandbox")
+                .build();
+        for (String name : config.properties().keySet()) {
+            if (name.startsWith(prefix) && registry.find(name).isEmpty()) {
+                throw new IllegalArgumentException(registry.unknownKeyMessage(name));
+            }
+        }
     }
 
     private record Candidate(

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
 class SandboxSelectorTest {
 
     /** A provider whose answers are scripted and whose probes are recorded. */
-    static final class Fake implements SandboxProvider {
+    static class Fake implements SandboxProvider {
         final String name;
         final int priority;
         final Availability availability;
@@ -235,6 +235,30 @@ class SandboxSelectorTest {
                         .none())
                 .as("an isolating provider that is available is preferred")
                 .isFalse();
+    }
+
+    @Test
+    void aKeyUnderTheChosenProvidersPrefixThatItDoesNotDeclareIsRefused() {
+        var pids = dev.ranna.engine.config.ConfigKey.builder(
+                        "sandbox.keyed.pids", dev.ranna.engine.config.ConfigType.positiveInteger())
+                .build();
+        Fake keyed = new Fake("keyed", 1, Availability.available("ok")) {
+            @Override
+            public List<dev.ranna.engine.config.ConfigKey<?>> configKeys() {
+                return List.of(pids);
+            }
+        };
+        assertThatThrownBy(() -> SandboxSelector.of(List.of(keyed))
+                        .config(SandboxConfig.of(Map.of("sandbox.keyed.pdis", "64")))
+                        .select())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("unknown configuration key 'sandbox.keyed.pdis': the keyed sandbox has no such key"
+                        + " (did you mean sandbox.keyed.pids?)");
+        assertThat(SandboxSelector.of(List.of(keyed))
+                        .config(SandboxConfig.of(Map.of("sandbox.keyed.pids", "64", "sandbox.other.x", "1")))
+                        .select()
+                        .provider())
+                .isSameAs(keyed);
     }
 
     @Test

@@ -26,7 +26,12 @@ class MainTest {
 
         assertThat(out.toString(StandardCharsets.UTF_8))
                 .contains("--port", "--sandbox", "--spec-file", "--config", "api.bindaddress", "sandbox.memory")
-                .contains("flags > environment > config file > defaults");
+                .contains("flags > environment > config file > defaults")
+                .as("the providers' own keys, generated from what they declare")
+                .contains(
+                        "sandbox.docker.host",
+                        "RANNA_SANDBOX_DOCKER_PIDS",
+                        "sandbox.process.isolation (default bubblewrap)");
     }
 
     @Test
@@ -44,6 +49,14 @@ class MainTest {
                 .contains("env RANNA_SANDBOX.MEMORY")
                 .contains("'much'")
                 .contains("--help");
+    }
+
+    @Test
+    void aTypoUnderASandboxsPrefixIsAConfigurationError() {
+        assertThat(run(Map.of("RANNA_SANDBOX_DOCKER_TYOP", "1"), "--port", "0", "--host", "127.0.0.1"))
+                .isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8))
+                .contains("unknown configuration key 'sandbox.docker.tyop': the docker sandbox has no such key");
     }
 
     @Test
