@@ -87,7 +87,7 @@ public final class ConfigRegistry {
                 best = prefix;
             }
         }
-        return best == null ? Optional.empty() : Optional.of(owners.get(best));
+        return best == null ? Optional.empty() : Optional.ofNullable(owners.get(best));
     }
 
     /**

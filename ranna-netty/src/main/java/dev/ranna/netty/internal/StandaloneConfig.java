@@ -325,7 +325,7 @@ public final class StandaloneConfig implements ConfigValues {
             tree = yaml.load(text);
         } catch (YAMLException e) {
             throw new ConfigException("config file " + path + " is not valid YAML or JSON: "
-                    + e.getMessage().replace('\n', ' '));
+                    + String.valueOf(e.getMessage()).replace('\n', ' '));
         } catch (IOException e) {
             throw new ConfigException("cannot read config file " + path + ": " + e);
         }
@@ -398,7 +398,7 @@ public final class StandaloneConfig implements ConfigValues {
         } catch (ConfigException e) {
             throw e;
         } catch (IllegalArgumentException e) {
-            throw new ConfigException(e.getMessage());
+            throw new ConfigException(String.valueOf(e.getMessage()));
         }
     }
 
@@ -425,7 +425,7 @@ public final class StandaloneConfig implements ConfigValues {
         } catch (ConfigException e) {
             throw e;
         } catch (IllegalArgumentException e) {
-            throw new ConfigException(e.getMessage());
+            throw new ConfigException(String.valueOf(e.getMessage()));
         }
     }
 

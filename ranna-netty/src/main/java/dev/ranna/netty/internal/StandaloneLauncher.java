@@ -83,7 +83,7 @@ public final class StandaloneLauncher {
             engine = engineBuilder.build();
         } catch (IllegalArgumentException e) {
             // A provider rejects a sandbox.* value it owns.
-            throw new ConfigException(e.getMessage(), e);
+            throw new ConfigException(String.valueOf(e.getMessage()), e);
         }
         if (config.specFile().isEmpty()) {
             log.info(
@@ -169,7 +169,7 @@ public final class StandaloneLauncher {
                     .allowUnisolatedFallback(true)
                     .select();
         } catch (IllegalArgumentException e) {
-            throw new ConfigException(e.getMessage(), e);
+            throw new ConfigException(String.valueOf(e.getMessage()), e);
         }
     }
 }

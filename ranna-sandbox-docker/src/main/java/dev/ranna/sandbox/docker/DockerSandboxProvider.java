@@ -165,7 +165,7 @@ public final class DockerSandboxProvider implements SandboxProvider {
         } catch (SandboxException | RuntimeException e) {
             return Availability.unavailable(
                     e instanceof SandboxException
-                            ? e.getMessage()
+                            ? String.valueOf(e.getMessage())
                             : "no usable Docker engine at " + host + ": " + Images.rootMessage(e));
         }
     }
@@ -180,8 +180,9 @@ public final class DockerSandboxProvider implements SandboxProvider {
             DockerClientConfig clientConfig, Collection<LanguageSpec> languages, Duration budget, String host) {
         var images = new LinkedHashSet<String>();
         languages.forEach(spec -> {
-            if (spec.image() != null && !spec.image().isBlank()) {
-                images.add(spec.image());
+            String image = spec.image();
+            if (image != null && !image.isBlank()) {
+                images.add(image);
             }
         });
         if (images.isEmpty()) {
