@@ -1,8 +1,8 @@
 package dev.ranna.engine;
 
-import dev.ranna.engine.config.ConfigKey;
-import dev.ranna.engine.config.ConfigType;
-import dev.ranna.engine.config.ConfigValues;
+import dev.ranna.engine.spi.config.ConfigKey;
+import dev.ranna.engine.spi.config.ConfigType;
+import dev.ranna.engine.spi.config.ConfigValues;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
@@ -11,7 +11,7 @@ import java.util.Optional;
 /**
  * The engine's configuration keys: ranna's run limits and spec-map keys and ours in the same style, with
  * their defaults. A server collects them with its own and the sandbox providers' keys into one {@link
- * dev.ranna.engine.config.ConfigRegistry}; {@link #limits} turns configured values into {@link RunLimits}.
+ * dev.ranna.engine.spi.config.ConfigRegistry}; {@link #limits} turns configured values into {@link RunLimits}.
  */
 public final class EngineKeys {
     private EngineKeys() {}

@@ -1,11 +1,11 @@
 package dev.ranna.engine;
 
-import dev.ranna.engine.config.ConfigKey;
-import dev.ranna.engine.config.ConfigRegistry;
 import dev.ranna.engine.spi.Availability;
 import dev.ranna.engine.spi.Isolation;
 import dev.ranna.engine.spi.SandboxConfig;
 import dev.ranna.engine.spi.SandboxProvider;
+import dev.ranna.engine.spi.config.ConfigKey;
+import dev.ranna.engine.spi.config.ConfigRegistry;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Iterator;

@@ -239,12 +239,12 @@ class SandboxSelectorTest {
 
     @Test
     void aKeyUnderTheChosenProvidersPrefixThatItDoesNotDeclareIsRefused() {
-        var pids = dev.ranna.engine.config.ConfigKey.builder(
-                        "sandbox.keyed.pids", dev.ranna.engine.config.ConfigType.positiveInteger())
+        var pids = dev.ranna.engine.spi.config.ConfigKey.builder(
+                        "sandbox.keyed.pids", dev.ranna.engine.spi.config.ConfigType.positiveInteger())
                 .build();
         Fake keyed = new Fake("keyed", 1, Availability.available("ok")) {
             @Override
-            public List<dev.ranna.engine.config.ConfigKey<?>> configKeys() {
+            public List<dev.ranna.engine.spi.config.ConfigKey<?>> configKeys() {
                 return List.of(pids);
             }
         };

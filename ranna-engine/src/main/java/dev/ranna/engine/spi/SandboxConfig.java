@@ -1,9 +1,9 @@
 package dev.ranna.engine.spi;
 
-import dev.ranna.engine.config.ConfigKey;
-import dev.ranna.engine.config.ConfigType;
-import dev.ranna.engine.config.ConfigValues;
-import dev.ranna.engine.config.InvalidValueException;
+import dev.ranna.engine.spi.config.ConfigKey;
+import dev.ranna.engine.spi.config.ConfigType;
+import dev.ranna.engine.spi.config.ConfigValues;
+import dev.ranna.engine.spi.config.InvalidValueException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collections;
@@ -18,10 +18,10 @@ import java.util.UUID;
  * Configuration handed to {@link SandboxProvider#create}: the keys every sandbox shares ({@link Keys}:
  * {@code sandbox.memory}, {@code sandbox.enablenetworking}, ...) and provider keys under {@code
  * sandbox.<name>.*}, as text, read with {@link #get(ConfigKey)} and {@link #find(ConfigKey)} in the one
- * grammar of {@link dev.ranna.engine.config} (a blank value is not set).
+ * grammar of {@link dev.ranna.engine.spi.config} (a blank value is not set).
  *
  * <p>Immutable and thread-safe. Typed reads throw {@link IllegalArgumentException} (an {@link
- * dev.ranna.engine.config.InvalidValueException}) naming the key and the value when a value does not parse.
+ * dev.ranna.engine.spi.config.InvalidValueException}) naming the key and the value when a value does not parse.
  */
 public final class SandboxConfig implements ConfigValues {
 

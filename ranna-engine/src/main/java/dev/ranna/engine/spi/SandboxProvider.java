@@ -1,6 +1,6 @@
 package dev.ranna.engine.spi;
 
-import dev.ranna.engine.config.ConfigKey;
+import dev.ranna.engine.spi.config.ConfigKey;
 import dev.ranna.protocol.SpecMap;
 import java.util.Collection;
 import java.util.List;

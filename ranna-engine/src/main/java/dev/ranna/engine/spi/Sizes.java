@@ -1,6 +1,6 @@
 package dev.ranna.engine.spi;
 
-import dev.ranna.engine.config.ConfigType;
+import dev.ranna.engine.spi.config.ConfigType;
 
 /**
  * Sizes in ranna's syntax: a number with an optional unit {@code k}, {@code M}, {@code G} (powers of 1024).

@@ -1,7 +1,7 @@
 package dev.ranna.netty.internal;
 
-import dev.ranna.engine.config.ConfigKey;
-import dev.ranna.engine.config.ConfigType;
+import dev.ranna.engine.spi.config.ConfigKey;
+import dev.ranna.engine.spi.config.ConfigType;
 import dev.ranna.netty.ServerOptions;
 import java.time.Duration;
 import java.util.LinkedHashMap;

@@ -4,12 +4,12 @@ import dev.ranna.engine.CronSchedule;
 import dev.ranna.engine.EngineKeys;
 import dev.ranna.engine.RunLimits;
 import dev.ranna.engine.SandboxSelector;
-import dev.ranna.engine.config.ConfigKey;
-import dev.ranna.engine.config.ConfigRegistry;
-import dev.ranna.engine.config.ConfigValues;
-import dev.ranna.engine.config.InvalidValueException;
 import dev.ranna.engine.spi.SandboxConfig;
 import dev.ranna.engine.spi.SandboxProvider;
+import dev.ranna.engine.spi.config.ConfigKey;
+import dev.ranna.engine.spi.config.ConfigRegistry;
+import dev.ranna.engine.spi.config.ConfigValues;
+import dev.ranna.engine.spi.config.InvalidValueException;
 import dev.ranna.netty.ServerOptions;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -42,7 +42,7 @@ import org.yaml.snakeyaml.resolver.Resolver;
  * {@code RANNA_SANDBOX.MEMORY}), a YAML or JSON file ({@code --config} or {@code RANNA_CONFIG}) and the
  * defaults, in that order of precedence.
  *
- * <p>Every configured value is parsed when loaded, in the one grammar of {@link dev.ranna.engine.config};
+ * <p>Every configured value is parsed when loaded, in the one grammar of {@link dev.ranna.engine.spi.config};
  * a bad one is a {@link ConfigException} naming the key, the value and where it came from. An unknown key
  * is a warning, except under a provider's prefix ({@code sandbox.docker.tyop}), where it is an error, as is
  * any unknown key given with {@code --set}.

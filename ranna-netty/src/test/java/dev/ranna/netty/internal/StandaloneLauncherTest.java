@@ -4,14 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ranna.engine.SandboxSelection;
-import dev.ranna.engine.config.ConfigKey;
-import dev.ranna.engine.config.ConfigType;
 import dev.ranna.engine.spi.Availability;
 import dev.ranna.engine.spi.Isolation;
 import dev.ranna.engine.spi.LanguageSpec;
 import dev.ranna.engine.spi.Sandbox;
 import dev.ranna.engine.spi.SandboxConfig;
 import dev.ranna.engine.spi.SandboxProvider;
+import dev.ranna.engine.spi.config.ConfigKey;
+import dev.ranna.engine.spi.config.ConfigType;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;

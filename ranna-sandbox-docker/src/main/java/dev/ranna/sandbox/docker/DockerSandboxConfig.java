@@ -2,10 +2,10 @@ package dev.ranna.sandbox.docker;
 
 import dev.ranna.engine.CronSchedule;
 import dev.ranna.engine.EngineKeys;
-import dev.ranna.engine.config.ConfigKey;
-import dev.ranna.engine.config.ConfigType;
 import dev.ranna.engine.spi.SandboxConfig;
 import dev.ranna.engine.spi.UidLeases;
+import dev.ranna.engine.spi.config.ConfigKey;
+import dev.ranna.engine.spi.config.ConfigType;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;

@@ -1,9 +1,9 @@
 package dev.ranna.sandbox.process;
 
-import dev.ranna.engine.config.ConfigKey;
-import dev.ranna.engine.config.ConfigType;
 import dev.ranna.engine.spi.SandboxConfig;
 import dev.ranna.engine.spi.UidLeases;
+import dev.ranna.engine.spi.config.ConfigKey;
+import dev.ranna.engine.spi.config.ConfigType;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

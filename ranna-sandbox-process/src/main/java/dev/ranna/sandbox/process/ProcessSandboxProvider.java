@@ -1,6 +1,5 @@
 package dev.ranna.sandbox.process;
 
-import dev.ranna.engine.config.ConfigKey;
 import dev.ranna.engine.spi.Availability;
 import dev.ranna.engine.spi.Isolation;
 import dev.ranna.engine.spi.LanguageSpec;
@@ -9,6 +8,7 @@ import dev.ranna.engine.spi.SandboxConfig;
 import dev.ranna.engine.spi.SandboxException;
 import dev.ranna.engine.spi.SandboxProvider;
 import dev.ranna.engine.spi.UidLeases;
+import dev.ranna.engine.spi.config.ConfigKey;
 import dev.ranna.protocol.ErrorCode;
 import dev.ranna.protocol.SpecMap;
 import java.io.IOException;

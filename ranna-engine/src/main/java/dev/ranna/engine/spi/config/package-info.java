@@ -2,10 +2,10 @@
  * Configuration keys and their one grammar, shared by the standalone server, the engine and every sandbox
  * provider.
  *
- * <p>A {@link dev.ranna.engine.config.ConfigKey} has a dotted lower-case name ({@code sandbox.memory}), an
- * environment-variable form ({@code RANNA_SANDBOX_MEMORY}), a {@link dev.ranna.engine.config.ConfigType}
+ * <p>A {@link dev.ranna.engine.spi.config.ConfigKey} has a dotted lower-case name ({@code sandbox.memory}), an
+ * environment-variable form ({@code RANNA_SANDBOX_MEMORY}), a {@link dev.ranna.engine.spi.config.ConfigType}
  * that parses its text, a default and a one-line description. A {@link
- * dev.ranna.engine.config.ConfigRegistry} collects the keys of every part of a server, answers whether a
+ * dev.ranna.engine.spi.config.ConfigRegistry} collects the keys of every part of a server, answers whether a
  * name is known, and generates {@code --help}.
  *
  * <p>The grammar, the same for every key: a value is text; an empty or blank value means "not set" (the
@@ -15,9 +15,11 @@
  * separated by commas or whitespace (a config file may use a YAML list). Choices are one of the listed
  * words, in any case.
  *
- * <p>This package depends on nothing else of the engine, so the SPI can use it.
+ * <p>Part of the SPI, because providers declare their keys with it ({@link
+ * dev.ranna.engine.spi.SandboxProvider#configKeys()}); it depends on the JDK alone. The server and the
+ * engine declare theirs with the same types.
  */
 @NullMarked
-package dev.ranna.engine.config;
+package dev.ranna.engine.spi.config;
 
 import org.jspecify.annotations.NullMarked;

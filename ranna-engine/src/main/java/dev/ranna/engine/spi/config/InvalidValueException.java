@@ -1,4 +1,4 @@
-package dev.ranna.engine.config;
+package dev.ranna.engine.spi.config;
 
 /**
  * A configuration value that does not parse or is out of range. The message is {@code key: problem, got

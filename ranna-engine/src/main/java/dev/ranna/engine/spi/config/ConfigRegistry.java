@@ -1,4 +1,4 @@
-package dev.ranna.engine.config;
+package dev.ranna.engine.spi.config;
 
 import java.util.ArrayList;
 import java.util.Collection;

@@ -1,4 +1,4 @@
-package dev.ranna.engine.config;
+package dev.ranna.engine.spi.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
