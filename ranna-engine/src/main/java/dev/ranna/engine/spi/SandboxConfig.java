@@ -5,7 +5,6 @@ import dev.ranna.engine.spi.config.ConfigType;
 import dev.ranna.engine.spi.config.ConfigValues;
 import dev.ranna.engine.spi.config.InvalidValueException;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -141,27 +140,6 @@ public final class SandboxConfig implements ConfigValues {
     @Override
     public <T> Optional<T> find(ConfigKey<T> key) {
         return get(key.name()).map(key::parse);
-    }
-
-    /** A size in ranna's syntax ({@code 100M}, {@code 1G}, {@code 512k}, {@code 1024}), in bytes. */
-    public long size(String key, long defaultBytes) {
-        return parse(key, ConfigType.SIZE).orElse(defaultBytes);
-    }
-
-    /** A boolean in the one grammar ({@code true}/{@code false}, {@code yes}/{@code no}, ...). */
-    public boolean bool(String key, boolean defaultValue) {
-        return parse(key, ConfigType.BOOLEAN).orElse(defaultValue);
-    }
-
-    /** A whole number. */
-    public int integer(String key, int defaultValue) {
-        return parse(key, ConfigType.integer(Integer.MIN_VALUE, Integer.MAX_VALUE))
-                .orElse(defaultValue);
-    }
-
-    /** A duration in whole seconds, {@code > 0}. */
-    public Duration seconds(String key, Duration defaultValue) {
-        return parse(key, ConfigType.SECONDS).orElse(defaultValue);
     }
 
     /** The value of any key name (e.g. one with a spec's key in it) parsed as {@code type}, if set. */
