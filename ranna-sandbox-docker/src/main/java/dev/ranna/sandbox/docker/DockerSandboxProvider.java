@@ -130,7 +130,8 @@ public final class DockerSandboxProvider implements SandboxProvider {
      * Whether the engine at {@code sandbox.docker.host} (else docker-java's defaults) answers within {@code
      * sandbox.docker.probetimeout}, and can run {@code languages}: at least one of their images is on the
      * engine, or, when none is, pulling the first one starts (the registry answers with progress rather than
-     * an error) within the same time. The probe does not wait for a pull to finish. Empty {@code languages}:
+     * an error) within the same time. The probe does not wait for a pull to finish; with {@code
+     * skipstartupprep} it tries none. Empty {@code languages}:
      * the engine alone is checked.
      */
     @Override
@@ -155,7 +156,7 @@ public final class DockerSandboxProvider implements SandboxProvider {
             if (!languages.isEmpty()) {
                 Duration left = Duration.ofNanos(Math.max(deadline - System.nanoTime(), 0))
                         .plusMillis(500);
-                ImageCheck images = checkImages(clientConfig, languages, left, host);
+                ImageCheck images = checkImages(clientConfig, languages, left, host, !docker.skipStartupPrep());
                 if (!images.ok()) {
                     return Availability.unavailable(images.reason()).withDetails(details);
                 }
@@ -175,9 +176,15 @@ public final class DockerSandboxProvider implements SandboxProvider {
 
     /**
      * Whether the engine has, or can start pulling, the images of {@code languages}, within {@code budget}.
+     * Without {@code tryPull} ({@code skipstartupprep}: the operator wants no pulls at start), an engine with
+     * none of the images is taken at its word: runs pull their image on demand.
      */
     static ImageCheck checkImages(
-            DockerClientConfig clientConfig, Collection<LanguageSpec> languages, Duration budget, String host) {
+            DockerClientConfig clientConfig,
+            Collection<LanguageSpec> languages,
+            Duration budget,
+            String host,
+            boolean tryPull) {
         var images = new LinkedHashSet<String>();
         languages.forEach(spec -> {
             String image = spec.image();
@@ -210,6 +217,11 @@ public final class DockerSandboxProvider implements SandboxProvider {
                     ? "image " + first + " is not on the Docker host at " + host
                     : "none of the spec map's " + images.size() + " images (" + String.join(", ", images)
                             + ") is on the Docker host at " + host;
+            if (!tryPull) {
+                return new ImageCheck(
+                        true,
+                        missing + "; not trying a pull (" + SandboxConfig.SKIP_STARTUP_PREP + "): runs pull on demand");
+            }
             var answer = new CompletableFuture<String>();
             String[] ref = Images.split(first);
             ResultCallback.Adapter<PullResponseItem> callback = new ResultCallback.Adapter<>() {

@@ -57,6 +57,15 @@ class DockerAvailabilityTest {
     }
 
     @Test
+    void withSkipStartupPrepNoPullIsTriedAndTheEngineIsTakenAtItsWord() {
+        Availability availability = provider.availability(
+                SandboxConfig.of(Map.of(SandboxConfig.SKIP_STARTUP_PREP, "true")), List.of(MISSING));
+
+        assertThat(availability.available()).as(availability.reason()).isTrue();
+        assertThat(availability.reason()).contains("not trying a pull (skipstartupprep)");
+    }
+
+    @Test
     void aSpecMapWithoutImagesCannotRunInContainers() {
         Availability availability = provider.availability(SandboxConfig.defaults(), List.of(NO_IMAGE));
 
