@@ -11,24 +11,37 @@ import dev.ranna.protocol.Operation;
 import dev.ranna.protocol.RunId;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The engine's session: validation, nonce routing, KILL ownership. See {@link EngineSession}. */
+/**
+ * The engine's session: validation, nonce routing, KILL ownership, and the one gate every event of the
+ * session passes to reach its sink. See {@link EngineSession}.
+ *
+ * <p>{@link #close()} keeps its promise that no event reaches the sink after it returns: every send
+ * holds the read side of {@link #sendGate} while it checks {@link #closed} and calls the sink, and
+ * close flips {@code closed} under the write side, so it waits for sends in flight and excludes later
+ * ones. Sends of different runs do not exclude each other.
+ */
 final class DefaultEngineSession implements EngineSession {
     private static final Logger log = LoggerFactory.getLogger(DefaultEngineSession.class);
 
     static final String NOT_RUNNING = "sandbox is not running";
 
-    private final EngineCore core;
+    private final RealRannaEngine engine;
     private final EventSink sink;
     private final String clientKey;
+    /** For routing KILLs to the session's own runs; capacity is counted by the {@link RunScheduler}. */
     private final Map<RunId, Run> runs = new ConcurrentHashMap<>();
+
+    private final Writability writability = new Writability();
+    private final ReentrantReadWriteLock sendGate = new ReentrantReadWriteLock();
     private volatile boolean closed;
 
-    DefaultEngineSession(EngineCore core, EventSink sink, String clientKey) {
-        this.core = core;
+    DefaultEngineSession(RealRannaEngine engine, EventSink sink, String clientKey) {
+        this.engine = engine;
         this.sink = sink;
         this.clientKey = clientKey;
     }
@@ -58,115 +71,107 @@ final class DefaultEngineSession implements EngineSession {
 
     private void exec(Operation.Exec exec) {
         Nonce nonce = exec.nonce();
-        if (core.isClosed()) {
-            reject(nonce, ErrorCode.UNAVAILABLE, "server is shutting down", "shutdown");
-            return;
-        }
-        if (!core.rateLimiter().tryAcquire(clientKey)) {
-            reject(nonce, ErrorCode.TOO_MANY_REQUESTS, "you have been rate limited", "ratelimit");
-            return;
-        }
         ExecutionRequest request = exec.request();
-        RunLimits limits = core.limits();
-        LanguageSpec spec = core.specs().find(request.language()).orElse(null);
-        if (spec == null) {
-            reject(nonce, ErrorCode.BAD_REQUEST, "unsupported language spec", "validation");
-            return;
-        }
-        if (request.code().isEmpty()) {
-            reject(nonce, ErrorCode.BAD_REQUEST, "code is empty", "validation");
-            return;
-        }
-        int codeBytes = utf8Length(request.code());
-        if (codeBytes > limits.maxCodeBytes()) {
-            reject(
-                    nonce,
-                    ErrorCode.TOO_LARGE,
-                    "code is too large: " + codeBytes + " bytes, the limit is " + limits.maxCodeBytes(),
-                    "validation");
-            return;
-        }
-        if (request.inlineExpression() && spec.inline() == null) {
-            reject(nonce, ErrorCode.BAD_REQUEST, "this spec has no support for inline expressions", "validation");
-            return;
-        }
-        String problem = checkArgumentsAndEnvironment(request, limits);
-        if (problem != null) {
-            reject(
-                    nonce,
-                    problem.startsWith("arguments and environment are too large")
-                            ? ErrorCode.TOO_LARGE
-                            : ErrorCode.BAD_REQUEST,
-                    problem,
-                    "validation");
-            return;
-        }
-        if (runs.size() >= limits.maxRunsPerSession()) {
-            reject(
-                    nonce,
-                    ErrorCode.UNAVAILABLE,
-                    "too many runs on this connection: the limit is " + limits.maxRunsPerSession() + " at a time",
-                    "capacity");
+        LanguageSpec spec = engine.specs().find(request.language()).orElse(null);
+        Rejection rejection = engine.isClosed()
+                ? Rejection.SHUTTING_DOWN
+                : !engine.rateLimiter().tryAcquire(clientKey) ? Rejection.RATE_LIMITED : validate(request, spec);
+        if (rejection != null || spec == null) {
+            reject(nonce, rejection != null ? rejection : Rejection.invalid("unsupported language spec"));
             return;
         }
         // The code of an inline expression is expanded by the run, off this (network) thread.
-        var sandboxRequest = new SandboxRequest(
-                RunId.random(), spec, request.code(), request.arguments(), request.environment(), limits.timeout());
-        var run = new Run(core, this, nonce, sandboxRequest, request.inlineExpression());
+        var sandboxRequest = SandboxRequest.builder(RunId.random(), spec, request.code())
+                .arguments(request.arguments())
+                .environment(request.environment())
+                .timeout(engine.limits().timeout())
+                .build();
+        var run = new Run(engine, this, nonce, sandboxRequest, request.inlineExpression());
         runs.put(run.id(), run);
-        switch (core.admit(run)) {
+        RunScheduler.Decision decision = engine.admit(run);
+        switch (decision) {
             case START:
-                core.dispatch(run);
+                engine.dispatch(run);
                 break;
             case QUEUED:
                 if (closed) {
                     // The session closed while this EXEC was being admitted.
-                    core.unqueue(run);
+                    engine.unqueue(run);
                 }
                 break;
             case FULL:
-                runs.remove(run.id());
-                reject(nonce, ErrorCode.UNAVAILABLE, "server is at capacity: the run queue is full", "capacity");
-                break;
             case CLIENT_FULL:
+            case SESSION_FULL:
                 runs.remove(run.id());
-                reject(
-                        nonce,
-                        ErrorCode.UNAVAILABLE,
-                        "too many runs from this client: the limit is " + limits.maxRunsPerClient() + " at a time",
-                        "capacity");
+                reject(nonce, refusal(decision));
                 break;
         }
     }
 
-    private void reject(Nonce nonce, ErrorCode code, String message, String reason) {
-        core.metrics().rejected(reason);
-        send(Event.Error.of(nonce, code, message));
+    private Rejection refusal(RunScheduler.Decision decision) {
+        RunLimits limits = engine.limits();
+        switch (decision) {
+            case FULL:
+                return Rejection.QUEUE_FULL;
+            case CLIENT_FULL:
+                return Rejection.clientFull(limits.maxRunsPerClient());
+            case SESSION_FULL:
+                return Rejection.sessionFull(limits.maxRunsPerSession());
+            case START:
+            case QUEUED:
+                break;
+        }
+        throw new IllegalArgumentException("not a refusal: " + decision);
     }
 
-    private static @Nullable String checkArgumentsAndEnvironment(ExecutionRequest request, RunLimits limits) {
+    private void reject(Nonce nonce, Rejection rejection) {
+        engine.metrics().rejected(rejection.kind().metric());
+        send(rejection.toEvent(nonce));
+    }
+
+    /** The first problem of {@code request} for this server, or null when it may run. */
+    private @Nullable Rejection validate(ExecutionRequest request, @Nullable LanguageSpec spec) {
+        RunLimits limits = engine.limits();
+        if (spec == null) {
+            return Rejection.invalid("unsupported language spec");
+        }
+        if (request.code().isEmpty()) {
+            return Rejection.invalid("code is empty");
+        }
+        int codeBytes = utf8Length(request.code());
+        if (codeBytes > limits.maxCodeBytes()) {
+            return Rejection.tooLarge(
+                    "code is too large: " + codeBytes + " bytes, the limit is " + limits.maxCodeBytes());
+        }
+        if (request.inlineExpression() && spec.inline() == null) {
+            return Rejection.invalid("this spec has no support for inline expressions");
+        }
+        return checkArgumentsAndEnvironment(request, limits);
+    }
+
+    private static @Nullable Rejection checkArgumentsAndEnvironment(ExecutionRequest request, RunLimits limits) {
         long total = 0;
         for (int i = 0; i < request.arguments().size(); i++) {
             String argument = request.arguments().get(i);
             if (argument.indexOf('\0') >= 0) {
-                return "arguments[" + i + "]: must not contain a NUL character";
+                return Rejection.invalid("arguments[" + i + "]: must not contain a NUL character");
             }
             total += utf8Length(argument) + 1;
         }
         for (var entry : request.environment().entrySet()) {
             String key = entry.getKey();
             if (key.isEmpty() || key.indexOf('=') >= 0 || key.indexOf('\0') >= 0) {
-                return "environment: invalid variable name '" + printable(key)
-                        + "' (must be non-empty, without '=' or NUL)";
+                return Rejection.invalid("environment: invalid variable name '" + printable(key)
+                        + "' (must be non-empty, without '=' or NUL)");
             }
             if (entry.getValue().indexOf('\0') >= 0) {
-                return "environment." + key + ": must not contain a NUL character";
+                return Rejection.invalid("environment." + key + ": must not contain a NUL character");
             }
             total += utf8Length(key) + utf8Length(entry.getValue()) + 2;
         }
         if (total > limits.maxArgumentBytes()) {
-            return "arguments and environment are too large: " + total + " bytes, the limit is "
-                    + limits.maxArgumentBytes();
+            return Rejection.tooLarge("arguments and environment are too large: " + total + " bytes, the limit is "
+                    + limits.maxArgumentBytes());
         }
         return null;
     }
@@ -205,28 +210,27 @@ final class DefaultEngineSession implements EngineSession {
             send(Event.Error.of(kill.nonce(), ErrorCode.BAD_REQUEST, NOT_RUNNING));
             return;
         }
-        run.kill(Run.KillReason.CLIENT);
+        run.kill(Run.EndReason.KILLED_BY_CLIENT);
     }
 
     // --- used by runs and the engine -------------------------------------------------------------
 
     void send(Event event) {
-        if (closed) {
-            return;
-        }
+        sendGate.readLock().lock();
         try {
+            if (closed) {
+                return;
+            }
             sink.send(event);
         } catch (RuntimeException e) {
             log.warn("event sink failed; dropping {} event", event.eventCode(), e);
+        } finally {
+            sendGate.readLock().unlock();
         }
     }
 
-    boolean isWritable() {
-        try {
-            return sink.isWritable();
-        } catch (RuntimeException e) {
-            return true;
-        }
+    Writability writability() {
+        return writability;
     }
 
     boolean isClosed() {
@@ -248,33 +252,43 @@ final class DefaultEngineSession implements EngineSession {
     /** Engine shutdown: kill running runs so their STOPs still reach the client. */
     void shutdown() {
         for (Run run : runs.values()) {
-            run.kill(Run.KillReason.SHUTDOWN);
+            run.kill(Run.EndReason.ENGINE_CLOSED);
         }
     }
 
     @Override
-    public void writabilityChanged() {
-        for (Run run : runs.values()) {
-            run.signalWritable();
-        }
+    public void writabilityChanged(boolean writable) {
+        writability.set(writable);
     }
 
     @Override
     public int activeRuns() {
-        return runs.size();
+        return engine.activeRuns(this);
     }
 
     @Override
     public void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
-        for (Run run : runs.values()) {
-            if (!core.unqueue(run)) {
-                run.kill(Run.KillReason.CLIENT);
+        if (sendGate.getReadHoldCount() > 0) {
+            // Called from inside this session's own send (a sink that closes its connection on a failed
+            // write): that send is the caller's, so close without waiting for it.
+            closed = true;
+        } else {
+            sendGate.writeLock().lock();
+            try {
+                if (closed) {
+                    return;
+                }
+                closed = true;
+            } finally {
+                sendGate.writeLock().unlock();
             }
         }
-        core.sessionClosed(this);
+        writability.close();
+        for (Run run : runs.values()) {
+            if (!engine.unqueue(run)) {
+                run.kill(Run.EndReason.SESSION_CLOSED);
+            }
+        }
+        engine.sessionClosed(this);
     }
 }

@@ -18,7 +18,7 @@ import dev.ranna.protocol.Operation;
  *
  * <p><b>Threading.</b> {@link #handle} never blocks: work goes to the engine's threads; it may be called
  * from any thread (typically an event loop). {@link #close()} kills the session's runs; after it returns
- * no further event is sent to the sink.
+ * no further event reaches the sink (a send in flight on another thread is waited for).
  */
 public interface EngineSession extends AutoCloseable {
 
@@ -30,15 +30,22 @@ public interface EngineSession extends AutoCloseable {
         handle(new DecodeResult.Success(operation));
     }
 
-    /** Tells the session its sink may have become writable again, so paused output resumes. */
-    void writabilityChanged();
+    /**
+     * Tells the session whether its client keeps up: {@code false} pauses the output of the session's
+     * programs (each blocks on its pipe once the few bytes in flight are sent), {@code true} resumes it.
+     * Sessions start writable. The transport calls this on every change, in order, from one thread at a
+     * time (e.g. Netty's {@code channelWritabilityChanged} with {@code channel.isWritable()}); it never
+     * blocks on a run.
+     */
+    void writabilityChanged(boolean writable);
 
     /** The number of this session's runs that are queued or running. */
     int activeRuns();
 
     /**
      * Kills every run of this session (their processes or containers are removed) and stops sending
-     * events. Idempotent; does not wait for the runs to finish their cleanup.
+     * events: once it returns, no event reaches the sink. Idempotent; waits only for an event being sent
+     * on another thread (sends never block), not for the runs to finish their cleanup.
      */
     @Override
     void close();

@@ -29,19 +29,12 @@ import org.slf4j.LoggerFactory;
  * the sandbox and stops the engine's threads.
  *
  * <p>Thread-safe. No method blocks on a run, except {@link #close()}, which waits a bounded time for
- * runs to end.
+ * runs to end. Embedders hold this interface; the one implementation is internal to the engine.
  */
-public final class RannaEngine implements AutoCloseable {
-    private static final Logger log = LoggerFactory.getLogger(RannaEngine.class);
-
-    private final EngineCore core;
-
-    private RannaEngine(EngineCore core) {
-        this.core = core;
-    }
+public interface RannaEngine extends AutoCloseable {
 
     /** A builder with no spec map (the sandbox's default), default limits and automatic sandbox selection. */
-    public static Builder builder() {
+    static Builder builder() {
         return new Builder();
     }
 
@@ -50,7 +43,7 @@ public final class RannaEngine implements AutoCloseable {
      * that choose a sandbox themselves (and then pass it to {@link Builder#sandbox}). A provider that
      * cannot be loaded or instantiated is logged and skipped. Availability is not probed.
      */
-    public static List<SandboxProvider> discoverSandboxes(ClassLoader classLoader) {
+    static List<SandboxProvider> discoverSandboxes(ClassLoader classLoader) {
         return SandboxSelector.discover(Objects.requireNonNull(classLoader, "classLoader"));
     }
 
@@ -62,9 +55,7 @@ public final class RannaEngine implements AutoCloseable {
      *     and share {@link RunLimits#maxRunsPerClient()} with every other session of the same key
      * @throws IllegalStateException if the engine is closed
      */
-    public EngineSession openSession(EventSink sink, String clientKey) {
-        return core.openSession(Objects.requireNonNull(sink, "sink"), Objects.requireNonNull(clientKey, "clientKey"));
-    }
+    EngineSession openSession(EventSink sink, String clientKey);
 
     /**
      * Runs one request to completion and collects its output (at most {@link RunLimits#maxOutputBytes()}),
@@ -72,39 +63,25 @@ public final class RannaEngine implements AutoCloseable {
      * exceptionally: refusals and errors are an {@link ExecOutcome.Failed}. Cancelling the future (the
      * client went away) kills the run, so nobody's capacity is spent on output nobody reads.
      */
-    public CompletableFuture<ExecOutcome> exec(ExecutionRequest request, String clientKey) {
-        return core.exec(Objects.requireNonNull(request, "request"), Objects.requireNonNull(clientKey, "clientKey"));
-    }
+    CompletableFuture<ExecOutcome> exec(ExecutionRequest request, String clientKey);
 
     /** The languages offered now. */
-    public SpecRegistry specs() {
-        return core.specs();
-    }
+    SpecRegistry specs();
 
     /** Atomically replaces the languages offered; runs in flight keep the spec they started with. */
-    public void reloadSpecs(SpecRegistry specs) {
-        core.reloadSpecs(Objects.requireNonNull(specs, "specs"));
-    }
+    void reloadSpecs(SpecRegistry specs);
 
     /** The limits in force. */
-    public RunLimits limits() {
-        return core.limits();
-    }
+    RunLimits limits();
 
     /** The selected sandbox provider's name. */
-    public String sandboxName() {
-        return core.sandboxName();
-    }
+    String sandboxName();
 
     /** The {@code sandbox} object of {@code /v1/info}: provider name, version and isolation facts. */
-    public SystemInfo.Sandbox sandboxInfo() {
-        return core.sandboxInfo();
-    }
+    SystemInfo.Sandbox sandboxInfo();
 
     /** Runs queued or running across all sessions. */
-    public int activeRuns() {
-        return core.activeRuns();
-    }
+    int activeRuns();
 
     /**
      * Kills every run (clients still connected get their STOP with {@code killed}, queued EXECs an ERROR
@@ -112,12 +89,12 @@ public final class RannaEngine implements AutoCloseable {
      * engine's threads. Idempotent.
      */
     @Override
-    public void close() {
-        core.close();
-    }
+    void close();
 
     /** Builds a {@link RannaEngine}. Not thread-safe. */
-    public static final class Builder {
+    final class Builder {
+        private static final Logger log = LoggerFactory.getLogger(RannaEngine.class);
+
         private @Nullable SpecRegistry specs;
         private @Nullable SandboxProvider provider;
         private @Nullable SandboxSelection selection;
@@ -130,6 +107,7 @@ public final class RannaEngine implements AutoCloseable {
         private @Nullable ClassLoader classLoader;
         private @Nullable Supplier<SpecRegistry> specSource;
         private @Nullable CronSchedule specSchedule;
+        private @Nullable EngineScheduler scheduler;
 
         private Builder() {}
 
@@ -213,6 +191,12 @@ public final class RannaEngine implements AutoCloseable {
             return this;
         }
 
+        /** The engine's clock and timer (tests drive a virtual one); default: the system's. */
+        Builder scheduler(EngineScheduler scheduler) {
+            this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+            return this;
+        }
+
         /** The class loader for provider discovery (default: the thread's context class loader). */
         public Builder classLoader(ClassLoader classLoader) {
             this.classLoader = Objects.requireNonNull(classLoader, "classLoader");
@@ -245,12 +229,20 @@ public final class RannaEngine implements AutoCloseable {
                     effectiveSpecs.languages().size(),
                     limits);
             MeterRegistry registry = meterRegistry != null ? meterRegistry : new CompositeMeterRegistry();
-            var core = new EngineCore(
-                    selected.name(), sandbox, details, effectiveSpecs, limits, executor, registry, shutdownTimeout);
+            var engine = new RealRannaEngine(
+                    selected.name(),
+                    sandbox,
+                    details,
+                    effectiveSpecs,
+                    limits,
+                    executor,
+                    registry,
+                    shutdownTimeout,
+                    scheduler != null ? scheduler : EngineScheduler.system());
             if (specSource != null && specSchedule != null) {
-                core.scheduleSpecReload(specSource, specSchedule);
+                engine.scheduleSpecReload(specSource, specSchedule);
             }
-            return new RannaEngine(core);
+            return engine;
         }
 
         /** The one call into selection: what was given, else {@link SandboxSelector}'s choice. */

@@ -13,37 +13,40 @@ import dev.ranna.protocol.RunResult;
 import dev.ranna.protocol.StdStream;
 import java.time.Duration;
 import java.util.Objects;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One EXEC from admission to STOP, and its output path: sandbox bytes -> UTF-8 chunker -> coalescer
- * -> LOG events.
+ * One EXEC from admission to STOP: the run lifecycle, one state machine that alone owns the run's time
+ * (its timeout, the grace a killed run's sandbox gets, the give-up after it) and why it ended.
  *
- * <p>Every event of the run is sent while holding {@link #lock}, so SPAWN, LOG..., ERROR?, STOP reach
- * the sink in order and nothing follows the STOP. Sandbox output threads block in {@link #write} while
- * the client's sink is not writable.
+ * <pre>
+ * QUEUED --begin--> STARTING --sandbox started--> RUNNING --exit / give-up--> STOPPED
+ *    |                  |                            |
+ *    +--cancel--> STOPPED (ERROR only, or nothing)   +--kill(reason): ENDING is RUNNING with a reason
+ * </pre>
+ *
+ * <p>The sandbox only starts, streams and kills: the deadline is scheduled here when the sandbox has
+ * started the program, and when it passes the run is killed with {@link EndReason#TIMED_OUT}. Every kill
+ * (client, timeout, output limit, session or engine closing) records the first reason given and asks the
+ * sandbox to kill; if the sandbox has not reported the end {@link #KILL_GRACE} later, the engine gives up
+ * on it and ends the run itself (ERROR 500 + STOP), so every EXEC ends. The reason decides the STOP's
+ * flags and the ERROR before it; the sandbox's {@link ExitStatus} contributes only what it knows (exit
+ * code, signal, elapsed time).
+ *
+ * <p>Output goes through the run's {@link OutputPipeline}. Every event of the run is sent while holding
+ * {@link #lock}, so SPAWN, LOG..., ERROR?, STOP reach the sink in order and nothing follows the STOP.
  */
 final class Run implements OutputSink {
     private static final Logger log = LoggerFactory.getLogger(Run.class);
-
-    /** Extra time the sandbox gets to enforce the timeout itself before the engine kills the run. */
-    private static final Duration TIMEOUT_GRACE = Duration.ofSeconds(3);
 
     /**
      * How long a killed run's sandbox may take to report the end before the engine gives up on it and
      * sends ERROR 500 + STOP itself, so that every EXEC ends even when a sandbox loses track of a run.
      */
     static final Duration KILL_GRACE = Duration.ofSeconds(5);
-
-    /** How often a writer blocked on backpressure re-checks, in case a writability signal was missed. */
-    private static final long BACKPRESSURE_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
 
     enum State {
         QUEUED,
@@ -52,44 +55,105 @@ final class Run implements OutputSink {
         STOPPED
     }
 
-    enum KillReason {
-        CLIENT,
-        TIMEOUT,
+    /** Why a run ended; the first kill reason given is the one reported. */
+    enum EndReason {
+        /** The program ended by itself (whatever its exit code or signal). */
+        EXITED,
+        /** Its timeout passed: ERROR 408, STOP {@code timedout}. */
+        TIMED_OUT,
+        /** Its client sent KILL: STOP {@code killed}. */
+        KILLED_BY_CLIENT,
+        /** It wrote more than the output limit: ERROR 413, STOP {@code truncated}. */
         OUTPUT_LIMIT,
-        SHUTDOWN
+        /** Its session closed (the client went away): nobody hears the STOP. */
+        SESSION_CLOSED,
+        /** The engine closed: STOP {@code killed}. */
+        ENGINE_CLOSED,
+        /** The sandbox failed to start or run it: ERROR (500 unless the sandbox said otherwise). */
+        SANDBOX_FAILED;
+
+        /** The STOP's {@code killed}: someone other than the program, the timeout or the limit ended it. */
+        boolean killed() {
+            switch (this) {
+                case KILLED_BY_CLIENT:
+                case SESSION_CLOSED:
+                case ENGINE_CLOSED:
+                    return true;
+                case EXITED:
+                case TIMED_OUT:
+                case OUTPUT_LIMIT:
+                case SANDBOX_FAILED:
+                    return false;
+            }
+            throw new AssertionError(this);
+        }
+
+        /** The outcome tag of the {@code ranna.runs.finished} metric. */
+        String outcome() {
+            switch (this) {
+                case EXITED:
+                    return "exited";
+                case TIMED_OUT:
+                    return "timedout";
+                case OUTPUT_LIMIT:
+                    return "truncated";
+                case KILLED_BY_CLIENT:
+                case SESSION_CLOSED:
+                case ENGINE_CLOSED:
+                    return "killed";
+                case SANDBOX_FAILED:
+                    return "failed";
+            }
+            throw new AssertionError(this);
+        }
     }
 
-    private final EngineCore core;
+    private final RealRannaEngine engine;
     private final DefaultEngineSession session;
+    private final EngineScheduler scheduler;
     private final Nonce nonce;
     /** As submitted: for an inline expression, the code is the expression, expanded in {@link #begin}. */
     private final SandboxRequest request;
 
     private final boolean inlineExpression;
-    private final long admittedNanos = System.nanoTime();
+    private final long admittedNanos;
 
     final ReentrantLock lock = new ReentrantLock();
-    private final Condition writable = lock.newCondition();
+    private final OutputPipeline output;
 
     // Guarded by lock.
     private State state = State.QUEUED;
     private @Nullable Execution execution;
-    private @Nullable KillReason killReason;
-    private @Nullable ScheduledFuture<?> backstop;
-    private @Nullable ScheduledFuture<?> flushTask;
-    private final Utf8Chunker stdout = new Utf8Chunker();
-    private final Utf8Chunker stderr = new Utf8Chunker();
-    private @Nullable StdStream pendingStream;
-    private final StringBuilder pending = new StringBuilder();
-    private long outputBytes;
-    private boolean outputClosed;
+    private @Nullable EndReason killReason;
+    private EngineScheduler.Scheduled deadline = EngineScheduler.NONE;
+    private EngineScheduler.Scheduled giveUp = EngineScheduler.NONE;
 
-    Run(EngineCore core, DefaultEngineSession session, Nonce nonce, SandboxRequest request, boolean inlineExpression) {
-        this.core = core;
+    /** Set once a kill reason is recorded or the run stopped: a writer parked on backpressure leaves. */
+    private volatile boolean ending;
+
+    Run(
+            RealRannaEngine engine,
+            DefaultEngineSession session,
+            Nonce nonce,
+            SandboxRequest request,
+            boolean inlineExpression) {
+        this.engine = engine;
         this.session = session;
+        this.scheduler = engine.scheduler();
         this.nonce = nonce;
         this.request = request;
         this.inlineExpression = inlineExpression;
+        this.admittedNanos = scheduler.nanoTime();
+        this.output = new OutputPipeline(
+                lock,
+                session.writability(),
+                () -> ending,
+                scheduler,
+                engine.metrics(),
+                engine.limits(),
+                session::send,
+                nonce,
+                request.runId());
     }
 
     RunId id() {
@@ -145,21 +209,20 @@ final class Run implements OutputSink {
                 cancelled = true;
             } else {
                 state = State.STARTING;
-                core.metrics().started(Duration.ofNanos(System.nanoTime() - admittedNanos));
+                engine.metrics().started(Duration.ofNanos(scheduler.nanoTime() - admittedNanos));
                 session.send(new Event.Spawn(nonce, id()));
             }
         } finally {
             lock.unlock();
         }
         if (cancelled) {
-            session.runEnded(this);
-            core.releaseSlot(this);
+            ended();
             return;
         }
 
         Execution started;
         try {
-            started = core.sandbox().start(toStart, this);
+            started = engine.sandbox().start(toStart, this);
             if (started == null) {
                 throw new IllegalStateException("sandbox returned no execution");
             }
@@ -176,11 +239,9 @@ final class Run implements OutputSink {
                 state = State.RUNNING;
             }
             killNow = killReason != null;
-            backstop = core.timer()
-                    .schedule(
-                            () -> kill(KillReason.TIMEOUT),
-                            request.timeout().plus(TIMEOUT_GRACE).toMillis(),
-                            TimeUnit.MILLISECONDS);
+            if (state == State.RUNNING && !killNow) {
+                deadline = scheduler.schedule(() -> kill(EndReason.TIMED_OUT), request.timeout());
+            }
         } finally {
             lock.unlock();
         }
@@ -193,8 +254,7 @@ final class Run implements OutputSink {
     private SandboxRequest expandInline() {
         var inline = Objects.requireNonNull(request.spec().inline(), "inline");
         String code = InlineExpander.expand(inline, request.code());
-        return new SandboxRequest(
-                request.runId(), request.spec(), code, request.arguments(), request.environment(), request.timeout());
+        return request.withCode(code);
     }
 
     /** Ends a run that got a slot but will not start: only {@code error} (if its client still listens). */
@@ -205,18 +265,18 @@ final class Run implements OutputSink {
                 return;
             }
             state = State.STOPPED;
+            ending = true;
             if (killReason == null) {
                 session.send(error);
             }
         } finally {
             lock.unlock();
         }
-        session.runEnded(this);
-        core.releaseSlot(this);
+        ended();
     }
 
     /** Kills the run for {@code reason}; the first reason given is the one reported. Never blocks. */
-    void kill(KillReason reason) {
+    void kill(EndReason reason) {
         Execution target;
         lock.lock();
         try {
@@ -224,11 +284,14 @@ final class Run implements OutputSink {
                 return;
             }
             killReason = reason;
-            writable.signalAll();
+            ending = true;
+            deadline.cancel();
             target = execution;
         } finally {
             lock.unlock();
         }
+        // A writer parked on backpressure re-checks and leaves, so the sandbox's reader is free again.
+        session.writability().wake();
         if (target != null) {
             killExecution(target);
         }
@@ -240,30 +303,44 @@ final class Run implements OutputSink {
         } catch (RuntimeException e) {
             log.warn("run {}: kill failed", id(), e);
         }
+        EngineScheduler.Scheduled task = scheduler.schedule(this::giveUpOnSandbox, KILL_GRACE);
+        lock.lock();
         try {
-            core.timer().schedule(this::giveUpOnSandbox, KILL_GRACE.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (RejectedExecutionException e) {
-            // Engine closing: it closes the sandbox, which ends its runs.
+            if (state == State.STOPPED) {
+                task.cancel();
+            } else {
+                giveUp = task;
+            }
+        } finally {
+            lock.unlock();
         }
     }
 
     private void giveUpOnSandbox() {
+        log.warn(
+                "run {}: the sandbox did not end it within {} s of killing it; giving up",
+                id(),
+                KILL_GRACE.toSeconds());
         finish(
                 null,
                 new SandboxException(
                         "the sandbox did not end the run within " + KILL_GRACE.toSeconds() + " s of killing it"));
     }
 
-    /** Ends a run that never left the queue: only an ERROR (or nothing, if its session is gone). */
-    void cancelQueued(Event.@Nullable Error reason) {
+    /**
+     * Ends a run that never left the queue: only an ERROR (or nothing, if its session is gone or {@code
+     * rejection} is null).
+     */
+    void cancelQueued(@Nullable Rejection rejection) {
         lock.lock();
         try {
             if (state != State.QUEUED) {
                 return;
             }
             state = State.STOPPED;
-            if (reason != null) {
-                session.send(reason);
+            ending = true;
+            if (rejection != null) {
+                session.send(rejection.toEvent(nonce));
             }
         } finally {
             lock.unlock();
@@ -271,164 +348,34 @@ final class Run implements OutputSink {
         session.runEnded(this);
     }
 
-    /**
-     * Wakes a writer blocked on backpressure. Called on the event loop, so it never waits for the lock: when
-     * the lock is busy (typically the writer itself, between its writability check and its wait), the
-     * signal is handed to the timer thread instead of being dropped, which would leave the writer asleep
-     * for a whole poll interval (seen in the streaming benchmark: most of a fast client's time was such
-     * 20 ms waits).
-     */
-    void signalWritable() {
-        if (lock.tryLock()) {
-            try {
-                writable.signalAll();
-            } finally {
-                lock.unlock();
-            }
-        } else {
-            try {
-                core.timer().execute(this::signalWritableBlocking);
-            } catch (RejectedExecutionException e) {
-                // Engine closing: the runs are being killed, which wakes their writers.
-            }
-        }
-    }
-
-    private void signalWritableBlocking() {
-        lock.lock();
-        try {
-            writable.signalAll();
-        } finally {
-            lock.unlock();
-        }
-    }
-
     // --- output ----------------------------------------------------------------------------------
 
     @Override
     public void write(StdStream stream, byte[] bytes, int offset, int length) {
-        boolean overLimit = false;
-        lock.lock();
-        try {
-            while (!session.isWritable() && killReason == null && state != State.STOPPED && !session.isClosed()) {
-                writable.awaitNanos(BACKPRESSURE_POLL_NANOS);
-            }
-            if (outputClosed || state == State.STOPPED) {
-                return;
-            }
-            long budget = core.limits().maxOutputBytes() - outputBytes;
-            int take = (int) Math.min(length, budget);
-            if (take > 0) {
-                outputBytes += take;
-                core.metrics().output(take);
-                append(stream, chunker(stream).decode(bytes, offset, take));
-            }
-            if (take < length) {
-                outputClosed = true;
-                flushLocked();
-                overLimit = true;
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } finally {
-            lock.unlock();
+        if (output.write(stream, bytes, offset, length)) {
+            kill(EndReason.OUTPUT_LIMIT);
         }
-        if (overLimit) {
-            kill(KillReason.OUTPUT_LIMIT);
-        }
-    }
-
-    private Utf8Chunker chunker(StdStream stream) {
-        return stream == StdStream.STDOUT ? stdout : stderr;
-    }
-
-    private void append(StdStream stream, String text) {
-        if (text.isEmpty()) {
-            return;
-        }
-        if (pendingStream != null && pendingStream != stream) {
-            flushLocked();
-        }
-        pendingStream = stream;
-        pending.append(text);
-        if (pending.length() >= core.limits().coalesceBytes()
-                || core.limits().coalesceDelay().isZero()) {
-            flushLocked();
-        } else if (flushTask == null) {
-            flushTask = core.timer()
-                    .schedule(this::timedFlush, core.limits().coalesceDelay().toNanos(), TimeUnit.NANOSECONDS);
-        }
-    }
-
-    private void timedFlush() {
-        lock.lock();
-        try {
-            flushTask = null;
-            if (state != State.STOPPED) {
-                flushLocked();
-            }
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    private void flushLocked() {
-        if (flushTask != null) {
-            flushTask.cancel(false);
-            flushTask = null;
-        }
-        if (pending.length() == 0 || pendingStream == null) {
-            return;
-        }
-        int max = core.limits().coalesceBytes();
-        int start = 0;
-        while (start < pending.length()) {
-            int end = Math.min(pending.length(), start + max);
-            if (end < pending.length() && Character.isHighSurrogate(pending.charAt(end - 1))) {
-                end--;
-            }
-            session.send(new Event.Log(nonce, id(), pendingStream, pending.substring(start, end)));
-            start = end;
-        }
-        pending.setLength(0);
     }
 
     // --- end -------------------------------------------------------------------------------------
 
     private void finish(@Nullable ExitStatus status, @Nullable Throwable failure) {
-        String outcome;
-        Duration programTime;
         lock.lock();
         try {
             if (state == State.STOPPED) {
                 return;
             }
-            if (backstop != null) {
-                backstop.cancel(false);
-            }
-            append(StdStream.STDOUT, stdout.finish());
-            append(StdStream.STDERR, stderr.finish());
-            flushLocked();
-            outputClosed = true;
+            deadline.cancel();
+            giveUp.cancel();
+            output.finish();
 
-            programTime = status != null ? status.elapsed() : Duration.ZERO;
-            boolean timedOut = killReason == KillReason.TIMEOUT || (status != null && status.timedOut());
-            boolean truncated = killReason == KillReason.OUTPUT_LIMIT;
-            boolean killed = killReason == KillReason.CLIENT
-                    || killReason == KillReason.SHUTDOWN
-                    || (killReason == null && status != null && status.killed() && !timedOut);
-            Event.Error error = null;
+            EndReason reason = endReason(status, failure);
+            Duration programTime = status != null ? status.elapsed() : Duration.ZERO;
+            Event.Error error;
             if (failure != null) {
                 error = ErrorMapper.toEvent(nonce, id(), failure);
-                outcome = "failed";
-            } else if (timedOut) {
-                error = Event.Error.of(nonce, ErrorCode.TIMEOUT, "code execution timed out");
-                outcome = "timedout";
-            } else if (truncated) {
-                error = Event.Error.of(nonce, ErrorCode.TOO_LARGE, "output limit exceeded");
-                outcome = "truncated";
             } else {
-                outcome = killed ? "killed" : "exited";
+                error = errorFor(reason);
             }
             if (status != null && status.oomKilled()) {
                 log.info("run {}: killed for exceeding its memory limit", id());
@@ -437,16 +384,15 @@ final class Run implements OutputSink {
                     programTime.toMillis(),
                     status != null ? status.exitCode() : null,
                     status != null ? status.signal() : null,
-                    timedOut,
-                    killed,
-                    truncated);
+                    reason == EndReason.TIMED_OUT,
+                    reason.killed(),
+                    reason == EndReason.OUTPUT_LIMIT);
             state = State.STOPPED;
-            writable.signalAll();
+            ending = true;
+            engine.metrics().finished(failure != null ? "failed" : reason.outcome(), programTime);
             // Free the run's places before the client hears STOP, so an EXEC sent in reply to it is
             // not refused for a capacity this run no longer uses.
-            core.metrics().finished(outcome, programTime);
-            session.runEnded(this);
-            core.releaseSlot(this);
+            ended();
             if (error != null) {
                 session.send(error);
             }
@@ -454,5 +400,38 @@ final class Run implements OutputSink {
         } finally {
             lock.unlock();
         }
+        session.writability().wake();
+    }
+
+    private EndReason endReason(@Nullable ExitStatus status, @Nullable Throwable failure) {
+        if (killReason != null) {
+            return killReason;
+        }
+        if (failure != null) {
+            return EndReason.SANDBOX_FAILED;
+        }
+        return EndReason.EXITED;
+    }
+
+    private Event.@Nullable Error errorFor(EndReason reason) {
+        switch (reason) {
+            case TIMED_OUT:
+                return Event.Error.of(nonce, ErrorCode.TIMEOUT, "code execution timed out");
+            case OUTPUT_LIMIT:
+                return Event.Error.of(nonce, ErrorCode.TOO_LARGE, "output limit exceeded");
+            case EXITED:
+            case KILLED_BY_CLIENT:
+            case SESSION_CLOSED:
+            case ENGINE_CLOSED:
+            case SANDBOX_FAILED:
+                return null;
+        }
+        throw new AssertionError(reason);
+    }
+
+    /** Gives back the run's places: its session's routing entry and its slot. */
+    private void ended() {
+        session.runEnded(this);
+        engine.releaseSlot(this);
     }
 }

@@ -71,7 +71,7 @@ class EngineExecTest {
         }
         assertThat(future.cancel(false)).isTrue();
         var execution = sandbox.executions().get(0);
-        assertThat(execution.exit.get(10, TimeUnit.SECONDS).killed()).isTrue();
+        assertThat(execution.exit.get(10, TimeUnit.SECONDS).signal()).isEqualTo("SIGKILL");
         while (engine.activeRuns() > 0) {
             assertThat(System.nanoTime()).as("the slot is given back").isLessThan(deadline);
             Thread.onSpinWait();
@@ -115,7 +115,7 @@ class EngineExecTest {
         }
         future.cancel(true);
         var status = sandbox.executions().get(0).exit.get(5, TimeUnit.SECONDS);
-        assertThat(status.killed()).isTrue();
+        assertThat(status.signal()).isEqualTo("SIGKILL");
     }
 
     @Test

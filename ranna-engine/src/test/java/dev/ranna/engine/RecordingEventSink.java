@@ -16,16 +16,10 @@ import java.util.concurrent.TimeUnit;
 /** Records events and lets tests take them in order, each take waiting at most a few seconds. */
 final class RecordingEventSink implements EventSink {
     private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
-    volatile boolean writable = true;
 
     @Override
     public void send(Event event) {
         events.add(event);
-    }
-
-    @Override
-    public boolean isWritable() {
-        return writable;
     }
 
     Event next() {

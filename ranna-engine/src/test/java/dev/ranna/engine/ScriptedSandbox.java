@@ -27,7 +27,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * A test sandbox that plays scripts instead of running programs (MockWebServer style): {@link
  * #enqueue} a script per expected start, then {@link #takeRequest} what the engine asked for. Each
- * script runs on its own thread and honours kill and the request's timeout like a real sandbox.
+ * script runs on its own thread and honours kill like a real sandbox; like a real sandbox it keeps no
+ * timer (the engine times runs).
  */
 final class ScriptedSandbox implements Sandbox, SandboxProvider {
     private final BlockingQueue<Script> scripts = new LinkedBlockingQueue<>();
@@ -149,7 +150,6 @@ final class ScriptedSandbox implements Sandbox, SandboxProvider {
         SandboxException startFailure;
         Integer exitCode = 0;
         boolean hang;
-        boolean ignoreTimeout;
         RuntimeException crash;
         Duration elapsed = Duration.ofMillis(7);
 
@@ -197,23 +197,15 @@ final class ScriptedSandbox implements Sandbox, SandboxProvider {
             return this;
         }
 
-        /** After its steps, runs until killed or timed out. */
+        /** After its steps, runs until killed. */
         Script hang() {
             this.hang = true;
             return this;
         }
 
-        /** Like {@link #hang()}, but the sandbox "forgets" to enforce the timeout. */
-        Script hangIgnoringTimeout() {
-            this.hang = true;
-            this.ignoreTimeout = true;
-            return this;
-        }
-
-        /** Like {@link #hang()}, but kill() is ignored too: the sandbox has lost track of the run. */
+        /** Like {@link #hang()}, but kill() is ignored: the sandbox has lost track of the run. */
         Script hangForever() {
             this.hang = true;
-            this.ignoreTimeout = true;
             this.ignoreKill = true;
             return this;
         }
@@ -265,18 +257,15 @@ final class ScriptedSandbox implements Sandbox, SandboxProvider {
                     return;
                 }
                 if (script.hang) {
-                    long limit = script.ignoreTimeout
-                            ? TimeUnit.MINUTES.toMillis(5)
-                            : request.timeout().toMillis();
-                    boolean wasKilled = killed.await(limit, TimeUnit.MILLISECONDS);
-                    exit.complete(
-                            wasKilled
-                                    ? new ExitStatus(null, "SIGKILL", false, true, false, script.elapsed)
-                                    : new ExitStatus(null, "SIGKILL", true, false, false, request.timeout()));
+                    if (killed.await(5, TimeUnit.MINUTES)) {
+                        exit.complete(ExitStatus.killed(script.elapsed));
+                    } else {
+                        exit.completeExceptionally(new AssertionError("a hanging script was never killed"));
+                    }
                     return;
                 }
                 if (killed.getCount() == 0) {
-                    exit.complete(new ExitStatus(null, "SIGKILL", false, true, false, script.elapsed));
+                    exit.complete(ExitStatus.killed(script.elapsed));
                 } else {
                     exit.complete(ExitStatus.exited(script.exitCode, script.elapsed));
                 }

@@ -2,7 +2,6 @@ package dev.ranna.netty;
 
 import dev.ranna.engine.RannaEngine;
 import dev.ranna.netty.internal.BuildInfo;
-import dev.ranna.netty.internal.EngineAccess;
 import dev.ranna.netty.internal.RannaChannelInitializer;
 import dev.ranna.netty.internal.ServerContext;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -71,8 +70,7 @@ public final class RannaServer implements AutoCloseable {
         this.ownsEngine = builder.ownsEngine;
         this.host = builder.host;
         this.requestedPort = builder.port;
-        this.context = new ServerContext(
-                EngineAccess.of(engine), builder.options, registry, registry::scrape, BuildInfo.current());
+        this.context = new ServerContext(engine, builder.options, registry, registry::scrape, BuildInfo.current());
     }
 
     /** A builder: loopback, port 8080, {@link ServerOptions#DEFAULTS}, owning its engine. */

@@ -9,7 +9,11 @@ import java.util.concurrent.CompletionStage;
  * exceptionally when the sandbox failed while the program ran (the engine then reports an ERROR 500);
  * either way only after the last call to the run's {@link OutputSink} and after the run's resources are
  * released. {@link #kill()} is idempotent, does not block, and may be called before, during or after
- * exit.
+ * exit. The engine times the run and kills it at its deadline; an execution keeps no timer.
+ *
+ * <p>Extend {@link AbstractExecution}, which carries this contract's skeleton. Interactive features
+ * (standard input and its end, signals, a terminal's size) will arrive as methods with defaults that
+ * refuse, so an execution implements only what its sandbox supports.
  */
 public interface Execution {
 
@@ -17,8 +21,8 @@ public interface Execution {
     CompletionStage<ExitStatus> exit();
 
     /**
-     * Kills the program and everything it started. Returns at once; {@link #exit()} then completes with
-     * {@link ExitStatus#killed()} set, unless the program had already exited.
+     * Kills the program and everything it started. Returns at once; {@link #exit()} then completes
+     * (typically with {@code SIGKILL}), unless the program had already exited.
      */
     void kill();
 }

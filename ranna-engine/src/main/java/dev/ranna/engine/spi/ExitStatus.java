@@ -5,22 +5,22 @@ import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
- * How a program ended.
+ * How a program ended, as far as the sandbox knows: its exit code or signal, whether the kernel killed it
+ * for memory, and how long it ran. Why it ended (a timeout, a KILL, the output limit) is the engine's
+ * record, not the sandbox's: a run the engine killed simply ends by {@code SIGKILL} here.
+ *
+ * <p>Construct through the factories ({@link #exited}, {@link #signalled}, {@link #killed}, then {@link
+ * #withOomKilled}): facts a sandbox may report later (resource usage such as CPU time and peak memory)
+ * join as new components with defaults in those factories, so sandboxes that do not report them do not
+ * change.
  *
  * @param exitCode the exit code, or null when the program was ended by a signal
  * @param signal the signal's name ({@code "SIGKILL"}), or null when it exited by itself
- * @param timedOut the sandbox killed it at the request's timeout
- * @param killed it was killed through {@link Execution#kill()}
  * @param oomKilled the sandbox knows it was killed for exceeding its memory limit
  * @param elapsed the program's own wall time, from start to exit
  */
 public record ExitStatus(
-        @Nullable Integer exitCode,
-        @Nullable String signal,
-        boolean timedOut,
-        boolean killed,
-        boolean oomKilled,
-        Duration elapsed) {
+        @Nullable Integer exitCode, @Nullable String signal, boolean oomKilled, Duration elapsed) {
 
     public ExitStatus {
         Objects.requireNonNull(elapsed, "elapsed");
@@ -31,12 +31,27 @@ public record ExitStatus(
 
     /** The program exited by itself. */
     public static ExitStatus exited(int exitCode, Duration elapsed) {
-        return new ExitStatus(exitCode, null, false, false, false, elapsed);
+        return new ExitStatus(exitCode, null, false, elapsed);
     }
 
     /** The program was ended by {@code signal} (e.g. {@code "SIGSEGV"}). */
     public static ExitStatus signalled(String signal, Duration elapsed) {
-        return new ExitStatus(null, signal, false, false, false, elapsed);
+        return new ExitStatus(null, Objects.requireNonNull(signal, "signal"), false, elapsed);
+    }
+
+    /** The program was ended by {@code SIGKILL}: typically {@link Execution#kill()}. */
+    public static ExitStatus killed(Duration elapsed) {
+        return signalled("SIGKILL", elapsed);
+    }
+
+    /** This status with the sandbox's knowledge of an OOM kill. */
+    public ExitStatus withOomKilled(boolean oom) {
+        return new ExitStatus(exitCode, signal, oom, elapsed);
+    }
+
+    /** Whether the program was ended by {@code SIGKILL}. */
+    public boolean killedBySigkill() {
+        return "SIGKILL".equals(signal);
     }
 
     /**

@@ -17,8 +17,8 @@ public interface Sandbox extends AutoCloseable {
      * the program has been started. Output then flows to {@code sink} from threads of the sandbox, and
      * {@link Execution#exit()} completes after the last call to {@code sink}.
      *
-     * <p>The sandbox enforces {@link SandboxRequest#timeout()}: when it passes, the program is killed
-     * and the exit status says {@code timedOut}.
+     * <p>The sandbox does not time the run: the engine kills it through {@link Execution#kill()} at
+     * {@link SandboxRequest#timeout()} and reports the timeout itself.
      *
      * @throws SandboxException if the run could not be started; nothing of it is left behind
      */

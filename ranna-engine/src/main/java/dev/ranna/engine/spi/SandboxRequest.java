@@ -13,12 +13,18 @@ import java.util.Objects;
  * What to run: a resolved spec, the code (inline expressions already expanded), arguments and
  * environment, validated by the engine.
  *
+ * <p>Build one with {@link #builder}: what a run asks of a sandbox grows (standard input, a terminal,
+ * extra files, a compile stage, limits per run), and each addition is a new builder method with a
+ * default, so neither sandboxes nor callers change when one comes.
+ *
  * @param runId the run's id, for labels and logs
  * @param spec the language spec, aliases resolved
  * @param code the program text, to be written to {@link LanguageSpec#filename()} in the working directory
  * @param arguments appended to the command, each one argument, never split by a shell
  * @param environment added to the program's environment; keys are non-empty and contain no {@code =} or NUL
- * @param timeout wall-clock limit for the program; the sandbox kills it then
+ * @param timeout the program's wall-clock limit. The engine enforces it (it kills the run at the
+ *     deadline and reports the timeout); a sandbox does not time runs, but may size limits of its own
+ *     from it, such as a CPU-time rlimit
  */
 public record SandboxRequest(
         RunId runId,
@@ -40,6 +46,16 @@ public record SandboxRequest(
         }
     }
 
+    /** A builder for a run of {@code code} in {@code spec}, no arguments or environment, a 5 s timeout. */
+    public static Builder builder(RunId runId, LanguageSpec spec, String code) {
+        return new Builder(runId, spec, code);
+    }
+
+    /** This request with other code (e.g. an inline expression expanded). */
+    public SandboxRequest withCode(String newCode) {
+        return new SandboxRequest(runId, spec, newCode, arguments, environment, timeout);
+    }
+
     /** The program's argv: the spec's entrypoint, then its cmd, then {@link #arguments()}. */
     public List<String> command() {
         var command =
@@ -48,5 +64,43 @@ public record SandboxRequest(
         command.addAll(spec.cmd());
         command.addAll(arguments);
         return List.copyOf(command);
+    }
+
+    /** Builds a {@link SandboxRequest}. Not thread-safe. */
+    public static final class Builder {
+        private final RunId runId;
+        private final LanguageSpec spec;
+        private final String code;
+        private List<String> arguments = List.of();
+        private Map<String, String> environment = Map.of();
+        private Duration timeout = Duration.ofSeconds(5);
+
+        private Builder(RunId runId, LanguageSpec spec, String code) {
+            this.runId = Objects.requireNonNull(runId, "runId");
+            this.spec = Objects.requireNonNull(spec, "spec");
+            this.code = Objects.requireNonNull(code, "code");
+        }
+
+        /** Appended to the command, each one argument. */
+        public Builder arguments(List<String> arguments) {
+            this.arguments = List.copyOf(arguments);
+            return this;
+        }
+
+        /** Added to the program's environment. */
+        public Builder environment(Map<String, String> environment) {
+            this.environment = Objects.requireNonNull(environment, "environment");
+            return this;
+        }
+
+        /** The program's wall-clock limit, enforced by the engine; must be positive. */
+        public Builder timeout(Duration timeout) {
+            this.timeout = Objects.requireNonNull(timeout, "timeout");
+            return this;
+        }
+
+        public SandboxRequest build() {
+            return new SandboxRequest(runId, spec, code, arguments, environment, timeout);
+        }
     }
 }

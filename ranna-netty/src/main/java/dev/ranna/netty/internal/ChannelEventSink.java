@@ -7,8 +7,9 @@ import io.netty.channel.Channel;
 /**
  * The engine's view of one WebSocket connection. {@link #send} writes through {@link
  * Channel#writeAndFlush}, so the event enters the pipeline at its tail and passes the frame codec's
- * encoder; from a non-event-loop thread Netty queues the write, in call order, so it never blocks. The
- * channel's writability is the engine's backpressure signal.
+ * encoder; from a non-event-loop thread Netty queues the write, in call order, so it never blocks.
+ * Backpressure does not pass through here: {@link RannaSessionHandler} pushes the channel's writability
+ * to the session.
  */
 final class ChannelEventSink implements EventSink {
     private final Channel channel;
@@ -23,10 +24,5 @@ final class ChannelEventSink implements EventSink {
             // A failed write means the client went away; the session is closed by channelInactive.
             channel.writeAndFlush(event);
         }
-    }
-
-    @Override
-    public boolean isWritable() {
-        return channel.isWritable();
     }
 }

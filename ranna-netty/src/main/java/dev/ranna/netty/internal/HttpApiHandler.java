@@ -125,7 +125,7 @@ public final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRe
                             HttpResponses.json(
                                     HttpResponseStatus.OK,
                                     context.restResponses()
-                                            .encode(context.engine().specMap())));
+                                            .encode(context.engine().specs().specMap())));
                 }
                 return false;
             case "/v1/info":

@@ -19,8 +19,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One engine session per WebSocket connection: opened when the handshake completes, fed every decoded
- * message, told when the channel's writability changes, closed (killing its runs) when the channel goes
- * inactive.
+ * message, told the channel's writability on every change (the engine's only backpressure signal),
+ * closed (killing its runs) when the channel goes inactive.
  *
  * <p>One per channel, not sharable; runs on the channel's event loop and never blocks ({@link
  * EngineSession#handle} returns at once).
@@ -59,6 +59,9 @@ public final class RannaSessionHandler extends SimpleChannelInboundHandler<Decod
             try {
                 session = context.engine()
                         .openSession(new ChannelEventSink(ctx.channel()), ServerContext.clientKey(ctx.channel()));
+                if (!ctx.channel().isWritable()) {
+                    session.writabilityChanged(false);
+                }
             } catch (IllegalStateException e) {
                 // The engine is closed: the server is going down.
                 closed = true;
@@ -82,7 +85,7 @@ public final class RannaSessionHandler extends SimpleChannelInboundHandler<Decod
     public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
         EngineSession current = session;
         if (current != null) {
-            current.writabilityChanged();
+            current.writabilityChanged(ctx.channel().isWritable());
         }
         super.channelWritabilityChanged(ctx);
     }

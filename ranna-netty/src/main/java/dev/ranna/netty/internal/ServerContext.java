@@ -1,5 +1,6 @@
 package dev.ranna.netty.internal;
 
+import dev.ranna.engine.RannaEngine;
 import dev.ranna.netty.ServerOptions;
 import dev.ranna.protocol.json.RestRequestDecoder;
 import dev.ranna.protocol.json.RestResponseEncoder;
@@ -29,7 +30,7 @@ public final class ServerContext {
     /** The client address of a WebSocket connection, set when its upgrade is accepted. */
     public static final AttributeKey<String> CLIENT_KEY = AttributeKey.valueOf("ranna.clientKey");
 
-    private final EngineAccess engine;
+    private final RannaEngine engine;
     private final ServerOptions options;
     private final RestRequestDecoder restRequests = RestRequestDecoder.create();
     private final RestResponseEncoder restResponses = RestResponseEncoder.create();
@@ -50,7 +51,7 @@ public final class ServerContext {
      * @throws IllegalArgumentException if the trusted proxies cannot be parsed
      */
     public ServerContext(
-            EngineAccess engine,
+            RannaEngine engine,
             ServerOptions options,
             MeterRegistry registry,
             @Nullable Supplier<String> scrape,
@@ -127,7 +128,7 @@ public final class ServerContext {
         return addressLimiter.count(key);
     }
 
-    public EngineAccess engine() {
+    public RannaEngine engine() {
         return engine;
     }
 

@@ -3,6 +3,9 @@ package dev.ranna.netty.internal;
 import dev.ranna.engine.EngineSession;
 import dev.ranna.engine.EventSink;
 import dev.ranna.engine.ExecOutcome;
+import dev.ranna.engine.RannaEngine;
+import dev.ranna.engine.RunLimits;
+import dev.ranna.engine.SpecRegistry;
 import dev.ranna.protocol.DecodeResult;
 import dev.ranna.protocol.ExecutionRequest;
 import dev.ranna.protocol.SpecEntry;
@@ -15,7 +18,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BiFunction;
 
 /** A scripted engine for handler tests: records sessions and exec calls, answers as told. */
-final class FakeEngine implements EngineAccess {
+final class FakeEngine implements RannaEngine {
     final List<FakeSession> sessions = new CopyOnWriteArrayList<>();
     final List<ExecCall> execs = new CopyOnWriteArrayList<>();
     volatile BiFunction<ExecutionRequest, String, CompletableFuture<ExecOutcome>> onExec =
@@ -39,9 +42,32 @@ final class FakeEngine implements EngineAccess {
     }
 
     @Override
-    public SpecMap specMap() {
-        return specs;
+    public SpecRegistry specs() {
+        return SpecRegistry.of(specs);
     }
+
+    @Override
+    public void reloadSpecs(SpecRegistry next) {
+        specs = next.specMap();
+    }
+
+    @Override
+    public RunLimits limits() {
+        return RunLimits.DEFAULTS;
+    }
+
+    @Override
+    public String sandboxName() {
+        return sandbox.type();
+    }
+
+    @Override
+    public int activeRuns() {
+        return 0;
+    }
+
+    @Override
+    public void close() {}
 
     @Override
     public SystemInfo.Sandbox sandboxInfo() {
@@ -57,7 +83,7 @@ final class FakeEngine implements EngineAccess {
         final EventSink sink;
         final String clientKey;
         final List<DecodeResult> handled = new CopyOnWriteArrayList<>();
-        volatile int writabilityChanges;
+        final List<Boolean> writability = new CopyOnWriteArrayList<>();
         volatile boolean closed;
 
         FakeSession(EventSink sink, String clientKey) {
@@ -71,8 +97,8 @@ final class FakeEngine implements EngineAccess {
         }
 
         @Override
-        public void writabilityChanged() {
-            writabilityChanges++;
+        public void writabilityChanged(boolean writable) {
+            writability.add(writable);
         }
 
         @Override

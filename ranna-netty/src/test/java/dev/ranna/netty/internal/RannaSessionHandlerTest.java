@@ -107,7 +107,6 @@ class RannaSessionHandlerTest {
         assertThat(log.text()).contains("\"code\":3").contains("\"stdout\":\"hi\\n\"");
         spawn.release();
         log.release();
-        assertThat(session.sink.isWritable()).isTrue();
     }
 
     @Test
@@ -130,12 +129,20 @@ class RannaSessionHandlerTest {
     }
 
     @Test
-    void writabilityChangesReachTheSession() {
+    void theChannelsWritabilityIsPushedToTheSessionOnEveryChange() {
         FakeEngine.FakeSession session = handshake();
+        channel.config().setWriteBufferWaterMark(new io.netty.channel.WriteBufferWaterMark(8, 16));
 
-        channel.pipeline().fireChannelWritabilityChanged();
+        // Queued, not flushed: past the high water mark the channel turns unwritable.
+        channel.write(io.netty.buffer.Unpooled.wrappedBuffer(new byte[64]));
+        assertThat(channel.isWritable()).isFalse();
+        assertThat(session.writability).containsExactly(false);
 
-        assertThat(session.writabilityChanges).isEqualTo(1);
+        channel.flush();
+        assertThat(channel.isWritable()).isTrue();
+        assertThat(session.writability).containsExactly(false, true);
+        io.netty.buffer.ByteBuf written = channel.readOutbound();
+        written.release();
     }
 
     @Test

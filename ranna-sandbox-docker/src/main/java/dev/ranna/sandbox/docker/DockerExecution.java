@@ -6,7 +6,7 @@ import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.model.Event;
 import com.github.dockerjava.api.model.Frame;
 import com.github.dockerjava.api.model.StreamType;
-import dev.ranna.engine.spi.Execution;
+import dev.ranna.engine.spi.AbstractExecution;
 import dev.ranna.engine.spi.ExitStatus;
 import dev.ranna.engine.spi.OutputSink;
 import dev.ranna.engine.spi.SandboxException;
@@ -19,15 +19,10 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,18 +34,12 @@ import org.slf4j.LoggerFactory;
  * attach is established; docker-java's streaming thread hands frames to the sink (blocking it is how
  * backpressure reaches the program). When the stream ends (the program exited or was killed, which stops
  * the container), a finisher inspects the container (exit code, OOM flag), removes it, and only then
- * completes {@link #exit()}. {@link #kill()} only records the reason and sends a SIGKILL from another
- * thread, so it never waits for a blocked sink.
+ * completes {@link #exit()}. {@link #kill()} only sends a SIGKILL from another thread, so it never waits
+ * for a blocked sink. The engine times the run: there is no timer here.
  */
-final class DockerExecution implements Execution {
+final class DockerExecution extends AbstractExecution {
 
     private static final Logger log = LoggerFactory.getLogger(DockerExecution.class);
-
-    enum Reason {
-        KILLED,
-        TIMED_OUT,
-        CLOSED
-    }
 
     /** The attach could not be established; the container may be reused by nobody and should be removed. */
     static final class AttachFailed extends Exception {
@@ -65,17 +54,12 @@ final class DockerExecution implements Execution {
     private final Containers containers;
     private final Containers.Prepared container;
     private final SandboxRequest request;
-    private final OutputSink sink;
     private final Executor executor;
-    private final ScheduledExecutorService scheduler;
     private final Runnable onDone;
-    private final CompletableFuture<ExitStatus> exit = new CompletableFuture<>();
-    private final AtomicReference<@Nullable Reason> reason = new AtomicReference<>();
     private final StreamCallback<Frame> attach;
     private volatile long startNanos;
     private volatile long endNanos;
     private volatile long startedNanos;
-    private volatile @Nullable ScheduledFuture<?> timeout;
 
     DockerExecution(
             DockerClient client,
@@ -84,15 +68,13 @@ final class DockerExecution implements Execution {
             SandboxRequest request,
             OutputSink sink,
             Executor executor,
-            ScheduledExecutorService scheduler,
             Runnable onDone) {
+        super(sink);
         this.client = client;
         this.containers = containers;
         this.container = container;
         this.request = request;
-        this.sink = sink;
         this.executor = executor;
-        this.scheduler = scheduler;
         this.onDone = onDone;
         this.attach = new StreamCallback<>(this::onFrame);
     }
@@ -129,8 +111,6 @@ final class DockerExecution implements Execution {
             attach.close();
             throw new AttachFailed(e);
         }
-        timeout = scheduler.schedule(
-                () -> stop(Reason.TIMED_OUT), request.timeout().toNanos(), TimeUnit.NANOSECONDS);
         startedNanos = System.nanoTime();
         attach.done().whenComplete((ok, error) -> {
             endNanos = System.nanoTime();
@@ -138,21 +118,9 @@ final class DockerExecution implements Execution {
         });
     }
 
+    /** Sends the container a SIGKILL from another thread. Never blocks. */
     @Override
-    public CompletionStage<ExitStatus> exit() {
-        return exit;
-    }
-
-    @Override
-    public void kill() {
-        stop(Reason.KILLED);
-    }
-
-    /** Stops the run for {@code why}; the first reason wins. Never blocks. */
-    void stop(Reason why) {
-        if (exit.isDone() || !reason.compareAndSet(null, why)) {
-            return;
-        }
+    protected void killProgram() {
         executor.execute(() -> {
             try {
                 client.killContainerCmd(container.id()).exec();
@@ -169,18 +137,14 @@ final class DockerExecution implements Execution {
             return;
         }
         StdStream stream = frame.getStreamType() == StreamType.STDERR ? StdStream.STDERR : StdStream.STDOUT;
-        sink.write(stream, payload, 0, payload.length);
+        output(stream, payload, 0, payload.length);
     }
 
     private void finish(@Nullable Throwable attachError) {
-        ScheduledFuture<?> t = timeout;
-        if (t != null) {
-            t.cancel(false);
-        }
         @Nullable ExitStatus status = null;
         @Nullable Throwable failure = null;
         try {
-            if (attachError != null && reason.get() == null) {
+            if (attachError != null && !killRequested()) {
                 log.debug("attach to container {} ended with {}", container.id(), Images.rootMessage(attachError));
             }
             InspectContainerResponse.ContainerState state = stoppedState();
@@ -209,9 +173,9 @@ final class DockerExecution implements Execution {
         }
         if (failure != null) {
             log.warn("run {} in container {} failed: {}", request.runId(), container.id(), failure.getMessage());
-            exit.completeExceptionally(failure);
+            fail(failure);
         } else {
-            exit.complete(status);
+            complete(java.util.Objects.requireNonNull(status, "status"));
         }
     }
 
@@ -222,7 +186,7 @@ final class DockerExecution implements Execution {
             state = client.inspectContainerCmd(container.id()).exec().getState();
             if (Boolean.TRUE.equals(state.getRunning())) {
                 // the stream can end a moment before Docker records the exit; a broken stream is killed
-                if (!attach.done().isCompletedExceptionally() || reason.get() != null) {
+                if (!attach.done().isCompletedExceptionally() || killRequested()) {
                     awaitExit();
                 } else {
                     client.killContainerCmd(container.id()).exec();
@@ -255,12 +219,12 @@ final class DockerExecution implements Execution {
         boolean oom = Boolean.TRUE.equals(state.getOOMKilled());
         Long exitCodeLong = state.getExitCodeLong();
         int code = exitCodeLong == null ? -1 : exitCodeLong.intValue();
-        Reason why = reason.get();
-        if (why != null && (code == 128 + 9 || code < 0)) {
-            return new ExitStatus(null, "SIGKILL", why == Reason.TIMED_OUT, why != Reason.TIMED_OUT, oom, elapsed);
+        boolean killed = killRequested();
+        if (killed && (code == 128 + 9 || code < 0)) {
+            return ExitStatus.killed(elapsed).withOomKilled(oom);
         }
         if (code > 128 && code < 128 + 32) {
-            if (why == null && !oom) {
+            if (!killed && !oom) {
                 // a signal nobody here sent: the memory limit (recorded late), or someone outside
                 Set<String> events = containerEvents();
                 if (events.contains("oom")) {
@@ -269,9 +233,10 @@ final class DockerExecution implements Execution {
                     throw new ExternalStop("the run's container was stopped outside the sandbox");
                 }
             }
-            return new ExitStatus(null, ExitStatus.signalName(code - 128), false, false, oom, elapsed);
+            return ExitStatus.signalled(ExitStatus.signalName(code - 128), elapsed)
+                    .withOomKilled(oom);
         }
-        return new ExitStatus(code, null, false, false, oom, elapsed);
+        return ExitStatus.exited(code, elapsed).withOomKilled(oom);
     }
 
     /**

@@ -204,8 +204,8 @@ final class DockerSandbox implements Sandbox {
                         ErrorCode.BAD_REQUEST, "arguments and environment must not contain NUL characters", e);
             }
             var holder = new DockerExecution[1];
-            DockerExecution run = new DockerExecution(
-                    client, containers, prepared, request, sink, io, scheduler, () -> runs.remove(holder[0]));
+            DockerExecution run =
+                    new DockerExecution(client, containers, prepared, request, sink, io, () -> runs.remove(holder[0]));
             holder[0] = run;
             runs.add(run);
             if (closed) {
@@ -347,7 +347,7 @@ final class DockerSandbox implements Sandbox {
             pool.close();
             List<CompletableFuture<?>> exits = new ArrayList<>();
             for (DockerExecution run : List.copyOf(runs)) {
-                run.stop(DockerExecution.Reason.CLOSED);
+                run.kill();
                 exits.add(run.exit().toCompletableFuture());
             }
             try {

@@ -88,7 +88,7 @@ class DockerFaultTest {
             CompletableFuture<?> exit = run.exit().toCompletableFuture();
             assertThat(exit).isDone();
             if (!exit.isCompletedExceptionally()) {
-                assertThat(run.exit().toCompletableFuture().get().killed()).isTrue();
+                assertThat(run.exit().toCompletableFuture().get().signal()).isEqualTo("SIGKILL");
             }
         }
         assertThat(containersOf(config.instanceId())).isEmpty();

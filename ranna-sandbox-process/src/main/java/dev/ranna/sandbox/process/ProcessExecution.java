@@ -1,6 +1,6 @@
 package dev.ranna.sandbox.process;
 
-import dev.ranna.engine.spi.Execution;
+import dev.ranna.engine.spi.AbstractExecution;
 import dev.ranna.engine.spi.ExitStatus;
 import dev.ranna.engine.spi.OutputSink;
 import dev.ranna.protocol.RunId;
@@ -9,13 +9,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
-import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,17 +19,13 @@ import org.slf4j.LoggerFactory;
  * what is left of its tree, waits for both readers to reach end of stream, releases the run's resources
  * and only then completes {@link #exit()}.
  *
- * <p>{@link #kill()} and the timeout only send SIGKILL to the launcher process (bwrap's monitor); bwrap's
- * {@code --die-with-parent} and pid namespace take the rest of the tree down, and the waiter empties the
- * run's cgroup afterwards. Neither takes a lock a blocked reader could hold.
+ * <p>{@link #kill()} only sends SIGKILL to the launcher process (bwrap's monitor); bwrap's {@code
+ * --die-with-parent} and pid namespace take the rest of the tree down, and the waiter empties the run's
+ * cgroup afterwards. It takes no lock a blocked reader could hold. The engine times the run: there is no
+ * timer here.
  */
-final class ProcessExecution implements Execution {
+final class ProcessExecution extends AbstractExecution {
     private static final Logger log = LoggerFactory.getLogger(ProcessExecution.class);
-
-    private enum Ending {
-        KILLED,
-        TIMED_OUT
-    }
 
     /** What the waiter releases when the run is over, in this order. */
     interface Resources {
@@ -52,52 +42,35 @@ final class ProcessExecution implements Execution {
     private final RunId runId;
     private final Process process;
     private final long startNanos;
-    private final OutputSink sink;
     private final Resources resources;
-    private final CompletableFuture<ExitStatus> exit = new CompletableFuture<>();
-    private final AtomicReference<@Nullable Ending> ending = new AtomicReference<>();
-    private final AtomicReference<@Nullable Throwable> sinkFailure = new AtomicReference<>();
     private volatile boolean exited;
-    private @Nullable ScheduledFuture<?> timeoutTask;
 
     ProcessExecution(RunId runId, Process process, long startNanos, OutputSink sink, Resources resources) {
+        super(sink);
         this.runId = runId;
         this.process = process;
         this.startNanos = startNanos;
-        this.sink = sink;
         this.resources = resources;
     }
 
-    /** Starts the readers, the waiter and the timeout. Throws if the executor refuses (sandbox closing). */
-    void begin(ExecutorService threads, ScheduledExecutorService timer, Duration timeout) {
+    /** Starts the readers and the waiter. Throws if the executor refuses (sandbox closing). */
+    void begin(ExecutorService threads) {
         CompletableFuture<Void> stdout = read(threads, process.getInputStream(), StdStream.STDOUT);
         CompletableFuture<Void> stderr = read(threads, process.getErrorStream(), StdStream.STDERR);
-        timeoutTask = timer.schedule(() -> end(Ending.TIMED_OUT), timeout.toNanos(), TimeUnit.NANOSECONDS);
         threads.execute(() -> await(stdout, stderr));
     }
 
-    @Override
-    public CompletionStage<ExitStatus> exit() {
-        return exit;
-    }
-
-    /** The future itself, for the sandbox's own bookkeeping. */
+    /** The exit future itself, for the sandbox's own bookkeeping. */
     CompletableFuture<ExitStatus> exitFuture() {
-        return exit;
+        return exit().toCompletableFuture();
     }
 
     @Override
-    public void kill() {
-        end(Ending.KILLED);
-    }
-
-    private void end(Ending why) {
+    protected void killProgram() {
         if (exited || !process.isAlive()) {
             return;
         }
-        if (ending.compareAndSet(null, why)) {
-            log.debug("run {}: {}", runId, why == Ending.KILLED ? "killed" : "timed out");
-        }
+        log.debug("run {}: killed", runId);
         // Through the handle: Process.destroyForcibly() also closes the output streams, and what the
         // program wrote before it died would be lost to the readers.
         process.toHandle().destroyForcibly();
@@ -110,15 +83,8 @@ final class ProcessExecution implements Execution {
             try (in) {
                 int n;
                 while ((n = in.read(buffer)) >= 0) {
-                    if (n > 0 && sinkFailure.get() == null) {
-                        try {
-                            sink.write(stream, buffer, 0, n);
-                        } catch (RuntimeException | Error e) {
-                            // Keep draining so the program cannot block on a full pipe; end it.
-                            sinkFailure.compareAndSet(null, e);
-                            end(Ending.KILLED);
-                        }
-                    }
+                    // A failing sink kills the run; reading on drains the pipe so nothing blocks on it.
+                    output(stream, buffer, 0, n);
                 }
             } catch (IOException e) {
                 log.debug("run {}: reading {} ended: {}", runId, stream, e.toString());
@@ -136,16 +102,12 @@ final class ProcessExecution implements Execution {
             int code = waitUninterruptibly();
             Duration elapsed = Duration.ofNanos(System.nanoTime() - startNanos);
             exited = true;
-            ScheduledFuture<?> timeout = timeoutTask;
-            if (timeout != null) {
-                timeout.cancel(false);
-            }
             // bwrap's monitor is gone; anything it left (its pid 1 still exiting, or a whole tree without
             // isolation) dies now, so the pipes reach end of stream.
             resources.killLeftovers();
             CompletableFuture.allOf(stdout, stderr).join();
             status = status(code, elapsed, resources.oomKilled());
-            if (code == Launcher.SETUP_FAILED && ending.get() == null) {
+            if (code == Launcher.SETUP_FAILED && !killRequested()) {
                 log.debug("run {}: exit code {}: sandbox setup failed, or the program's own code", runId, code);
             }
         } catch (RuntimeException | Error e) {
@@ -153,16 +115,12 @@ final class ProcessExecution implements Execution {
         } finally {
             resources.release();
         }
-        Throwable sinkError = sinkFailure.get();
-        if (failure == null && sinkError != null) {
-            failure = sinkError;
-        }
         if (failure != null || status == null) {
             log.warn("run {} failed", runId, failure);
-            exit.completeExceptionally(failure != null ? failure : new IllegalStateException("no exit status"));
+            fail(failure != null ? failure : new IllegalStateException("no exit status"));
         } else {
             log.debug("run {} ended: {}", runId, status);
-            exit.complete(status);
+            complete(status);
         }
     }
 
@@ -188,14 +146,13 @@ final class ProcessExecution implements Execution {
      * is read as the signal. A program that itself exits with such a code is reported as signalled too.
      */
     private ExitStatus status(int code, Duration elapsed, boolean oomKilled) {
-        Ending why = ending.get();
-        if (why != null) {
-            return new ExitStatus(
-                    null, ExitStatus.signalName(9), why == Ending.TIMED_OUT, why == Ending.KILLED, oomKilled, elapsed);
+        if (killRequested()) {
+            return ExitStatus.killed(elapsed).withOomKilled(oomKilled);
         }
         if (code > 128 && code <= 128 + 64) {
-            return new ExitStatus(null, ExitStatus.signalName(code - 128), false, false, oomKilled, elapsed);
+            return ExitStatus.signalled(ExitStatus.signalName(code - 128), elapsed)
+                    .withOomKilled(oomKilled);
         }
-        return new ExitStatus(code, null, false, false, oomKilled, elapsed);
+        return ExitStatus.exited(code, elapsed).withOomKilled(oomKilled);
     }
 }

@@ -26,7 +26,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -45,8 +44,10 @@ import org.slf4j.LoggerFactory;
  * Runs each request as a local process tree: bubblewrap for isolation (unless configured off), cgroups
  * for memory and pids where the host allows, rlimits for CPU time, files and core dumps.
  *
- * <p>Thread-safe. Owns two thread pools (run threads: three per running run, idle ones end after a few
- * seconds; one timer thread), this instance's work directory and cgroups; {@link #close()} removes them.
+ * <p>Thread-safe. Owns a thread pool (three run threads per running run, idle ones end after a few
+ * seconds) and the spawner thread, this instance's work directory and cgroups; {@link #close()} removes
+ * them. It does not count runs to refuse one (the engine owns capacity) and does not time them (the
+ * engine kills a run at its deadline); it refuses a start only when no run uid is free.
  */
 final class ProcessSandbox implements Sandbox {
     private static final Logger log = LoggerFactory.getLogger(ProcessSandbox.class);
@@ -72,10 +73,8 @@ final class ProcessSandbox implements Sandbox {
     /** The one thread that forks launchers; see {@link #spawn}. */
     private final ExecutorService spawner;
 
-    private final ScheduledThreadPoolExecutor timer;
     private final Set<ProcessExecution> running = ConcurrentHashMap.newKeySet();
     private final AtomicLong runCounter = new AtomicLong();
-    private final AtomicInteger active = new AtomicInteger();
     private final AtomicBoolean closed = new AtomicBoolean();
 
     /**
@@ -115,10 +114,6 @@ final class ProcessSandbox implements Sandbox {
         this.threads = new ThreadPoolExecutor(
                 0, Integer.MAX_VALUE, 5, TimeUnit.SECONDS, new SynchronousQueue<>(), daemon(prefix + "run-"));
         this.spawner = Executors.newSingleThreadExecutor(daemon(prefix + "spawn-"));
-        this.timer = new ScheduledThreadPoolExecutor(1, daemon(prefix + "timer-"));
-        timer.setRemoveOnCancelPolicy(true);
-        timer.setKeepAliveTime(5, TimeUnit.SECONDS);
-        timer.allowCoreThreadTimeOut(true);
     }
 
     /** What this sandbox enforces, for {@link #info()} and the provider's availability details. */
@@ -183,11 +178,6 @@ final class ProcessSandbox implements Sandbox {
                         null);
             }
         }
-        if (active.incrementAndGet() > config.slots()) {
-            active.decrementAndGet();
-            throw new SandboxException(
-                    ErrorCode.UNAVAILABLE, "too many programs running at once; try again shortly", null);
-        }
         int uid = -1;
         Path runDir = null;
         Cgroups.RunGroup group = null;
@@ -201,7 +191,6 @@ final class ProcessSandbox implements Sandbox {
             } else if (dropUid) {
                 uid = acquireUid();
                 if (uid < 0) {
-                    active.decrementAndGet();
                     throw new SandboxException(
                             ErrorCode.UNAVAILABLE, "too many programs running at once; try again shortly", null);
                 }
@@ -249,7 +238,7 @@ final class ProcessSandbox implements Sandbox {
                 writeStdin(process, stdinPayload);
                 running.add(execution);
                 execution.exitFuture().whenComplete((status, error) -> running.remove(execution));
-                execution.begin(threads, timer, request.timeout());
+                execution.begin(threads);
             } catch (RejectedExecutionException e) {
                 // Closing: nothing will wait for this run, so end and release it here.
                 running.remove(execution);
@@ -339,7 +328,7 @@ final class ProcessSandbox implements Sandbox {
         Process process = null;
         try {
             // Leave the last slot to a run: the prestarted launcher holds a uid while it waits.
-            if (closed.get() || prestarted.get() != null || active.get() + 2 > config.slots()) {
+            if (closed.get() || prestarted.get() != null || running.size() + 2 > config.slots()) {
                 return;
             }
             uid = acquireUid();
@@ -479,7 +468,6 @@ final class ProcessSandbox implements Sandbox {
             if (uid >= 0) {
                 releaseUid(uid);
             }
-            active.decrementAndGet();
         }
     }
 
@@ -660,7 +648,6 @@ final class ProcessSandbox implements Sandbox {
             }
         }
         threads.shutdown();
-        timer.shutdownNow();
         spawner.shutdown();
         try {
             if (!threads.awaitTermination(10, TimeUnit.SECONDS)) {

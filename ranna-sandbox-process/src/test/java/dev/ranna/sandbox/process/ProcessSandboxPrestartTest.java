@@ -137,7 +137,7 @@ class ProcessSandboxPrestartTest {
                         Duration.ofSeconds(3)));
         // Contained either way: by the timeout, or (rarely, the bomb's kernel memory counts too) by the
         // memory limit first. ProcessSandboxSecurityTest has seen the latter with and without prestart.
-        assertThat(bomb.status().timedOut() || bomb.status().oomKilled())
+        assertThat(bomb.timedOut() || bomb.status().oomKilled())
                 .as("%s %s", bomb.status(), bomb.stderr())
                 .isTrue();
 

@@ -9,6 +9,7 @@ import dev.ranna.engine.spi.LanguageSpec;
 import dev.ranna.engine.spi.Sandbox;
 import dev.ranna.engine.spi.SandboxRequest;
 import dev.ranna.protocol.RunId;
+import dev.ranna.sandbox.tck.Deadline;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
@@ -73,15 +74,23 @@ final class TestSupport {
         return new SandboxRequest(RunId.random(), spec, code, List.of(arguments), Map.of(), timeout);
     }
 
-    /** A finished run. */
-    record Finished(ExitStatus status, String stdout, String stderr) {}
+    /**
+     * A finished run.
+     *
+     * @param timedOut the request's timeout passed and the test's {@link Deadline} (the engine's part)
+     *     killed the run
+     */
+    record Finished(ExitStatus status, String stdout, String stderr, boolean timedOut) {}
 
+    /** Runs {@code request} to its end, killing it at its timeout as the engine would. */
     static Finished run(Sandbox sandbox, SandboxRequest request) throws Exception {
         var sink = CollectingSink.create();
         Execution execution = sandbox.start(request, sink);
         sink.attach(execution);
-        ExitStatus status = await(execution, request.timeout().plus(PROMPTLY));
-        return new Finished(status, sink.stdout(), sink.stderr());
+        try (Deadline deadline = Deadline.kill(execution, request.timeout())) {
+            ExitStatus status = await(execution, request.timeout().plus(PROMPTLY));
+            return new Finished(status, sink.stdout(), sink.stderr(), deadline.fired());
+        }
     }
 
     static Finished sh(Sandbox sandbox, String script, String... arguments) throws Exception {

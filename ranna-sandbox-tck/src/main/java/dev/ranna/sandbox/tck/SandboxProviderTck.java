@@ -12,7 +12,9 @@ import dev.ranna.engine.spi.SandboxConfig;
 import dev.ranna.engine.spi.SandboxException;
 import dev.ranna.engine.spi.SandboxProvider;
 import dev.ranna.engine.spi.SandboxRequest;
+import dev.ranna.protocol.Event;
 import dev.ranna.protocol.RunId;
+import dev.ranna.protocol.RunResult;
 import dev.ranna.protocol.StdStream;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -101,9 +103,11 @@ import org.junit.jupiter.params.provider.ValueSource;
  *       write follows it; what a program writes just before it exits is there when exit completes.
  *   <li><b>Exit status</b>: exit codes 0 and 3; a program killed by SIGTERM or SIGKILL reports the signal's
  *       name (see {@link #reportsSignalNames()}); {@code elapsed} is the program's own wall time.
- *   <li><b>Kill</b>: {@code kill()} ends a program within {@link #PROMPTLY} with {@code killed}, together
+ *   <li><b>Kill</b>: {@code kill()} ends a program within {@link #PROMPTLY} by {@code SIGKILL}, together
  *       with the processes it started; kill twice, kill after exit and kill before any output are harmless.
- *   <li><b>Timeout</b>: a program running past the request's timeout ends with {@code timedOut}.
+ *   <li><b>Timeout</b>: through a real engine on the sandbox (the engine times runs, the sandbox does not):
+ *       a program running past its timeout, and what it started, are stopped promptly, and the run is
+ *       reported as timed out (ERROR 408, STOP {@code timedout}).
  *   <li><b>Output pressure</b>: {@code kill()} called from inside the sink stops a flood ({@code yes}) with
  *       less than 8 MiB more; a sink that blocks holds the run back without losing a byte, and exit waits.
  *   <li><b>What the program sees</b>: arguments verbatim (spaces, quotes, {@code $HOME}, {@code *},
@@ -464,9 +468,18 @@ public abstract class SandboxProviderTck {
     private static void assertExitedNormally(ExitStatus status, int exitCode) {
         assertThat(status.exitCode()).as("exitCode of %s", status).isEqualTo(exitCode);
         assertThat(status.signal()).as("signal of %s", status).isNull();
-        assertThat(status.timedOut()).as("timedOut of %s", status).isFalse();
-        assertThat(status.killed()).as("killed of %s", status).isFalse();
         assertThat(status.oomKilled()).as("oomKilled of %s", status).isFalse();
+    }
+
+    /** Ended by {@code kill()}: SIGKILL, no exit code (or exit code 137 where signals are not named). */
+    private void assertKilled(ExitStatus status) {
+        boolean named = "SIGKILL".equals(status.signal()) && status.exitCode() == null;
+        boolean conventional = !reportsSignalNames()
+                && status.signal() == null
+                && Integer.valueOf(128 + 9).equals(status.exitCode());
+        assertThat(named || conventional)
+                .as("killed of %s: SIGKILL with a null exit code", status)
+                .isTrue();
     }
 
     /**
@@ -705,8 +718,6 @@ public abstract class SandboxProviderTck {
                             "expected signal %s with a null exit code%s, got %s",
                             name, reportsSignalNames() ? "" : " (or exit code " + (128 + number) + ")", status)
                     .isTrue();
-            assertThat(status.killed()).as("killed (kill() was not called)").isFalse();
-            assertThat(status.timedOut()).as("timedOut").isFalse();
         }
 
         @Test
@@ -739,8 +750,7 @@ public abstract class SandboxProviderTck {
             assertThat(Duration.ofNanos(System.nanoTime() - before))
                     .as("kill() to exit")
                     .isLessThan(PROMPTLY);
-            assertThat(status.killed()).as("killed of %s", status).isTrue();
-            assertThat(status.timedOut()).as("timedOut of %s", status).isFalse();
+            assertKilled(status);
             assertThat(Integer.valueOf(0).equals(status.exitCode()))
                     .as("exit code 0 after kill(): %s", status)
                     .isFalse();
@@ -754,7 +764,7 @@ public abstract class SandboxProviderTck {
             run.awaitStdoutContaining("started");
             run.execution().kill();
             ExitStatus status = run.awaitExit(PROMPTLY);
-            assertThat(status.killed()).as("killed of %s", status).isTrue();
+            assertKilled(status);
             assertThat(awaitNoLeftovers()).as("left behind after kill()").isEmpty();
         }
 
@@ -766,7 +776,7 @@ public abstract class SandboxProviderTck {
             running.execution().kill();
             running.execution().kill();
             ExitStatus killed = running.awaitExit(PROMPTLY);
-            assertThat(killed.killed()).isTrue();
+            assertKilled(killed);
             running.execution().kill();
             assertThat(running.awaitExit(PROMPTLY)).isEqualTo(killed);
 
@@ -787,7 +797,7 @@ public abstract class SandboxProviderTck {
             Run run = run("sleep 30\nprintf 'not killed\\n'\n");
             run.execution().kill();
             ExitStatus status = run.awaitExit(PROMPTLY);
-            assertThat(status.killed()).as("killed of %s", status).isTrue();
+            assertKilled(status);
             assertThat(run.sink().stdout()).isEmpty();
         }
     }
@@ -797,19 +807,42 @@ public abstract class SandboxProviderTck {
     class TimeoutEnforcement {
 
         @Test
-        @DisplayName("a program running past its timeout is killed and marked timedOut")
+        @DisplayName("through the engine, a program past its timeout is stopped with what it started and reported")
         void timeoutKills() throws Exception {
             Duration timeout = Duration.ofSeconds(1);
-            Run run = run(
-                    request("printf 'started\\n'\nsleep 30\nprintf 'not killed\\n'\n", List.of(), Map.of(), timeout),
-                    RecordingOutputSink.create());
-            ExitStatus status = run.awaitExit(timeout.plus(PROMPTLY));
-            assertThat(status.timedOut()).as("timedOut of %s", status).isTrue();
-            assertThat(status.killed())
-                    .as("killed of %s (kill() was not called)", status)
-                    .isFalse();
-            assertThat(status.elapsed()).as("elapsed of %s", status).isGreaterThanOrEqualTo(Duration.ofMillis(900));
-            assertThat(run.sink().stdout()).isEqualTo("started\n");
+            List<Event> events;
+            long before = System.nanoTime();
+            try (var engine = new EngineHarness(sandbox(), shellSpec(), timeout)) {
+                events = engine.exec(
+                        "sleep 30 &\nprintf 'started\\n'\nsleep 30\nprintf 'not killed\\n'\n",
+                        STARTUP.plus(timeout).plus(PROMPTLY));
+            }
+            assertThat(Duration.ofNanos(System.nanoTime() - before))
+                    .as("EXEC to STOP with a %s timeout", timeout)
+                    .isLessThan(STARTUP.plus(timeout).plus(PROMPTLY));
+            assertThat(events).as("events").hasSizeGreaterThanOrEqualTo(3);
+            assertThat(events.get(0)).as("first event of %s", events).isInstanceOf(Event.Spawn.class);
+            var errors = events.stream()
+                    .filter(Event.Error.class::isInstance)
+                    .map(Event.Error.class::cast)
+                    .toList();
+            assertThat(errors)
+                    .as("the ERROR of a run past its timeout, in %s", events)
+                    .extracting(Event.Error::code)
+                    .containsExactly(408);
+            assertThat(events.get(events.size() - 2))
+                    .as("ERROR right before the STOP")
+                    .isEqualTo(errors.get(0));
+            RunResult result = ((Event.Stop) events.get(events.size() - 1)).result();
+            assertThat(result.timedOut()).as("timedout of %s", result).isTrue();
+            assertThat(result.killed()).as("killed of %s", result).isFalse();
+            assertThat(result.execTimeMs()).as("exectime of %s", result).isGreaterThanOrEqualTo(900);
+            String stdout = events.stream()
+                    .filter(Event.Log.class::isInstance)
+                    .map(e -> ((Event.Log) e).text())
+                    .collect(Collectors.joining());
+            assertThat(stdout).isEqualTo("started\n");
+            assertThat(awaitNoLeftovers()).as("left behind after the timeout").isEmpty();
         }
     }
 
@@ -824,10 +857,7 @@ public abstract class SandboxProviderTck {
             Run run = run(request("yes\n", List.of(), Map.of(), DEFAULT_TIMEOUT), sink);
             ExitStatus status = run.awaitExit(STARTUP.plus(PROMPTLY));
             assertThat(sink.killRequested()).as("the sink saw 1 MiB").isTrue();
-            assertThat(status.killed()).as("killed of %s", status).isTrue();
-            assertThat(status.timedOut())
-                    .as("timedOut of %s (the kill came long before)", status)
-                    .isFalse();
+            assertKilled(status);
             long afterKill = sink.total() - sink.bytesWhenKilled();
             assertThat(afterKill).as("bytes that arrived after kill()").isLessThan(8L * MIB);
             byte[] out = sink.stdoutBytes();
@@ -1007,7 +1037,7 @@ public abstract class SandboxProviderTck {
             assertThat(bStatus.exitCode()).isEqualTo(0);
             assertThat(a.exitFuture()).as("run A still sleeping").isNotDone();
             a.execution().kill();
-            assertThat(a.awaitExit(PROMPTLY).killed()).isTrue();
+            assertKilled(a.awaitExit(PROMPTLY));
         }
 
         @Test
@@ -1094,13 +1124,17 @@ public abstract class SandboxProviderTck {
         void endedRunsLeaveNothing() throws Exception {
             Run exited = run("printf 'x' > ./file\nexit 0\n");
             Run killed = run("printf 'x' > ./file\nsleep 30\n");
-            Run timedOut = run(
-                    request("printf 'x' > ./file\nsleep 30\n", List.of(), Map.of(), Duration.ofSeconds(1)),
-                    RecordingOutputSink.create());
             killed.execution().kill();
             exited.awaitExit();
-            assertThat(killed.awaitExit(PROMPTLY).killed()).isTrue();
-            assertThat(timedOut.awaitExit(STARTUP).timedOut()).isTrue();
+            assertKilled(killed.awaitExit(PROMPTLY));
+            Duration timeout = Duration.ofSeconds(1);
+            try (var engine = new EngineHarness(sandbox(), shellSpec(), timeout)) {
+                List<Event> events = engine.exec(
+                        "printf 'x' > ./file\nsleep 30\n", STARTUP.plus(timeout).plus(PROMPTLY));
+                assertThat(((Event.Stop) events.get(events.size() - 1)).result().timedOut())
+                        .as("timed out: %s", events)
+                        .isTrue();
+            }
             assertThat(awaitNoLeftovers())
                     .as("left behind after the runs ended")
                     .isEmpty();

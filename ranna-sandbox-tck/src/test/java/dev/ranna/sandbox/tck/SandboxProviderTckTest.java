@@ -147,12 +147,13 @@ class SandboxProviderTckTest {
                         SandboxProviderTck.ProgramEnvironment.class,
                         "codeFileIsInTheWorkingDirectory",
                         "code file's content"),
-                arguments(Fault.NO_KILLED_FLAG, SandboxProviderTck.Kill.class, "killEndsTheProgram", "killed of"),
                 arguments(
-                        Fault.IGNORE_TIMEOUT,
+                        Fault.KILL_REPORTED_AS_EXIT, SandboxProviderTck.Kill.class, "killEndsTheProgram", "killed of"),
+                arguments(
+                        Fault.IGNORE_KILL,
                         SandboxProviderTck.TimeoutEnforcement.class,
                         "timeoutKills",
-                        "did not complete"),
+                        "ERROR of a run past its timeout"),
                 arguments(
                         Fault.START_AFTER_CLOSE,
                         SandboxProviderTck.Closing.class,

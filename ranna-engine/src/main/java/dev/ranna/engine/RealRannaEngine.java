@@ -16,14 +16,13 @@ import java.time.ZonedDateTime;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -36,9 +35,12 @@ import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** What {@link RannaEngine} delegates to: sessions, slots, threads, the sandbox. */
-final class EngineCore {
-    private static final Logger log = LoggerFactory.getLogger(EngineCore.class);
+/**
+ * The engine: sessions, the {@link RunScheduler}, the engine's threads and the sandbox. The one
+ * implementation of {@link RannaEngine}; built by {@link RannaEngine.Builder}.
+ */
+final class RealRannaEngine implements RannaEngine {
+    private static final Logger log = LoggerFactory.getLogger(RealRannaEngine.class);
 
     private final String sandboxName;
     private final Sandbox sandbox;
@@ -47,10 +49,10 @@ final class EngineCore {
     private final RunLimits limits;
     private final ExecutorService executor;
     private final boolean ownsExecutor;
-    private final ScheduledExecutorService timer;
+    private final EngineScheduler scheduler;
     private final EngineMetrics metrics;
     private final RateLimiter rateLimiter;
-    private final Admission admission;
+    private final RunScheduler runs;
     private final Duration shutdownTimeout;
     private final Set<DefaultEngineSession> sessions = ConcurrentHashMap.newKeySet();
 
@@ -58,7 +60,7 @@ final class EngineCore {
     private final Condition runEnded = endLock.newCondition();
     private volatile boolean closed;
 
-    EngineCore(
+    RealRannaEngine(
             String sandboxName,
             Sandbox sandbox,
             Map<String, String> details,
@@ -66,7 +68,8 @@ final class EngineCore {
             RunLimits limits,
             @Nullable ExecutorService executor,
             MeterRegistry registry,
-            Duration shutdownTimeout) {
+            Duration shutdownTimeout,
+            EngineScheduler scheduler) {
         this.sandboxName = sandboxName;
         this.sandbox = sandbox;
         this.details = Collections.unmodifiableMap(new LinkedHashMap<>(details));
@@ -88,12 +91,14 @@ final class EngineCore {
             this.executor = pool;
             this.ownsExecutor = true;
         }
-        var scheduler = new ScheduledThreadPoolExecutor(1, daemonThreads("ranna-timer-"));
-        scheduler.setRemoveOnCancelPolicy(true);
-        this.timer = scheduler;
-        this.admission = new Admission(limits.maxConcurrentRuns(), limits.maxQueuedRuns(), limits.maxRunsPerClient());
-        this.rateLimiter = new RateLimiter(limits.rateLimitBurst(), limits.rateLimitInterval(), System::nanoTime);
-        this.metrics = new EngineMetrics(registry, admission::running, admission::queued);
+        this.scheduler = scheduler;
+        this.runs = new RunScheduler(
+                limits.maxConcurrentRuns(),
+                limits.maxQueuedRuns(),
+                limits.maxRunsPerClient(),
+                limits.maxRunsPerSession());
+        this.rateLimiter = new RateLimiter(limits.rateLimitBurst(), limits.rateLimitInterval(), scheduler::nanoTime);
+        this.metrics = new EngineMetrics(registry, runs::running, runs::queued);
         prepare(specs);
     }
 
@@ -120,8 +125,8 @@ final class EngineCore {
         return sandbox;
     }
 
-    ScheduledExecutorService timer() {
-        return timer;
+    EngineScheduler scheduler() {
+        return scheduler;
     }
 
     EngineMetrics metrics() {
@@ -136,8 +141,8 @@ final class EngineCore {
         return closed;
     }
 
-    Admission.Decision admit(Run run) {
-        return admission.admit(run);
+    RunScheduler.Decision admit(Run run) {
+        return runs.admit(run);
     }
 
     void dispatch(Run run) {
@@ -146,18 +151,14 @@ final class EngineCore {
         } catch (RejectedExecutionException e) {
             // Only after close(): the executor is gone, so end the run here.
             log.debug("run {} rejected by the executor", run.id());
-            run.cancelQueued(shuttingDown(run));
+            run.cancelQueued(Rejection.SHUTTING_DOWN);
             releaseSlot(run);
         }
     }
 
-    private static Event.Error shuttingDown(Run run) {
-        return Event.Error.of(run.nonce(), ErrorCode.UNAVAILABLE, "server is shutting down");
-    }
-
     /** Takes a queued run out of the queue; false if it was not queued. */
     boolean unqueue(Run run) {
-        if (admission.remove(run)) {
+        if (runs.remove(run)) {
             run.cancelQueued(null);
             return true;
         }
@@ -166,7 +167,7 @@ final class EngineCore {
 
     /** Gives back the slot {@code finished} held (or passes it to the next run in turn). */
     void releaseSlot(Run finished) {
-        Run next = admission.release(finished);
+        Run next = runs.release(finished);
         if (next != null) {
             dispatch(next);
         }
@@ -178,13 +179,21 @@ final class EngineCore {
         }
     }
 
+    /** Running plus queued runs of {@code session}. */
+    int activeRuns(DefaultEngineSession session) {
+        return runs.active(session);
+    }
+
     void sessionClosed(DefaultEngineSession session) {
         sessions.remove(session);
     }
 
     // --- RannaEngine -----------------------------------------------------------------------------
 
-    EngineSession openSession(EventSink sink, String clientKey) {
+    @Override
+    public EngineSession openSession(EventSink sink, String clientKey) {
+        Objects.requireNonNull(sink, "sink");
+        Objects.requireNonNull(clientKey, "clientKey");
         if (closed) {
             throw new IllegalStateException("engine is closed");
         }
@@ -197,7 +206,10 @@ final class EngineCore {
         return session;
     }
 
-    CompletableFuture<ExecOutcome> exec(ExecutionRequest request, String clientKey) {
+    @Override
+    public CompletableFuture<ExecOutcome> exec(ExecutionRequest request, String clientKey) {
+        Objects.requireNonNull(request, "request");
+        Objects.requireNonNull(clientKey, "clientKey");
         var collector = new CollectingSink();
         EngineSession session;
         try {
@@ -211,7 +223,8 @@ final class EngineCore {
         return collector.result;
     }
 
-    SpecRegistry specs() {
+    @Override
+    public SpecRegistry specs() {
         return specs.get();
     }
 
@@ -221,17 +234,13 @@ final class EngineCore {
         }
         ZonedDateTime now = ZonedDateTime.now();
         long delay = Math.max(1, Duration.between(now, schedule.next(now)).toMillis());
-        try {
-            timer.schedule(
-                    () -> {
-                        reloadFrom(source, schedule);
-                        scheduleSpecReload(source, schedule);
-                    },
-                    delay,
-                    TimeUnit.MILLISECONDS);
-        } catch (RejectedExecutionException e) {
-            // The engine closed meanwhile.
-        }
+        // Dropped by the scheduler once the engine has closed.
+        scheduler.schedule(
+                () -> {
+                    reloadFrom(source, schedule);
+                    scheduleSpecReload(source, schedule);
+                },
+                Duration.ofMillis(delay));
     }
 
     private void reloadFrom(Supplier<SpecRegistry> source, CronSchedule schedule) {
@@ -247,7 +256,9 @@ final class EngineCore {
         }
     }
 
-    void reloadSpecs(SpecRegistry next) {
+    @Override
+    public void reloadSpecs(SpecRegistry next) {
+        Objects.requireNonNull(next, "specs");
         SpecRegistry previous = specs.getAndSet(next);
         prepare(next);
         log.info(
@@ -256,29 +267,34 @@ final class EngineCore {
                 next.languages().size());
     }
 
-    RunLimits limits() {
+    @Override
+    public RunLimits limits() {
         return limits;
     }
 
-    String sandboxName() {
+    @Override
+    public String sandboxName() {
         return sandboxName;
     }
 
-    SystemInfo.Sandbox sandboxInfo() {
+    @Override
+    public SystemInfo.Sandbox sandboxInfo() {
         return new SystemInfo.Sandbox(sandboxName, sandbox.version(), details);
     }
 
-    int activeRuns() {
-        return admission.running() + admission.queued();
+    @Override
+    public int activeRuns() {
+        return runs.running() + runs.queued();
     }
 
-    void close() {
+    @Override
+    public void close() {
         if (closed) {
             return;
         }
         closed = true;
-        for (Run queued : admission.drain()) {
-            queued.cancelQueued(shuttingDown(queued));
+        for (Run queued : runs.drain()) {
+            queued.cancelQueued(Rejection.SHUTTING_DOWN);
         }
         for (DefaultEngineSession session : sessions) {
             session.shutdown();
@@ -289,7 +305,7 @@ final class EngineCore {
         } catch (RuntimeException e) {
             log.warn("sandbox '{}' failed to close cleanly", sandboxName, e);
         }
-        timer.shutdownNow();
+        scheduler.shutdown();
         if (ownsExecutor) {
             executor.shutdownNow();
         }
@@ -300,12 +316,12 @@ final class EngineCore {
         long deadline = System.nanoTime() + shutdownTimeout.toNanos();
         endLock.lock();
         try {
-            while (admission.running() > 0) {
+            while (runs.running() > 0) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     log.warn(
                             "{} runs still ending after {}; closing the sandbox anyway",
-                            admission.running(),
+                            runs.running(),
                             shutdownTimeout);
                     return;
                 }

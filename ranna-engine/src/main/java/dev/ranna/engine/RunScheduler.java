@@ -10,31 +10,38 @@ import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Engine-wide run slots, a per-client cap and a bounded queue that serves clients in turn. Thread-safe.
+ * The one owner of capacity: engine-wide run slots, a bounded queue that serves clients in turn, the
+ * per-client cap and the per-session cap. Nothing else counts runs to refuse one (a sandbox may still
+ * fail a start for a resource of its own, such as a uid). Thread-safe.
  *
  * <p>Each client key has its own FIFO of waiting runs; a freed slot goes to the oldest run of the client
  * whose turn it is, and that client then moves to the back of the line. So a client with many queued
  * runs gets one slot per round, and another client's first run waits for at most one run of each client
  * ahead of it, never for a whole backlog. The per-client cap counts running and queued runs together,
- * across all of the client's sessions.
+ * across all of the client's sessions; the per-session cap counts them per session.
  */
-final class Admission {
+final class RunScheduler {
     enum Decision {
         START,
         QUEUED,
         /** The queue is full. */
         FULL,
         /** The client already has its cap of runs running or queued. */
-        CLIENT_FULL
+        CLIENT_FULL,
+        /** The session already has its cap of runs running or queued. */
+        SESSION_FULL
     }
 
     private final int slots;
     private final int queueCapacity;
     private final int perClient;
+    private final int perSession;
     /** Waiting runs per client; iteration order is the order of turns. */
     private final LinkedHashMap<String, ArrayDeque<Run>> waiting = new LinkedHashMap<>();
     /** Running plus queued runs per client. */
     private final Map<String, Integer> active = new HashMap<>();
+    /** Running plus queued runs per session. */
+    private final Map<DefaultEngineSession, Integer> perSessionActive = new HashMap<>();
 
     private int running;
     private int queued;
@@ -43,30 +50,41 @@ final class Admission {
      * @param slots runs executing at once
      * @param queueCapacity runs waiting for a slot, across clients
      * @param perClient runs one client may have running or queued; 0 means no cap
+     * @param perSession runs one session may have running or queued
      */
-    Admission(int slots, int queueCapacity, int perClient) {
+    RunScheduler(int slots, int queueCapacity, int perClient, int perSession) {
         this.slots = slots;
         this.queueCapacity = queueCapacity;
         this.perClient = perClient;
+        this.perSession = perSession;
     }
 
+    /** Admits {@code run}: it takes a slot now ({@code START}), waits in the queue, or is refused. */
     synchronized Decision admit(Run run) {
         String client = run.clientKey();
+        if (perSessionActive.getOrDefault(run.session(), 0) >= perSession) {
+            return Decision.SESSION_FULL;
+        }
         if (perClient > 0 && active.getOrDefault(client, 0) >= perClient) {
             return Decision.CLIENT_FULL;
         }
         if (running < slots) {
             running++;
-            active.merge(client, 1, Integer::sum);
+            count(run);
             return Decision.START;
         }
         if (queued < queueCapacity) {
             waiting.computeIfAbsent(client, key -> new ArrayDeque<>()).addLast(run);
             queued++;
-            active.merge(client, 1, Integer::sum);
+            count(run);
             return Decision.QUEUED;
         }
         return Decision.FULL;
+    }
+
+    private void count(Run run) {
+        active.merge(run.clientKey(), 1, Integer::sum);
+        perSessionActive.merge(run.session(), 1, Integer::sum);
     }
 
     /**
@@ -74,7 +92,7 @@ final class Admission {
      * caller then starts.
      */
     synchronized @Nullable Run release(Run finished) {
-        forget(finished.clientKey());
+        forget(finished);
         Run next = nextInTurn();
         if (next == null) {
             running--;
@@ -99,8 +117,9 @@ final class Admission {
         return next;
     }
 
-    private void forget(String client) {
-        active.computeIfPresent(client, (key, count) -> count <= 1 ? null : count - 1);
+    private void forget(Run run) {
+        active.computeIfPresent(run.clientKey(), (key, count) -> count <= 1 ? null : count - 1);
+        perSessionActive.computeIfPresent(run.session(), (key, count) -> count <= 1 ? null : count - 1);
     }
 
     /** Removes a queued run (its session closed); false if it was not queued. */
@@ -113,7 +132,7 @@ final class Admission {
             waiting.remove(run.clientKey());
         }
         queued--;
-        forget(run.clientKey());
+        forget(run);
         return true;
     }
 
@@ -123,7 +142,7 @@ final class Admission {
         for (ArrayDeque<Run> runs : waiting.values()) {
             for (Run run : runs) {
                 drained.add(run);
-                forget(run.clientKey());
+                forget(run);
             }
         }
         waiting.clear();
@@ -142,5 +161,10 @@ final class Admission {
     /** Running plus queued runs of {@code client}. */
     synchronized int active(String client) {
         return active.getOrDefault(client, 0);
+    }
+
+    /** Running plus queued runs of {@code session}. */
+    synchronized int active(DefaultEngineSession session) {
+        return perSessionActive.getOrDefault(session, 0);
     }
 }

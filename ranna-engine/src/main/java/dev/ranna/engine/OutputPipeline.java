@@ -1,0 +1,184 @@
+package dev.ranna.engine;
+
+import dev.ranna.protocol.Event;
+import dev.ranna.protocol.Nonce;
+import dev.ranna.protocol.RunId;
+import dev.ranna.protocol.StdStream;
+import java.time.Duration;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One run's output path, the only one: backpressure -> output budget -> UTF-8 decoder -> coalescer ->
+ * LOG events.
+ *
+ * <ol>
+ *   <li><b>Backpressure</b>: a writer first waits on the session's {@link Writability} while the client
+ *       does not keep up, so the sandbox's reader parks and the program blocks on its full pipe. The wait
+ *       ends when the run is ending (a KILL, the timeout), so a parked writer never holds up a kill.
+ *   <li><b>Budget</b>: at most {@link RunLimits#maxOutputBytes()} bytes are taken; the write that crosses
+ *       it is cut there, the pipeline closes and the write reports the overflow (the run then ends with
+ *       413).
+ *   <li><b>Decoder</b>: a {@link Utf8Chunker} per stream keeps a character split across reads whole.
+ *   <li><b>Coalescer</b>: text of one stream is gathered up to {@link RunLimits#coalesceBytes()} or
+ *       {@link RunLimits#coalesceDelay()}, whichever comes first; a change of stream flushes, so order is
+ *       kept.
+ * </ol>
+ *
+ * <p>Guarded by the run's lock, which it shares so that LOG events and the run's STOP are sent in one
+ * order: {@link #write} takes it after the backpressure wait (never while waiting); {@link #finish} and
+ * {@link #close} expect the caller to hold it.
+ */
+final class OutputPipeline {
+    private final ReentrantLock lock;
+    private final Writability writability;
+    private final BooleanSupplier ending;
+    private final EngineScheduler scheduler;
+    private final EngineMetrics metrics;
+    private final Consumer<Event> send;
+    private final Nonce nonce;
+    private final RunId runId;
+    private final long maxBytes;
+    private final int coalesceBytes;
+    private final Duration coalesceDelay;
+
+    // Guarded by lock.
+    private final Utf8Chunker stdout = new Utf8Chunker();
+    private final Utf8Chunker stderr = new Utf8Chunker();
+    private @Nullable StdStream pendingStream;
+    private final StringBuilder pending = new StringBuilder();
+    private EngineScheduler.Scheduled flushTask = EngineScheduler.NONE;
+    private boolean flushScheduled;
+    private long taken;
+    private boolean closed;
+
+    OutputPipeline(
+            ReentrantLock lock,
+            Writability writability,
+            BooleanSupplier ending,
+            EngineScheduler scheduler,
+            EngineMetrics metrics,
+            RunLimits limits,
+            Consumer<Event> send,
+            Nonce nonce,
+            RunId runId) {
+        this.lock = lock;
+        this.writability = writability;
+        this.ending = ending;
+        this.scheduler = scheduler;
+        this.metrics = metrics;
+        this.send = send;
+        this.nonce = nonce;
+        this.runId = runId;
+        this.maxBytes = limits.maxOutputBytes();
+        this.coalesceBytes = limits.coalesceBytes();
+        this.coalesceDelay = limits.coalesceDelay();
+    }
+
+    /**
+     * Takes one read of the sandbox: may block on backpressure (not holding the run's lock).
+     *
+     * @return true if this write crossed the output budget: the pipeline is closed and the caller ends
+     *     the run for its output limit
+     */
+    boolean write(StdStream stream, byte[] bytes, int offset, int length) {
+        writability.awaitWritable(ending);
+        lock.lock();
+        try {
+            if (closed) {
+                return false;
+            }
+            long budget = maxBytes - taken;
+            int take = (int) Math.min(length, budget);
+            if (take > 0) {
+                taken += take;
+                metrics.output(take);
+                append(stream, chunker(stream).decode(bytes, offset, take));
+            }
+            if (take < length) {
+                flush();
+                close();
+                return true;
+            }
+            return false;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The run ended: flushes what the decoders and the coalescer hold, then closes. Caller holds the lock. */
+    void finish() {
+        // Also after the budget closed the pipeline: a character the cut split ends as a replacement.
+        append(StdStream.STDOUT, stdout.finish());
+        append(StdStream.STDERR, stderr.finish());
+        flush();
+        close();
+    }
+
+    /** Takes no more output and drops a pending timed flush. Caller holds the lock. */
+    void close() {
+        closed = true;
+        cancelFlush();
+    }
+
+    private Utf8Chunker chunker(StdStream stream) {
+        return stream == StdStream.STDOUT ? stdout : stderr;
+    }
+
+    private void append(StdStream stream, String text) {
+        if (text.isEmpty()) {
+            return;
+        }
+        if (pendingStream != null && pendingStream != stream) {
+            flush();
+        }
+        pendingStream = stream;
+        pending.append(text);
+        if (pending.length() >= coalesceBytes || coalesceDelay.isZero()) {
+            flush();
+        } else if (!flushScheduled) {
+            flushScheduled = true;
+            flushTask = scheduler.schedule(this::timedFlush, coalesceDelay);
+        }
+    }
+
+    private void timedFlush() {
+        lock.lock();
+        try {
+            flushScheduled = false;
+            flushTask = EngineScheduler.NONE;
+            if (!closed) {
+                flush();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void cancelFlush() {
+        if (flushScheduled) {
+            flushTask.cancel();
+            flushTask = EngineScheduler.NONE;
+            flushScheduled = false;
+        }
+    }
+
+    private void flush() {
+        cancelFlush();
+        if (pending.length() == 0 || pendingStream == null) {
+            return;
+        }
+        int start = 0;
+        while (start < pending.length()) {
+            int end = Math.min(pending.length(), start + coalesceBytes);
+            if (end < pending.length() && Character.isHighSurrogate(pending.charAt(end - 1))) {
+                end--;
+            }
+            send.accept(new Event.Log(nonce, runId, pendingStream, pending.substring(start, end)));
+            start = end;
+        }
+        pending.setLength(0);
+    }
+}
