@@ -239,7 +239,9 @@ final class Run implements OutputSink {
                 state = State.RUNNING;
             }
             killNow = killReason != null;
-            if (state == State.RUNNING && !killNow) {
+            if (killNow) {
+                giveUp = scheduler.schedule(this::giveUpOnSandbox, KILL_GRACE);
+            } else if (state == State.RUNNING) {
                 deadline = scheduler.schedule(() -> kill(EndReason.TIMED_OUT), request.timeout());
             }
         } finally {
@@ -287,6 +289,10 @@ final class Run implements OutputSink {
             ending = true;
             deadline.cancel();
             target = execution;
+            if (target != null) {
+                // Scheduling never blocks; the kill itself is sent after the lock is released.
+                giveUp = scheduler.schedule(this::giveUpOnSandbox, KILL_GRACE);
+            }
         } finally {
             lock.unlock();
         }
@@ -297,22 +303,12 @@ final class Run implements OutputSink {
         }
     }
 
+    /** Asks the sandbox to kill; the give-up is already scheduled. Never blocks, takes no lock. */
     private void killExecution(Execution target) {
         try {
             target.kill();
         } catch (RuntimeException e) {
             log.warn("run {}: kill failed", id(), e);
-        }
-        EngineScheduler.Scheduled task = scheduler.schedule(this::giveUpOnSandbox, KILL_GRACE);
-        lock.lock();
-        try {
-            if (state == State.STOPPED) {
-                task.cancel();
-            } else {
-                giveUp = task;
-            }
-        } finally {
-            lock.unlock();
         }
     }
 

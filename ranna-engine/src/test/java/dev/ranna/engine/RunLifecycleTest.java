@@ -120,6 +120,27 @@ class RunLifecycleTest {
     }
 
     @Test
+    void aKilledRunWhoseSandboxNeverEndsItStillGetsErrorAndStop() throws Exception {
+        EngineSession session = session(Duration.ofMinutes(5));
+        sandbox.enqueue(Script.create().stdout("stuck").hangForever());
+        session.handle(exec(1));
+        RunId runId = sink.assertSpawn(Nonce.of(1));
+        assertThat(sink.next(Event.Log.class).text()).isEqualTo("stuck");
+        session.handle(new Operation.Kill(Nonce.of(2), runId));
+        time.advance(Run.KILL_GRACE.minusNanos(1));
+        assertThat(sink.hasEvent()).as("an event before the grace is over").isFalse();
+
+        time.advance(Duration.ofNanos(1));
+        var output = sink.untilStop(Nonce.of(1), runId);
+        assertThat(output.singleError())
+                .isEqualTo(
+                        new Event.Error(Nonce.of(1), 500, "the sandbox did not end the run within 5 s of killing it"));
+        assertThat(output.stop().result().killed()).isTrue();
+        assertThat(output.stop().result().timedOut()).isFalse();
+        assertThat(engine.activeRuns()).isZero();
+    }
+
+    @Test
     void theFirstEndReasonIsTheOneReported() throws Exception {
         EngineSession session = session(Duration.ofSeconds(1));
         sandbox.enqueue(Script.create().hangForever());
