@@ -325,7 +325,8 @@ final class RealRannaEngine implements RannaEngine {
                             shutdownTimeout);
                     return;
                 }
-                runEnded.awaitNanos(Math.min(left, TimeUnit.MILLISECONDS.toNanos(50)));
+                // releaseSlot() signals under endLock after the count dropped, so no end is missed.
+                runEnded.awaitNanos(left);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
