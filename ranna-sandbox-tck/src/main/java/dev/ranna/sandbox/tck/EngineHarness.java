@@ -33,7 +33,9 @@ import java.util.concurrent.TimeUnit;
  * it makes runs with the kit's {@linkplain SandboxProviderTck#shellSpec() shell spec}.
  */
 final class EngineHarness implements AutoCloseable {
-    private static final SpecRegistry SH = SpecRegistry.parse("sh:\n  entrypoint: sh\n  filename: main.sh\n");
+    /** JSON, so no YAML parser is needed on an embedder's class path. */
+    private static final SpecRegistry SH =
+            SpecRegistry.parse("{\"sh\": {\"entrypoint\": \"sh\", \"filename\": \"main.sh\"}}");
 
     private final RannaEngine engine;
 
