@@ -20,6 +20,7 @@ import dev.ranna.protocol.Nonce;
 import dev.ranna.protocol.Operation;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
@@ -86,7 +87,7 @@ final class EngineHarness implements AutoCloseable {
         }
 
         @Override
-        public Availability availability() {
+        public Availability availability(SandboxConfig config, Collection<LanguageSpec> languages) {
             return Availability.available("the kit's sandbox");
         }
 
