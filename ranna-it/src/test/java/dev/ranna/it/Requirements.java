@@ -3,24 +3,20 @@ package dev.ranna.it;
 import dev.ranna.engine.spi.Availability;
 import dev.ranna.sandbox.docker.DockerSandboxProvider;
 import dev.ranna.sandbox.process.ProcessSandboxProvider;
+import dev.ranna.sandbox.tck.Infrastructure;
 import java.util.List;
-import org.junit.jupiter.api.Assertions;
-import org.junit.jupiter.api.Assumptions;
 
 /**
- * The suites' gates. A missing bubblewrap, Docker engine or root skips a suite with the reason, except
- * under {@code CI=true} (or {@code -Dranna.tck.requireAvailable=true}), where it fails: CI must never pass
- * by skipping what it is there to prove.
+ * The suites' gates, on top of the one gate of every test module ({@link Infrastructure}). A missing
+ * bubblewrap, Docker engine or root skips a suite with the reason, except under {@code CI=true} (or
+ * {@code -Dranna.tck.requireAvailable=true}), where it fails: CI must never pass by skipping what it is
+ * there to prove.
  */
 final class Requirements {
     private static volatile Availability process;
     private static volatile Availability docker;
 
     private Requirements() {}
-
-    static boolean required() {
-        return "true".equalsIgnoreCase(System.getenv("CI")) || Boolean.getBoolean("ranna.tck.requireAvailable");
-    }
 
     static void bubblewrap() {
         Availability a = process;
@@ -62,12 +58,6 @@ final class Requirements {
     }
 
     static void check(boolean ok, String reason) {
-        if (ok) {
-            return;
-        }
-        if (required()) {
-            Assertions.fail(reason + " (failing instead of skipping: CI=true or ranna.tck.requireAvailable=true)");
-        }
-        Assumptions.abort(reason);
+        Infrastructure.require(ok, reason);
     }
 }

@@ -13,6 +13,7 @@ import dev.ranna.engine.spi.SandboxConfig;
 import dev.ranna.engine.spi.SandboxRequest;
 import dev.ranna.protocol.RunId;
 import dev.ranna.protocol.StdStream;
+import dev.ranna.sandbox.tck.Infrastructure;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -21,8 +22,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.Assertions;
-import org.junit.jupiter.api.Assumptions;
 
 /** Shared pieces of the Docker tests: the gate, the test image's specs, a recording sink, polling. */
 final class DockerTestSupport {
@@ -40,24 +39,14 @@ final class DockerTestSupport {
 
     private DockerTestSupport() {}
 
-    /** Whether a missing Docker must fail the tests (CI) rather than skip them. */
-    static boolean requireAvailable() {
-        return "true".equalsIgnoreCase(System.getenv("CI")) || Boolean.getBoolean("ranna.tck.requireAvailable");
-    }
-
-    /** Skips (or, under CI, fails) the calling test when no Docker engine answers. */
+    /** Skips (or, under CI, fails) the calling test when no Docker engine answers: the shared gate. */
     static void assumeDocker() {
         Availability a = availability;
         if (a == null) {
             a = new DockerSandboxProvider().availability(SandboxConfig.defaults(), java.util.List.of());
             availability = a;
         }
-        if (!a.available()) {
-            if (requireAvailable()) {
-                Assertions.fail("Docker is required here (CI=true or ranna.tck.requireAvailable): " + a.reason());
-            }
-            Assumptions.abort("no Docker engine: " + a.reason());
-        }
+        Infrastructure.require(a.available(), "no Docker engine: " + a.reason());
     }
 
     /** gVisor's runtime, as .ci/run registers it with the engine. */
@@ -70,14 +59,10 @@ final class DockerTestSupport {
     static void assumeRunsc() {
         assumeDocker();
         var runtimes = client().infoCmd().exec().getRuntimes();
-        if (runtimes == null || !runtimes.containsKey(RUNSC)) {
-            String reason = "the Docker engine has no " + RUNSC + " runtime (gVisor; .ci/run registers it), only "
-                    + (runtimes == null ? "(none listed)" : runtimes.keySet());
-            if (requireAvailable()) {
-                Assertions.fail(reason + " (failing instead of skipping: CI=true or ranna.tck.requireAvailable)");
-            }
-            Assumptions.abort(reason);
-        }
+        Infrastructure.require(
+                runtimes != null && runtimes.containsKey(RUNSC),
+                "the Docker engine has no " + RUNSC + " runtime (gVisor; .ci/run registers it), only "
+                        + (runtimes == null ? "(none listed)" : runtimes.keySet()));
     }
 
     /** A config for tests: no start-up pulls, no schedule, the given extra keys. */

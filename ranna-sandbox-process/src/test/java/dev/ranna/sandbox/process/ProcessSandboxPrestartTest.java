@@ -9,10 +9,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ranna.engine.spi.ExitStatus;
 import dev.ranna.engine.spi.SandboxConfig;
+import dev.ranna.sandbox.tck.Infrastructure;
 import java.nio.file.Files;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -117,7 +117,7 @@ class ProcessSandboxPrestartTest {
 
     @Test
     void limitsHoldOnAPrestartedLauncherAndNothingCarriesOver() throws Exception {
-        Assumptions.assumeTrue(sandbox.cgroups().memory() && sandbox.cgroups().pids(), "no memory+pids cgroups");
+        Infrastructure.require(sandbox.cgroups().memory() && sandbox.cgroups().pids(), "no memory+pids cgroups");
         TestSupport.sh(sandbox, "true\n");
         awaitPrestarted();
         String hog = "chunks = []\n"

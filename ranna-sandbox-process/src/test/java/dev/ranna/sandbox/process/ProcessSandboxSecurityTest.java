@@ -11,6 +11,7 @@ import dev.ranna.engine.spi.Execution;
 import dev.ranna.engine.spi.ExitStatus;
 import dev.ranna.engine.spi.SandboxConfig;
 import dev.ranna.sandbox.tck.Deadline;
+import dev.ranna.sandbox.tck.Infrastructure;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -25,7 +26,6 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -175,7 +175,9 @@ class ProcessSandboxSecurityTest {
     void theServersEnvironmentIsAbsent() throws Exception {
         var names = new ArrayList<>(System.getenv().keySet());
         names.removeAll(List.of("PATH", "HOME", "LANG", "PWD", "TMPDIR", "SHLVL", "_"));
-        Assumptions.assumeFalse(names.isEmpty(), "the test JVM has no distinctive environment variables");
+        Infrastructure.require(
+                !names.isEmpty(),
+                "the test JVM has no distinctive environment variables (the parent pom sets RANNA_TCK_SERVER_CANARY)");
         String code = "import os\n"
                 + "for k in sorted(os.environ): print(k)\n"
                 + "print('pid1:', open('/proc/1/environ', 'rb').read() if os.access('/proc/1/environ', os.R_OK) else b'')\n";
@@ -193,7 +195,7 @@ class ProcessSandboxSecurityTest {
 
     @Test
     void aForkBombIsContainedByThePidsLimit() throws Exception {
-        Assumptions.assumeTrue(sandbox.cgroups().pids() || HostTools.isRoot(), "no pids limit on this host");
+        Infrastructure.require(sandbox.cgroups().pids() || HostTools.isRoot(), "no pids limit on this host");
         long before = ProcessHandle.allProcesses().count();
         var bomb = sandbox.start(
                 request(
@@ -223,7 +225,7 @@ class ProcessSandboxSecurityTest {
 
     @Test
     void allocatingPastTheMemoryLimitIsKilledAndReportedAsOom() throws Exception {
-        Assumptions.assumeTrue(sandbox.cgroups().memory(), "no memory cgroup on this host");
+        Infrastructure.require(sandbox.cgroups().memory(), "no memory cgroup on this host");
         String code = "chunks = []\n"
                 + "for i in range(100):\n"
                 + "    chunks.append(bytearray(10 * 1024 * 1024))\n"
@@ -297,7 +299,7 @@ class ProcessSandboxSecurityTest {
     @Test
     void symlinksPlantedInTheRunDirectoryAreNotFollowedOnCleanup(@TempDir Path hostDir) throws Exception {
         // Without isolation the program works in its host run directory directly: the hard case.
-        Assumptions.assumeTrue(HostTools.isRoot(), "per-run uids need a root server");
+        TestSupport.assumeRoot();
         Path victim = Files.writeString(hostDir.resolve("victim.txt"), "keep me");
         Files.createDirectories(hostDir.resolve("victim-dir"));
         Files.writeString(hostDir.resolve("victim-dir/inner.txt"), "keep me too");

@@ -16,6 +16,7 @@ import dev.ranna.protocol.RunId;
 import dev.ranna.protocol.SpecEntry;
 import dev.ranna.protocol.SpecMap;
 import dev.ranna.sandbox.tck.ArgumentEcho;
+import dev.ranna.sandbox.tck.Infrastructure;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -264,7 +265,7 @@ class ProcessSandboxTest {
                 .defaultSpecs(SandboxConfig.defaults())
                 .get("c")
                 .orElse(null);
-        org.junit.jupiter.api.Assumptions.assumeTrue(c != null, "gcc not installed");
+        Infrastructure.require(c != null, "gcc is not installed (the default c spec needs it; .ci/run installs it)");
         var language = LanguageSpec.builder("c", c.filename())
                 .entrypoint(c.entrypoint())
                 .cmd(c.cmd())

@@ -10,6 +10,7 @@ import dev.ranna.engine.spi.Sandbox;
 import dev.ranna.engine.spi.SandboxRequest;
 import dev.ranna.protocol.RunId;
 import dev.ranna.sandbox.tck.Deadline;
+import dev.ranna.sandbox.tck.Infrastructure;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
@@ -24,7 +25,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
-import org.junit.jupiter.api.Assumptions;
 
 /** Shared helpers of this module's tests: real processes, real bubblewrap, no mocks. */
 final class TestSupport {
@@ -33,27 +33,17 @@ final class TestSupport {
 
     private TestSupport() {}
 
-    /** The TCK's rule: under CI (or with the property) a missing bubblewrap fails instead of skipping. */
-    static boolean availabilityRequired() {
-        return "true".equalsIgnoreCase(System.getProperty("ranna.tck.requireAvailable"))
-                || "true".equalsIgnoreCase(System.getenv("CI"));
-    }
-
-    /** Skips (or under CI fails) unless bubblewrap works here. */
+    /** Skips (or under CI fails) unless bubblewrap works here: the gate every test module uses. */
     static void assumeBubblewrap() {
         Availability availability = new ProcessSandboxProvider()
                 .availability(dev.ranna.engine.spi.SandboxConfig.defaults(), java.util.List.of());
-        if (!availability.available()) {
-            String message = "the process sandbox is not available here: " + availability.reason();
-            if (availabilityRequired()) {
-                fail(message + " (failing instead of skipping because CI=true or ranna.tck.requireAvailable=true)");
-            }
-            Assumptions.abort(message);
-        }
+        Infrastructure.require(
+                availability.available(), "the process sandbox is not available here: " + availability.reason());
     }
 
+    /** Skips (or under CI fails) unless the tests run as root, as the default production server does. */
     static void assumeRoot() {
-        Assumptions.assumeTrue(HostTools.isRoot(), "needs a root server (per-run uids)");
+        Infrastructure.require(HostTools.isRoot(), "needs a root server (per-run uids)");
     }
 
     static LanguageSpec sh() {

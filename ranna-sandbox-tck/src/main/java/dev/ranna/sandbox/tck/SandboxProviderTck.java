@@ -112,7 +112,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  *       less than 8 MiB more; a sink that blocks holds the run back without losing a byte, and exit waits.
  *   <li><b>What the program sees</b>: arguments verbatim (spaces, quotes, {@code $HOME}, {@code *},
  *       newlines, empty, unicode); the request's environment, empty values included; none of the server's
- *       own variables ({@code JAVA_HOME}, {@code MAVEN_*}, ... when set); the code verbatim in the spec's file
+ *       own variables ({@link #SERVER_VARIABLES}, when set: a missing one is missing infrastructure); the code verbatim in the spec's file
  *       in the working directory; a writable working directory; stdin at end-of-file.
  *   <li><b>Isolation</b>: a run cannot read a concurrent run's files, {@code /tmp}, arguments or
  *       environment, nor files an earlier run wrote (these two only if {@link #isolatesRuns()}); 8 runs
@@ -132,8 +132,29 @@ import org.junit.jupiter.params.provider.ValueSource;
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 public abstract class SandboxProviderTck {
 
-    /** The system property that turns "provider unavailable" from a skip into a failure. */
-    public static final String REQUIRE_AVAILABLE_PROPERTY = "ranna.tck.requireAvailable";
+    /**
+     * The system property that turns "provider unavailable" from a skip into a failure; the same as
+     * {@link Infrastructure#REQUIRE_PROPERTY}, whose rule the kit follows.
+     */
+    public static final String REQUIRE_AVAILABLE_PROPERTY = Infrastructure.REQUIRE_PROPERTY;
+
+    /**
+     * An environment variable a build sets in the test JVM (ranna's parent pom does, through Surefire) so
+     * that the check "the server's own environment does not leak into the program" always has a variable
+     * to look for; the check also looks for {@link #SERVER_VARIABLES}.
+     */
+    public static final String SERVER_CANARY_VARIABLE = "RANNA_TCK_SERVER_CANARY";
+
+    /** The server variables whose values must not reach a program, when set in the test JVM. */
+    public static final List<String> SERVER_VARIABLES = List.of(
+            SERVER_CANARY_VARIABLE,
+            "JAVA_HOME",
+            "JDK_JAVA_OPTIONS",
+            "CLASSPATH",
+            "MAVEN_HOME",
+            "M2_HOME",
+            "MAVEN_PROJECTBASEDIR",
+            "MAVEN_CMD_LINE_ARGS");
 
     /** The timeout of every request unless a test says otherwise. */
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
@@ -262,23 +283,12 @@ public abstract class SandboxProviderTck {
         assertThat(availability)
                 .as("%s.availability(config, languages)", created.name())
                 .isNotNull();
-        if (!availability.available()) {
-            String message =
-                    "sandbox provider '" + created.name() + "' is not available here: " + availability.reason();
-            if (availabilityRequired()) {
-                fail(message + " (failing instead of skipping because " + REQUIRE_AVAILABLE_PROPERTY
-                        + "=true or CI=true)");
-            }
-            Assumptions.abort(message);
-        }
+        Infrastructure.require(
+                availability.available(),
+                "sandbox provider '" + created.name() + "' is not available here: " + availability.reason());
         sandboxConfig = config;
         sandbox = created.create(config);
         assertThat(sandbox).as("%s.create(config)", created.name()).isNotNull();
-    }
-
-    private static boolean availabilityRequired() {
-        return "true".equalsIgnoreCase(System.getProperty(REQUIRE_AVAILABLE_PROPERTY))
-                || "true".equalsIgnoreCase(System.getenv("CI"));
     }
 
     /** Kills the runs a test left going, waits for them to end, and checks nothing is left behind. */
@@ -944,22 +954,17 @@ public abstract class SandboxProviderTck {
         @DisplayName("the server's own environment does not leak into the program")
         void serverEnvironmentDoesNotLeak() throws Exception {
             List<String> arguments = new ArrayList<>();
-            for (String name : List.of(
-                    "JAVA_HOME",
-                    "JDK_JAVA_OPTIONS",
-                    "CLASSPATH",
-                    "MAVEN_HOME",
-                    "M2_HOME",
-                    "MAVEN_PROJECTBASEDIR",
-                    "MAVEN_CMD_LINE_ARGS")) {
+            for (String name : SERVER_VARIABLES) {
                 String value = System.getenv(name);
                 if (value != null && !value.isEmpty()) {
                     arguments.add(name);
                     arguments.add(value);
                 }
             }
-            Assumptions.assumeFalse(
-                    arguments.isEmpty(), "none of the server variables this test looks for is set in this JVM");
+            Infrastructure.require(
+                    !arguments.isEmpty(),
+                    "none of the server variables this test looks for is set in this JVM " + SERVER_VARIABLES + "; set "
+                            + SERVER_CANARY_VARIABLE + " in the test JVM's environment");
             // Prints the names of the variables the program sees with the server's value; never the values.
             String script = "while [ \"$#\" -gt 1 ]; do\n"
                     + "  eval \"v=\\${$1-}\"\n"
