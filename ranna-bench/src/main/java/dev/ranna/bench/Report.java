@@ -246,7 +246,7 @@ final class Report {
                 + "run described below; the notes in section 6 come from `ranna-bench/src/main/resources/"
                 + "dev/ranna/bench/notes.md`.\n\n");
         md.append("## How to reproduce\n\n```sh\n")
-                .append("mvn -B -ntp -q -pl ranna-bench -am package -DskipTests\n")
+                .append("mvn -B -ntp -q -Pbench -pl ranna-bench -am package -DskipTests\n")
                 .append(command)
                 .append("\n```\n\n")
                 .append("Run from the repository root, as root (the process sandbox drops to per-run uids with "

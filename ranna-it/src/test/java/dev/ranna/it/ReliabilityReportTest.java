@@ -18,10 +18,17 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * Renders {@code docs/reliability.md} from the sections the suites wrote under {@code
+ * Renders the reliability report from the sections the suites wrote under {@code
  * <module>/target/reliability/}. Runs last (class order) in both the default and the long run; a suite
- * that did not run in this build keeps its section from the previous report, so the default run and the
- * long run each update their own parts.
+ * that did not run in this build keeps its section from the tracked {@code docs/reliability.md}, so the
+ * default run and the long run each update their own parts.
+ *
+ * <p>Where it writes: to {@code ranna-it/target/reliability.md} by default, so a plain {@code mvn verify}
+ * leaves the tracked file alone; to {@code docs/reliability.md} only when asked with {@code
+ * -Dranna.it.updateDocs=true} (e.g. {@code mvn -pl ranna-it verify -Dranna.it.updateDocs=true}). The paths
+ * come from the system properties {@code ranna.it.docsReport} (the tracked report, read as the base),
+ * {@code ranna.it.reportFile} (the default output) and {@code ranna.it.updateDocs}, which ranna-it's pom
+ * sets.
  */
 @Tag("report")
 @Order(Integer.MAX_VALUE)
@@ -89,11 +96,14 @@ class ReliabilityReportTest {
 
     @Test
     void renderTheReport() throws IOException {
-        Path report = Path.of(System.getProperty("ranna.it.reportFile", "../docs/reliability.md"));
-        Path root = report.toAbsolutePath().getParent().getParent();
+        Path docs = Path.of(System.getProperty("ranna.it.docsReport", "../docs/reliability.md"));
+        Path report = Boolean.getBoolean("ranna.it.updateDocs")
+                ? docs
+                : Path.of(System.getProperty("ranna.it.reportFile", "target/reliability.md"));
+        Path root = docs.toAbsolutePath().getParent().getParent();
         Map<String, String> sections = new LinkedHashMap<>();
-        if (Files.isRegularFile(report)) {
-            collect(Files.readString(report), sections);
+        if (Files.isRegularFile(docs)) {
+            collect(Files.readString(docs), sections);
         }
         var fresh = new ArrayList<String>();
         try (DirectoryStream<Path> modules = Files.newDirectoryStream(root, Files::isDirectory)) {
@@ -131,7 +141,8 @@ class ReliabilityReportTest {
                 + " those tests are skipped with the reason, except under `CI=true`, where they fail. The long"
                 + " suites are tagged `long` and excluded from the default run (surefire `excludedGroups`); `-Plong`"
                 + " runs only them. The soak's size: `-Dranna.it.soak.runs=3000 -Dranna.it.soak.dockerRuns=400`."
-                + " Each run of either set rewrites its own sections below and keeps the others.\n\n");
+                + " Each run of either set renders its own sections and keeps the others in"
+                + " `ranna-it/target/reliability.md`; `-Dranna.it.updateDocs=true` writes this file instead.\n\n");
         md.append("## Failures found and fixed\n\n");
         FIXED.forEach(line -> md.append("- ").append(line).append('\n'));
         md.append("\n## Suites\n\n");
