@@ -1,68 +1,38 @@
 package dev.ranna.engine;
 
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
-import java.util.function.Supplier;
 
-/** The engine's meters, all named {@code ranna.*}. A registry without backends makes them no-ops. */
-final class EngineMetrics {
-    private final MeterRegistry registry;
-    private final Counter started;
-    private final Counter outputBytes;
-    private final Timer queueWait;
-    private final Timer runDuration;
+/**
+ * What the engine counts and times. {@link #NONE} when the embedder gave no meter registry, else {@link
+ * MicrometerEngineMetrics}; this type names no Micrometer class, so the engine runs without micrometer-core
+ * on the class path (it is an optional dependency). Thread-safe.
+ */
+interface EngineMetrics {
 
-    EngineMetrics(MeterRegistry registry, Supplier<Number> activeRuns, Supplier<Number> queuedRuns) {
-        this.registry = registry;
-        this.started = Counter.builder("ranna.runs.started")
-                .description("Runs spawned")
-                .register(registry);
-        this.outputBytes = Counter.builder("ranna.output.bytes")
-                .description("Program output bytes taken from sandboxes")
-                .baseUnit("bytes")
-                .register(registry);
-        this.queueWait = Timer.builder("ranna.run.queue.wait")
-                .description("Time an accepted EXEC waited for a free run slot")
-                .register(registry);
-        this.runDuration = Timer.builder("ranna.run.duration")
-                .description("Program wall time")
-                .register(registry);
-        Gauge.builder("ranna.runs.active", activeRuns)
-                .description("Runs holding a slot")
-                .register(registry);
-        Gauge.builder("ranna.runs.queued", queuedRuns)
-                .description("Runs waiting for a slot")
-                .register(registry);
-    }
+    /** Counts nothing: the engine without a meter registry. */
+    EngineMetrics NONE = new EngineMetrics() {
+        @Override
+        public void started(Duration waited) {}
 
-    void started(Duration waited) {
-        started.increment();
-        queueWait.record(waited);
-    }
+        @Override
+        public void output(long bytes) {}
 
-    void output(long bytes) {
-        outputBytes.increment(bytes);
-    }
+        @Override
+        public void finished(String outcome, Duration programTime) {}
 
-    /** outcome: exited, killed, timedout, truncated, failed. */
-    void finished(String outcome, Duration programTime) {
-        Counter.builder("ranna.runs.finished")
-                .description("Runs ended, by outcome")
-                .tag("outcome", outcome)
-                .register(registry)
-                .increment();
-        runDuration.record(programTime);
-    }
+        @Override
+        public void rejected(String reason) {}
+    };
 
-    /** reason: validation, ratelimit, capacity, shutdown. */
-    void rejected(String reason) {
-        Counter.builder("ranna.exec.rejected")
-                .description("EXECs refused before spawning, by reason")
-                .tag("reason", reason)
-                .register(registry)
-                .increment();
-    }
+    /** A run took a slot after waiting {@code waited} in the queue. */
+    void started(Duration waited);
+
+    /** {@code bytes} of program output were taken from the sandbox. */
+    void output(long bytes);
+
+    /** A run ended; outcome: exited, killed, timedout, truncated, failed. */
+    void finished(String outcome, Duration programTime);
+
+    /** An EXEC was refused before spawning; reason: validation, ratelimit, capacity, shutdown. */
+    void rejected(String reason);
 }

@@ -7,7 +7,6 @@ import dev.ranna.engine.spi.SandboxProvider;
 import dev.ranna.protocol.ExecutionRequest;
 import dev.ranna.protocol.SystemInfo;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -175,7 +174,11 @@ public interface RannaEngine extends AutoCloseable {
             return this;
         }
 
-        /** Where to register metrics ({@code ranna.*}); none by default. */
+        /**
+         * Where to register metrics ({@code ranna.*}); none by default. micrometer-core is an optional
+         * dependency of ranna-engine: the engine loads Micrometer's classes only when this is called, so an
+         * embedder without Micrometer never needs it on the class path.
+         */
         public Builder meterRegistry(MeterRegistry registry) {
             this.meterRegistry = Objects.requireNonNull(registry, "registry");
             return this;
@@ -228,7 +231,6 @@ public interface RannaEngine extends AutoCloseable {
                     sandbox.version(),
                     effectiveSpecs.languages().size(),
                     limits);
-            MeterRegistry registry = meterRegistry != null ? meterRegistry : new CompositeMeterRegistry();
             var engine = new RealRannaEngine(
                     selected.name(),
                     sandbox,
@@ -236,7 +238,7 @@ public interface RannaEngine extends AutoCloseable {
                     effectiveSpecs,
                     limits,
                     executor,
-                    registry,
+                    meterRegistry,
                     shutdownTimeout,
                     scheduler != null ? scheduler : EngineScheduler.system());
             if (specSource != null && specSchedule != null) {

@@ -67,7 +67,7 @@ final class RealRannaEngine implements RannaEngine {
             SpecRegistry specs,
             RunLimits limits,
             @Nullable ExecutorService executor,
-            MeterRegistry registry,
+            @Nullable MeterRegistry registry,
             Duration shutdownTimeout,
             EngineScheduler scheduler) {
         this.sandboxName = sandboxName;
@@ -98,7 +98,10 @@ final class RealRannaEngine implements RannaEngine {
                 limits.maxRunsPerClient(),
                 limits.maxRunsPerSession());
         this.rateLimiter = new RateLimiter(limits.rateLimitBurst(), limits.rateLimitInterval(), scheduler::nanoTime);
-        this.metrics = new EngineMetrics(registry, runs::running, runs::queued);
+        // Micrometer's classes are touched only when the embedder gave a registry (micrometer-core is optional).
+        this.metrics = registry == null
+                ? EngineMetrics.NONE
+                : new MicrometerEngineMetrics(registry, runs::running, runs::queued);
         prepare(specs);
     }
 
