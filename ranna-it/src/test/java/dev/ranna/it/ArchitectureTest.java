@@ -1,0 +1,241 @@
+package dev.ranna.it;
+
+import static com.tngtech.archunit.base.DescribedPredicate.not;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.belongToAnyOf;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAnyPackage;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
+
+import com.tngtech.archunit.base.DescribedPredicate;
+import com.tngtech.archunit.core.domain.JavaClass;
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.core.importer.Location;
+import java.io.File;
+import java.io.FileInputStream;
+import java.io.FileOutputStream;
+import java.io.FileReader;
+import java.io.FileWriter;
+import java.io.RandomAccessFile;
+import java.util.Set;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The module and package rules of ranna for the JVM, checked on the compiled classes of every module
+ * (this module has them all on its test class path), so breaking one fails {@code mvn verify}.
+ *
+ * <p>Modules map one-to-one onto package trees: {@code ranna-protocol} is {@code dev.ranna.protocol..},
+ * {@code ranna-engine} is {@code dev.ranna.engine..}, {@code ranna-sandbox-tck} is {@code
+ * dev.ranna.sandbox.tck..}, the sandboxes are {@code dev.ranna.sandbox.process..} and {@code
+ * dev.ranna.sandbox.docker..}, {@code ranna-netty} is {@code dev.ranna.netty..}. Rules about what a module
+ * may use are checked on main classes only ({@link #main}); rules about what nobody may reach into also see
+ * this module's test classes ({@link #all}).
+ *
+ * <p>Known violations of rules that another part of issue 12 is removing are listed by class name in
+ * {@link #KNOWN_JACKSON_USERS} with the part that removes them; the rule holds for every other class, and
+ * the list may only shrink: {@link #everyKnownJacksonUserStillUsesJackson()} fails once a listed class no
+ * longer needs its exemption.
+ */
+class ArchitectureTest {
+    private static final String PROTOCOL = "dev.ranna.protocol..";
+    private static final String ENGINE = "dev.ranna.engine..";
+    private static final String SPI = "dev.ranna.engine.spi..";
+    private static final String ENGINE_INTERNAL = "dev.ranna.engine.internal..";
+    private static final String TCK = "dev.ranna.sandbox.tck..";
+    private static final String PROCESS = "dev.ranna.sandbox.process..";
+    private static final String DOCKER = "dev.ranna.sandbox.docker..";
+    private static final String NETTY = "dev.ranna.netty..";
+    private static final String NETTY_INTERNAL = "dev.ranna.netty.internal..";
+    private static final String JACKSON = "com.fasterxml.jackson..";
+
+    /**
+     * Classes that still use Jackson outside ranna-protocol and ranna-sandbox-docker on main, each removed
+     * by another part of issue 12. TODO(issue 12): empty this list as those parts land.
+     */
+    private static final Set<String> KNOWN_JACKSON_USERS = Set.of(
+            // PROTOCOL: spec parsing moves into ranna-protocol (no YAML tree -> JSON text -> codec round trip).
+            "dev.ranna.engine.SpecRegistry",
+            // CONFIG: StandaloneConfig reads YAML with snakeyaml, without Jackson.
+            "dev.ranna.netty.internal.StandaloneConfig");
+
+    private static JavaClasses main;
+    private static JavaClasses all;
+
+    @BeforeAll
+    static void importClasses() {
+        // One import; the main classes are the ones not under a test-classes directory.
+        all = new ClassFileImporter().importPackages("dev.ranna");
+        ImportOption mainOnly = new ImportOption.DoNotIncludeTests();
+        main = all.that(DescribedPredicate.describe(
+                "main code",
+                c -> c.getSource()
+                        .map(s -> mainOnly.includes(Location.of(s.getUri())))
+                        .orElse(true)));
+    }
+
+    @Test
+    void modulesDependOneWay() {
+        layeredArchitecture()
+                .consideringOnlyDependenciesInLayers()
+                .layer("protocol")
+                .definedBy(PROTOCOL)
+                .layer("engine")
+                .definedBy(ENGINE)
+                .layer("tck")
+                .definedBy(TCK)
+                .layer("process sandbox")
+                .definedBy(PROCESS)
+                .layer("docker sandbox")
+                .definedBy(DOCKER)
+                .layer("netty")
+                .definedBy(NETTY)
+                .whereLayer("netty")
+                .mayNotBeAccessedByAnyLayer()
+                .whereLayer("process sandbox")
+                .mayNotBeAccessedByAnyLayer()
+                .whereLayer("docker sandbox")
+                .mayNotBeAccessedByAnyLayer()
+                .whereLayer("tck")
+                .mayNotBeAccessedByAnyLayer()
+                .whereLayer("engine")
+                .mayOnlyBeAccessedByLayers("tck", "process sandbox", "docker sandbox", "netty")
+                .because("dependencies point one way: protocol <- engine <- {sandboxes, tck, netty}; a sandbox"
+                        + " is reached only through ServiceLoader")
+                .check(main);
+    }
+
+    @Test
+    void theProtocolDependsOnNoOtherModuleAndDoesNoIoBeyondJackson() {
+        classes()
+                .that()
+                .resideInAPackage(PROTOCOL)
+                .should()
+                .onlyDependOnClassesThat(resideInAnyPackage(PROTOCOL, "java..", JACKSON, "org.jspecify.."))
+                .because("ranna-protocol is values and a codec, usable by any client")
+                .check(main);
+        noClasses()
+                .that()
+                .resideInAPackage(PROTOCOL)
+                .should()
+                .dependOnClassesThat(resideInAnyPackage("java.nio.file..", "java.nio.channels..", "java.net..")
+                        .or(belongToAnyOf(
+                                File.class,
+                                FileInputStream.class,
+                                FileOutputStream.class,
+                                FileReader.class,
+                                FileWriter.class,
+                                RandomAccessFile.class,
+                                ProcessBuilder.class,
+                                Process.class)))
+                .because("ranna-protocol does no I/O: it reads and writes what the caller hands it")
+                .check(main);
+    }
+
+    @Test
+    void theSpiImportsNothingOfTheEngineOutsideTheSpi() {
+        noClasses()
+                .that()
+                .resideInAPackage(SPI)
+                .should()
+                .dependOnClassesThat(resideInAPackage(ENGINE).and(not(resideInAPackage(SPI))))
+                .because("a sandbox author compiles against dev.ranna.engine.spi alone")
+                .check(main);
+    }
+
+    @Test
+    void nothingOutsideTheEngineUsesItsInternals() {
+        noClasses()
+                .that()
+                .resideOutsideOfPackage(ENGINE)
+                .should()
+                .dependOnClassesThat()
+                .resideInAPackage(ENGINE_INTERNAL)
+                .because("dev.ranna.engine.internal is not API")
+                .check(all);
+    }
+
+    @Test
+    void nothingOutsideNettyUsesItsInternalsExceptTests() {
+        noClasses()
+                .that()
+                .resideOutsideOfPackage(NETTY)
+                .should()
+                .dependOnClassesThat()
+                .resideInAPackage(NETTY_INTERNAL)
+                .because("dev.ranna.netty.internal is not API")
+                .check(main);
+    }
+
+    @Test
+    void sandboxesDependNeitherOnEachOtherNorOnNetty() {
+        sandboxMayNotUse(PROCESS, DOCKER);
+        sandboxMayNotUse(DOCKER, PROCESS);
+    }
+
+    private static void sandboxMayNotUse(String sandbox, String otherSandbox) {
+        noClasses()
+                .that()
+                .resideInAPackage(sandbox)
+                .should()
+                .dependOnClassesThat(resideInAnyPackage(otherSandbox, NETTY, TCK))
+                .because("a sandbox is a plug-in of the engine, built on the SPI alone")
+                .check(main);
+    }
+
+    @Test
+    void jacksonOnlyInTheProtocolAndTheDockerSandbox() {
+        noClasses()
+                .that(resideOutsideOfPackages(PROTOCOL, DOCKER).and(not(knownJacksonUser())))
+                .should()
+                .dependOnClassesThat()
+                .resideInAPackage(JACKSON)
+                .because("JSON is ranna-protocol's concern; the Docker sandbox speaks Docker's JSON through"
+                        + " docker-java")
+                .check(main);
+    }
+
+    @Test
+    void snakeyamlOnlyInTheStandaloneServersConfigReading() {
+        noClasses()
+                .that()
+                .resideOutsideOfPackage(NETTY_INTERNAL)
+                .should()
+                .dependOnClassesThat()
+                .resideInAPackage("org.yaml..")
+                .because("only the standalone server reads a YAML config file; an embedder gets no YAML parser")
+                .check(main);
+    }
+
+    @Test
+    void everyKnownJacksonUserStillUsesJackson() {
+        for (String name : KNOWN_JACKSON_USERS) {
+            boolean uses = main.contain(name)
+                    && main.stream()
+                            .filter(c -> isOrIsNestedIn(c, name))
+                            .flatMap(c -> c.getDirectDependenciesFromSelf().stream())
+                            .anyMatch(d -> d.getTargetClass().getPackageName().startsWith("com.fasterxml.jackson"));
+            if (!uses) {
+                throw new AssertionError(name + " no longer uses Jackson (or is gone): remove it from"
+                        + " ArchitectureTest.KNOWN_JACKSON_USERS so the rule covers it again");
+            }
+        }
+    }
+
+    private static DescribedPredicate<JavaClass> resideOutsideOfPackages(String... packages) {
+        return not(resideInAnyPackage(packages));
+    }
+
+    private static DescribedPredicate<JavaClass> knownJacksonUser() {
+        return DescribedPredicate.describe(
+                "a known Jackson user (issue 12 removes it)",
+                c -> KNOWN_JACKSON_USERS.stream().anyMatch(name -> isOrIsNestedIn(c, name)));
+    }
+
+    private static boolean isOrIsNestedIn(JavaClass c, String name) {
+        return c.getName().equals(name) || c.getName().startsWith(name + "$");
+    }
+}
