@@ -8,6 +8,7 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A schedule in ranna's {@code scheduler.updateimages} syntax: a 5-field cron expression ({@code minute hour
@@ -176,7 +177,7 @@ public final class CronSchedule {
         return total;
     }
 
-    private static BitSet field(String text, String field, int min, int max, String[] names) {
+    private static BitSet field(String text, String field, int min, int max, String @Nullable [] names) {
         var bits = new BitSet(max + 1);
         for (String part : field.split(",")) {
             String range = part;
@@ -211,7 +212,7 @@ public final class CronSchedule {
         return bits;
     }
 
-    private static int number(String value, int min, int max, String[] names) {
+    private static int number(String value, int min, int max, String @Nullable [] names) {
         if (names != null) {
             for (int i = 0; i < names.length; i++) {
                 if (names[i].equals(value)) {

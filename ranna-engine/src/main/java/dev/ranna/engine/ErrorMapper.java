@@ -5,6 +5,7 @@ import dev.ranna.protocol.ErrorCode;
 import dev.ranna.protocol.Event;
 import dev.ranna.protocol.Nonce;
 import dev.ranna.protocol.RunId;
+import java.util.Objects;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import org.slf4j.Logger;
@@ -24,7 +25,11 @@ final class ErrorMapper {
         if (cause instanceof SandboxException) {
             var sandboxFailure = (SandboxException) cause;
             log.warn("run {}: sandbox failure: {}", runId, sandboxFailure.getMessage(), sandboxFailure.getCause());
-            return Event.Error.of(nonce, sandboxFailure.code(), sandboxFailure.getMessage());
+            // A subclass may override getMessage(); the event still says something.
+            return Event.Error.of(
+                    nonce,
+                    sandboxFailure.code(),
+                    Objects.requireNonNullElse(sandboxFailure.getMessage(), "sandbox failure"));
         }
         log.error("run {}: internal error", runId, cause);
         return Event.Error.of(nonce, ErrorCode.INTERNAL, "internal error: the sandbox failed to run the code");

@@ -129,10 +129,11 @@ public final class SpecRegistry {
             if (entry == null) {
                 throw new IllegalArgumentException(key + ".use: names '" + current + "', which is not in the spec map");
             }
-            if (!entry.isAlias()) {
+            String target = entry.use();
+            if (target == null) { // not an alias
                 return current;
             }
-            current = entry.use();
+            current = target;
         }
     }
 

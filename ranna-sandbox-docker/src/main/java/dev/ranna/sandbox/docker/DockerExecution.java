@@ -102,7 +102,8 @@ final class DockerExecution extends AbstractExecution {
         try {
             attach.started().get(30, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
-            throw new AttachFailed(e.getCause());
+            Throwable cause = e.getCause();
+            throw new AttachFailed(cause != null ? cause : e);
         } catch (TimeoutException e) {
             attach.close();
             throw new AttachFailed(e);
@@ -282,12 +283,15 @@ final class DockerExecution extends AbstractExecution {
     private static final class ExternalStop extends Exception {
         private static final long serialVersionUID = 1L;
 
-        ExternalStop(String message) {
-            super(message);
+        private final String reason;
+
+        ExternalStop(String reason) {
+            super(reason);
+            this.reason = reason;
         }
 
         SandboxException toSandboxException() {
-            return new SandboxException(getMessage(), this);
+            return new SandboxException(reason, this);
         }
     }
 }

@@ -181,7 +181,7 @@ final class DockerSandbox implements Sandbox {
         for (int attempt = 1; ; attempt++) {
             Containers.Prepared prepared = attempt <= MAX_POOLED_ATTEMPTS ? pool.take(spec) : null;
             boolean pooled = prepared != null;
-            if (pooled && !containers.isRunning(prepared.id())) {
+            if (prepared != null && !containers.isRunning(prepared.id())) {
                 // Stopped while it waited: an attach would be accepted and then never stream.
                 log.debug("pooled container {} is no longer running; removing it", prepared.id());
                 release(prepared);

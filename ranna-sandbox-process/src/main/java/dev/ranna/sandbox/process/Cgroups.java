@@ -259,7 +259,10 @@ abstract class Cgroups {
      * Kills and removes every {@code ranna-process-*} directory under {@code parent} whose instance is known
      * to be dead; live instances and those of unknown owners (another work root) are left alone.
      */
-    static void reapUnder(Path parent, String self, Function<String, Owner> owners) {
+    static void reapUnder(@Nullable Path parent, String self, Function<String, Owner> owners) {
+        if (parent == null) { // an instance directory at the file system's root: nothing beside it to reap
+            return;
+        }
         try (DirectoryStream<Path> stream = Files.newDirectoryStream(parent, PREFIX + "*")) {
             for (Path instanceDir : stream) {
                 String id = instanceDir.getFileName().toString().substring(PREFIX.length());

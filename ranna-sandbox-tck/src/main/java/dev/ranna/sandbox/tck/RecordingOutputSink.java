@@ -8,9 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.EnumMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -54,9 +52,8 @@ public final class RecordingOutputSink implements OutputSink {
     public record Call(StdStream stream, int length, boolean afterKill) {}
 
     private final Object lock = new Object();
-    private final Map<StdStream, ByteArrayOutputStream> kept = new EnumMap<>(StdStream.class);
-    private final Map<StdStream, Long> totals = new EnumMap<>(StdStream.class);
-    private final Map<StdStream, AtomicBoolean> writing = new EnumMap<>(StdStream.class);
+    private final PerStream stdoutState = new PerStream();
+    private final PerStream stderrState = new PerStream();
     private final List<Call> calls = new ArrayList<>();
     private final List<String> violations = new ArrayList<>();
     private final CountDownLatch firstWriteEntered = new CountDownLatch(1);
@@ -82,11 +79,6 @@ public final class RecordingOutputSink implements OutputSink {
         this.gate = gate;
         this.keptBytes = DEFAULT_KEPT_BYTES;
         this.delayNanos = delayNanos;
-        for (StdStream stream : StdStream.values()) {
-            kept.put(stream, new ByteArrayOutputStream());
-            totals.put(stream, 0L);
-            writing.put(stream, new AtomicBoolean());
-        }
     }
 
     /** A sink that records everything and never blocks. */
@@ -145,8 +137,8 @@ public final class RecordingOutputSink implements OutputSink {
         execution.exit().whenComplete((status, failure) -> {
             synchronized (lock) {
                 exited = true;
-                stdoutAtExit = kept.get(StdStream.STDOUT).toByteArray();
-                stderrAtExit = kept.get(StdStream.STDERR).toByteArray();
+                stdoutAtExit = stdoutState.kept.toByteArray();
+                stderrAtExit = stderrState.kept.toByteArray();
             }
             exitRecorded.complete(null);
         });
@@ -164,7 +156,8 @@ public final class RecordingOutputSink implements OutputSink {
 
     @Override
     public void write(StdStream stream, byte[] bytes, int offset, int length) {
-        AtomicBoolean busy = writing.get(stream);
+        PerStream state = state(stream);
+        AtomicBoolean busy = state.writing;
         if (!busy.compareAndSet(false, true)) {
             violation("two concurrent write calls for " + stream);
         }
@@ -186,10 +179,10 @@ public final class RecordingOutputSink implements OutputSink {
                     lateWrite.countDown();
                 }
                 calls.add(new Call(stream, length, killRequested));
-                ByteArrayOutputStream out = kept.get(stream);
+                ByteArrayOutputStream out = state.kept;
                 int keep = Math.max(0, Math.min(length, keptBytes - out.size()));
                 out.write(bytes, offset, keep);
-                totals.merge(stream, (long) length, Long::sum);
+                state.total += length;
                 toKill = shouldKillLocked() ? execution : null;
                 lock.notifyAll();
             }
@@ -199,6 +192,23 @@ public final class RecordingOutputSink implements OutputSink {
         } finally {
             busy.set(false);
         }
+    }
+
+    /** One stream's kept bytes and total (guarded by the lock) and its write-in-progress flag. */
+    private static final class PerStream {
+        final ByteArrayOutputStream kept = new ByteArrayOutputStream();
+        final AtomicBoolean writing = new AtomicBoolean();
+        long total;
+    }
+
+    private PerStream state(StdStream stream) {
+        switch (stream) {
+            case STDOUT:
+                return stdoutState;
+            case STDERR:
+                return stderrState;
+        }
+        throw new AssertionError(stream);
     }
 
     private void blockIfGated() {
@@ -230,7 +240,7 @@ public final class RecordingOutputSink implements OutputSink {
     }
 
     private long totalLocked() {
-        return totals.get(StdStream.STDOUT) + totals.get(StdStream.STDERR);
+        return stdoutState.total + stderrState.total;
     }
 
     private void violation(String message) {
@@ -242,7 +252,7 @@ public final class RecordingOutputSink implements OutputSink {
     /** The kept bytes of {@code stream} so far. */
     public byte[] bytes(StdStream stream) {
         synchronized (lock) {
-            return kept.get(stream).toByteArray();
+            return state(stream).kept.toByteArray();
         }
     }
 
@@ -269,7 +279,7 @@ public final class RecordingOutputSink implements OutputSink {
     /** How many bytes of {@code stream} arrived, including any beyond the kept cap. */
     public long total(StdStream stream) {
         synchronized (lock) {
-            return totals.get(stream);
+            return state(stream).total;
         }
     }
 
@@ -355,7 +365,7 @@ public final class RecordingOutputSink implements OutputSink {
         long deadline = System.nanoTime() + timeout.toNanos();
         synchronized (lock) {
             while (true) {
-                if (condition.test(kept.get(stream).toString(StandardCharsets.UTF_8))) {
+                if (condition.test(state(stream).kept.toString(StandardCharsets.UTF_8))) {
                     return true;
                 }
                 long remaining = deadline - System.nanoTime();
