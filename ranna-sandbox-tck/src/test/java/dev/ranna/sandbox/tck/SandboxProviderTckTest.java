@@ -11,6 +11,7 @@ import dev.ranna.sandbox.tck.fixture.HostShellFixtureProvider;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -40,16 +41,15 @@ class SandboxProviderTckTest {
     void reapWhatTheFaultyFixtureLeft() throws IOException {
         FaultyFixtureKit.use(Fault.NONE);
         HostShellFixtureProvider.reap();
-        // CLAIMS_ISOLATION let the isolation checks write to the host's /tmp. A directory there that is
-        // not empty is a fixture root in use, possibly by another build running the kit on this host at
-        // the same time (reap() has deleted ours).
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(Path.of("/tmp"), "ranna-tck-*")) {
+        // CLAIMS_ISOLATION let the isolation checks write files to the host's /tmp. Only those files: the
+        // ranna-tck-fixture-* directories there are the work directories of fixtures, possibly of another
+        // build running on the same host at the same time.
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(
+                Path.of("/tmp"),
+                file -> file.getFileName().toString().startsWith("ranna-tck-")
+                        && Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS))) {
             for (Path file : files) {
-                try {
-                    Files.deleteIfExists(file);
-                } catch (java.nio.file.DirectoryNotEmptyException e) {
-                    // Someone else's, in use.
-                }
+                Files.deleteIfExists(file);
             }
         }
     }
