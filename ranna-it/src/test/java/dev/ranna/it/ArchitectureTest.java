@@ -57,8 +57,6 @@ class ArchitectureTest {
      * by another part of issue 12. TODO(issue 12): empty this list as those parts land.
      */
     private static final Set<String> KNOWN_JACKSON_USERS = Set.of(
-            // PROTOCOL: spec parsing moves into ranna-protocol (no YAML tree -> JSON text -> codec round trip).
-            "dev.ranna.engine.SpecRegistry",
             // CONFIG: StandaloneConfig reads YAML with snakeyaml, without Jackson.
             "dev.ranna.netty.internal.StandaloneConfig");
 

@@ -81,7 +81,7 @@ public final class OperationDecoder {
         try {
             return new DecodeResult.Success(read(op.get(), nonce, args));
         } catch (FieldException e) {
-            return DecodeResult.Failure.badRequest(nonce, e.getMessage());
+            return DecodeResult.Failure.badRequest(nonce, e.field());
         }
     }
 

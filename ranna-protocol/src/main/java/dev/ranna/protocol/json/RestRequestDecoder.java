@@ -45,7 +45,7 @@ public final class RestRequestDecoder {
             return new DecodeResult.Success(
                     new Operation.Exec(Nonce.NONE, UntrustedFields.readExecutionRequest(root, "")));
         } catch (FieldException e) {
-            return DecodeResult.Failure.badRequest(Nonce.NONE, e.getMessage());
+            return DecodeResult.Failure.badRequest(Nonce.NONE, e.field());
         }
     }
 }

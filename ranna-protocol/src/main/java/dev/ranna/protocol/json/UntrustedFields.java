@@ -23,8 +23,16 @@ final class UntrustedFields {
     static final class FieldException extends Exception {
         private static final long serialVersionUID = 1L;
 
+        private final String field;
+
         FieldException(String message) {
             super(message, null, false, false);
+            this.field = message;
+        }
+
+        /** The message naming the field, never null (Throwable's getMessage() may be). */
+        String field() {
+            return field;
         }
     }
 
