@@ -20,7 +20,6 @@ import java.io.FileOutputStream;
 import java.io.FileReader;
 import java.io.FileWriter;
 import java.io.RandomAccessFile;
-import java.util.Set;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -34,11 +33,6 @@ import org.junit.jupiter.api.Test;
  * dev.ranna.sandbox.docker..}, {@code ranna-netty} is {@code dev.ranna.netty..}. Rules about what a module
  * may use are checked on main classes only ({@link #main}); rules about what nobody may reach into also see
  * this module's test classes ({@link #all}).
- *
- * <p>Known violations of rules that another part of issue 12 is removing are listed by class name in
- * {@link #KNOWN_JACKSON_USERS} with the part that removes them; the rule holds for every other class, and
- * the list may only shrink: {@link #everyKnownJacksonUserStillUsesJackson()} fails once a listed class no
- * longer needs its exemption.
  */
 class ArchitectureTest {
     private static final String PROTOCOL = "dev.ranna.protocol..";
@@ -51,14 +45,6 @@ class ArchitectureTest {
     private static final String NETTY = "dev.ranna.netty..";
     private static final String NETTY_INTERNAL = "dev.ranna.netty.internal..";
     private static final String JACKSON = "com.fasterxml.jackson..";
-
-    /**
-     * Classes that still use Jackson outside ranna-protocol and ranna-sandbox-docker on main, each removed
-     * by another part of issue 12. TODO(issue 12): empty this list as those parts land.
-     */
-    private static final Set<String> KNOWN_JACKSON_USERS = Set.of(
-            // CONFIG: StandaloneConfig reads YAML with snakeyaml, without Jackson.
-            "dev.ranna.netty.internal.StandaloneConfig");
 
     private static JavaClasses main;
     private static JavaClasses all;
@@ -187,7 +173,7 @@ class ArchitectureTest {
     @Test
     void jacksonOnlyInTheProtocolAndTheDockerSandbox() {
         noClasses()
-                .that(resideOutsideOfPackages(PROTOCOL, DOCKER).and(not(knownJacksonUser())))
+                .that(resideOutsideOfPackages(PROTOCOL, DOCKER))
                 .should()
                 .dependOnClassesThat()
                 .resideInAPackage(JACKSON)
@@ -208,32 +194,7 @@ class ArchitectureTest {
                 .check(main);
     }
 
-    @Test
-    void everyKnownJacksonUserStillUsesJackson() {
-        for (String name : KNOWN_JACKSON_USERS) {
-            boolean uses = main.contain(name)
-                    && main.stream()
-                            .filter(c -> isOrIsNestedIn(c, name))
-                            .flatMap(c -> c.getDirectDependenciesFromSelf().stream())
-                            .anyMatch(d -> d.getTargetClass().getPackageName().startsWith("com.fasterxml.jackson"));
-            if (!uses) {
-                throw new AssertionError(name + " no longer uses Jackson (or is gone): remove it from"
-                        + " ArchitectureTest.KNOWN_JACKSON_USERS so the rule covers it again");
-            }
-        }
-    }
-
     private static DescribedPredicate<JavaClass> resideOutsideOfPackages(String... packages) {
         return not(resideInAnyPackage(packages));
-    }
-
-    private static DescribedPredicate<JavaClass> knownJacksonUser() {
-        return DescribedPredicate.describe(
-                "a known Jackson user (issue 12 removes it)",
-                c -> KNOWN_JACKSON_USERS.stream().anyMatch(name -> isOrIsNestedIn(c, name)));
-    }
-
-    private static boolean isOrIsNestedIn(JavaClass c, String name) {
-        return c.getName().equals(name) || c.getName().startsWith(name + "$");
     }
 }
