@@ -27,7 +27,6 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
@@ -45,7 +44,8 @@ final class RealRannaEngine implements RannaEngine {
     private final String sandboxName;
     private final Sandbox sandbox;
     private final Map<String, String> details;
-    private final AtomicReference<SpecRegistry> specs;
+    private final Object specsLock = new Object();
+    private volatile SpecRegistry specs;
     private final RunLimits limits;
     private final ExecutorService executor;
     private final boolean ownsExecutor;
@@ -73,7 +73,7 @@ final class RealRannaEngine implements RannaEngine {
         this.sandboxName = sandboxName;
         this.sandbox = sandbox;
         this.details = Collections.unmodifiableMap(new LinkedHashMap<>(details));
-        this.specs = new AtomicReference<>(specs);
+        this.specs = specs;
         this.limits = limits;
         this.shutdownTimeout = shutdownTimeout;
         if (executor != null) {
@@ -228,7 +228,7 @@ final class RealRannaEngine implements RannaEngine {
 
     @Override
     public SpecRegistry specs() {
-        return specs.get();
+        return specs;
     }
 
     void scheduleSpecReload(Supplier<SpecRegistry> source, CronSchedule schedule) {
@@ -249,7 +249,7 @@ final class RealRannaEngine implements RannaEngine {
     private void reloadFrom(Supplier<SpecRegistry> source, CronSchedule schedule) {
         try {
             SpecRegistry next = source.get();
-            if (next.specMap().equals(specs.get().specMap())) {
+            if (next.specMap().equals(specs.specMap())) {
                 log.debug("scheduled spec reload ({}): unchanged", schedule);
                 return;
             }
@@ -262,7 +262,11 @@ final class RealRannaEngine implements RannaEngine {
     @Override
     public void reloadSpecs(SpecRegistry next) {
         Objects.requireNonNull(next, "specs");
-        SpecRegistry previous = specs.getAndSet(next);
+        SpecRegistry previous;
+        synchronized (specsLock) {
+            previous = specs;
+            specs = next;
+        }
         prepare(next);
         log.info(
                 "spec map reloaded: {} -> {} languages",
