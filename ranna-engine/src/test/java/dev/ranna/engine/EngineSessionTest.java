@@ -20,6 +20,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -459,7 +460,7 @@ class EngineSessionTest {
         long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
         while (sandbox.executions().isEmpty()) {
             assertThat(System.nanoTime()).as("execution started").isLessThan(deadline);
-            Thread.onSpinWait();
+            LockSupport.parkNanos(100_000); // poll every 0.1 ms without taking a core
         }
         return sandbox.executions().get(0);
     }
@@ -468,7 +469,7 @@ class EngineSessionTest {
         long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
         while (thread.getState() != Thread.State.TIMED_WAITING && thread.getState() != Thread.State.WAITING) {
             assertThat(System.nanoTime()).as("thread parks").isLessThan(deadline);
-            Thread.onSpinWait();
+            LockSupport.parkNanos(100_000); // poll every 0.1 ms without taking a core
         }
     }
 
@@ -717,7 +718,7 @@ class EngineSessionTest {
         long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
         while (engine.activeRuns() > 0) {
             assertThat(System.nanoTime()).as("runs end").isLessThan(deadline);
-            Thread.onSpinWait();
+            LockSupport.parkNanos(100_000); // poll every 0.1 ms without taking a core
         }
     }
 }
