@@ -63,9 +63,10 @@ class RannaServerEndToEndTest {
     }
 
     @AfterEach
-    void closeSockets() {
+    void closeSocketsAndCheckTheContract() {
         sockets.forEach(WebSocket::abort);
         sockets.clear();
+        RecordingListener.assertEveryMessageMatchedTheContract();
     }
 
     private static RannaServer startServer(ServerOptions options) {
@@ -318,17 +319,17 @@ class RannaServerEndToEndTest {
         if (headers.length > 0) {
             builder.headers(headers);
         }
-        return http.send(builder.build(), HttpResponse.BodyHandlers.ofString());
+        return Contract.checkRest(http.send(builder.build(), HttpResponse.BodyHandlers.ofString()));
     }
 
     private HttpResponse<String> post(String path, String body) throws Exception {
-        return http.send(
+        return Contract.checkRest(http.send(
                 HttpRequest.newBuilder(rest(server, path))
                         .header("Content-Type", "application/json")
                         .POST(HttpRequest.BodyPublishers.ofString(body))
                         .timeout(WAIT)
                         .build(),
-                HttpResponse.BodyHandlers.ofString());
+                HttpResponse.BodyHandlers.ofString()));
     }
 
     @Test
@@ -390,14 +391,14 @@ class RannaServerEndToEndTest {
 
     @Test
     void corsPreflightIsAnswered() throws Exception {
-        HttpResponse<String> response = http.send(
+        HttpResponse<String> response = Contract.checkRest(http.send(
                 HttpRequest.newBuilder(rest(server, "/v1/exec"))
                         .method("OPTIONS", HttpRequest.BodyPublishers.noBody())
                         .header("Origin", "https://ranna.example")
                         .header("Access-Control-Request-Method", "POST")
                         .header("Access-Control-Request-Headers", "content-type")
                         .build(),
-                HttpResponse.BodyHandlers.ofString());
+                HttpResponse.BodyHandlers.ofString()));
 
         assertThat(response.statusCode()).isEqualTo(204);
         assertThat(response.headers().firstValue("Access-Control-Allow-Origin")).contains("*");

@@ -7,15 +7,26 @@ import dev.ranna.protocol.json.ClientCodec;
 import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Queue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** Records what the server sends: whole text messages with their arrival time, and the close. */
+/**
+ * Records what the server sends: whole text messages with their arrival time, and the close. Every message is
+ * checked against the contract's JSON Schemas as it arrives: {@link #next} fails on one that does not match,
+ * and {@link #assertEveryMessageMatchedTheContract()} (after each test) on any, read or not.
+ */
 final class RecordingListener implements WebSocket.Listener {
+    /** The listeners made since the last check, so the check after a test sees the messages no one read. */
+    private static final Queue<RecordingListener> UNCHECKED = new ConcurrentLinkedQueue<>();
+
     record Received(String text, long nanos) {
         Event event() {
             return ClientCodec.create().decodeEvent(text);
@@ -27,7 +38,26 @@ final class RecordingListener implements WebSocket.Listener {
     final BlockingQueue<Received> messages = new LinkedBlockingQueue<>();
     final CompletableFuture<Close> closed = new CompletableFuture<>();
     final AtomicInteger pings = new AtomicInteger();
+    private final Queue<String> contractViolations = new ConcurrentLinkedQueue<>();
     private final StringBuilder partial = new StringBuilder();
+
+    RecordingListener() {
+        UNCHECKED.add(this);
+    }
+
+    /**
+     * Fails if a message that any listener made since the last call received broke the contract, naming the
+     * schema and quoting the message; then starts over.
+     */
+    static void assertEveryMessageMatchedTheContract() {
+        List<String> violations = new ArrayList<>();
+        for (RecordingListener listener; (listener = UNCHECKED.poll()) != null; ) {
+            violations.addAll(listener.contractViolations);
+        }
+        assertThat(violations)
+                .as("messages from the server that break the contract")
+                .isEmpty();
+    }
 
     @Override
     public void onOpen(WebSocket webSocket) {
@@ -38,14 +68,20 @@ final class RecordingListener implements WebSocket.Listener {
     public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
         partial.append(data);
         if (last) {
-            messages.add(new Received(partial.toString(), System.nanoTime()));
+            String text = partial.toString();
             partial.setLength(0);
+            String violation = Contract.eventViolation(text);
+            if (violation != null) {
+                contractViolations.add(violation);
+            }
+            messages.add(new Received(text, System.nanoTime()));
         }
         return null;
     }
 
     @Override
     public CompletionStage<?> onBinary(WebSocket webSocket, ByteBuffer data, boolean last) {
+        contractViolations.add("a binary frame: the contract has one JSON object per text frame");
         messages.add(new Received("<binary>", System.nanoTime()));
         return null;
     }
@@ -72,6 +108,10 @@ final class RecordingListener implements WebSocket.Listener {
     Received next(Duration timeout) throws InterruptedException {
         Received received = messages.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
         assertThat(received).as("a message within " + timeout).isNotNull();
+        String violation = Contract.eventViolation(received.text());
+        if (violation != null) {
+            throw new AssertionError(violation);
+        }
         return received;
     }
 

@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -45,12 +46,17 @@ class StandaloneEndToEndTest {
                 StandaloneConfig.load(List.of(args), env), StandaloneEndToEndTest.class.getClassLoader());
     }
 
+    @AfterEach
+    void checkTheContract() {
+        RecordingListener.assertEveryMessageMatchedTheContract();
+    }
+
     private HttpResponse<String> get(RannaServer server, String path) throws Exception {
-        return http.send(
+        return Contract.checkRest(http.send(
                 HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
                         .timeout(WAIT)
                         .build(),
-                HttpResponse.BodyHandlers.ofString());
+                HttpResponse.BodyHandlers.ofString()));
     }
 
     @Test

@@ -140,17 +140,15 @@ public final class ContractSchemas {
     }
 
     /**
-     * What is wrong with a WebSocket message the server sent, against the schema of its event code; each
-     * problem starts with the schema's path. Empty when it matches.
+     * What is wrong with a WebSocket message the server sent, against the schema of its event code ({@link
+     * #eventSchemaOf}); empty when it matches.
      */
     public List<String> eventProblems(String json) {
         Optional<String> path = eventSchemaOf(json);
         if (path.isEmpty()) {
             return List.of("no event schema applies: not a JSON object with a \"code\" of 0-" + (EVENTS.size() - 1));
         }
-        return problems(path.get(), json).stream()
-                .map(problem -> path.get() + ": " + problem)
-                .collect(Collectors.toList());
+        return problems(path.get(), json);
     }
 
     /** Fails, naming the schema and quoting the message, unless {@code json} is a valid event. */
