@@ -68,13 +68,15 @@ final class RecordingListener implements WebSocket.Listener {
     public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
         partial.append(data);
         if (last) {
+            // The arrival time before the check, so the check's cost never shows in the tests' timings.
+            long nanos = System.nanoTime();
             String text = partial.toString();
             partial.setLength(0);
             String violation = Contract.eventViolation(text);
             if (violation != null) {
                 contractViolations.add(violation);
             }
-            messages.add(new Received(text, System.nanoTime()));
+            messages.add(new Received(text, nanos));
         }
         return null;
     }
