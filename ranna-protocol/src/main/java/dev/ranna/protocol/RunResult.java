@@ -12,6 +12,10 @@ import org.jspecify.annotations.Nullable;
  * @param timedOut the run hit its wall-clock timeout ({@code timedout})
  * @param killed the run was killed by KILL, a disconnect or a shutdown ({@code killed})
  * @param truncated the run hit its output limit ({@code truncated})
+ * @param usage CPU time and peak memory measured by the sandbox ({@code usage}), or null when the sandbox
+ *     cannot measure them; null is written as an absent field, never as {@code null}
+ * @param oomKilled the memory limit ended the program ({@code oomkilled}); written only when true, so a run
+ *     that was not ended by its memory limit encodes exactly as ranna's STOP does
  */
 public record RunResult(
         long execTimeMs,
@@ -19,13 +23,26 @@ public record RunResult(
         @Nullable String signal,
         boolean timedOut,
         boolean killed,
-        boolean truncated) {
+        boolean truncated,
+        @Nullable Usage usage,
+        boolean oomKilled) {
 
     /** @throws IllegalArgumentException if {@code execTimeMs} is negative */
     public RunResult {
         if (execTimeMs < 0) {
             throw new IllegalArgumentException("execTimeMs must be >= 0: " + execTimeMs);
         }
+    }
+
+    /** A result without usage and not ended by the memory limit: the fields ranna itself sends. */
+    public RunResult(
+            long execTimeMs,
+            @Nullable Integer exitCode,
+            @Nullable String signal,
+            boolean timedOut,
+            boolean killed,
+            boolean truncated) {
+        this(execTimeMs, exitCode, signal, timedOut, killed, truncated, null, false);
     }
 
     /** A program that exited by itself with {@code exitCode}. */

@@ -2,6 +2,7 @@ package dev.ranna.protocol;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
@@ -13,13 +14,22 @@ import java.util.Objects;
  * @param buildDate when the server was built
  * @param runtimeVersion the Java runtime version, sent as {@code go_version}
  * @param sandbox the sandbox in use
+ * @param features the protocol extensions this server supports ({@code "features"}, e.g. {@code "usage"}),
+ *     in the order given; written only when not empty
  */
-public record SystemInfo(String version, String buildDate, String runtimeVersion, Sandbox sandbox) {
+public record SystemInfo(
+        String version, String buildDate, String runtimeVersion, Sandbox sandbox, List<String> features) {
     public SystemInfo {
         Objects.requireNonNull(version, "version");
         Objects.requireNonNull(buildDate, "buildDate");
         Objects.requireNonNull(runtimeVersion, "runtimeVersion");
         Objects.requireNonNull(sandbox, "sandbox");
+        features = List.copyOf(features);
+    }
+
+    /** Info of a server that supports no protocol extension ({@code features} absent). */
+    public SystemInfo(String version, String buildDate, String runtimeVersion, Sandbox sandbox) {
+        this(version, buildDate, runtimeVersion, sandbox, List.of());
     }
 
     /**

@@ -18,6 +18,7 @@ import dev.ranna.protocol.Operation;
 import dev.ranna.protocol.RunId;
 import dev.ranna.protocol.RunResult;
 import dev.ranna.protocol.StdStream;
+import dev.ranna.protocol.Usage;
 import dev.ranna.protocol.json.UntrustedFields.FieldException;
 import java.io.IOException;
 import java.util.Arrays;
@@ -331,7 +332,21 @@ public final class ClientCodec {
                 signal != null && signal.isTextual() ? signal.textValue() : null,
                 data.path("timedout").asBoolean(false),
                 data.path("killed").asBoolean(false),
-                data.path("truncated").asBoolean(false));
+                data.path("truncated").asBoolean(false),
+                readUsage(data.get("usage")),
+                data.path("oomkilled").asBoolean(false));
+    }
+
+    private static @Nullable Usage readUsage(@Nullable JsonNode usage) {
+        if (usage == null || !usage.isObject()) {
+            return null;
+        }
+        JsonNode cpu = usage.get("cputimems");
+        JsonNode memory = usage.get("memorybytes");
+        if (cpu == null || !cpu.isIntegralNumber() || memory == null || !memory.isIntegralNumber()) {
+            throw new IllegalArgumentException("usage: expected {\"cputimems\": int, \"memorybytes\": int}");
+        }
+        return new Usage(cpu.longValue(), memory.longValue());
     }
 
     private static String trustedString(JsonNode object, String field) {

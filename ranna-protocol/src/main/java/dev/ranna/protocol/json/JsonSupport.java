@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.ranna.protocol.Nonce;
 import dev.ranna.protocol.RunResult;
+import dev.ranna.protocol.Usage;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
@@ -117,6 +118,17 @@ final class JsonSupport {
         g.writeBooleanField("timedout", result.timedOut());
         g.writeBooleanField("killed", result.killed());
         g.writeBooleanField("truncated", result.truncated());
+        // Additive and absent unless known or true: a run without them encodes exactly as before.
+        Usage usage = result.usage();
+        if (usage != null) {
+            g.writeObjectFieldStart("usage");
+            g.writeNumberField("cputimems", usage.cpuTimeMs());
+            g.writeNumberField("memorybytes", usage.memoryBytes());
+            g.writeEndObject();
+        }
+        if (result.oomKilled()) {
+            g.writeBooleanField("oomkilled", true);
+        }
     }
 
     @FunctionalInterface

@@ -81,6 +81,13 @@ public final class RestResponseEncoder {
                 }
             }
             g.writeEndObject();
+            if (!info.features().isEmpty()) {
+                g.writeArrayFieldStart("features");
+                for (String feature : info.features()) {
+                    g.writeString(feature);
+                }
+                g.writeEndArray();
+            }
             g.writeEndObject();
         });
     }

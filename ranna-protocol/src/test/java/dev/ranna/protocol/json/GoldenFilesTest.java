@@ -17,6 +17,7 @@ import dev.ranna.protocol.SpecEntry;
 import dev.ranna.protocol.SpecMap;
 import dev.ranna.protocol.StdStream;
 import dev.ranna.protocol.SystemInfo;
+import dev.ranna.protocol.Usage;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -101,7 +102,20 @@ class GoldenFilesTest {
                         new Event.Stop(Nonce.of("n"), RUN, new RunResult(12, null, "SIGKILL", false, true, false))),
                 Arguments.of(
                         "events/stop-timedout.json",
-                        new Event.Stop(Nonce.NONE, RUN, new RunResult(20000, null, "SIGKILL", true, false, false))));
+                        new Event.Stop(Nonce.NONE, RUN, new RunResult(20000, null, "SIGKILL", true, false, false))),
+                Arguments.of(
+                        "events/stop-usage.json",
+                        new Event.Stop(
+                                Nonce.of(9),
+                                RUN,
+                                new RunResult(1003, 0, null, false, false, false, new Usage(998, 1388544), false))),
+                Arguments.of(
+                        "events/stop-oomkilled.json",
+                        new Event.Stop(
+                                Nonce.of(10),
+                                RUN,
+                                new RunResult(
+                                        212, null, "SIGKILL", false, false, false, new Usage(180, 104857600), true))));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -163,6 +177,30 @@ class GoldenFilesTest {
     }
 
     @Test
+    void executionResponseWithUsageMatchesGolden() {
+        var response = new ExecutionResponse(
+                "hi\n", "", new RunResult(15, 3, null, false, false, false, new Usage(4, 52428800), false));
+        assertSameJson(REST_RESPONSES.encode(response), Golden.read("rest/execution-response-usage.json"));
+        assertThat(CLIENT.decodeExecutionResponse(Golden.read("rest/execution-response-usage.json")))
+                .isEqualTo(response);
+    }
+
+    @Test
+    void runWithoutUsageOrOomWritesNeitherField() {
+        String json = EVENTS.encode(new Event.Stop(Nonce.of(7), RUN, RunResult.exited(5, 0)));
+        assertThat(json).doesNotContain("usage").doesNotContain("oomkilled").doesNotContain("null");
+    }
+
+    @Test
+    void clientRejectsAMalformedUsage() {
+        String stop = "{\"code\":4,\"data\":{\"runid\":\"" + RUN
+                + "\",\"exectimems\":1,\"usage\":{\"cputimems\":\"x\",\"memorybytes\":1}}}";
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> CLIENT.decodeEvent(stop))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("usage");
+    }
+
+    @Test
     void errorResponseMatchesGolden() {
         var error = new ErrorResponse("unsupported language spec", 400);
         assertSameJson(REST_RESPONSES.encode(error), Golden.read("rest/error-response.json"));
@@ -178,6 +216,17 @@ class GoldenFilesTest {
                 "17.0.15",
                 new SystemInfo.Sandbox("process", "bubblewrap 0.8.0", Map.of("isolation", "bubblewrap")));
         assertSameJson(REST_RESPONSES.encode(info), Golden.read("rest/system-info.json"));
+    }
+
+    @Test
+    void systemInfoListsFeaturesWhenThereAreSome() {
+        var info = new SystemInfo(
+                "0.1.0",
+                "2026-11-26T00:00:00Z",
+                "17.0.15",
+                new SystemInfo.Sandbox("process", "bubblewrap 0.8.0", Map.of("isolation", "bubblewrap")),
+                List.of("usage"));
+        assertSameJson(REST_RESPONSES.encode(info), Golden.read("rest/system-info-features.json"));
     }
 
     @Test
