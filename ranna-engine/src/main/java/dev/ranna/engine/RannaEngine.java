@@ -79,6 +79,13 @@ public interface RannaEngine extends AutoCloseable {
     /** The {@code sandbox} object of {@code /v1/info}: provider name, version and isolation facts. */
     SystemInfo.Sandbox sandboxInfo();
 
+    /**
+     * The protocol features this engine supports, for {@code /v1/info}'s {@code "features"}: the names of
+     * the selected sandbox's {@link dev.ranna.engine.spi.Sandbox#capabilities() capabilities} (e.g. {@code
+     * "usage"}), in a stable order; empty when the sandbox declares none.
+     */
+    List<String> features();
+
     /** Runs queued or running across all sessions. */
     int activeRuns();
 

@@ -1,5 +1,6 @@
 package dev.ranna.engine;
 
+import dev.ranna.engine.spi.Capability;
 import dev.ranna.engine.spi.Sandbox;
 import dev.ranna.protocol.ErrorCode;
 import dev.ranna.protocol.ErrorResponse;
@@ -13,8 +14,11 @@ import dev.ranna.protocol.SystemInfo;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.time.ZonedDateTime;
+import java.util.ArrayList;
 import java.util.Collections;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -287,6 +291,18 @@ final class RealRannaEngine implements RannaEngine {
     @Override
     public SystemInfo.Sandbox sandboxInfo() {
         return new SystemInfo.Sandbox(sandboxName, sandbox.version(), details);
+    }
+
+    @Override
+    public List<String> features() {
+        var features = new ArrayList<String>();
+        // EnumSet order: the declaration order of Capability, stable across sandboxes.
+        for (Capability capability : EnumSet.allOf(Capability.class)) {
+            if (sandbox.capabilities().contains(capability)) {
+                features.add(capability.feature());
+            }
+        }
+        return List.copyOf(features);
     }
 
     @Override

@@ -1,8 +1,10 @@
 package dev.ranna.engine;
 
+import dev.ranna.engine.spi.Capability;
 import dev.ranna.engine.spi.Execution;
 import dev.ranna.engine.spi.ExitStatus;
 import dev.ranna.engine.spi.OutputSink;
+import dev.ranna.engine.spi.ResourceUsage;
 import dev.ranna.engine.spi.SandboxException;
 import dev.ranna.engine.spi.SandboxRequest;
 import dev.ranna.protocol.ErrorCode;
@@ -11,6 +13,7 @@ import dev.ranna.protocol.Nonce;
 import dev.ranna.protocol.RunId;
 import dev.ranna.protocol.RunResult;
 import dev.ranna.protocol.StdStream;
+import dev.ranna.protocol.Usage;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
@@ -382,7 +385,9 @@ final class Run implements OutputSink {
                     status != null ? status.signal() : null,
                     reason == EndReason.TIMED_OUT,
                     reason.killed(),
-                    reason == EndReason.OUTPUT_LIMIT);
+                    reason == EndReason.OUTPUT_LIMIT,
+                    usage(status),
+                    status != null && status.oomKilled());
             state = State.STOPPED;
             ending = true;
             engine.metrics().finished(failure != null ? "failed" : reason.outcome(), programTime);
@@ -397,6 +402,15 @@ final class Run implements OutputSink {
             lock.unlock();
         }
         session.writability().wake();
+    }
+
+    /** Usage only from a sandbox that declares it: a STOP never carries numbers it did not promise. */
+    private @Nullable Usage usage(@Nullable ExitStatus status) {
+        ResourceUsage measured = status != null ? status.usage() : null;
+        if (measured == null || !engine.sandbox().capabilities().contains(Capability.USAGE)) {
+            return null;
+        }
+        return new Usage(measured.cpuTime().toMillis(), measured.peakMemoryBytes());
     }
 
     private EndReason endReason(@Nullable ExitStatus status, @Nullable Throwable failure) {

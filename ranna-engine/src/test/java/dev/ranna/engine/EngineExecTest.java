@@ -3,11 +3,15 @@ package dev.ranna.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ranna.engine.ScriptedSandbox.Script;
+import dev.ranna.engine.spi.Capability;
+import dev.ranna.engine.spi.ResourceUsage;
 import dev.ranna.protocol.ErrorResponse;
 import dev.ranna.protocol.ExecutionRequest;
 import dev.ranna.protocol.RunResult;
+import dev.ranna.protocol.Usage;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
@@ -57,6 +61,38 @@ class EngineExecTest {
         assertThat(response.stdout()).isEqualTo("out put");
         assertThat(response.stderr()).isEqualTo("err");
         assertThat(response.result()).isEqualTo(RunResult.exited(12, 1));
+    }
+
+    @Test
+    void usageAndOomOfASandboxThatMeasuresThemReachTheResultAndFeatures() throws Exception {
+        sandbox.capabilities = Set.of(Capability.USAGE);
+        engine(RunLimits.DEFAULTS);
+        assertThat(engine.features()).containsExactly("usage");
+        sandbox.enqueue(Script.create()
+                .exit(0)
+                .elapsed(Duration.ofMillis(1000))
+                .usage(new ResourceUsage(Duration.ofMillis(990), 52_428_800), false));
+        var response =
+                ((ExecOutcome.Completed) await(engine.exec(ExecutionRequest.of("sh", "x"), "1.2.3.4"))).response();
+        assertThat(response.result().usage()).isEqualTo(new Usage(990, 52_428_800));
+        assertThat(response.result().oomKilled()).isFalse();
+
+        sandbox.enqueue(Script.create().exit(137).usage(new ResourceUsage(Duration.ofMillis(5), 100), true));
+        var oom = ((ExecOutcome.Completed) await(engine.exec(ExecutionRequest.of("sh", "x"), "1.2.3.4")))
+                .response()
+                .result();
+        assertThat(oom.oomKilled()).isTrue();
+        assertThat(oom.usage()).isEqualTo(new Usage(5, 100));
+    }
+
+    @Test
+    void usageFromASandboxThatDoesNotDeclareItIsLeftOut() throws Exception {
+        engine(RunLimits.DEFAULTS);
+        assertThat(engine.features()).isEmpty();
+        sandbox.enqueue(Script.create().exit(0).usage(new ResourceUsage(Duration.ofMillis(990), 1), false));
+        var response =
+                ((ExecOutcome.Completed) await(engine.exec(ExecutionRequest.of("sh", "x"), "1.2.3.4"))).response();
+        assertThat(response.result().usage()).isNull();
     }
 
     @Test

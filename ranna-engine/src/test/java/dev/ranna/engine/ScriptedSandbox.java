@@ -1,10 +1,12 @@
 package dev.ranna.engine;
 
 import dev.ranna.engine.spi.Availability;
+import dev.ranna.engine.spi.Capability;
 import dev.ranna.engine.spi.Execution;
 import dev.ranna.engine.spi.ExitStatus;
 import dev.ranna.engine.spi.LanguageSpec;
 import dev.ranna.engine.spi.OutputSink;
+import dev.ranna.engine.spi.ResourceUsage;
 import dev.ranna.engine.spi.Sandbox;
 import dev.ranna.engine.spi.SandboxConfig;
 import dev.ranna.engine.spi.SandboxException;
@@ -16,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -36,6 +39,12 @@ final class ScriptedSandbox implements Sandbox, SandboxProvider {
     private final List<ScriptedExecution> executions = new ArrayList<>();
     private final AtomicInteger closes = new AtomicInteger();
     private SpecMap defaultSpecs = SpecMap.EMPTY;
+    volatile Set<Capability> capabilities = Set.of();
+
+    @Override
+    public Set<Capability> capabilities() {
+        return capabilities;
+    }
 
     void enqueue(Script script) {
         scripts.add(script);
@@ -152,6 +161,8 @@ final class ScriptedSandbox implements Sandbox, SandboxProvider {
         boolean hang;
         RuntimeException crash;
         Duration elapsed = Duration.ofMillis(7);
+        ResourceUsage usage;
+        boolean oomKilled;
 
         static Script create() {
             return new Script();
@@ -189,6 +200,13 @@ final class ScriptedSandbox implements Sandbox, SandboxProvider {
 
         Script exit(int code) {
             this.exitCode = code;
+            return this;
+        }
+
+        /** The exit status carries {@code usage} and {@code oomKilled}. */
+        Script usage(ResourceUsage usage, boolean oomKilled) {
+            this.usage = usage;
+            this.oomKilled = oomKilled;
             return this;
         }
 
@@ -258,16 +276,22 @@ final class ScriptedSandbox implements Sandbox, SandboxProvider {
                 }
                 if (script.hang) {
                     if (killed.await(5, TimeUnit.MINUTES)) {
-                        exit.complete(ExitStatus.killed(script.elapsed));
+                        exit.complete(ExitStatus.killed(script.elapsed)
+                                .withUsage(script.usage)
+                                .withOomKilled(script.oomKilled));
                     } else {
                         exit.completeExceptionally(new AssertionError("a hanging script was never killed"));
                     }
                     return;
                 }
                 if (killed.getCount() == 0) {
-                    exit.complete(ExitStatus.killed(script.elapsed));
+                    exit.complete(ExitStatus.killed(script.elapsed)
+                            .withUsage(script.usage)
+                            .withOomKilled(script.oomKilled));
                 } else {
-                    exit.complete(ExitStatus.exited(script.exitCode, script.elapsed));
+                    exit.complete(ExitStatus.exited(script.exitCode, script.elapsed)
+                            .withUsage(script.usage)
+                            .withOomKilled(script.oomKilled));
                 }
             } catch (InterruptedException e) {
                 exit.completeExceptionally(e);

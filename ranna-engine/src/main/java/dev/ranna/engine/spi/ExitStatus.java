@@ -10,23 +10,34 @@ import org.jspecify.annotations.Nullable;
  * record, not the sandbox's: a run the engine killed simply ends by {@code SIGKILL} here.
  *
  * <p>Construct through the factories ({@link #exited}, {@link #signalled}, {@link #killed}, then {@link
- * #withOomKilled}): facts a sandbox may report later (resource usage such as CPU time and peak memory)
- * join as new components with defaults in those factories, so sandboxes that do not report them do not
- * change.
+ * #withOomKilled}, {@link #withUsage}): facts a sandbox may report later join as new components with
+ * defaults in those factories, so sandboxes that do not report them do not change.
  *
  * @param exitCode the exit code, or null when the program was ended by a signal
  * @param signal the signal's name ({@code "SIGKILL"}), or null when it exited by itself
  * @param oomKilled the sandbox knows it was killed for exceeding its memory limit
  * @param elapsed the program's own wall time, from start to exit
+ * @param usage what the run's whole process tree consumed, or null when the sandbox did not measure it
+ *     (a sandbox with {@link Capability#USAGE} reports it whenever it can; a null then means this one run
+ *     could not be measured, and the STOP says nothing rather than something wrong)
  */
 public record ExitStatus(
-        @Nullable Integer exitCode, @Nullable String signal, boolean oomKilled, Duration elapsed) {
+        @Nullable Integer exitCode,
+        @Nullable String signal,
+        boolean oomKilled,
+        Duration elapsed,
+        @Nullable ResourceUsage usage) {
 
     public ExitStatus {
         Objects.requireNonNull(elapsed, "elapsed");
         if (elapsed.isNegative()) {
             throw new IllegalArgumentException("elapsed must be >= 0: " + elapsed);
         }
+    }
+
+    /** A status without usage. */
+    public ExitStatus(@Nullable Integer exitCode, @Nullable String signal, boolean oomKilled, Duration elapsed) {
+        this(exitCode, signal, oomKilled, elapsed, null);
     }
 
     /** The program exited by itself. */
@@ -46,7 +57,12 @@ public record ExitStatus(
 
     /** This status with the sandbox's knowledge of an OOM kill. */
     public ExitStatus withOomKilled(boolean oom) {
-        return new ExitStatus(exitCode, signal, oom, elapsed);
+        return new ExitStatus(exitCode, signal, oom, elapsed, usage);
+    }
+
+    /** This status with what the run consumed (null: not measured). */
+    public ExitStatus withUsage(@Nullable ResourceUsage measured) {
+        return new ExitStatus(exitCode, signal, oomKilled, elapsed, measured);
     }
 
     /** Whether the program was ended by {@code SIGKILL}. */

@@ -2,6 +2,7 @@ package dev.ranna.engine.spi;
 
 import java.util.Collection;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A created sandbox: starts runs and owns every resource they use.
@@ -26,6 +27,16 @@ public interface Sandbox extends AutoCloseable {
 
     /** The version of what runs the code (e.g. {@code "bubblewrap 0.8.0"}, {@code "docker 20.10.24"}). */
     String version();
+
+    /**
+     * What this sandbox can do beyond starting, streaming and killing; the engine lists the matching
+     * protocol features in {@code /v1/info} and relies on nothing else. Constant for the sandbox's life.
+     * Defaults to none: a sandbox that does not declare {@link Capability#USAGE} is not asked for usage and
+     * its STOPs carry none.
+     */
+    default Set<Capability> capabilities() {
+        return Set.of();
+    }
 
     /** Facts an operator should see in {@code /v1/info}, e.g. the isolation level and enforced limits. */
     default Map<String, String> info() {

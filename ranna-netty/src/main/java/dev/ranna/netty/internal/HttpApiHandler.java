@@ -169,7 +169,8 @@ public final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRe
                 context.buildInfo().version(),
                 context.buildInfo().buildDate(),
                 Runtime.version().toString(),
-                new SystemInfo.Sandbox(sandbox.type(), sandbox.version(), details));
+                new SystemInfo.Sandbox(sandbox.type(), sandbox.version(), details),
+                context.engine().features());
     }
 
     private void exec(ChannelHandlerContext ctx, Exchange exchange, FullHttpRequest request) {

@@ -69,6 +69,13 @@ final class FakeEngine implements RannaEngine {
     @Override
     public void close() {}
 
+    volatile List<String> features = List.of();
+
+    @Override
+    public List<String> features() {
+        return features;
+    }
+
     @Override
     public SystemInfo.Sandbox sandboxInfo() {
         return sandbox;
