@@ -1,5 +1,6 @@
 package dev.ranna.sandbox.process;
 
+import dev.ranna.engine.spi.ResourceUsage;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
@@ -7,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -49,6 +51,13 @@ abstract class Cgroups {
         /** Whether the kernel OOM-killed a process of the group. */
         boolean oomKilled();
 
+        /**
+         * CPU time and peak memory of every process that was in the group, or null when this hierarchy
+         * cannot measure them. Read after {@link #killAll()} and before {@link #remove()}. Never throws.
+         */
+        @Nullable
+        ResourceUsage usage();
+
         /** Removes the group; call after {@link #killAll()}. Never throws. */
         void remove();
     }
@@ -65,6 +74,9 @@ abstract class Cgroups {
     abstract boolean memory();
 
     abstract boolean pids();
+
+    /** Whether every run's group can report {@link RunGroup#usage()} (CPU time and peak memory). */
+    abstract boolean usage();
 
     /** Why this is what it is: where the groups live, or why there are none. */
     String reason() {
@@ -241,6 +253,39 @@ abstract class Cgroups {
         return false;
     }
 
+    /** The single number in {@code file} (e.g. {@code memory.peak}), or -1 if it cannot be read. */
+    static long readLong(Path file) {
+        try {
+            return Long.parseLong(Files.readString(file).trim());
+        } catch (IOException | NumberFormatException e) {
+            log.debug("cannot read {}: {}", file, e.toString());
+            return -1;
+        }
+    }
+
+    /** The value of {@code key} in a flat-keyed file ({@code cpu.stat}), or -1 if absent or unreadable. */
+    static long keyed(Path file, String key) {
+        try {
+            for (String line : Files.readAllLines(file)) {
+                String[] parts = line.trim().split("\\s+");
+                if (parts.length == 2 && parts[0].equals(key)) {
+                    return Long.parseLong(parts[1]);
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            log.debug("cannot read {}: {}", file, e.toString());
+        }
+        return -1;
+    }
+
+    /** Usage from its two numbers, or null when either could not be read (absent, never wrong). */
+    static @Nullable ResourceUsage usageOf(long cpuNanos, long peakBytes) {
+        if (cpuNanos < 0 || peakBytes < 0) {
+            return null;
+        }
+        return new ResourceUsage(Duration.ofNanos(cpuNanos), peakBytes);
+    }
+
     static long eventCount(Path file, String key) {
         try {
             for (String line : Files.readAllLines(file)) {
@@ -317,6 +362,11 @@ abstract class Cgroups {
         }
 
         @Override
+        boolean usage() {
+            return false;
+        }
+
+        @Override
         RunGroup newRun(String name, long memoryBytes, int pids) {
             return new RunGroup() {
                 @Override
@@ -330,6 +380,11 @@ abstract class Cgroups {
                 @Override
                 public boolean oomKilled() {
                     return false;
+                }
+
+                @Override
+                public @Nullable ResourceUsage usage() {
+                    return null;
                 }
 
                 @Override
@@ -349,16 +404,26 @@ abstract class Cgroups {
         void reapStale(Function<String, Owner> owners) {}
     }
 
-    /** cgroup v1: separate memory and pids hierarchies, each under this process's own group. */
+    /**
+     * cgroup v1: separate memory, pids and cpuacct hierarchies, each under this process's own group. Usage
+     * is {@code cpuacct.usage} and {@code memory.max_usage_in_bytes} of the run's groups.
+     */
     static final class V1 extends Cgroups {
         private final @Nullable Path memoryDir;
         private final @Nullable Path pidsDir;
+        private final @Nullable Path cpuacctDir;
         private final String instanceId;
 
-        private V1(@Nullable Path memoryDir, @Nullable Path pidsDir, String instanceId, String reason) {
+        private V1(
+                @Nullable Path memoryDir,
+                @Nullable Path pidsDir,
+                @Nullable Path cpuacctDir,
+                String instanceId,
+                String reason) {
             super(reason);
             this.memoryDir = memoryDir;
             this.pidsDir = pidsDir;
+            this.cpuacctDir = cpuacctDir;
             this.instanceId = instanceId;
         }
 
@@ -369,6 +434,8 @@ abstract class Cgroups {
             if (memory == null && pids == null) {
                 return null;
             }
+            // Only for usage: without it runs are still limited, and usage is not offered.
+            Path cpuacct = instanceDir(mounts, own, "cpuacct", instanceId, reasons);
             var where = new ArrayList<String>();
             if (memory != null) {
                 where.add("memory in " + memory.getParent());
@@ -376,7 +443,10 @@ abstract class Cgroups {
             if (pids != null) {
                 where.add("pids in " + pids.getParent());
             }
-            return new V1(memory, pids, instanceId, "cgroup v1: " + String.join(", ", where));
+            if (cpuacct != null) {
+                where.add("cpuacct in " + cpuacct.getParent());
+            }
+            return new V1(memory, pids, cpuacct, instanceId, "cgroup v1: " + String.join(", ", where));
         }
 
         private static @Nullable Path instanceDir(
@@ -402,8 +472,10 @@ abstract class Cgroups {
                 Files.createDirectory(probe);
                 if (controller.equals("memory")) {
                     write(probe.resolve("memory.limit_in_bytes"), Long.toString(64L << 20));
-                } else {
+                } else if (controller.equals("pids")) {
                     write(probe.resolve("pids.max"), "64");
+                } else if (!Files.isReadable(probe.resolve("cpuacct.usage"))) {
+                    throw new IOException("no cpuacct.usage");
                 }
                 return dir;
             } catch (IOException | RuntimeException e) {
@@ -434,10 +506,16 @@ abstract class Cgroups {
         }
 
         @Override
+        boolean usage() {
+            return memoryDir != null && cpuacctDir != null;
+        }
+
+        @Override
         RunGroup newRun(String name, long memoryBytes, int pidLimit) throws IOException {
             Path memory = memoryDir == null ? null : memoryDir.resolve(name);
             Path pids = pidsDir == null ? null : pidsDir.resolve(name);
-            var group = new V1Run(memory, pids);
+            Path cpuacct = cpuacctDir == null ? null : cpuacctDir.resolve(name);
+            var group = new V1Run(memory, pids, cpuacct);
             try {
                 if (memory != null) {
                     Files.createDirectory(memory);
@@ -451,6 +529,9 @@ abstract class Cgroups {
                 if (pids != null) {
                     Files.createDirectory(pids);
                     write(pids.resolve("pids.max"), Integer.toString(pidLimit));
+                }
+                if (cpuacct != null) {
+                    Files.createDirectory(cpuacct);
                 }
                 return group;
             } catch (IOException | RuntimeException e) {
@@ -467,6 +548,9 @@ abstract class Cgroups {
             if (pidsDir != null) {
                 rmdir(pidsDir);
             }
+            if (cpuacctDir != null) {
+                rmdir(cpuacctDir);
+            }
         }
 
         @Override
@@ -477,6 +561,9 @@ abstract class Cgroups {
             }
             if (pidsDir != null) {
                 dirs.add(pidsDir);
+            }
+            if (cpuacctDir != null) {
+                dirs.add(cpuacctDir);
             }
             return dirs;
         }
@@ -489,27 +576,46 @@ abstract class Cgroups {
             if (pidsDir != null) {
                 reapUnder(pidsDir.getParent(), instanceId, owners);
             }
+            if (cpuacctDir != null) {
+                reapUnder(cpuacctDir.getParent(), instanceId, owners);
+            }
         }
 
-        private static final class V1Run implements RunGroup {
+        static final class V1Run implements RunGroup {
             private final @Nullable Path memory;
             private final @Nullable Path pids;
+            private final @Nullable Path cpuacct;
 
-            V1Run(@Nullable Path memory, @Nullable Path pids) {
+            V1Run(@Nullable Path memory, @Nullable Path pids, @Nullable Path cpuacct) {
                 this.memory = memory;
                 this.pids = pids;
+                this.cpuacct = cpuacct;
             }
 
             @Override
             public List<Path> procsFiles() {
-                var files = new ArrayList<Path>(2);
+                var files = new ArrayList<Path>(3);
                 if (memory != null) {
                     files.add(memory.resolve("cgroup.procs"));
                 }
                 if (pids != null) {
                     files.add(pids.resolve("cgroup.procs"));
                 }
+                if (cpuacct != null) {
+                    files.add(cpuacct.resolve("cgroup.procs"));
+                }
                 return files;
+            }
+
+            @Override
+            public @Nullable ResourceUsage usage() {
+                if (memory == null || cpuacct == null) {
+                    return null;
+                }
+                // Hierarchical: the counters include every descendant that was ever in the group.
+                return usageOf(
+                        readLong(cpuacct.resolve("cpuacct.usage")),
+                        readLong(memory.resolve("memory.max_usage_in_bytes")));
             }
 
             @Override
@@ -532,6 +638,9 @@ abstract class Cgroups {
                 }
                 if (pids != null) {
                     rmdir(pids);
+                }
+                if (cpuacct != null) {
+                    rmdir(cpuacct);
                 }
             }
         }
@@ -621,6 +730,12 @@ abstract class Cgroups {
         }
 
         @Override
+        boolean usage() {
+            // cpu.stat's usage_usec is core (no cpu controller needed); memory.peak or polling for memory.
+            return true;
+        }
+
+        @Override
         RunGroup newRun(String name, long memoryBytes, int pids) throws IOException {
             Path dir = instanceDir.resolve(name);
             Files.createDirectory(dir);
@@ -659,11 +774,21 @@ abstract class Cgroups {
             reapUnder(instanceDir.getParent(), instanceId, owners);
         }
 
-        private static final class V2Run implements RunGroup {
+        static final class V2Run implements RunGroup {
             private final Path dir;
+            private final @Nullable PeakPoller poller;
 
             V2Run(Path dir) {
                 this.dir = dir;
+                // memory.peak exists from Linux 5.19; before it, memory.current is sampled.
+                this.poller = Files.exists(dir.resolve("memory.peak")) ? null : PeakPoller.start(dir);
+            }
+
+            @Override
+            public @Nullable ResourceUsage usage() {
+                long cpuMicros = keyed(dir.resolve("cpu.stat"), "usage_usec");
+                long peak = poller != null ? poller.stop() : readLong(dir.resolve("memory.peak"));
+                return usageOf(cpuMicros < 0 ? -1 : cpuMicros * 1000, peak);
             }
 
             @Override
@@ -691,8 +816,64 @@ abstract class Cgroups {
 
             @Override
             public void remove() {
+                if (poller != null) {
+                    poller.stop();
+                }
                 rmdir(dir);
             }
+        }
+    }
+
+    /**
+     * The peak of {@code memory.current}, sampled every few milliseconds, for cgroup v2 kernels without
+     * {@code memory.peak}: a lower bound of the true peak (a spike shorter than the period can be missed),
+     * and exact for memory a program holds, such as an allocation it keeps.
+     */
+    static final class PeakPoller {
+        private static final long PERIOD_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+        private final Path current;
+        private final Thread thread;
+        private volatile boolean running = true;
+        private volatile long peak = -1;
+
+        private PeakPoller(Path dir) {
+            this.current = dir.resolve("memory.current");
+            this.thread = new Thread(this::poll, "ranna-cgroup-peak-" + dir.getFileName());
+            thread.setDaemon(true);
+        }
+
+        static PeakPoller start(Path dir) {
+            var poller = new PeakPoller(dir);
+            poller.thread.start();
+            return poller;
+        }
+
+        private void poll() {
+            while (running) {
+                sample();
+                LockSupport.parkNanos(PERIOD_NANOS);
+            }
+        }
+
+        private void sample() {
+            long now = readLong(current);
+            if (now > peak) {
+                peak = now;
+            }
+        }
+
+        /** Stops sampling and returns the peak seen (-1 if nothing could be read). Idempotent. */
+        long stop() {
+            if (running) {
+                running = false;
+                LockSupport.unpark(thread);
+                try {
+                    thread.join(1000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return peak;
         }
     }
 }

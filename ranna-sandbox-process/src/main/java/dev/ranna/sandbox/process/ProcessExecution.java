@@ -3,6 +3,7 @@ package dev.ranna.sandbox.process;
 import dev.ranna.engine.spi.AbstractExecution;
 import dev.ranna.engine.spi.ExitStatus;
 import dev.ranna.engine.spi.OutputSink;
+import dev.ranna.engine.spi.ResourceUsage;
 import dev.ranna.protocol.RunId;
 import dev.ranna.protocol.StdStream;
 import java.io.IOException;
@@ -10,6 +11,7 @@ import java.io.InputStream;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,6 +36,13 @@ final class ProcessExecution extends AbstractExecution {
 
         /** Whether the kernel OOM-killed a process of the run. */
         boolean oomKilled();
+
+        /**
+         * CPU time and peak memory of the run's whole tree (its cgroup), or null when not measured; read
+         * after {@link #killLeftovers()} and before {@link #release()} removes the cgroup.
+         */
+        @Nullable
+        ResourceUsage usage();
 
         /** Removes cgroups and directories and frees the slot. Never throws. */
         void release();
@@ -106,7 +115,7 @@ final class ProcessExecution extends AbstractExecution {
             // isolation) dies now, so the pipes reach end of stream.
             resources.killLeftovers();
             CompletableFuture.allOf(stdout, stderr).join();
-            status = status(code, elapsed, resources.oomKilled());
+            status = status(code, elapsed, resources.oomKilled()).withUsage(resources.usage());
             if (code == Launcher.SETUP_FAILED && !killRequested()) {
                 log.debug("run {}: exit code {}: sandbox setup failed, or the program's own code", runId, code);
             }

@@ -1,8 +1,10 @@
 package dev.ranna.sandbox.process;
 
+import dev.ranna.engine.spi.Capability;
 import dev.ranna.engine.spi.Execution;
 import dev.ranna.engine.spi.LanguageSpec;
 import dev.ranna.engine.spi.OutputSink;
+import dev.ranna.engine.spi.ResourceUsage;
 import dev.ranna.engine.spi.Sandbox;
 import dev.ranna.engine.spi.SandboxException;
 import dev.ranna.engine.spi.SandboxRequest;
@@ -14,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -130,6 +133,7 @@ final class ProcessSandbox implements Sandbox {
             facts.put("pids", "none");
         }
         facts.put("cpu", tools.prlimit != null ? "rlimit" : "none");
+        facts.put("usage", cgroups.usage() ? cgroups.kind() : "none");
         facts.put("timeout", "sigkill-tree");
         facts.put("network", !isolated ? "host" : config.networking() ? "host" : "none");
         if (dropUid) {
@@ -446,6 +450,11 @@ final class ProcessSandbox implements Sandbox {
             }
 
             @Override
+            public @Nullable ResourceUsage usage() {
+                return group.usage();
+            }
+
+            @Override
             public void release() {
                 releaseQuietly(group, runDir, uid);
             }
@@ -587,6 +596,12 @@ final class ProcessSandbox implements Sandbox {
             }
         }
         return config.binds().stream().anyMatch(path::startsWith);
+    }
+
+    /** {@link Capability#USAGE} when the cgroups in use measure CPU time and peak memory of each run. */
+    @Override
+    public Set<Capability> capabilities() {
+        return cgroups.usage() ? EnumSet.of(Capability.USAGE) : EnumSet.noneOf(Capability.class);
     }
 
     @Override

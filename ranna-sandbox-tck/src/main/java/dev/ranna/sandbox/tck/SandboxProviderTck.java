@@ -4,9 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
 import dev.ranna.engine.spi.Availability;
+import dev.ranna.engine.spi.Capability;
 import dev.ranna.engine.spi.Execution;
 import dev.ranna.engine.spi.ExitStatus;
 import dev.ranna.engine.spi.LanguageSpec;
+import dev.ranna.engine.spi.ResourceUsage;
 import dev.ranna.engine.spi.Sandbox;
 import dev.ranna.engine.spi.SandboxConfig;
 import dev.ranna.engine.spi.SandboxException;
@@ -40,6 +42,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.ClassOrderer;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Nested;
@@ -1094,6 +1097,92 @@ public abstract class SandboxProviderTck {
             } finally {
                 starter.shutdownNow();
             }
+        }
+    }
+
+    /**
+     * The busy loop of the usage group: sh spins until its own CPU time (utime + stime of {@code
+     * /proc/self/stat}, in clock ticks of 1/100 s) reaches 1 s, so it is a 1 s loop of CPU whatever else
+     * the host runs. Only builtins run in the loop.
+     */
+    static final String CPU_SECOND_LOOP = "while :; do\n"
+            + "  read -r stat < /proc/self/stat\n"
+            + "  set -- ${stat#*) }\n"
+            + "  [ $(( ${12} + ${13} )) -ge 100 ] && break\n"
+            + "done\n"
+            + "echo spun\n";
+
+    /** A program that holds {@code bytes} of touched memory at once: dd's one buffer, filled from /dev/zero. */
+    static String allocate(long bytes) {
+        return "dd if=/dev/zero of=/dev/null bs=" + bytes + " count=1 2>/dev/null && echo allocated\n";
+    }
+
+    @Nested
+    @DisplayName("Usage (sandboxes that declare Capability.USAGE)")
+    class UsageReporting {
+
+        @BeforeEach
+        void onlyWhenDeclared() {
+            Assumptions.assumeTrue(
+                    sandbox().capabilities().contains(Capability.USAGE),
+                    "sandbox '" + providerUnderTest().name()
+                            + "' declares no usage capability (Sandbox.capabilities()); its STOPs carry no usage");
+        }
+
+        private ResourceUsage usageOf(ExitStatus status, Run run) {
+            ResourceUsage usage = status.usage();
+            if (usage == null) {
+                return fail("usage of " + status + " is absent (declared Capability.USAGE); " + run.describeOutput());
+            }
+            return usage;
+        }
+
+        @Test
+        @DisplayName("a 1 s busy loop reports at least 0.7 s of CPU; a 1 s sleep reports far less")
+        void cpuTimeIsMeasured() throws Exception {
+            Run busy = run(CPU_SECOND_LOOP);
+            ExitStatus busyStatus = busy.awaitExit();
+            assertExitedNormally(busyStatus, 0);
+            assertThat(busy.sink().stdout()).isEqualTo("spun\n");
+            Duration cpu = usageOf(busyStatus, busy).cpuTime();
+            assertThat(cpu).as("CPU time of a 1 s busy loop").isGreaterThanOrEqualTo(Duration.ofMillis(700));
+            assertThat(cpu)
+                    .as("CPU time of a 1 s busy loop, single-threaded, against its wall time %s", busyStatus.elapsed())
+                    .isLessThanOrEqualTo(busyStatus.elapsed().plusMillis(500));
+
+            Run idle = run("sleep 1\n");
+            ExitStatus idleStatus = idle.awaitExit();
+            assertExitedNormally(idleStatus, 0);
+            assertThat(usageOf(idleStatus, idle).cpuTime())
+                    .as("CPU time of 'sleep 1' (CPU time is not wall time)")
+                    .isLessThan(Duration.ofMillis(500));
+        }
+
+        @Test
+        @DisplayName("a 50 MiB allocation reports a peak of at least 50 MiB and below the memory limit")
+        void peakMemoryIsMeasured() throws Exception {
+            long limit = sandboxConfig().memoryBytes();
+            Assumptions.assumeTrue(
+                    limit > 80L * MIB, "the memory limit " + limit + " leaves no room for a 50 MiB allocation");
+            Run run = run(allocate(50L * MIB));
+            ExitStatus status = run.awaitExit();
+            assertExitedNormally(status, 0);
+            assertThat(run.sink().stdout()).isEqualTo("allocated\n");
+            long peak = usageOf(status, run).peakMemoryBytes();
+            assertThat(peak).as("peak memory of a 50 MiB allocation").isGreaterThanOrEqualTo(50L * MIB);
+            assertThat(peak).as("peak memory against the limit %s", limit).isLessThan(limit);
+        }
+
+        @Test
+        @DisplayName("a program ended by the memory limit is reported as OOM-killed")
+        void oomIsReported() throws Exception {
+            long limit = sandboxConfig().memoryBytes();
+            Run run = run(allocate(limit + 64L * MIB));
+            ExitStatus status = run.awaitExit();
+            assertThat(status.oomKilled()).as("oomKilled of %s", status).isTrue();
+            assertThat(run.sink().stdout())
+                    .as("the allocation past the limit completed")
+                    .isEmpty();
         }
     }
 

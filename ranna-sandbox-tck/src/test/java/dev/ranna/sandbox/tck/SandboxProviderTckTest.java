@@ -72,6 +72,29 @@ class SandboxProviderTckTest {
     }
 
     @Test
+    void sandboxWithoutUsageSkipsTheUsageGroupSayingItDeclaresNone() {
+        String previous = System.setProperty(SandboxProviderTck.REQUIRE_AVAILABLE_PROPERTY, "true");
+        try {
+            FaultyFixtureKit.use(Fault.NONE);
+            Map<String, TestExecutionResult> results = launch(
+                    selectNestedMethod(
+                            List.of(FaultyFixtureKit.class), SandboxProviderTck.UsageReporting.class, "oomIsReported"),
+                    true);
+            assertThat(results.values())
+                    .as("even when infrastructure is required: the skip is declared, not missing infrastructure")
+                    .singleElement()
+                    .satisfies(result -> {
+                        assertThat(result.getStatus()).isEqualTo(TestExecutionResult.Status.ABORTED);
+                        assertThat(result.getThrowable())
+                                .hasValueSatisfying(
+                                        t -> assertThat(t.getMessage()).contains("declares no usage capability"));
+                    });
+        } finally {
+            restore(previous);
+        }
+    }
+
+    @Test
     void unavailableProviderFailsTheKitWhenAvailabilityIsRequired() {
         String previous = System.setProperty(SandboxProviderTck.REQUIRE_AVAILABLE_PROPERTY, "true");
         try {
@@ -173,6 +196,31 @@ class SandboxProviderTckTest {
                         SandboxProviderTck.Isolation.class,
                         "laterRunsStartClean",
                         "run B's output"),
+                arguments(
+                        Fault.CLAIMS_USAGE_WITHOUT_MEASURING,
+                        SandboxProviderTck.UsageReporting.class,
+                        "cpuTimeIsMeasured",
+                        "usage of"),
+                arguments(
+                        Fault.CLAIMS_USAGE_WITHOUT_MEASURING,
+                        SandboxProviderTck.UsageReporting.class,
+                        "peakMemoryIsMeasured",
+                        "usage of"),
+                arguments(
+                        Fault.USAGE_FROM_WALL_TIME,
+                        SandboxProviderTck.UsageReporting.class,
+                        "cpuTimeIsMeasured",
+                        "CPU time is not wall time"),
+                arguments(
+                        Fault.USAGE_FROM_WALL_TIME,
+                        SandboxProviderTck.UsageReporting.class,
+                        "peakMemoryIsMeasured",
+                        "peak memory of a 50 MiB allocation"),
+                arguments(
+                        Fault.USAGE_FROM_WALL_TIME,
+                        SandboxProviderTck.UsageReporting.class,
+                        "oomIsReported",
+                        "oomKilled of"),
                 arguments(
                         Fault.CLAIMS_SIGNAL_NAMES,
                         SandboxProviderTck.ExitStatusReporting.class,
