@@ -784,6 +784,11 @@ abstract class Cgroups {
                 this.poller = Files.exists(dir.resolve("memory.peak")) ? null : PeakPoller.start(dir);
             }
 
+            /** The peak the poller has seen so far (-1 without a poller or before a sample), for tests. */
+            long sampledPeak() {
+                return poller != null ? poller.peak : -1;
+            }
+
             @Override
             public @Nullable ResourceUsage usage() {
                 long cpuMicros = keyed(dir.resolve("cpu.stat"), "usage_usec");
