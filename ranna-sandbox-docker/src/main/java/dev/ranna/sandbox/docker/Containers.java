@@ -10,6 +10,7 @@ import com.github.dockerjava.api.model.HostConfig;
 import com.github.dockerjava.api.model.LogConfig;
 import com.github.dockerjava.api.model.Ulimit;
 import dev.ranna.engine.spi.LanguageSpec;
+import dev.ranna.engine.spi.ResourceUsage;
 import dev.ranna.engine.spi.SandboxException;
 import dev.ranna.engine.spi.UidLeases;
 import dev.ranna.protocol.ErrorCode;
@@ -49,6 +50,9 @@ final class Containers {
 
     private final UidLeases leases;
     private final OciRuntime runtime;
+    private final @Nullable CgroupUsage usage;
+    /** Container id to the cgroup parent it was created in, while it exists. */
+    private final Map<String, String> cgroupParents = new ConcurrentHashMap<>();
     /** The uid lease of each container this sandbox created and has not yet seen removed, by id. */
     private final Map<String, UidLeases.Lease> leased = new ConcurrentHashMap<>();
 
@@ -58,8 +62,10 @@ final class Containers {
             String instanceId,
             Images images,
             UidLeases leases,
-            OciRuntime runtime) {
+            OciRuntime runtime,
+            @Nullable CgroupUsage usage) {
         this.runtime = runtime;
+        this.usage = usage;
         this.client = client;
         this.config = config;
         this.instanceId = instanceId;
@@ -259,6 +265,10 @@ final class Containers {
         if (runtime.chosen()) {
             host.withRuntime(runtime.name());
         }
+        String parent = usage != null ? usage.newParent() : null;
+        if (parent != null) {
+            host.withCgroupParent(parent);
+        }
         CreateContainerCmd create = client.createContainerCmd(image)
                 .withName(name)
                 .withEntrypoint("/bin/sh", "-c", Boot.SCRIPT)
@@ -275,7 +285,19 @@ final class Containers {
                 .withAttachStdout(false)
                 .withAttachStderr(false)
                 .withHostConfig(host);
-        return create.exec().getId();
+        String id;
+        try {
+            id = create.exec().getId();
+        } catch (RuntimeException e) {
+            if (parent != null && usage != null) {
+                usage.remove(parent);
+            }
+            throw e;
+        }
+        if (parent != null) {
+            cgroupParents.put(id, parent);
+        }
+        return id;
     }
 
     /** The name of a container that serves run {@code runId}. */
@@ -310,6 +332,32 @@ final class Containers {
      * only then: a container that could not be removed may still run processes as that uid. Never throws.
      */
     boolean remove(String id) {
+        boolean gone = removeContainer(id);
+        forgetCgroup(id, false);
+        return gone;
+    }
+
+    /**
+     * Removes the container like {@link #remove}, then reads the usage charged to its cgroup parent (null
+     * when not measured or not readable) and removes the parent. Never throws.
+     */
+    @Nullable
+    ResourceUsage removeMeasured(String id) {
+        removeContainer(id);
+        return forgetCgroup(id, true);
+    }
+
+    private @Nullable ResourceUsage forgetCgroup(String id, boolean measure) {
+        String parent = cgroupParents.remove(id);
+        if (parent == null || usage == null) {
+            return null;
+        }
+        ResourceUsage measured = measure ? usage.read(parent) : null;
+        usage.remove(parent);
+        return measured;
+    }
+
+    private boolean removeContainer(String id) {
         boolean gone;
         try {
             client.removeContainerCmd(id)

@@ -9,6 +9,7 @@ import com.github.dockerjava.api.model.StreamType;
 import dev.ranna.engine.spi.AbstractExecution;
 import dev.ranna.engine.spi.ExitStatus;
 import dev.ranna.engine.spi.OutputSink;
+import dev.ranna.engine.spi.ResourceUsage;
 import dev.ranna.engine.spi.SandboxException;
 import dev.ranna.engine.spi.SandboxRequest;
 import dev.ranna.protocol.StdStream;
@@ -159,7 +160,11 @@ final class DockerExecution extends AbstractExecution {
                     "the run's container failed: the Docker engine did not report how it ended", e);
         } finally {
             long inspected = System.nanoTime();
-            containers.remove(container.id());
+            // The container's cgroup goes with it; its parent keeps the counters until read here.
+            ResourceUsage usage = containers.removeMeasured(container.id());
+            if (status != null) {
+                status = status.withUsage(usage);
+            }
             onDone.run();
             if (log.isDebugEnabled()) {
                 long removed = System.nanoTime();

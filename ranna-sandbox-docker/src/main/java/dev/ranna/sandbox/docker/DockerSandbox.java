@@ -3,6 +3,7 @@ package dev.ranna.sandbox.docker;
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.model.Container;
 import dev.ranna.engine.CronSchedule;
+import dev.ranna.engine.spi.Capability;
 import dev.ranna.engine.spi.Execution;
 import dev.ranna.engine.spi.LanguageSpec;
 import dev.ranna.engine.spi.OutputSink;
@@ -17,6 +18,7 @@ import java.io.IOException;
 import java.time.ZonedDateTime;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -48,6 +50,7 @@ final class DockerSandbox implements Sandbox {
     private final String version;
     private final String dockerHost;
     private final OciRuntime runtime;
+    private final @Nullable CgroupUsage usage;
     private final ExecutorService io;
     private final ExecutorService preparer;
     private final ScheduledExecutorService scheduler;
@@ -77,8 +80,29 @@ final class DockerSandbox implements Sandbox {
         this.preparer = Executors.newFixedThreadPool(2, threads("ranna-docker-" + tag + "-pool"));
         this.scheduler = Executors.newSingleThreadScheduledExecutor(threads("ranna-docker-" + tag + "-timer"));
         this.images = new Images(client, io, image -> this.pool().drainImage(image));
-        this.containers = new Containers(client, config, instanceId, images, leases, runtime);
+        this.usage = CgroupUsage.detect(cgroupDriver(client), dockerHost.startsWith("unix://"), runtime, instanceId);
+        this.containers = new Containers(client, config, instanceId, images, leases, runtime, usage);
         this.pool = new WarmPool(containers, preparer, config::poolSize);
+    }
+
+    private static @Nullable String cgroupDriver(DockerClient client) {
+        try {
+            return client.infoCmd().exec().getCGroupDriver();
+        } catch (RuntimeException e) {
+            log.debug("docker info failed: {}", Images.rootMessage(e));
+            return null;
+        }
+    }
+
+    /** {@link Capability#USAGE} with runc on a local cgroupfs daemon; none under gVisor (see {@link CgroupUsage}). */
+    @Override
+    public Set<Capability> capabilities() {
+        return usage != null ? EnumSet.of(Capability.USAGE) : EnumSet.noneOf(Capability.class);
+    }
+
+    /** This sandbox's usage cgroups still present (tests). */
+    List<java.nio.file.Path> usageLeftovers() {
+        return usage != null ? usage.leftovers() : List.of();
     }
 
     private WarmPool pool() {
@@ -263,6 +287,7 @@ final class DockerSandbox implements Sandbox {
         var info = new LinkedHashMap<String, String>();
         info.put("isolation", "docker container per run, " + runtime.isolation());
         info.put("runtime", runtime.describe());
+        info.put("usage", usage != null ? "cgroup per container (cgroupfs)" : "none");
         info.put("docker.host", dockerHost);
         info.put("network", config.networking() ? config.networkMode() : "none");
         info.put("memory", Long.toString(config.memoryBytes()));
@@ -368,6 +393,9 @@ final class DockerSandbox implements Sandbox {
             }
             if (swept > 0) {
                 log.debug("close removed {} remaining container(s)", swept);
+            }
+            if (usage != null) {
+                usage.close();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -215,7 +215,7 @@ class SandboxProviderTckTest {
                         Fault.USAGE_FROM_WALL_TIME,
                         SandboxProviderTck.UsageReporting.class,
                         "peakMemoryIsMeasured",
-                        "peak memory of a 50 MiB allocation"),
+                        "peak memory of a 52428800-byte allocation"),
                 arguments(
                         Fault.USAGE_FROM_WALL_TIME,
                         SandboxProviderTck.UsageReporting.class,
