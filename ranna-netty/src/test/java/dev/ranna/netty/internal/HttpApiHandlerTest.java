@@ -120,6 +120,15 @@ class HttpApiHandlerTest {
     }
 
     @Test
+    void infoListsTheEnginesFeaturesOnlyWhenThereAreSome() {
+        channel(ServerOptions.DEFAULTS);
+        assertThat(body(send(request(HttpMethod.GET, "/v1/info", "")))).doesNotContain("features");
+
+        engine.features = List.of("usage");
+        assertThat(body(send(request(HttpMethod.GET, "/v1/info", "")))).endsWith(",\"features\":[\"usage\"]}");
+    }
+
+    @Test
     void execAnswersWithTheRunsOutputWhenTheEngineCompletes() {
         var future = new CompletableFuture<ExecOutcome>();
         engine.onExec = (request, client) -> future;

@@ -32,16 +32,22 @@ class DockerSandboxProviderTckTest extends SandboxProviderTck {
     /**
      * Containers labelled with this sandbox's instance. While the sandbox is open, the idle warm-pool
      * containers (started, waiting for a run, not yet named {@code ranna-run-*}) are kept on purpose and
-     * not counted; once it is closed, everything counts.
+     * not counted; once it is closed, everything counts, the usage cgroups included.
      */
     @Override
     protected List<String> leftovers() {
-        boolean open = !((DockerSandbox) sandbox()).isClosed();
-        return DockerTestSupport.containersOf(sandboxConfig().instanceId()).stream()
+        DockerSandbox docker = (DockerSandbox) sandbox();
+        boolean open = !docker.isClosed();
+        var left = new java.util.ArrayList<String>();
+        DockerTestSupport.containersOf(sandboxConfig().instanceId()).stream()
                 .filter(c -> !open || isRunContainer(c))
                 .map(c -> "container " + String.join(",", c.getNames()) + " (" + c.getState() + ", image "
                         + c.getImage() + ")")
-                .toList();
+                .forEach(left::add);
+        if (!open) {
+            docker.usageLeftovers().forEach(dir -> left.add("usage cgroup " + dir));
+        }
+        return left;
     }
 
     private static boolean isRunContainer(Container c) {
