@@ -1,5 +1,6 @@
 package dev.ranna.sandbox.docker;
 
+import dev.ranna.engine.spi.CgroupFiles;
 import dev.ranna.engine.spi.ResourceUsage;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
@@ -155,25 +156,10 @@ final class CgroupUsage {
     }
 
     private static long number(Path file) {
-        try {
-            return Long.parseLong(Files.readString(file).trim());
-        } catch (IOException | NumberFormatException e) {
-            log.debug("cannot read {}: {}", file, e.toString());
-            return -1;
-        }
+        return CgroupFiles.number(file);
     }
 
     private static long keyed(Path file, String key) {
-        try {
-            for (String line : Files.readAllLines(file)) {
-                String[] parts = line.trim().split("\\s+");
-                if (parts.length == 2 && parts[0].equals(key)) {
-                    return Long.parseLong(parts[1]);
-                }
-            }
-        } catch (IOException | NumberFormatException e) {
-            log.debug("cannot read {}: {}", file, e.toString());
-        }
-        return -1;
+        return CgroupFiles.keyed(file, key);
     }
 }

@@ -1,5 +1,6 @@
 package dev.ranna.sandbox.process;
 
+import dev.ranna.engine.spi.CgroupFiles;
 import dev.ranna.engine.spi.ResourceUsage;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -255,27 +256,12 @@ abstract class Cgroups {
 
     /** The single number in {@code file} (e.g. {@code memory.peak}), or -1 if it cannot be read. */
     static long readLong(Path file) {
-        try {
-            return Long.parseLong(Files.readString(file).trim());
-        } catch (IOException | NumberFormatException e) {
-            log.debug("cannot read {}: {}", file, e.toString());
-            return -1;
-        }
+        return CgroupFiles.number(file);
     }
 
     /** The value of {@code key} in a flat-keyed file ({@code cpu.stat}), or -1 if absent or unreadable. */
     static long keyed(Path file, String key) {
-        try {
-            for (String line : Files.readAllLines(file)) {
-                String[] parts = line.trim().split("\\s+");
-                if (parts.length == 2 && parts[0].equals(key)) {
-                    return Long.parseLong(parts[1]);
-                }
-            }
-        } catch (IOException | NumberFormatException e) {
-            log.debug("cannot read {}: {}", file, e.toString());
-        }
-        return -1;
+        return CgroupFiles.keyed(file, key);
     }
 
     /** Usage from its two numbers, or null when either could not be read (absent, never wrong). */
@@ -286,18 +272,9 @@ abstract class Cgroups {
         return new ResourceUsage(Duration.ofNanos(cpuNanos), peakBytes);
     }
 
+    /** How many {@code key} events a flat-keyed file counts, 0 if none or unreadable. */
     static long eventCount(Path file, String key) {
-        try {
-            for (String line : Files.readAllLines(file)) {
-                String[] parts = line.trim().split("\\s+");
-                if (parts.length == 2 && parts[0].equals(key)) {
-                    return Long.parseLong(parts[1]);
-                }
-            }
-        } catch (IOException | NumberFormatException e) {
-            log.debug("cannot read {}: {}", file, e.toString());
-        }
-        return 0;
+        return Math.max(0, CgroupFiles.keyed(file, key));
     }
 
     /**
