@@ -734,7 +734,7 @@ class HostileProtocolTest {
     /** Decodes one unfragmented text frame. */
     private static final class RawWebSocketCodec {
         static Event decode(RawWebSocket.Frame f) {
-            return dev.ranna.protocol.json.ClientCodec.create().decodeEvent(f.text());
+            return dev.ranna.protocol.json.ClientCodec.create().decodeEvent(Contract.checkEvent(f.text()));
         }
     }
 

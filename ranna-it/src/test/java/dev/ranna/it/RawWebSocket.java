@@ -242,7 +242,7 @@ final class RawWebSocket implements AutoCloseable {
                 default:
                     message.write(frame.payload());
                     if (frame.fin()) {
-                        return CODEC.decodeEvent(message.toString(StandardCharsets.UTF_8));
+                        return CODEC.decodeEvent(Contract.checkEvent(message.toString(StandardCharsets.UTF_8)));
                     }
             }
         }
