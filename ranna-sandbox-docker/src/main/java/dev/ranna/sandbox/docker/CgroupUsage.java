@@ -145,6 +145,9 @@ final class CgroupUsage {
                 return;
             } catch (IOException e) {
                 try {
+                    // Not synchronisation with our own code: the kernel refuses rmdir (EBUSY) until Docker
+                    // has removed the container's group below this one, and nothing signals that moment.
+                    // Bounded: 50 tries of 10 ms, off the run's path (after its STOP's usage was read).
                     Thread.sleep(10);
                 } catch (InterruptedException interrupted) {
                     Thread.currentThread().interrupt();
