@@ -147,7 +147,8 @@ final class CgroupUsage {
                 try {
                     // Not synchronisation with our own code: the kernel refuses rmdir (EBUSY) until Docker
                     // has removed the container's group below this one, and nothing signals that moment.
-                    // Bounded: 50 tries of 10 ms, off the run's path (after its STOP's usage was read).
+                    // The container was removed just before, so the first try normally succeeds; the
+                    // retry is bounded at 50 tries of 10 ms (it runs before the run's exit completes).
                     Thread.sleep(10);
                 } catch (InterruptedException interrupted) {
                     Thread.currentThread().interrupt();
