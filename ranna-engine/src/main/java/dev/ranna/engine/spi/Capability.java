@@ -5,10 +5,25 @@ package dev.ranna.engine.spi;
  * the protocol features these enable in {@code /v1/info}'s {@code "features"} (by {@link #feature()}), so a
  * sandbox that lacks one is never asked for it and clients can tell.
  *
- * <p>Later features of interactive runs (standard input, signals, terminals) join as new constants; every
- * switch over this enum is exhaustive, so a new one is handled everywhere or the build breaks.
+ * <p>Every switch over this enum is exhaustive, so a new constant is handled everywhere or the build breaks.
  */
 public enum Capability {
+    /**
+     * The sandbox pumps {@link SandboxRequest#stdin()} into the program and ends the program's input exactly
+     * when the source ends. Features {@code "stdin"} (EXEC {@code stdin} and {@code interactive}, op STDIN).
+     * Without it the engine refuses an EXEC with stdin ({@code ERROR 400}).
+     */
+    STDIN("stdin"),
+    /**
+     * The sandbox delivers {@link Execution#signal} to the program and reports a program a signal ended by
+     * that signal. Feature {@code "signals"} (op SIGNAL).
+     */
+    SIGNALS("signals"),
+    /**
+     * The sandbox runs a {@link SandboxRequest#tty()} request on a pseudo-terminal and applies {@link
+     * Execution#resize}. Feature {@code "tty"} (EXEC {@code tty}, op RESIZE).
+     */
+    TTY("tty"),
     /**
      * The sandbox measures the run's whole process tree and reports it as {@link ExitStatus#usage()} on
      * every run it can measure (CPU time and peak memory), and reports {@link ExitStatus#oomKilled()} when

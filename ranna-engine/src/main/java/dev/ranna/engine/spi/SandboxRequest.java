@@ -25,6 +25,13 @@ import java.util.Objects;
  * @param timeout the program's wall-clock limit. The engine enforces it (it kills the run at the
  *     deadline and reports the timeout); a sandbox does not time runs, but may size limits of its own
  *     from it, such as a CPU-time rlimit
+ * @param stdin the program's standard input: pull it with a {@link StdinPump} (or an equivalent) until it
+ *     ends, then end the program's input. {@link StdinSource#EMPTY} (the default) when the client sent
+ *     none: the program reads EOF at once. Asked of a sandbox with {@link Capability#STDIN} only
+ * @param tty run the program on a pseudo-terminal inside the sandbox, {@link #TERMINAL_COLUMNS} by {@link
+ *     #TERMINAL_ROWS} until {@link Execution#resize}d: standard input, output and error are the terminal,
+ *     so all output is {@code stdout}, and the end of input is the terminal's end-of-file character.
+ *     Asked of a sandbox with {@link Capability#TTY} only
  */
 public record SandboxRequest(
         RunId runId,
@@ -32,7 +39,15 @@ public record SandboxRequest(
         String code,
         List<String> arguments,
         Map<String, String> environment,
-        Duration timeout) {
+        Duration timeout,
+        StdinSource stdin,
+        boolean tty) {
+
+    /** A terminal's width in columns until the client resizes it. */
+    public static final int TERMINAL_COLUMNS = 80;
+
+    /** A terminal's height in rows until the client resizes it. */
+    public static final int TERMINAL_ROWS = 24;
 
     public SandboxRequest {
         Objects.requireNonNull(runId, "runId");
@@ -44,6 +59,18 @@ public record SandboxRequest(
         if (timeout.isNegative() || timeout.isZero()) {
             throw new IllegalArgumentException("timeout must be > 0: " + timeout);
         }
+        Objects.requireNonNull(stdin, "stdin");
+    }
+
+    /** A request without standard input or terminal. */
+    public SandboxRequest(
+            RunId runId,
+            LanguageSpec spec,
+            String code,
+            List<String> arguments,
+            Map<String, String> environment,
+            Duration timeout) {
+        this(runId, spec, code, arguments, environment, timeout, StdinSource.EMPTY, false);
     }
 
     /** A builder for a run of {@code code} in {@code spec}, no arguments or environment, a 5 s timeout. */
@@ -53,7 +80,7 @@ public record SandboxRequest(
 
     /** This request with other code (e.g. an inline expression expanded). */
     public SandboxRequest withCode(String newCode) {
-        return new SandboxRequest(runId, spec, newCode, arguments, environment, timeout);
+        return new SandboxRequest(runId, spec, newCode, arguments, environment, timeout, stdin, tty);
     }
 
     /** The program's argv: the spec's entrypoint, then its cmd, then {@link #arguments()}. */
@@ -74,6 +101,8 @@ public record SandboxRequest(
         private List<String> arguments = List.of();
         private Map<String, String> environment = Map.of();
         private Duration timeout = Duration.ofSeconds(5);
+        private StdinSource stdin = StdinSource.EMPTY;
+        private boolean tty;
 
         private Builder(RunId runId, LanguageSpec spec, String code) {
             this.runId = Objects.requireNonNull(runId, "runId");
@@ -99,8 +128,20 @@ public record SandboxRequest(
             return this;
         }
 
+        /** The program's standard input; {@link StdinSource#EMPTY} by default. */
+        public Builder stdin(StdinSource stdin) {
+            this.stdin = Objects.requireNonNull(stdin, "stdin");
+            return this;
+        }
+
+        /** Run the program on a pseudo-terminal; false by default. */
+        public Builder tty(boolean tty) {
+            this.tty = tty;
+            return this;
+        }
+
         public SandboxRequest build() {
-            return new SandboxRequest(runId, spec, code, arguments, environment, timeout);
+            return new SandboxRequest(runId, spec, code, arguments, environment, timeout, stdin, tty);
         }
     }
 }
