@@ -18,13 +18,20 @@ import java.util.Objects;
  * @param inlineExpression whether {@code code} is an inline expression to be wrapped in the spec's template
  * @param arguments appended to the program's command line, each one argument (copied, unmodifiable)
  * @param environment added to the program's environment, in the order given (copied, unmodifiable)
+ * @param stdin written to the program's standard input first; empty when the client sent none (an empty
+ *     {@code stdin} and none mean the same: the program reads EOF at once unless {@code interactive})
+ * @param interactive standard input stays open after {@code stdin} until the client ends it (WebSocket only)
+ * @param tty the program runs on a pseudo-terminal
  */
 public record ExecutionRequest(
         String language,
         String code,
         boolean inlineExpression,
         List<String> arguments,
-        Map<String, String> environment) {
+        Map<String, String> environment,
+        String stdin,
+        boolean interactive,
+        boolean tty) {
 
     public ExecutionRequest {
         Objects.requireNonNull(language, "language");
@@ -35,6 +42,22 @@ public record ExecutionRequest(
             Objects.requireNonNull(key, "environment key");
             Objects.requireNonNull(value, "environment value");
         });
+        Objects.requireNonNull(stdin, "stdin");
+    }
+
+    /** A request without standard input or terminal (ranna's fields only). */
+    public ExecutionRequest(
+            String language,
+            String code,
+            boolean inlineExpression,
+            List<String> arguments,
+            Map<String, String> environment) {
+        this(language, code, inlineExpression, arguments, environment, "", false, false);
+    }
+
+    /** This request with other standard input and terminal settings. */
+    public ExecutionRequest withInput(String stdin, boolean interactive, boolean tty) {
+        return new ExecutionRequest(language, code, inlineExpression, arguments, environment, stdin, interactive, tty);
     }
 
     /** A request with no inline expression, arguments or environment. */

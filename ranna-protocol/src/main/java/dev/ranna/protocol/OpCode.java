@@ -14,7 +14,13 @@ public enum OpCode {
     /** {@code 1}: start a code execution. */
     EXEC(1),
     /** {@code 2}: kill one of the caller's running executions. */
-    KILL(2);
+    KILL(2),
+    /** {@code 3} (ours): write to the standard input of one of the caller's interactive runs. */
+    STDIN(3),
+    /** {@code 4} (ours): send a signal to the program of one of the caller's runs. */
+    SIGNAL(4),
+    /** {@code 5} (ours): resize the terminal of one of the caller's {@code tty} runs. */
+    RESIZE(5);
 
     private final int code;
 

@@ -67,6 +67,34 @@ public final class ClientCodec {
                             "runid", ((Operation.Kill) operation).runId().value());
                     g.writeEndObject();
                     break;
+                case STDIN: {
+                    var stdin = (Operation.Stdin) operation;
+                    g.writeObjectFieldStart("args");
+                    g.writeStringField("runid", stdin.runId().value());
+                    g.writeStringField("data", stdin.data());
+                    if (stdin.eof()) {
+                        g.writeBooleanField("eof", true);
+                    }
+                    g.writeEndObject();
+                    break;
+                }
+                case SIGNAL: {
+                    var signal = (Operation.Signal) operation;
+                    g.writeObjectFieldStart("args");
+                    g.writeStringField("runid", signal.runId().value());
+                    g.writeStringField("signal", signal.signal().name());
+                    g.writeEndObject();
+                    break;
+                }
+                case RESIZE: {
+                    var resize = (Operation.Resize) operation;
+                    g.writeObjectFieldStart("args");
+                    g.writeStringField("runid", resize.runId().value());
+                    g.writeNumberField("cols", resize.columns());
+                    g.writeNumberField("rows", resize.rows());
+                    g.writeEndObject();
+                    break;
+                }
             }
             g.writeEndObject();
         });
@@ -95,6 +123,15 @@ public final class ClientCodec {
                 g.writeStringField(entry.getKey(), entry.getValue());
             }
             g.writeEndObject();
+        }
+        if (!request.stdin().isEmpty()) {
+            g.writeStringField("stdin", request.stdin());
+        }
+        if (request.interactive()) {
+            g.writeBooleanField("interactive", true);
+        }
+        if (request.tty()) {
+            g.writeBooleanField("tty", true);
         }
         g.writeEndObject();
     }

@@ -9,9 +9,12 @@ import dev.ranna.protocol.DecodeResult;
 import dev.ranna.protocol.Nonce;
 import dev.ranna.protocol.OpCode;
 import dev.ranna.protocol.Operation;
+import dev.ranna.protocol.ProgramSignal;
 import dev.ranna.protocol.RunId;
 import dev.ranna.protocol.json.UntrustedFields.FieldException;
+import java.util.Arrays;
 import java.util.Optional;
+import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -92,22 +95,57 @@ public final class OperationDecoder {
             case EXEC:
                 return new Operation.Exec(nonce, UntrustedFields.readExecutionRequest(args, "args"));
             case KILL:
-                return new Operation.Kill(nonce, readKillArgs(args));
+                return new Operation.Kill(nonce, readRunId(object(args)));
+            case STDIN: {
+                JsonNode object = object(args);
+                return new Operation.Stdin(
+                        nonce,
+                        readRunId(object),
+                        UntrustedFields.optionalString(object, "args.data", "data"),
+                        UntrustedFields.optionalBoolean(object, "args.eof", "eof"));
+            }
+            case SIGNAL: {
+                JsonNode object = object(args);
+                return new Operation.Signal(nonce, readRunId(object), readSignal(object));
+            }
+            case RESIZE: {
+                JsonNode object = object(args);
+                RunId runId = readRunId(object);
+                int columns = UntrustedFields.requiredInt(
+                        object, "args.cols", "cols", Operation.Resize.MIN_SIZE, Operation.Resize.MAX_SIZE);
+                int rows = UntrustedFields.requiredInt(
+                        object, "args.rows", "rows", Operation.Resize.MIN_SIZE, Operation.Resize.MAX_SIZE);
+                return new Operation.Resize(nonce, runId, columns, rows);
+            }
         }
         throw new AssertionError(op);
     }
 
-    private static RunId readKillArgs(@Nullable JsonNode args) throws FieldException {
+    private static JsonNode object(@Nullable JsonNode args) throws FieldException {
         if (args == null || args.isNull()) {
             throw new FieldException("args: missing");
         }
         if (!args.isObject()) {
             throw new FieldException("args: expected an object, got " + typeOf(args));
         }
+        return args;
+    }
+
+    private static RunId readRunId(JsonNode args) throws FieldException {
         String runId = UntrustedFields.requiredString(args, "args.runid", "runid");
         if (runId.isEmpty()) {
             throw new FieldException("args.runid: must not be empty");
         }
         return new RunId(runId);
+    }
+
+    /** The allowed names, for the message that refuses any other (never echoes what the client sent). */
+    private static final String ALLOWED_SIGNALS =
+            Arrays.stream(ProgramSignal.values()).map(ProgramSignal::name).collect(Collectors.joining(", "));
+
+    private static ProgramSignal readSignal(JsonNode args) throws FieldException {
+        String name = UntrustedFields.requiredString(args, "args.signal", "signal");
+        return ProgramSignal.fromName(name)
+                .orElseThrow(() -> new FieldException("args.signal: expected one of " + ALLOWED_SIGNALS));
     }
 }

@@ -68,14 +68,7 @@ final class UntrustedFields {
         String language = requiredString(args, p + "language", "language");
         String code = requiredString(args, p + "code", "code");
 
-        boolean inline = false;
-        JsonNode inlineNode = args.get("inline_expression");
-        if (inlineNode != null && !inlineNode.isNull()) {
-            if (!inlineNode.isBoolean()) {
-                throw new FieldException(p + "inline_expression: expected a boolean, got " + typeOf(inlineNode));
-            }
-            inline = inlineNode.booleanValue();
-        }
+        boolean inline = optionalBoolean(args, p + "inline_expression", "inline_expression");
 
         List<String> arguments = List.of();
         JsonNode argsNode = args.get("arguments");
@@ -111,7 +104,49 @@ final class UntrustedFields {
                         entry.getKey(), checkText(field, entry.getValue().textValue()));
             }
         }
-        return new ExecutionRequest(language, code, inline, arguments, environment);
+        String stdin = optionalString(args, p + "stdin", "stdin");
+        boolean interactive = optionalBoolean(args, p + "interactive", "interactive");
+        boolean tty = optionalBoolean(args, p + "tty", "tty");
+        return new ExecutionRequest(language, code, inline, arguments, environment, stdin, interactive, tty);
+    }
+
+    /** An optional boolean: absent or null is false. */
+    static boolean optionalBoolean(JsonNode object, String field, String name) throws FieldException {
+        JsonNode node = object.get(name);
+        if (node == null || node.isNull()) {
+            return false;
+        }
+        if (!node.isBoolean()) {
+            throw new FieldException(field + ": expected a boolean, got " + typeOf(node));
+        }
+        return node.booleanValue();
+    }
+
+    /** An optional string: absent or null is empty. */
+    static String optionalString(JsonNode object, String field, String name) throws FieldException {
+        JsonNode node = object.get(name);
+        if (node == null || node.isNull()) {
+            return "";
+        }
+        if (!node.isTextual()) {
+            throw new FieldException(field + ": expected a string, got " + typeOf(node));
+        }
+        return checkText(field, node.textValue());
+    }
+
+    /** A required integer within {@code min..max}. */
+    static int requiredInt(JsonNode object, String field, String name, int min, int max) throws FieldException {
+        JsonNode node = object.get(name);
+        if (node == null || node.isNull()) {
+            throw new FieldException(field + ": missing");
+        }
+        if (!node.isIntegralNumber()) {
+            throw new FieldException(field + ": expected an integer, got " + typeOf(node));
+        }
+        if (!node.canConvertToInt() || node.intValue() < min || node.intValue() > max) {
+            throw new FieldException(field + ": must be between " + min + " and " + max);
+        }
+        return node.intValue();
     }
 
     static String requiredString(JsonNode object, String field, String name) throws FieldException {

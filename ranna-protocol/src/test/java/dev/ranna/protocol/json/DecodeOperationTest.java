@@ -7,6 +7,8 @@ import dev.ranna.protocol.DecodeResult;
 import dev.ranna.protocol.ExecutionRequest;
 import dev.ranna.protocol.Nonce;
 import dev.ranna.protocol.Operation;
+import dev.ranna.protocol.ProgramSignal;
+import dev.ranna.protocol.RunId;
 import dev.ranna.protocol.SpecMap;
 import java.time.Duration;
 import java.util.List;
@@ -158,7 +160,7 @@ class DecodeOperationTest {
 
     static Stream<String> unknownIntegerOpIsAnInvalidOperationCode() {
         return Stream.of(
-                "{\"op\":3,\"nonce\":9}",
+                "{\"op\":6,\"nonce\":9}",
                 "{\"op\":-1,\"nonce\":9}",
                 "{\"op\":2147483648,\"nonce\":9}",
                 "{\"op\":4294967297,\"nonce\":9}",
@@ -199,7 +201,7 @@ class DecodeOperationTest {
     @Test
     void unknownFieldsAreIgnored() {
         assertThat(success("{\"op\":1,\"extra\":{\"deep\":[1,2,3]},\"args\":{\"language\":\"sh\","
-                        + "\"code\":\"x\",\"bypass_cache\":true,\"stdin\":\"ignored\"}}"))
+                        + "\"code\":\"x\",\"bypass_cache\":true,\"workdir\":\"ignored\"}}"))
                 .isEqualTo(new Operation.Exec(Nonce.NONE, ExecutionRequest.of("sh", "x")));
     }
 
@@ -312,6 +314,140 @@ class DecodeOperationTest {
                 Arguments.of("\"args\":{}", "args.runid: missing"),
                 Arguments.of("\"args\":{\"runid\":12}", "args.runid: expected a string, got an integer"),
                 Arguments.of("\"args\":{\"runid\":\"\"}", "args.runid: must not be empty"));
+    }
+
+    // --- STDIN, SIGNAL, RESIZE (ours) -------------------------------------------------------------
+
+    static final RunId RUN = new RunId("r1");
+
+    @Test
+    void stdinDecodesItsDataAndEofWithDefaults() {
+        assertThat(success("{\"op\":3,\"nonce\":1,\"args\":{\"runid\":\"r1\",\"data\":\"a\\nü\"}}"))
+                .isEqualTo(new Operation.Stdin(Nonce.of(1), RUN, "a\nü", false));
+        assertThat(success("{\"op\":3,\"args\":{\"runid\":\"r1\",\"eof\":true}}"))
+                .isEqualTo(new Operation.Stdin(Nonce.NONE, RUN, "", true));
+        assertThat(success("{\"op\":3,\"args\":{\"runid\":\"r1\",\"data\":null,\"eof\":null,\"x\":1}}"))
+                .isEqualTo(new Operation.Stdin(Nonce.NONE, RUN, "", false));
+    }
+
+    @Test
+    void signalDecodesEveryAllowedName() {
+        for (ProgramSignal signal : ProgramSignal.values()) {
+            assertThat(success("{\"op\":4,\"args\":{\"runid\":\"r1\",\"signal\":\"" + signal.name() + "\"}}"))
+                    .isEqualTo(new Operation.Signal(Nonce.NONE, RUN, signal));
+        }
+    }
+
+    @Test
+    void resizeDecodesItsBounds() {
+        assertThat(success("{\"op\":5,\"nonce\":\"z\",\"args\":{\"runid\":\"r1\",\"cols\":1,\"rows\":1000}}"))
+                .isEqualTo(new Operation.Resize(Nonce.of("z"), RUN, 1, 1000));
+    }
+
+    @ParameterizedTest(name = "{0} -> {1}")
+    @MethodSource
+    void malformedInteractiveArgsNameTheField(String message, String expected) {
+        var failure = failure(message);
+        assertThat(failure.message()).isEqualTo(expected);
+        assertThat(failure.nonce()).isEqualTo(Nonce.of(8));
+    }
+
+    static Stream<Arguments> malformedInteractiveArgsNameTheField() {
+        String allowed = "SIGHUP, SIGINT, SIGQUIT, SIGKILL, SIGUSR1, SIGUSR2, SIGTERM, SIGCONT, SIGSTOP";
+        return Stream.of(
+                Arguments.of("{\"op\":3,\"nonce\":8}", "args: missing"),
+                Arguments.of("{\"op\":3,\"nonce\":8,\"args\":[\"r1\"]}", "args: expected an object, got an array"),
+                Arguments.of("{\"op\":3,\"nonce\":8,\"args\":{\"data\":\"x\"}}", "args.runid: missing"),
+                Arguments.of("{\"op\":3,\"nonce\":8,\"args\":{\"runid\":\"\"}}", "args.runid: must not be empty"),
+                Arguments.of(
+                        "{\"op\":3,\"nonce\":8,\"args\":{\"runid\":\"r1\",\"data\":5}}",
+                        "args.data: expected a string, got an integer"),
+                Arguments.of(
+                        "{\"op\":3,\"nonce\":8,\"args\":{\"runid\":\"r1\",\"data\":[\"x\"]}}",
+                        "args.data: expected a string, got an array"),
+                Arguments.of(
+                        "{\"op\":3,\"nonce\":8,\"args\":{\"runid\":\"r1\",\"data\":\"\\ud800\"}}",
+                        "args.data: invalid unicode (unpaired surrogate at index 0)"),
+                Arguments.of(
+                        "{\"op\":3,\"nonce\":8,\"args\":{\"runid\":\"r1\",\"eof\":\"yes\"}}",
+                        "args.eof: expected a boolean, got a string"),
+                Arguments.of(
+                        "{\"op\":3,\"nonce\":8,\"args\":{\"runid\":\"r1\",\"eof\":1}}",
+                        "args.eof: expected a boolean, got an integer"),
+                Arguments.of("{\"op\":4,\"nonce\":8,\"args\":null}", "args: missing"),
+                Arguments.of("{\"op\":4,\"nonce\":8,\"args\":{\"runid\":\"r1\"}}", "args.signal: missing"),
+                Arguments.of("{\"op\":4,\"nonce\":8,\"args\":{\"signal\":\"SIGINT\"}}", "args.runid: missing"),
+                Arguments.of(
+                        "{\"op\":4,\"nonce\":8,\"args\":{\"runid\":\"r1\",\"signal\":2}}",
+                        "args.signal: expected a string, got an integer"),
+                Arguments.of(
+                        "{\"op\":4,\"nonce\":8,\"args\":{\"runid\":\"r1\",\"signal\":\"SIGSEGV\"}}",
+                        "args.signal: expected one of " + allowed),
+                Arguments.of(
+                        "{\"op\":4,\"nonce\":8,\"args\":{\"runid\":\"r1\",\"signal\":\"sigint\"}}",
+                        "args.signal: expected one of " + allowed),
+                Arguments.of(
+                        "{\"op\":4,\"nonce\":8,\"args\":{\"runid\":\"r1\",\"signal\":\"INT\"}}",
+                        "args.signal: expected one of " + allowed),
+                Arguments.of("{\"op\":5,\"nonce\":8,\"args\":\"x\"}", "args: expected an object, got a string"),
+                Arguments.of("{\"op\":5,\"nonce\":8,\"args\":{\"runid\":\"r1\",\"rows\":24}}", "args.cols: missing"),
+                Arguments.of("{\"op\":5,\"nonce\":8,\"args\":{\"runid\":\"r1\",\"cols\":80}}", "args.rows: missing"),
+                Arguments.of(
+                        "{\"op\":5,\"nonce\":8,\"args\":{\"runid\":\"r1\",\"cols\":\"80\",\"rows\":24}}",
+                        "args.cols: expected an integer, got a string"),
+                Arguments.of(
+                        "{\"op\":5,\"nonce\":8,\"args\":{\"runid\":\"r1\",\"cols\":80.5,\"rows\":24}}",
+                        "args.cols: expected an integer, got a float"),
+                Arguments.of(
+                        "{\"op\":5,\"nonce\":8,\"args\":{\"runid\":\"r1\",\"cols\":0,\"rows\":24}}",
+                        "args.cols: must be between 1 and 1000"),
+                Arguments.of(
+                        "{\"op\":5,\"nonce\":8,\"args\":{\"runid\":\"r1\",\"cols\":80,\"rows\":1001}}",
+                        "args.rows: must be between 1 and 1000"),
+                Arguments.of(
+                        "{\"op\":5,\"nonce\":8,\"args\":{\"runid\":\"r1\",\"cols\":-5,\"rows\":24}}",
+                        "args.cols: must be between 1 and 1000"),
+                Arguments.of(
+                        "{\"op\":5,\"nonce\":8,\"args\":{\"runid\":\"r1\",\"cols\":80,\"rows\":99999999999}}",
+                        "args.rows: must be between 1 and 1000"),
+                Arguments.of(
+                        "{\"op\":5,\"nonce\":8,\"args\":{\"runid\":\"r1\",\"cols\":80,\"rows\":null}}",
+                        "args.rows: missing"));
+    }
+
+    @Test
+    void execReadsStdinInteractiveAndTty() {
+        var exec = (Operation.Exec) success("{\"op\":1,\"args\":{\"language\":\"sh\",\"code\":\"x\","
+                + "\"stdin\":\"in\\n\",\"interactive\":true,\"tty\":true}}");
+        assertThat(exec.request()).isEqualTo(ExecutionRequest.of("sh", "x").withInput("in\n", true, true));
+        var plain = (Operation.Exec) success("{\"op\":1,\"args\":{\"language\":\"sh\",\"code\":\"x\","
+                + "\"stdin\":null,\"interactive\":null,\"tty\":null}}");
+        assertThat(plain.request()).isEqualTo(ExecutionRequest.of("sh", "x"));
+        assertThat(failure("{\"op\":1,\"args\":{\"language\":\"sh\",\"code\":\"x\",\"stdin\":1}}")
+                        .message())
+                .isEqualTo("args.stdin: expected a string, got an integer");
+        assertThat(failure("{\"op\":1,\"args\":{\"language\":\"sh\",\"code\":\"x\",\"interactive\":\"1\"}}")
+                        .message())
+                .isEqualTo("args.interactive: expected a boolean, got a string");
+        assertThat(failure("{\"op\":1,\"args\":{\"language\":\"sh\",\"code\":\"x\",\"tty\":0}}")
+                        .message())
+                .isEqualTo("args.tty: expected a boolean, got an integer");
+    }
+
+    @Test
+    void restBodyAcceptsStdinAndTtyButNotInteractive() {
+        assertThat(REST_REQUESTS.decodeExecutionRequest(
+                        "{\"language\":\"sh\",\"code\":\"x\",\"stdin\":\"in\",\"tty\":true,\"interactive\":false}"))
+                .isEqualTo(new DecodeResult.Success(new Operation.Exec(
+                        Nonce.NONE, ExecutionRequest.of("sh", "x").withInput("in", false, true))));
+        var refused = (DecodeResult.Failure)
+                REST_REQUESTS.decodeExecutionRequest("{\"language\":\"sh\",\"code\":\"x\",\"interactive\":true}");
+        assertThat(refused.code()).isEqualTo(400);
+        assertThat(refused.message()).isEqualTo("interactive runs need the WebSocket API");
+        assertThat(((DecodeResult.Failure) REST_REQUESTS.decodeExecutionRequest(
+                                "{\"language\":\"sh\",\"code\":\"x\",\"tty\":\"yes\"}"))
+                        .message())
+                .isEqualTo("tty: expected a boolean, got a string");
     }
 
     // --- size, depth, hostile input ---------------------------------------------------------------

@@ -11,6 +11,7 @@ import dev.ranna.protocol.ExecutionResponse;
 import dev.ranna.protocol.InlineTemplate;
 import dev.ranna.protocol.Nonce;
 import dev.ranna.protocol.Operation;
+import dev.ranna.protocol.ProgramSignal;
 import dev.ranna.protocol.RunId;
 import dev.ranna.protocol.RunResult;
 import dev.ranna.protocol.SpecEntry;
@@ -63,7 +64,17 @@ class GoldenFilesTest {
                                         List.of("a b", "", "$HOME", "ünï"),
                                         env))),
                 Arguments.of("ops/kill.json", new Operation.Kill(Nonce.of(Long.MAX_VALUE), RUN)),
-                Arguments.of("ops/kill-no-nonce.json", new Operation.Kill(Nonce.NONE, RUN)));
+                Arguments.of("ops/kill-no-nonce.json", new Operation.Kill(Nonce.NONE, RUN)),
+                Arguments.of(
+                        "ops/exec-interactive.json",
+                        new Operation.Exec(
+                                Nonce.of("tty-1"),
+                                ExecutionRequest.of("sh", "read line; echo \"got $line\"")
+                                        .withInput("first line\n", true, true))),
+                Arguments.of("ops/stdin.json", new Operation.Stdin(Nonce.of(11), RUN, "more input\nünï 👋\n", false)),
+                Arguments.of("ops/stdin-eof.json", new Operation.Stdin(Nonce.NONE, RUN, "", true)),
+                Arguments.of("ops/signal.json", new Operation.Signal(Nonce.of(12), RUN, ProgramSignal.SIGINT)),
+                Arguments.of("ops/resize.json", new Operation.Resize(Nonce.of("r"), RUN, 132, 43)));
     }
 
     @ParameterizedTest(name = "{0}")

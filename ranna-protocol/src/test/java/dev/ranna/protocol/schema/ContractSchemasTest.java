@@ -308,7 +308,15 @@ class ContractSchemasTest {
                 "{\"op\":1,\"args\":{\"language\":\"sh\",\"code\":\"x\",\"arguments\":[\"\"],\"environment\":{}}}",
                 "{\"op\":1,\"x\":1,\"args\":{\"language\":\"sh\",\"code\":\"x\",\"from_cache\":1,"
                         + "\"limits\":{\"cpus\":2},\"files\":[{\"name\":\"a\",\"content\":\"\",\"mode\":\"0644\"}]}}",
-                "{\"op\":2,\"args\":{\"runid\":\"r\",\"why\":1},\"x\":2}");
+                "{\"op\":2,\"args\":{\"runid\":\"r\",\"why\":1},\"x\":2}",
+                "{\"op\":1,\"args\":{\"language\":\"sh\",\"code\":\"x\",\"stdin\":null,\"interactive\":null,\"tty\":null}}",
+                "{\"op\":1,\"args\":{\"language\":\"sh\",\"code\":\"x\",\"stdin\":\"\",\"interactive\":true,\"tty\":false}}",
+                "{\"op\":3,\"args\":{\"runid\":\"r\"}}",
+                "{\"op\":3,\"nonce\":1,\"args\":{\"runid\":\"r\",\"data\":null,\"eof\":null,\"x\":1}}",
+                "{\"op\":3,\"args\":{\"runid\":\"r\",\"data\":\"\",\"eof\":true}}",
+                "{\"op\":4,\"args\":{\"runid\":\"r\",\"signal\":\"SIGSTOP\"}}",
+                "{\"op\":4,\"args\":{\"runid\":\"r\",\"signal\":\"SIGHUP\",\"x\":1}}",
+                "{\"op\":5,\"args\":{\"runid\":\"r\",\"cols\":1,\"rows\":1000}}");
     }
 
     @ParameterizedTest(name = "{0}")
@@ -344,7 +352,23 @@ class ContractSchemasTest {
                 "{\"op\":2}",
                 "{\"op\":2,\"args\":{}}",
                 "{\"op\":2,\"args\":{\"runid\":\"\"}}",
-                "{\"op\":2,\"args\":{\"runid\":7}}");
+                "{\"op\":2,\"args\":{\"runid\":7}}",
+                "{\"op\":1,\"args\":{\"language\":\"sh\",\"code\":\"x\",\"stdin\":5}}",
+                "{\"op\":1,\"args\":{\"language\":\"sh\",\"code\":\"x\",\"interactive\":\"yes\"}}",
+                "{\"op\":1,\"args\":{\"language\":\"sh\",\"code\":\"x\",\"tty\":1}}",
+                "{\"op\":3}",
+                "{\"op\":3,\"args\":{\"data\":\"x\"}}",
+                "{\"op\":3,\"args\":{\"runid\":\"\"}}",
+                "{\"op\":3,\"args\":{\"runid\":\"r\",\"data\":1}}",
+                "{\"op\":3,\"args\":{\"runid\":\"r\",\"eof\":\"true\"}}",
+                "{\"op\":4,\"args\":{\"runid\":\"r\"}}",
+                "{\"op\":4,\"args\":{\"runid\":\"r\",\"signal\":\"SIGSEGV\"}}",
+                "{\"op\":4,\"args\":{\"runid\":\"r\",\"signal\":\"sigint\"}}",
+                "{\"op\":4,\"args\":{\"runid\":\"r\",\"signal\":9}}",
+                "{\"op\":5,\"args\":{\"runid\":\"r\",\"cols\":80}}",
+                "{\"op\":5,\"args\":{\"runid\":\"r\",\"cols\":0,\"rows\":24}}",
+                "{\"op\":5,\"args\":{\"runid\":\"r\",\"cols\":80,\"rows\":1001}}",
+                "{\"op\":5,\"args\":{\"runid\":\"r\",\"cols\":\"80\",\"rows\":24}}");
     }
 
     @ParameterizedTest(name = "{0}")
@@ -363,6 +387,21 @@ class ContractSchemasTest {
 
         assertThat(RestRequestDecoder.create().decodeExecutionRequest(body)).isInstanceOf(DecodeResult.Success.class);
         assertThat(CONTRACT.problems(ContractSchemas.EXECUTION_REQUEST, body)).isEmpty();
+    }
+
+    @Test
+    void restBodiesWithStdinAndTtyMatchButInteractiveIsRefusedByBoth() {
+        String accepted = "{\"language\":\"sh\",\"code\":\"x\",\"stdin\":\"in\",\"tty\":true,\"interactive\":false}";
+        String refused = "{\"language\":\"sh\",\"code\":\"x\",\"interactive\":true}";
+
+        assertThat(RestRequestDecoder.create().decodeExecutionRequest(accepted))
+                .isInstanceOf(DecodeResult.Success.class);
+        assertThat(CONTRACT.problems(ContractSchemas.EXECUTION_REQUEST, accepted))
+                .isEmpty();
+        assertThat(RestRequestDecoder.create().decodeExecutionRequest(refused))
+                .isInstanceOf(DecodeResult.Failure.class);
+        assertThat(CONTRACT.problems(ContractSchemas.EXECUTION_REQUEST, refused))
+                .isNotEmpty();
     }
 
     @Test
