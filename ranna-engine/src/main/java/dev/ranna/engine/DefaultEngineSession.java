@@ -1,14 +1,18 @@
 package dev.ranna.engine;
 
+import dev.ranna.engine.spi.Capability;
 import dev.ranna.engine.spi.LanguageSpec;
 import dev.ranna.engine.spi.SandboxRequest;
+import dev.ranna.engine.spi.StdinSource;
 import dev.ranna.protocol.DecodeResult;
 import dev.ranna.protocol.ErrorCode;
 import dev.ranna.protocol.Event;
 import dev.ranna.protocol.ExecutionRequest;
 import dev.ranna.protocol.Nonce;
 import dev.ranna.protocol.Operation;
+import dev.ranna.protocol.ProgramSignal;
 import dev.ranna.protocol.RunId;
+import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -29,6 +33,9 @@ final class DefaultEngineSession implements EngineSession {
     private static final Logger log = LoggerFactory.getLogger(DefaultEngineSession.class);
 
     static final String NOT_RUNNING = "sandbox is not running";
+    static final String STDIN_NOT_OPEN = "stdin is not open";
+    static final String STDIN_FULL = "stdin buffer full";
+    static final String NO_TERMINAL = "run has no terminal";
 
     private final RealRannaEngine engine;
     private final EventSink sink;
@@ -66,6 +73,15 @@ final class DefaultEngineSession implements EngineSession {
             case KILL:
                 kill((Operation.Kill) operation);
                 break;
+            case STDIN:
+                stdin((Operation.Stdin) operation);
+                break;
+            case SIGNAL:
+                signal((Operation.Signal) operation);
+                break;
+            case RESIZE:
+                resize((Operation.Resize) operation);
+                break;
         }
     }
 
@@ -80,13 +96,25 @@ final class DefaultEngineSession implements EngineSession {
             reject(nonce, rejection != null ? rejection : Rejection.invalid("unsupported language spec"));
             return;
         }
+        // The program's input: the EXEC's stdin, then EOF, or (interactive) whatever STDIN adds until EOF.
+        StdinBuffer input = null;
+        StdinSource stdin;
+        byte[] initial = request.stdin().getBytes(StandardCharsets.UTF_8);
+        if (request.interactive()) {
+            input = new StdinBuffer(engine.limits().maxStdinBufferBytes(), initial);
+            stdin = input;
+        } else {
+            stdin = StdinSource.of(initial);
+        }
         // The code of an inline expression is expanded by the run, off this (network) thread.
         var sandboxRequest = SandboxRequest.builder(RunId.random(), spec, request.code())
                 .arguments(request.arguments())
                 .environment(request.environment())
                 .timeout(engine.limits().timeout())
+                .stdin(stdin)
+                .tty(request.tty())
                 .build();
-        var run = new Run(engine, this, nonce, sandboxRequest, request.inlineExpression());
+        var run = new Run(engine, this, nonce, sandboxRequest, request.inlineExpression(), input);
         runs.put(run.id(), run);
         RunScheduler.Decision decision = engine.admit(run);
         switch (decision) {
@@ -138,15 +166,36 @@ final class DefaultEngineSession implements EngineSession {
         if (request.code().isEmpty()) {
             return Rejection.invalid("code is empty");
         }
-        int codeBytes = utf8Length(request.code());
+        if ((request.interactive() || !request.stdin().isEmpty()) && !supports(Capability.STDIN)) {
+            return unsupported(Capability.STDIN);
+        }
+        if (request.tty() && !supports(Capability.TTY)) {
+            return unsupported(Capability.TTY);
+        }
+        // The EXEC's stdin arrives with the code and counts against the same limit.
+        long codeBytes = (long) utf8Length(request.code()) + utf8Length(request.stdin());
         if (codeBytes > limits.maxCodeBytes()) {
             return Rejection.tooLarge(
-                    "code is too large: " + codeBytes + " bytes, the limit is " + limits.maxCodeBytes());
+                    (request.stdin().isEmpty() ? "code is too large: " : "code and stdin are too large: ") + codeBytes
+                            + " bytes, the limit is " + limits.maxCodeBytes());
         }
         if (request.inlineExpression() && spec.inline() == null) {
             return Rejection.invalid("this spec has no support for inline expressions");
         }
         return checkArgumentsAndEnvironment(request, limits);
+    }
+
+    private boolean supports(Capability capability) {
+        return engine.sandbox().capabilities().contains(capability);
+    }
+
+    /** The refusal of a feature this server's sandbox lacks, named as {@code /v1/info} names features. */
+    static String unsupportedMessage(Capability capability) {
+        return "this server's sandbox does not support " + capability.feature();
+    }
+
+    private static Rejection unsupported(Capability capability) {
+        return Rejection.invalid(unsupportedMessage(capability));
     }
 
     private static @Nullable Rejection checkArgumentsAndEnvironment(ExecutionRequest request, RunLimits limits) {
@@ -205,12 +254,74 @@ final class DefaultEngineSession implements EngineSession {
     }
 
     private void kill(Operation.Kill kill) {
-        Run run = runs.get(kill.runId());
+        Run run = ownRun(kill.runId(), kill.nonce());
+        if (run != null) {
+            run.kill(Run.EndReason.KILLED_BY_CLIENT);
+        }
+    }
+
+    /**
+     * This session's run {@code runId} once its client can know it (SPAWN sent) and until it stopped, or
+     * null after sending {@value #NOT_RUNNING}: an unknown, finished and another session's run all get the
+     * same answer, so a client learns nothing about runs that are not its own.
+     */
+    private @Nullable Run ownRun(RunId runId, Nonce nonce) {
+        Run run = runs.get(runId);
         if (run == null || !run.isKillable()) {
-            send(Event.Error.of(kill.nonce(), ErrorCode.BAD_REQUEST, NOT_RUNNING));
+            send(Event.Error.of(nonce, ErrorCode.BAD_REQUEST, NOT_RUNNING));
+            return null;
+        }
+        return run;
+    }
+
+    private void stdin(Operation.Stdin stdin) {
+        Run run = ownRun(stdin.runId(), stdin.nonce());
+        if (run == null) {
             return;
         }
-        run.kill(Run.EndReason.KILLED_BY_CLIENT);
+        switch (run.offerInput(stdin.bytes(), stdin.eof())) {
+            case ACCEPTED:
+                break;
+            case FULL:
+                send(Event.Error.of(stdin.nonce(), ErrorCode.TOO_LARGE, STDIN_FULL));
+                break;
+            case CLOSED:
+                send(Event.Error.of(stdin.nonce(), ErrorCode.BAD_REQUEST, STDIN_NOT_OPEN));
+                break;
+        }
+    }
+
+    /**
+     * SIGNAL. SIGKILL is a KILL: the whole run is killed (every process, not only the program's group),
+     * and its STOP says {@code killed} with signal {@code SIGKILL}, exactly as after op 2. Any other signal
+     * goes to the program, and a program it ends reports it as STOP's {@code signal}, {@code killed} false.
+     */
+    private void signal(Operation.Signal signal) {
+        if (!supports(Capability.SIGNALS)) {
+            send(Event.Error.of(signal.nonce(), ErrorCode.BAD_REQUEST, unsupportedMessage(Capability.SIGNALS)));
+            return;
+        }
+        Run run = ownRun(signal.runId(), signal.nonce());
+        if (run == null) {
+            return;
+        }
+        if (signal.signal() == ProgramSignal.SIGKILL) {
+            run.kill(Run.EndReason.KILLED_BY_CLIENT);
+        } else {
+            run.signal(signal.signal());
+        }
+    }
+
+    private void resize(Operation.Resize resize) {
+        Run run = ownRun(resize.runId(), resize.nonce());
+        if (run == null) {
+            return;
+        }
+        if (!run.hasTerminal()) {
+            send(Event.Error.of(resize.nonce(), ErrorCode.BAD_REQUEST, NO_TERMINAL));
+            return;
+        }
+        run.resize(resize.columns(), resize.rows());
     }
 
     // --- used by runs and the engine -------------------------------------------------------------

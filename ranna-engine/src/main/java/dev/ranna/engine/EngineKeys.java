@@ -77,6 +77,14 @@ public final class EngineKeys {
             .description("largest total of arguments and environment of one run (size)")
             .build();
 
+    /** {@code api.maxstdinbuffer}. */
+    public static final ConfigKey<Integer> MAX_STDIN_BUFFER = ConfigKey.builder(
+                    "api.maxstdinbuffer", ConfigType.INT_SIZE)
+            .defaultValue("1M")
+            .description("standard input of one interactive run held for its program, sent and not read yet;"
+                    + " a STDIN past it is refused with 413 (size)")
+            .build();
+
     /** {@code api.maxrunsperconnection}. */
     public static final ConfigKey<Integer> MAX_RUNS_PER_CONNECTION = ConfigKey.builder(
                     "api.maxrunsperconnection", ConfigType.positiveInteger())
@@ -138,6 +146,7 @@ public final class EngineKeys {
             MAX_OUTPUT,
             MAX_CODE,
             MAX_ARGUMENTS,
+            MAX_STDIN_BUFFER,
             MAX_RUNS_PER_CONNECTION,
             MAX_RUNS_PER_CLIENT,
             MAX_CONCURRENT_RUNS,
@@ -157,6 +166,7 @@ public final class EngineKeys {
                 .maxOutputBytes(values.get(MAX_OUTPUT))
                 .maxCodeBytes(values.get(MAX_CODE))
                 .maxArgumentBytes(values.get(MAX_ARGUMENTS))
+                .maxStdinBufferBytes(values.get(MAX_STDIN_BUFFER))
                 .maxRunsPerSession(values.get(MAX_RUNS_PER_CONNECTION))
                 .maxRunsPerClient(values.get(MAX_RUNS_PER_CLIENT))
                 .maxConcurrentRuns(values.get(MAX_CONCURRENT_RUNS))

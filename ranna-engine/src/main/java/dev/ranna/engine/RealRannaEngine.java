@@ -11,6 +11,7 @@ import dev.ranna.protocol.Nonce;
 import dev.ranna.protocol.Operation;
 import dev.ranna.protocol.StdStream;
 import dev.ranna.protocol.SystemInfo;
+import dev.ranna.protocol.json.RestRequestDecoder;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.time.ZonedDateTime;
@@ -217,6 +218,11 @@ final class RealRannaEngine implements RannaEngine {
     public CompletableFuture<ExecOutcome> exec(ExecutionRequest request, String clientKey) {
         Objects.requireNonNull(request, "request");
         Objects.requireNonNull(clientKey, "clientKey");
+        if (request.interactive()) {
+            // Nobody could send a blocking call's run more input: it would wait for EOF until its timeout.
+            return CompletableFuture.completedFuture(new ExecOutcome.Failed(
+                    ErrorResponse.of(ErrorCode.BAD_REQUEST, RestRequestDecoder.INTERACTIVE_NEEDS_WEBSOCKET)));
+        }
         var collector = new CollectingSink();
         EngineSession session;
         try {

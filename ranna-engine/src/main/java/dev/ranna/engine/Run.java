@@ -10,11 +10,14 @@ import dev.ranna.engine.spi.SandboxRequest;
 import dev.ranna.protocol.ErrorCode;
 import dev.ranna.protocol.Event;
 import dev.ranna.protocol.Nonce;
+import dev.ranna.protocol.ProgramSignal;
 import dev.ranna.protocol.RunId;
 import dev.ranna.protocol.RunResult;
 import dev.ranna.protocol.StdStream;
 import dev.ranna.protocol.Usage;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
 import org.jspecify.annotations.Nullable;
@@ -51,6 +54,9 @@ final class Run implements OutputSink {
      */
     static final Duration KILL_GRACE = Duration.ofSeconds(5);
 
+    /** SIGNALs kept for a run whose program is still being started; later ones are dropped. */
+    static final int MAX_PENDING_SIGNALS = 16;
+
     enum State {
         QUEUED,
         STARTING,
@@ -64,7 +70,7 @@ final class Run implements OutputSink {
         EXITED,
         /** Its timeout passed: ERROR 408, STOP {@code timedout}. */
         TIMED_OUT,
-        /** Its client sent KILL: STOP {@code killed}. */
+        /** Its client sent KILL, or SIGNAL with SIGKILL (which is a KILL): STOP {@code killed}. */
         KILLED_BY_CLIENT,
         /** It wrote more than the output limit: ERROR 413, STOP {@code truncated}. */
         OUTPUT_LIMIT,
@@ -119,6 +125,9 @@ final class Run implements OutputSink {
     private final SandboxRequest request;
 
     private final boolean inlineExpression;
+    /** The standard input of an interactive run, which STDIN feeds; null for a run that is not interactive. */
+    private final @Nullable StdinBuffer input;
+
     private final long admittedNanos;
 
     final ReentrantLock lock = new ReentrantLock();
@@ -130,6 +139,11 @@ final class Run implements OutputSink {
     private @Nullable EndReason killReason;
     private EngineScheduler.Scheduled deadline = EngineScheduler.NONE;
     private EngineScheduler.Scheduled giveUp = EngineScheduler.NONE;
+    /** SIGNALs and a RESIZE that arrived while the sandbox was still starting the program. */
+    private final List<ProgramSignal> pendingSignals = new ArrayList<>();
+
+    private int pendingColumns;
+    private int pendingRows;
 
     /** Set once a kill reason is recorded or the run stopped: a writer parked on backpressure leaves. */
     private volatile boolean ending;
@@ -139,13 +153,15 @@ final class Run implements OutputSink {
             DefaultEngineSession session,
             Nonce nonce,
             SandboxRequest request,
-            boolean inlineExpression) {
+            boolean inlineExpression,
+            @Nullable StdinBuffer input) {
         this.engine = engine;
         this.session = session;
         this.scheduler = engine.scheduler();
         this.nonce = nonce;
         this.request = request;
         this.inlineExpression = inlineExpression;
+        this.input = input;
         this.admittedNanos = scheduler.nanoTime();
         this.output = new OutputPipeline(
                 lock,
@@ -174,6 +190,81 @@ final class Run implements OutputSink {
     /** The client whose share of the capacity this run takes. */
     String clientKey() {
         return session.clientKey();
+    }
+
+    /** Whether the run's program is on a terminal (RESIZE applies). */
+    boolean hasTerminal() {
+        return request.tty();
+    }
+
+    /**
+     * Hands a STDIN message to the run's input, whole or not at all; {@link StdinBuffer.Offer#CLOSED} for
+     * a run that is not interactive.
+     */
+    StdinBuffer.Offer offerInput(byte[] data, boolean endInput) {
+        StdinBuffer target = input;
+        return target == null ? StdinBuffer.Offer.CLOSED : target.offer(data, endInput);
+    }
+
+    /**
+     * Sends {@code signal} to the program, or, while the sandbox is still starting it, as soon as it has
+     * started. Ignored once the run is being killed or has stopped. Never blocks on the run's lock for
+     * long and calls the sandbox outside it.
+     */
+    void signal(ProgramSignal signal) {
+        Execution target;
+        lock.lock();
+        try {
+            if (state == State.STOPPED || killReason != null) {
+                return;
+            }
+            target = execution;
+            if (target == null) {
+                if (pendingSignals.size() < MAX_PENDING_SIGNALS) {
+                    pendingSignals.add(signal);
+                }
+                return;
+            }
+        } finally {
+            lock.unlock();
+        }
+        deliver(target, signal);
+    }
+
+    /** Resizes the run's terminal, or remembers the size until the sandbox has started the program. */
+    void resize(int columns, int rows) {
+        Execution target;
+        lock.lock();
+        try {
+            if (state == State.STOPPED || killReason != null) {
+                return;
+            }
+            target = execution;
+            if (target == null) {
+                pendingColumns = columns;
+                pendingRows = rows;
+                return;
+            }
+        } finally {
+            lock.unlock();
+        }
+        deliver(target, columns, rows);
+    }
+
+    private void deliver(Execution target, ProgramSignal signal) {
+        try {
+            target.signal(signal);
+        } catch (RuntimeException e) {
+            log.warn("run {}: sending {} failed", id(), signal, e);
+        }
+    }
+
+    private void deliver(Execution target, int columns, int rows) {
+        try {
+            target.resize(columns, rows);
+        } catch (RuntimeException e) {
+            log.warn("run {}: resizing its terminal failed", id(), e);
+        }
     }
 
     boolean isKillable() {
@@ -235,6 +326,9 @@ final class Run implements OutputSink {
         }
 
         boolean killNow;
+        List<ProgramSignal> signals = List.of();
+        int columns = 0;
+        int rows = 0;
         lock.lock();
         try {
             execution = started;
@@ -246,12 +340,23 @@ final class Run implements OutputSink {
                 giveUp = scheduler.schedule(this::giveUpOnSandbox, KILL_GRACE);
             } else if (state == State.RUNNING) {
                 deadline = scheduler.schedule(() -> kill(EndReason.TIMED_OUT), request.timeout());
+                signals = List.copyOf(pendingSignals);
+                columns = pendingColumns;
+                rows = pendingRows;
             }
+            pendingSignals.clear();
         } finally {
             lock.unlock();
         }
         if (killNow) {
             killExecution(started);
+        } else {
+            if (columns > 0) {
+                deliver(started, columns, rows);
+            }
+            for (ProgramSignal signal : signals) {
+                deliver(started, signal);
+            }
         }
         started.exit().whenComplete(this::finish);
     }
@@ -344,6 +449,7 @@ final class Run implements OutputSink {
         } finally {
             lock.unlock();
         }
+        releaseInput();
         session.runEnded(this);
     }
 
@@ -439,8 +545,17 @@ final class Run implements OutputSink {
         throw new AssertionError(reason);
     }
 
+    /** The run is over: its unread input is dropped and a pump blocked reading it returns. */
+    private void releaseInput() {
+        StdinBuffer target = input;
+        if (target != null) {
+            target.release();
+        }
+    }
+
     /** Gives back the run's places: its session's routing entry and its slot. */
     private void ended() {
+        releaseInput();
         session.runEnded(this);
         engine.releaseSlot(this);
     }

@@ -10,6 +10,9 @@ import java.util.Objects;
  * @param maxOutputBytes stdout plus stderr bytes per run before it is killed ({@code api.maxoutputlen}, 1 MiB)
  * @param maxCodeBytes the largest accepted code, in UTF-8 bytes (512 KiB)
  * @param maxArgumentBytes the largest total of arguments plus environment, in UTF-8 bytes (64 KiB)
+ * @param maxStdinBufferBytes the most standard input of one interactive run held for its program, sent
+ *     and not read yet ({@code api.maxstdinbuffer}, 1 MiB); a STDIN that would pass it is refused whole
+ *     with ERROR 413
  * @param maxRunsPerSession concurrent runs (queued or running) of one session (4)
  * @param maxRunsPerClient concurrent runs (queued or running) of one client key across all its sessions
  *     ({@code api.maxrunsperclient}, 4); 0 means no per-client cap. Queued runs are served one client
@@ -27,6 +30,7 @@ public record RunLimits(
         long maxOutputBytes,
         int maxCodeBytes,
         int maxArgumentBytes,
+        int maxStdinBufferBytes,
         int maxRunsPerSession,
         int maxRunsPerClient,
         int maxConcurrentRuns,
@@ -45,6 +49,7 @@ public record RunLimits(
         positive("maxOutputBytes", maxOutputBytes);
         positive("maxCodeBytes", maxCodeBytes);
         positive("maxArgumentBytes", maxArgumentBytes);
+        positive("maxStdinBufferBytes", maxStdinBufferBytes);
         positive("maxRunsPerSession", maxRunsPerSession);
         if (maxRunsPerClient < 0) {
             throw new IllegalArgumentException("maxRunsPerClient must be >= 0: " + maxRunsPerClient);
@@ -97,6 +102,7 @@ public record RunLimits(
                 .maxOutputBytes(maxOutputBytes)
                 .maxCodeBytes(maxCodeBytes)
                 .maxArgumentBytes(maxArgumentBytes)
+                .maxStdinBufferBytes(maxStdinBufferBytes)
                 .maxRunsPerSession(maxRunsPerSession)
                 .maxRunsPerClient(maxRunsPerClient)
                 .maxConcurrentRuns(maxConcurrentRuns)
@@ -112,6 +118,7 @@ public record RunLimits(
         private long maxOutputBytes = 1024 * 1024;
         private int maxCodeBytes = 512 * 1024;
         private int maxArgumentBytes = 64 * 1024;
+        private int maxStdinBufferBytes = 1024 * 1024;
         private int maxRunsPerSession = 4;
         private int maxRunsPerClient = 4;
         private int maxConcurrentRuns = 8;
@@ -140,6 +147,12 @@ public record RunLimits(
 
         public Builder maxArgumentBytes(int maxArgumentBytes) {
             this.maxArgumentBytes = maxArgumentBytes;
+            return this;
+        }
+
+        /** Standard input of one interactive run held, sent and not read yet, before STDIN is refused. */
+        public Builder maxStdinBufferBytes(int maxStdinBufferBytes) {
+            this.maxStdinBufferBytes = maxStdinBufferBytes;
             return this;
         }
 
@@ -188,6 +201,7 @@ public record RunLimits(
                     maxOutputBytes,
                     maxCodeBytes,
                     maxArgumentBytes,
+                    maxStdinBufferBytes,
                     maxRunsPerSession,
                     maxRunsPerClient,
                     maxConcurrentRuns,

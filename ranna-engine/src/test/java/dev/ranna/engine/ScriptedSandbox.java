@@ -154,6 +154,9 @@ final class ScriptedSandbox implements Sandbox, SandboxProvider {
 
         record Gate(CountDownLatch latch) implements Step {}
 
+        /** Reads the run's standard input to its end, writing each piece read to stdout. */
+        record EchoStdin() implements Step {}
+
         final List<Step> steps = new ArrayList<>();
         CountDownLatch startGate;
         SandboxException startFailure;
@@ -186,6 +189,20 @@ final class ScriptedSandbox implements Sandbox, SandboxProvider {
             steps.add(new Gate(latch));
             return this;
         }
+
+        /** Reads standard input until it ends (EOF, or the run's end), echoing it to stdout. */
+        Script echoStdin() {
+            steps.add(new EchoStdin());
+            return this;
+        }
+
+        /** A signal other than SIGCONT/SIGSTOP ends the program, which reports it (like a real one without traps). */
+        Script exitOnSignal() {
+            this.exitOnSignal = true;
+            return this;
+        }
+
+        boolean exitOnSignal;
 
         /** start() blocks until {@code latch} opens. */
         Script startGate(CountDownLatch latch) {
@@ -243,6 +260,14 @@ final class ScriptedSandbox implements Sandbox, SandboxProvider {
         final CompletableFuture<ExitStatus> exit = new CompletableFuture<>();
         final CountDownLatch killed = new CountDownLatch(1);
         final AtomicInteger kills = new AtomicInteger();
+        final List<dev.ranna.protocol.ProgramSignal> signals = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final List<List<Integer>> resizes = new java.util.concurrent.CopyOnWriteArrayList<>();
+        /** Set while the script blocks reading standard input, so kill and signals can interrupt it. */
+        private volatile boolean readingStdin;
+        /** Read by the echo step: whether the read ended with -1 (true) or an interrupt (false). */
+        volatile boolean stdinEnded;
+
+        private volatile dev.ranna.protocol.ProgramSignal endedBy;
         final SandboxRequest request;
         final Script script;
         volatile int stepsDone;
@@ -267,6 +292,8 @@ final class ScriptedSandbox implements Sandbox, SandboxProvider {
                         sink.write(write.stream(), write.bytes(), 0, write.bytes().length);
                     } else if (step instanceof Script.Gate) {
                         await(((Script.Gate) step).latch());
+                    } else if (step instanceof Script.EchoStdin) {
+                        echo(sink);
                     }
                     stepsDone++;
                 }
@@ -274,8 +301,16 @@ final class ScriptedSandbox implements Sandbox, SandboxProvider {
                     exit.completeExceptionally(script.crash);
                     return;
                 }
+                if (endedBy != null) {
+                    exit.complete(ExitStatus.signalled(endedBy.name(), script.elapsed));
+                    return;
+                }
                 if (script.hang) {
                     if (killed.await(5, TimeUnit.MINUTES)) {
+                        if (endedBy != null) {
+                            exit.complete(ExitStatus.signalled(endedBy.name(), script.elapsed));
+                            return;
+                        }
                         exit.complete(ExitStatus.killed(script.elapsed)
                                 .withUsage(script.usage)
                                 .withOomKilled(script.oomKilled));
@@ -298,16 +333,60 @@ final class ScriptedSandbox implements Sandbox, SandboxProvider {
             }
         }
 
+        private void echo(OutputSink sink) {
+            byte[] buffer = new byte[4096];
+            readingStdin = true;
+            try {
+                while (killed.getCount() > 0) {
+                    int n = request.stdin().read(buffer, 0, buffer.length);
+                    if (n < 0) {
+                        stdinEnded = true;
+                        return;
+                    }
+                    sink.write(dev.ranna.protocol.StdStream.STDOUT, buffer, 0, n);
+                }
+            } catch (InterruptedException e) {
+                // Killed or signalled while waiting for input.
+            } finally {
+                readingStdin = false;
+                Thread.interrupted();
+            }
+        }
+
         @Override
         public CompletionStage<ExitStatus> exit() {
             return exit;
         }
 
         @Override
+        public void signal(dev.ranna.protocol.ProgramSignal signal) {
+            signals.add(signal);
+            if (script.exitOnSignal
+                    && signal != dev.ranna.protocol.ProgramSignal.SIGCONT
+                    && signal != dev.ranna.protocol.ProgramSignal.SIGSTOP
+                    && endedBy == null) {
+                endedBy = signal;
+                stop();
+            }
+        }
+
+        @Override
+        public void resize(int columns, int rows) {
+            resizes.add(List.of(columns, rows));
+        }
+
+        private void stop() {
+            killed.countDown();
+            if (readingStdin) {
+                thread.interrupt();
+            }
+        }
+
+        @Override
         public void kill() {
             kills.incrementAndGet();
             if (!script.ignoreKill) {
-                killed.countDown();
+                stop();
             }
         }
     }
