@@ -299,6 +299,28 @@ class HttpApiHandlerTest {
     }
 
     @Test
+    void execPassesStdinAndTtyToTheEngineButRefusesInteractive() {
+        engine.onExec = (request, client) -> CompletableFuture.completedFuture(
+                new ExecOutcome.Completed(new ExecutionResponse("in", "", RunResult.exited(1, 0))));
+        channel(ServerOptions.DEFAULTS);
+
+        FullHttpResponse ok = send(request(
+                HttpMethod.POST, "/v1/exec", "{\"language\":\"bash\",\"code\":\"cat\",\"stdin\":\"in\",\"tty\":true}"));
+        assertThat(ok.status().code()).isEqualTo(200);
+        assertThat(engine.execs).singleElement().satisfies(call -> {
+            assertThat(call.request().stdin()).isEqualTo("in");
+            assertThat(call.request().tty()).isTrue();
+            assertThat(call.request().interactive()).isFalse();
+        });
+
+        FullHttpResponse refused = send(
+                request(HttpMethod.POST, "/v1/exec", "{\"language\":\"bash\",\"code\":\"cat\",\"interactive\":true}"));
+        assertThat(refused.status().code()).isEqualTo(400);
+        assertThat(body(refused)).isEqualTo("{\"error\":\"interactive runs need the WebSocket API\",\"code\":400}");
+        assertThat(engine.execs).hasSize(1);
+    }
+
+    @Test
     void malformedExecBodyIs400InRannasErrorShapeWithCors() {
         channel(ServerOptions.DEFAULTS);
 

@@ -7,6 +7,7 @@ import dev.ranna.protocol.DecodeResult;
 import dev.ranna.protocol.Event;
 import dev.ranna.protocol.Nonce;
 import dev.ranna.protocol.Operation;
+import dev.ranna.protocol.ProgramSignal;
 import dev.ranna.protocol.RunId;
 import dev.ranna.protocol.StdStream;
 import dev.ranna.protocol.json.EventEncoder;
@@ -65,6 +66,29 @@ class RannaSessionHandlerTest {
         assertThat(session.handled).hasSize(2);
         assertThat(session.handled.get(0)).isEqualTo(new DecodeResult.Success(new Operation.Ping(Nonce.of(7))));
         assertThat(((DecodeResult.Success) session.handled.get(1)).operation()).isInstanceOf(Operation.Exec.class);
+    }
+
+    @Test
+    void interactiveOperationsAreDecodedAndHandedToTheSession() {
+        FakeEngine.FakeSession session = handshake();
+        RunId run = new RunId("2a4d3e48e67995e1a7726d79344c96b8");
+
+        channel.writeInbound(new TextWebSocketFrame(
+                "{\"op\":3,\"nonce\":1,\"args\":{\"runid\":\"" + run.value() + "\",\"data\":\"x\\n\",\"eof\":true}}"));
+        channel.writeInbound(new TextWebSocketFrame(
+                "{\"op\":4,\"nonce\":2,\"args\":{\"runid\":\"" + run.value() + "\",\"signal\":\"SIGINT\"}}"));
+        channel.writeInbound(new TextWebSocketFrame(
+                "{\"op\":5,\"nonce\":3,\"args\":{\"runid\":\"" + run.value() + "\",\"cols\":100,\"rows\":30}}"));
+        channel.writeInbound(new TextWebSocketFrame(
+                "{\"op\":5,\"nonce\":4,\"args\":{\"runid\":\"" + run.value() + "\",\"cols\":0,\"rows\":30}}"));
+
+        assertThat(session.handled)
+                .containsExactly(
+                        new DecodeResult.Success(new Operation.Stdin(Nonce.of(1), run, "x\n", true)),
+                        new DecodeResult.Success(new Operation.Signal(Nonce.of(2), run, ProgramSignal.SIGINT)),
+                        new DecodeResult.Success(new Operation.Resize(Nonce.of(3), run, 100, 30)),
+                        DecodeResult.Failure.badRequest(Nonce.of(4), "args.cols: must be between 1 and 1000"));
+        assertThat(channel.isOpen()).isTrue();
     }
 
     @Test
