@@ -11,6 +11,16 @@ import dev.ranna.protocol.Operation;
  * ({@code "sandbox is not running"}: the run is unknown, finished, or belongs to another session). A
  * {@link DecodeResult.Failure} is answered by one ERROR with the nonce it could read.
  *
+ * <p><b>Interactive runs.</b> STDIN, SIGNAL and RESIZE follow KILL's ownership rule and answer only when
+ * refused, on their own nonce: {@code "sandbox is not running"} as above; STDIN to a run without {@code
+ * interactive} or after its EOF {@code 400 "stdin is not open"}, past {@code api.maxstdinbuffer} unread
+ * {@code 413 "stdin buffer full"} (nothing of the message is kept); RESIZE of a run without {@code tty}
+ * {@code 400 "run has no terminal"}; SIGNAL on a sandbox without {@link
+ * dev.ranna.engine.spi.Capability#SIGNALS} {@code 400 "this server's sandbox does not support signals"}.
+ * SIGNAL {@code SIGKILL} is a KILL (STOP {@code killed}); another signal that ends the program shows as
+ * STOP's {@code signal}, {@code killed} false. An EXEC asking for stdin, {@code interactive} or {@code tty}
+ * of a sandbox that lacks the capability gets {@code 400 "this server's sandbox does not support ..."}.
+ *
  * <p><b>Per EXEC:</b> a validation problem (language, code, inline, environment, rate limit, capacity)
  * gives one ERROR and nothing else; otherwise exactly one SPAWN, zero or more LOG and exactly one STOP,
  * in that order. A timeout sends ERROR 408 before the STOP, the output limit ERROR 413, a sandbox failure
