@@ -39,6 +39,7 @@ class HostileProtocolTest {
     private static final int MAX_MESSAGE = 256 * 1024;
     private static final int MAX_CODE = 16 * 1024;
     private static final int MAX_ARGS = 8 * 1024;
+    private static final int MAX_STDIN = 64 * 1024;
     private static final String FOREVER = "i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.1; done";
 
     private final Summary summary = new Summary(
@@ -73,12 +74,15 @@ class HostileProtocolTest {
                 "WebSocket ping frames in the flood",
                 "EXECs in the storms",
                 "EXECs answered as documented in the storms",
+                "interactive messages sent",
+                "interactive messages answered as documented",
                 "unexpected or missing answers");
         RannaEngine engine = Engines.process(
                 Engines.limits()
                         .timeout(Duration.ofSeconds(150))
                         .maxCodeBytes(MAX_CODE)
                         .maxArgumentBytes(MAX_ARGS)
+                        .maxStdinBufferBytes(MAX_STDIN)
                         .build(),
                 Engines.processConfig());
         server = Engines.server(
@@ -331,8 +335,8 @@ class HostileProtocolTest {
         }
         for (String op : List.of(
                 "-1",
-                "3",
-                "4",
+                "6",
+                "7",
                 "100",
                 "2147483648",
                 "9223372036854775807",
@@ -346,7 +350,7 @@ class HostileProtocolTest {
         }
 
         // 3. nonce of a wrong type, for each op: "invalid nonce", no nonce echoed.
-        for (int op = 0; op <= 2; op++) {
+        for (int op = 0; op <= 5; op++) {
             for (String nonce : List.of(
                     "1.5",
                     "true",
@@ -580,7 +584,225 @@ class HostileProtocolTest {
                     "{\"op\":2,\"nonce\":" + nonceJson(nonce) + ",\"args\":{\"runid\":" + q(runId) + "}}",
                     Expect.error(400, "sandbox is not running", nonce)));
         }
+        interactiveCases(cases, foreignRun, finishedRun);
         return cases;
+    }
+
+    /** Raw JSON of one of our ops (3 STDIN, 4 SIGNAL, 5 RESIZE) with {@code rawArgs} spliced in. */
+    private static String op(int op, Nonce nonce, String rawArgs) {
+        return "{\"op\":" + op + ",\"nonce\":" + nonceJson(nonce) + ",\"args\":" + rawArgs + "}";
+    }
+
+    private static String runArg(RunId run) {
+        return "\"runid\":" + q(run.value());
+    }
+
+    /**
+     * 7. Our ops (STDIN, SIGNAL, RESIZE) and EXEC fields (stdin, interactive, tty): wrong types, missing
+     * args, values out of range, and run ids that are not this connection's running runs, which must all
+     * get the same answer. What depends on the sandbox's features (SIGNAL is refused as a whole by a
+     * sandbox without signals) is expected as /v1/info's features say; {@link
+     * #interactiveRunsGetTheirDocumentedAnswersAndTheConnectionStaysUsable} needs them all.
+     */
+    private void interactiveCases(List<Case> cases, RunId foreignRun, RunId finishedRun) {
+        List<String> features = server.engine().features();
+        summary.set("sandbox features", String.join(" ", features));
+        for (int op = 3; op <= 5; op++) {
+            for (String raw : List.of("null", "\"x\"", "1", "[]", "true")) {
+                Nonce nonce = n();
+                cases.add(new Case("op " + op + " args " + raw, op(op, nonce, raw), Expect.error(400, "args", nonce)));
+            }
+            Nonce noArgs = n();
+            cases.add(new Case(
+                    "op " + op + " without args",
+                    "{\"op\":" + op + ",\"nonce\":" + nonceJson(noArgs) + "}",
+                    Expect.error(400, "args: missing", noArgs)));
+            for (String raw : List.of(
+                    "{}",
+                    "{\"runid\":null}",
+                    "{\"runid\":1}",
+                    "{\"runid\":true}",
+                    "{\"runid\":[]}",
+                    "{\"runid\":{}}")) {
+                Nonce nonce = n();
+                cases.add(new Case("op " + op + " " + raw, op(op, nonce, raw), Expect.error(400, "args.runid", nonce)));
+            }
+            Nonce emptyRun = n();
+            cases.add(new Case(
+                    "op " + op + " empty runid",
+                    op(op, emptyRun, "{\"runid\":\"\"}"),
+                    Expect.error(400, "must not be empty", emptyRun)));
+        }
+        // STDIN
+        for (String raw : List.of("1", "1.5", "true", "[]", "{}", "[\"x\"]")) {
+            Nonce nonce = n();
+            cases.add(new Case(
+                    "stdin data " + raw,
+                    op(3, nonce, "{" + runArg(mainRun) + ",\"data\":" + raw + "}"),
+                    Expect.error(400, "args.data: expected a string", nonce)));
+        }
+        for (String raw : List.of("\"\\ud800\"", "\"x\\udfff\"")) {
+            Nonce nonce = n();
+            cases.add(new Case(
+                    "stdin data " + raw,
+                    op(3, nonce, "{" + runArg(mainRun) + ",\"data\":" + raw + "}"),
+                    Expect.error(400, "args.data: invalid unicode", nonce)));
+        }
+        for (String raw : List.of("\"true\"", "1", "0", "[]", "{}")) {
+            Nonce nonce = n();
+            cases.add(new Case(
+                    "stdin eof " + raw,
+                    op(3, nonce, "{" + runArg(mainRun) + ",\"eof\":" + raw + "}"),
+                    Expect.error(400, "args.eof: expected a boolean", nonce)));
+        }
+        // SIGNAL
+        for (String raw : Lists.of(null, "null")) {
+            Nonce nonce = n();
+            cases.add(new Case(
+                    "signal " + raw,
+                    op(4, nonce, "{" + runArg(mainRun) + (raw == null ? "" : ",\"signal\":" + raw) + "}"),
+                    Expect.error(400, "args.signal: missing", nonce)));
+        }
+        for (String raw : List.of("2", "9", "true", "[]", "{}", "[\"SIGINT\"]")) {
+            Nonce nonce = n();
+            cases.add(new Case(
+                    "signal " + raw,
+                    op(4, nonce, "{" + runArg(mainRun) + ",\"signal\":" + raw + "}"),
+                    Expect.error(400, "args.signal: expected a string", nonce)));
+        }
+        for (String name : List.of(
+                "SIGSEGV",
+                "SIGALRM",
+                "SIGWINCH",
+                "SIGBUS",
+                "sigint",
+                "INT",
+                "SIGINT ",
+                "",
+                "SIGKILL\u0000",
+                "SIG" + "X".repeat(10_000))) {
+            Nonce nonce = n();
+            cases.add(new Case(
+                    "signal " + (name.length() > 20 ? "very long" : name),
+                    op(4, nonce, "{" + runArg(mainRun) + ",\"signal\":" + q(name) + "}"),
+                    Expect.error(
+                            400,
+                            "args.signal: expected one of SIGHUP, SIGINT, SIGQUIT, SIGKILL, SIGUSR1, SIGUSR2, SIGTERM,"
+                                    + " SIGCONT, SIGSTOP",
+                            nonce)));
+        }
+        // RESIZE
+        for (String[] field : new String[][] {{"cols", "\"rows\":24"}, {"rows", "\"cols\":80"}}) {
+            String name = field[0];
+            Nonce missing = n();
+            cases.add(new Case(
+                    "resize " + name + " missing",
+                    op(5, missing, "{" + runArg(mainRun) + "," + field[1] + "}"),
+                    Expect.error(400, "args." + name + ": missing", missing)));
+            for (String raw : List.of("\"80\"", "80.5", "1e2", "true", "[]", "{}")) {
+                Nonce nonce = n();
+                cases.add(new Case(
+                        "resize " + name + " " + raw,
+                        op(5, nonce, "{" + runArg(mainRun) + "," + field[1] + ",\"" + name + "\":" + raw + "}"),
+                        Expect.error(400, "args." + name + ": expected an integer", nonce)));
+            }
+            for (String raw : List.of("0", "-1", "1001", "2147483648", "-2147483649", "99999999999999999999")) {
+                Nonce nonce = n();
+                cases.add(new Case(
+                        "resize " + name + " " + raw,
+                        op(5, nonce, "{" + runArg(mainRun) + "," + field[1] + ",\"" + name + "\":" + raw + "}"),
+                        Expect.error(400, "args." + name + ": must be between 1 and 1000", nonce)));
+            }
+        }
+        // Run ids that are not this connection's running runs: one answer for all, whatever the op.
+        String signalOwnership = features.contains("signals")
+                ? "sandbox is not running"
+                : "this server's sandbox does not support signals";
+        for (String runId : List.of(
+                "deadbeef",
+                "0".repeat(64),
+                "x".repeat(100_000),
+                "../../etc/passwd",
+                mainRun.value().toUpperCase(java.util.Locale.ROOT),
+                mainRun.value() + " ",
+                foreignRun.value(),
+                finishedRun.value())) {
+            String shown = runId.equals(foreignRun.value())
+                    ? "another connection's run"
+                    : runId.equals(finishedRun.value()) ? "a finished run" : runId.length() > 70 ? "long" : runId;
+            String id = "\"runid\":" + q(runId);
+            for (String[] attempt : new String[][] {
+                {"3", "{" + id + ",\"data\":\"x\"}", "sandbox is not running"},
+                {"3", "{" + id + ",\"data\":\"\",\"eof\":true}", "sandbox is not running"},
+                {"4", "{" + id + ",\"signal\":\"SIGINT\"}", signalOwnership},
+                {"4", "{" + id + ",\"signal\":\"SIGKILL\"}", signalOwnership},
+                {"5", "{" + id + ",\"cols\":100,\"rows\":40}", "sandbox is not running"}
+            }) {
+                Nonce nonce = n();
+                cases.add(new Case(
+                        "op " + attempt[0] + " to " + shown,
+                        op(Integer.parseInt(attempt[0]), nonce, attempt[1]),
+                        Expect.error(400, attempt[2], nonce)));
+            }
+        }
+        // This connection's own long run has neither open input nor a terminal.
+        for (String raw : List.of("\"data\":\"x\"", "\"data\":\"\",\"eof\":true", "\"eof\":false")) {
+            Nonce nonce = n();
+            cases.add(new Case(
+                    "stdin to a run that is not interactive " + raw,
+                    op(3, nonce, "{" + runArg(mainRun) + "," + raw + "}"),
+                    Expect.error(400, "stdin is not open", nonce)));
+        }
+        Nonce noTerminal = n();
+        cases.add(new Case(
+                "resize a run without tty",
+                op(5, noTerminal, "{" + runArg(mainRun) + ",\"cols\":80,\"rows\":24}"),
+                Expect.error(400, "run has no terminal", noTerminal)));
+        // EXEC's fields.
+        for (String[] field : new String[][] {
+            {"stdin", "args.stdin: expected a string", "1", "true", "[]", "{}", "[\"x\"]"},
+            {"interactive", "args.interactive: expected a boolean", "\"yes\"", "1", "0", "[]", "{}"},
+            {"tty", "args.tty: expected a boolean", "\"true\"", "1", "[]", "{}", "\"\""}
+        }) {
+            for (int i = 2; i < field.length; i++) {
+                Nonce nonce = n();
+                cases.add(new Case(
+                        "exec " + field[0] + " " + field[i],
+                        execRaw(nonce, args(field[0], field[i])),
+                        Expect.error(400, field[1], nonce)));
+            }
+        }
+        Nonce badStdin = n();
+        cases.add(new Case(
+                "exec stdin with a lone surrogate",
+                execRaw(badStdin, args("stdin", "\"\\udc00\"")),
+                Expect.error(400, "args.stdin: invalid unicode", badStdin)));
+        // The EXEC's stdin counts against the code size limit, together with the code ("echo hi").
+        for (String stdin : List.of("x".repeat(MAX_CODE - 6), "€".repeat(MAX_CODE / 3))) {
+            Nonce nonce = n();
+            cases.add(new Case(
+                    "exec stdin too large",
+                    execRaw(nonce, args("stdin", q(stdin))),
+                    features.contains("stdin")
+                            ? Expect.error(413, "code and stdin are too large", nonce)
+                            : Expect.error(400, "this server's sandbox does not support stdin", nonce)));
+        }
+        if (!features.contains("stdin")) {
+            for (String raw : List.of("\"interactive\":true", "\"stdin\":\"x\"")) {
+                Nonce nonce = n();
+                cases.add(new Case(
+                        "exec " + raw + " without the feature",
+                        execRaw(nonce, "{\"language\":\"sh\",\"code\":\"cat\"," + raw + "}"),
+                        Expect.error(400, "this server's sandbox does not support stdin", nonce)));
+            }
+        }
+        if (!features.contains("tty")) {
+            Nonce nonce = n();
+            cases.add(new Case(
+                    "exec tty without the feature",
+                    execRaw(nonce, "{\"language\":\"sh\",\"code\":\"cat\",\"tty\":true}"),
+                    Expect.error(400, "this server's sandbox does not support tty", nonce)));
+        }
     }
 
     /** {@link List#of} that takes nulls. */
@@ -807,6 +1029,11 @@ class HostileProtocolTest {
             ws.frame(false, RawWebSocket.TEXT, half);
             ws.frame(true, RawWebSocket.CONTINUATION, half);
         });
+        closing("a STDIN over the message limit", 1009, ws -> {
+            String head = "{\"op\":3,\"args\":{\"runid\":\"" + mainRun.value() + "\",\"data\":\"";
+            String data = "x".repeat(MAX_MESSAGE + 1 - head.length() - 3);
+            ws.frame(true, RawWebSocket.TEXT, (head + data + "\"}}").getBytes(StandardCharsets.UTF_8));
+        });
         closing("length field of 2^40", 1009, ws -> ws.header(true, RawWebSocket.TEXT, 1L << 40));
         closing(
                 "length field with the top bit set",
@@ -873,8 +1100,206 @@ class HostileProtocolTest {
         return out.toByteArray();
     }
 
+    /** An EXEC of {@code code} with raw JSON fields appended to its args (each starting with a comma). */
+    private static String execWith(Nonce nonce, String code, String rawFields) {
+        return "{\"op\":1,\"nonce\":" + nonceJson(nonce) + ",\"args\":{\"language\":\"sh\",\"code\":" + q(code)
+                + rawFields + "}}";
+    }
+
+    private static String stdinOp(Nonce nonce, RunId run, String data, boolean eof) {
+        return op(3, nonce, "{" + runArg(run) + ",\"data\":" + q(data) + (eof ? ",\"eof\":true" : "") + "}");
+    }
+
+    /** Sends {@code text}, then a PING: the PONG must be the next answer (the op sent no event). */
+    private void expectNoAnswer(String name, String text) throws IOException {
+        main.sendText(text);
+        Nonce probe = Nonce.of("quiet-" + nonces.incrementAndGet());
+        main.sendText("{\"op\":0,\"nonce\":" + nonceJson(probe) + "}");
+        if (!check(name + " (no event, then PONG)", Expect.pong(probe), nextAnswer(main, mainRun))) {
+            resync(main, mainRun);
+        }
+    }
+
+    private void expectAnswer(String name, String text, Expect expect) throws IOException {
+        main.sendText(text);
+        summary.count("interactive messages sent");
+        if (check(name, expect, nextAnswer(main, mainRun))) {
+            summary.count("interactive messages answered as documented");
+        } else {
+            resync(main, mainRun);
+        }
+    }
+
+    private RunId spawned(Nonce nonce) throws IOException {
+        Event spawn = nextAnswer(main, mainRun);
+        assertThat(spawn).as("SPAWN of %s", nonce).isInstanceOf(Event.Spawn.class);
+        assertThat(spawn.nonce()).isEqualTo(nonce);
+        return ((Event.Spawn) spawn).runId();
+    }
+
+    /** Takes this connection's answers until {@code nonce}'s STOP, collecting its run's stdout. */
+    private Event.Stop untilStop(Nonce nonce, RunId run, StringBuilder stdout) throws IOException {
+        while (true) {
+            Event e = nextAnswer(main, mainRun);
+            assertThat(e).as("events of %s", nonce).isNotNull();
+            assertThat(e.nonce())
+                    .as("%s while waiting for the STOP of %s", e, nonce)
+                    .isEqualTo(nonce);
+            if (e instanceof Event.Log) {
+                assertThat(((Event.Log) e).runId()).isEqualTo(run);
+                assertThat(((Event.Log) e).stream()).isEqualTo(dev.ranna.protocol.StdStream.STDOUT);
+                stdout.append(((Event.Log) e).text());
+            } else {
+                assertThat(e).as("only LOGs before the STOP").isInstanceOf(Event.Stop.class);
+                return (Event.Stop) e;
+            }
+        }
+    }
+
     @Test
     @Order(4)
+    void interactiveRunsGetTheirDocumentedAnswersAndTheConnectionStaysUsable() throws IOException {
+        assertThat(server.engine().features())
+                .as("the process sandbox declares stdin, signals and tty (its i13 branch); without them the"
+                        + " interactive part of the corpus cannot start a run")
+                .contains("stdin", "signals", "tty");
+        int before = failures.size();
+        List<RunId> started = new ArrayList<>();
+        try {
+            // 1. A program that reads nothing until SIGUSR1, then copies its input to its output: what it
+            // is sent fills the pipe, then the engine's buffer, until STDIN is refused with 413. What it
+            // finally prints shows that every accepted message arrived, in order, and no refused one.
+            Nonce readerNonce = Nonce.of("reader");
+            main.sendText(execWith(
+                    readerNonce,
+                    "trap 'exec cat' USR1; while :; do sleep 0.1; done",
+                    ",\"stdin\":\"first\\n\",\"interactive\":true"));
+            RunId reader = spawned(readerNonce);
+            started.add(reader);
+            var expected = new StringBuilder("first\n");
+            Nonce huge = n();
+            expectAnswer(
+                    "STDIN larger than the buffer at once",
+                    stdinOp(huge, reader, "h".repeat(MAX_STDIN + 1), false),
+                    Expect.error(413, "stdin buffer full", huge));
+            int chunk = 16 * 1024;
+            boolean refused = false;
+            // Pipe (64 KiB) + the pump's piece (8 KiB) + the buffer (64 KiB) hold at most 136 KiB.
+            for (int i = 0; i < 20 && !refused; i++) {
+                String data = String.valueOf((char) ('a' + i)).repeat(chunk - 1) + "\n";
+                Nonce nonce = n();
+                main.sendText(stdinOp(nonce, reader, data, false));
+                Nonce probe = Nonce.of("probe-" + nonce);
+                main.sendText("{\"op\":0,\"nonce\":" + nonceJson(probe) + "}");
+                Event answer = nextAnswer(main, mainRun);
+                summary.count("interactive messages sent");
+                if (answer instanceof Event.Pong && answer.nonce().equals(probe)) {
+                    expected.append(data);
+                    summary.count("interactive messages answered as documented");
+                    continue;
+                }
+                refused = check("STDIN past the buffer", Expect.error(413, "stdin buffer full", nonce), answer);
+                if (refused) {
+                    summary.count("interactive messages answered as documented");
+                    check("PING after a refused STDIN", Expect.pong(probe), nextAnswer(main, mainRun));
+                }
+            }
+            assertThat(refused)
+                    .as("a STDIN to a program that reads nothing is refused in the end")
+                    .isTrue();
+            Nonce stillFull = n();
+            expectAnswer(
+                    "the same STDIN again",
+                    stdinOp(stillFull, reader, "z".repeat(chunk), true),
+                    Expect.error(413, "stdin buffer full", stillFull));
+            expectNoAnswer("STDIN eof alone", stdinOp(n(), reader, "", true));
+            for (String[] late : new String[][] {{"late", "false"}, {"", "true"}, {"more", "true"}}) {
+                Nonce nonce = n();
+                expectAnswer(
+                        "STDIN after EOF '" + late[0] + "'",
+                        stdinOp(nonce, reader, late[0], Boolean.parseBoolean(late[1])),
+                        Expect.error(400, "stdin is not open", nonce));
+            }
+            Nonce noTerminal = n();
+            expectAnswer(
+                    "RESIZE of an interactive run without tty",
+                    op(5, noTerminal, "{" + runArg(reader) + ",\"cols\":80,\"rows\":24}"),
+                    Expect.error(400, "run has no terminal", noTerminal));
+            for (RunId notMine : List.of(otherRun, new RunId("deadbeef"))) {
+                Nonce nonce = n();
+                expectAnswer(
+                        "SIGNAL to a run that is not this connection's",
+                        op(4, nonce, "{" + runArg(notMine) + ",\"signal\":\"SIGUSR1\"}"),
+                        Expect.error(400, "sandbox is not running", nonce));
+            }
+            main.sendText(op(4, n(), "{" + runArg(reader) + ",\"signal\":\"SIGUSR1\"}"));
+            var stdout = new StringBuilder();
+            Event.Stop readerStop = untilStop(readerNonce, reader, stdout);
+            started.remove(reader);
+            assertThat(stdout.toString())
+                    .as("what the program read: every accepted STDIN in order, nothing of a refused one")
+                    .isEqualTo(expected.toString());
+            assertThat(readerStop.result().exitCode()).as("cat read EOF").isZero();
+
+            // 2. A terminal: resizes within range send nothing, others are refused; a fatal signal is
+            // reported as STOP's signal, not as a kill.
+            Nonce ttyNonce = Nonce.of("terminal");
+            main.sendText(execWith(ttyNonce, "sleep 100", ",\"interactive\":true,\"tty\":true"));
+            RunId terminal = spawned(ttyNonce);
+            started.add(terminal);
+            expectNoAnswer("RESIZE 1x1", op(5, n(), "{" + runArg(terminal) + ",\"cols\":1,\"rows\":1}"));
+            expectNoAnswer("RESIZE 1000x1000", op(5, n(), "{" + runArg(terminal) + ",\"cols\":1000,\"rows\":1000}"));
+            for (String[] size : new String[][] {{"0", "24", "cols"}, {"80", "1001", "rows"}, {"-5", "24", "cols"}}) {
+                Nonce nonce = n();
+                expectAnswer(
+                        "RESIZE " + size[0] + "x" + size[1],
+                        op(5, nonce, "{" + runArg(terminal) + ",\"cols\":" + size[0] + ",\"rows\":" + size[1] + "}"),
+                        Expect.error(400, "args." + size[2] + ": must be between 1 and 1000", nonce));
+            }
+            Nonce badSignal = n();
+            expectAnswer(
+                    "SIGNAL SIGSEGV to an own run",
+                    op(4, badSignal, "{" + runArg(terminal) + ",\"signal\":\"SIGSEGV\"}"),
+                    Expect.error(400, "args.signal: expected one of", badSignal));
+            main.sendText(op(4, n(), "{" + runArg(terminal) + ",\"signal\":\"SIGTERM\"}"));
+            Event.Stop term = untilStop(ttyNonce, terminal, new StringBuilder());
+            started.remove(terminal);
+            assertThat(term.result().signal()).as("STOP after SIGTERM").isEqualTo("SIGTERM");
+            assertThat(term.result().killed()).isFalse();
+
+            // 3. SIGKILL is a KILL; afterwards the run is gone like any finished one.
+            Nonce victimNonce = Nonce.of("victim-of-sigkill");
+            main.sendText(exec(victimNonce, "sleep 100"));
+            RunId victim = spawned(victimNonce);
+            started.add(victim);
+            main.sendText(op(4, n(), "{" + runArg(victim) + ",\"signal\":\"SIGKILL\"}"));
+            Event.Stop kill = untilStop(victimNonce, victim, new StringBuilder());
+            started.remove(victim);
+            assertThat(kill.result().killed()).as("SIGKILL is a KILL").isTrue();
+            assertThat(kill.result().signal()).isEqualTo("SIGKILL");
+            Nonce after = n();
+            expectAnswer(
+                    "STDIN to a run that has ended",
+                    stdinOp(after, victim, "x", false),
+                    Expect.error(400, "sandbox is not running", after));
+        } finally {
+            for (RunId left : started) {
+                main.sendText("{\"op\":2,\"args\":{" + runArg(left) + "}}");
+            }
+            if (!started.isEmpty()) {
+                // Skip their output and STOPs, so the next test starts in step.
+                for (int i = 0; i < started.size() + 1; i++) {
+                    resync(main, mainRun);
+                }
+            }
+        }
+        assertThat(failures.subList(before, failures.size())).isEmpty();
+        assertLongRunStillStreams(main, mainRun);
+        assertLongRunStillStreams(other, otherRun);
+    }
+
+    @Test
+    @Order(5)
     void aFloodOfPingsIsAnsweredInOrderWithoutDisturbingTheRun() throws IOException {
         int pings = 5000;
         var sb = new StringBuilder();
@@ -906,7 +1331,7 @@ class HostileProtocolTest {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void anExecStormPastThePerConnectionLimitGets503ForTheExcess() throws IOException {
         try (RawWebSocket ws = RawWebSocket.connect(server.port())) {
             int storm = 30;
@@ -939,7 +1364,7 @@ class HostileProtocolTest {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void anExecStormPastTheRateLimitGets429ForTheExcessOnEveryConnectionOfTheClient() throws IOException {
         RannaEngine limited = Engines.process(
                 Engines.limits().rateLimit(3, Duration.ofHours(1)).build(), Engines.processConfig());
@@ -976,7 +1401,7 @@ class HostileProtocolTest {
     }
 
     @Test
-    @Order(7)
+    @Order(8)
     void afterAllOfItTheRunsAreStillKillableAndTheServerIsHealthy() throws IOException {
         for (var target :
                 List.of(new Object[] {main, mainRun, Nonce.of(1)}, new Object[] {other, otherRun, Nonce.of(2)})) {
