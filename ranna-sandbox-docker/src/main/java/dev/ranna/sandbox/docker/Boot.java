@@ -37,6 +37,40 @@ final class Boot {
             + " case \"$s\" in *\"\n" + END + "\"|*\"\n" + END + "\n\") ;;"
             + " *) echo 'ranna: incomplete boot header' >&2; exit 125;; esac; eval \"$s\"";
 
+    /**
+     * The command of a terminal ({@code tty}) container. A terminal's line discipline would echo the
+     * payload and rewrite its bytes ({@code \r}, Ctrl-C, Ctrl-D, line length), so the script first saves
+     * the terminal's settings, switches it to raw without echo and sets its size to 80x24 (Docker's
+     * terminal starts at 0x0, and API 1.41 has no size at create), then prints {@link #RAW}: the sandbox
+     * sends the payload only after it saw that. The header restores the settings after the code is
+     * written and prints {@link #COOKED}; the sandbox sends the program's input only after that, so
+     * every byte of it meets the line discipline the program will see (echo, {@code \n} to {@code
+     * \r\n}). Both markers are taken out of the output. {@code stty} is needed in such an image.
+     */
+    static final String TTY_SCRIPT = "ranna_tty=$(stty -g) && stty raw -echo rows "
+            + dev.ranna.engine.spi.SandboxRequest.TERMINAL_ROWS + " cols "
+            + dev.ranna.engine.spi.SandboxRequest.TERMINAL_COLUMNS
+            + " && printf '\\033[ranna-raw]' || exit 125; " + SCRIPT;
+
+    /**
+     * Printed by {@link #TTY_SCRIPT} once the terminal is raw. It must not start with byte 0, 1 or 2:
+     * docker-java tells a terminal's raw stream from a multiplexed one by the first byte.
+     */
+    static final byte[] RAW = "\033[ranna-raw]".getBytes(StandardCharsets.US_ASCII);
+
+    /** Printed by a terminal run's header once the terminal's settings are restored. */
+    static final byte[] COOKED = "\033[ranna-run]".getBytes(StandardCharsets.US_ASCII);
+
+    /** How the program's standard input is connected. */
+    enum Input {
+        /** None: the program's stdin is {@code /dev/null} (EOF at once). The code may be read with {@code head}. */
+        NONE,
+        /** The container's stdin (a pipe) stays the program's: the code must be read without reading ahead. */
+        PIPE,
+        /** As {@link #PIPE}, on a terminal set up by {@link #TTY_SCRIPT}. */
+        TERMINAL
+    }
+
     private Boot() {}
 
     /**
@@ -51,15 +85,48 @@ final class Boot {
      */
     static byte[] payload(
             String workdir, String filename, String code, List<String> command, Map<String, String> environment) {
+        return payload(workdir, filename, code, command, environment, Input.NONE);
+    }
+
+    /**
+     * The payload for one run whose standard input is connected as {@code input}. With {@link Input#PIPE}
+     * and {@link Input#TERMINAL} the code is read with {@code dd iflag=fullblock}, which reads exactly its
+     * bytes and no further (busybox {@code head -c} reads ahead: measured), falling back to {@code dd bs=1},
+     * and the program keeps the container's stdin, where its input follows the payload.
+     */
+    static byte[] payload(
+            String workdir,
+            String filename,
+            String code,
+            List<String> command,
+            Map<String, String> environment,
+            Input input) {
         byte[] codeBytes = code.getBytes(StandardCharsets.UTF_8);
         var script = new StringBuilder();
+        script.append("unset TINI_KILL_PROCESS_GROUP\n");
         script.append("cd ").append(quote(workdir)).append(" || exit 125\n");
-        script.append("head -c ")
-                .append(codeBytes.length)
-                .append(" > ")
-                .append(quote(filename))
-                .append(" || exit 125\n");
-        script.append("exec </dev/null\n");
+        if (input == Input.NONE) {
+            script.append("head -c ")
+                    .append(codeBytes.length)
+                    .append(" > ")
+                    .append(quote(filename))
+                    .append(" || exit 125\n");
+            script.append("exec </dev/null\n");
+        } else if (codeBytes.length == 0) {
+            script.append(": > ").append(quote(filename)).append(" || exit 125\n");
+        } else {
+            script.append("{ dd bs=")
+                    .append(codeBytes.length)
+                    .append(" count=1 iflag=fullblock 2>/dev/null || dd bs=1 count=")
+                    .append(codeBytes.length)
+                    .append(" 2>/dev/null; } > ")
+                    .append(quote(filename))
+                    .append(" || exit 125\n");
+        }
+        if (input == Input.TERMINAL) {
+            script.append("stty \"$ranna_tty\" && printf '\\033[ranna-run]' || exit 125\n");
+            script.append("unset ranna_tty\n");
+        }
         script.append("exec");
         if (!environment.isEmpty()) {
             script.append(" env --");

@@ -34,8 +34,19 @@ final class Containers {
 
     private static final Logger log = LoggerFactory.getLogger(Containers.class);
 
-    /** A started container waiting for its code. Serves exactly one run. */
-    record Prepared(String id, String name, LanguageSpec spec, String user, List<String> imageEntrypoint) {}
+    /**
+     * A started container waiting for its code. Serves exactly one run. {@code tty}: created with a
+     * terminal ({@link Boot#TTY_SCRIPT}), for a run with {@code tty} only.
+     */
+    record Prepared(
+            String id, String name, LanguageSpec spec, String user, List<String> imageEntrypoint, boolean tty) {}
+
+    /**
+     * Set in every container: docker-init (tini, PID 1) then forwards a signal it gets from {@code docker
+     * kill --signal} to its child's whole process group (the program and what it started), not only to
+     * the child. The boot header unsets it before the program starts.
+     */
+    static final String TINI_KILL_PROCESS_GROUP = "TINI_KILL_PROCESS_GROUP=1";
 
     /** Names of containers serving a run start with this; pooled ones waiting for a run do not. */
     static final String RUN_NAME_PREFIX = "ranna-run-";
@@ -173,6 +184,17 @@ final class Containers {
      * @throws SandboxException if the image is unavailable or Docker refuses; nothing is left behind
      */
     Prepared prepare(LanguageSpec spec, Optional<String> runId) throws SandboxException {
+        return prepare(spec, runId, false);
+    }
+
+    /**
+     * As {@link #prepare(LanguageSpec, Optional)}, with a terminal if {@code tty}.
+     *
+     * @param tty whether the container gets a terminal (Docker's {@code Tty}); see {@link Boot#TTY_SCRIPT}.
+     *     Such a container is created but not started: its script speaks first, so the run attaches and
+     *     then {@link #start}s it.
+     */
+    Prepared prepare(LanguageSpec spec, Optional<String> runId, boolean tty) throws SandboxException {
         String image = spec.image();
         if (image == null) {
             throw new SandboxException("spec '" + spec.key() + "' has no image; the docker sandbox needs one");
@@ -184,11 +206,11 @@ final class Containers {
                         + sequence.incrementAndGet());
         String id;
         try {
-            id = create(spec, image, user, lease[0], name, runId);
+            id = create(spec, image, user, lease[0], name, runId, tty);
         } catch (NotFoundException e) {
             try {
                 images.ensurePresent(image);
-                id = create(spec, image, user, lease[0], name, runId);
+                id = create(spec, image, user, lease[0], name, runId, tty);
             } catch (RuntimeException again) {
                 release(lease[0]);
                 throw new SandboxException(
@@ -209,12 +231,27 @@ final class Containers {
         if (lease[0] != null) {
             leased.put(id, lease[0]);
         }
+        Prepared prepared;
         try {
             List<String> imageEntrypoint = spec.entrypoint().isEmpty() ? images.entrypoint(image) : List.of();
-            client.startContainerCmd(id).exec();
-            return new Prepared(id, name, spec, user, imageEntrypoint);
+            prepared = new Prepared(id, name, spec, user, imageEntrypoint, tty);
         } catch (RuntimeException e) {
             remove(id);
+            throw new SandboxException("could not inspect image " + image + ": " + Images.rootMessage(e), e);
+        }
+        if (!tty) {
+            start(prepared);
+        }
+        return prepared;
+    }
+
+    /** Starts a created container; removes it if it cannot start. */
+    void start(Prepared prepared) throws SandboxException {
+        String image = java.util.Objects.requireNonNull(prepared.spec().image(), "image");
+        try {
+            client.startContainerCmd(prepared.id()).exec();
+        } catch (RuntimeException e) {
+            remove(prepared.id());
             String message = Images.rootMessage(e);
             if (message.contains("/bin/sh")) {
                 throw new SandboxException(
@@ -230,7 +267,8 @@ final class Containers {
             String user,
             UidLeases.@Nullable Lease lease,
             String name,
-            Optional<String> runId) {
+            Optional<String> runId,
+            boolean tty) {
         var labels = new LinkedHashMap<>(Labels.forContainer(instanceId, spec.key(), runId));
         if (lease != null) {
             labels.put(Labels.UID, Integer.toString(lease.uid()));
@@ -243,7 +281,10 @@ final class Containers {
         if (!config.workdir().equals("/tmp")) {
             tmpfsMounts.put("/tmp", "rw,nosuid,nodev,exec,size=" + tmpfs + "," + owner + ",mode=1777");
         }
-        tmpfsMounts.put("/dev/pts", NO_TERMINALS);
+        if (!tty) {
+            // runc allocates a terminal container's console from its own devpts: it needs /dev/ptmx there
+            tmpfsMounts.put("/dev/pts", NO_TERMINALS);
+        }
         HostConfig host = HostConfig.newHostConfig()
                 .withNetworkMode(config.networking() ? config.networkMode() : "none")
                 .withMemory(config.memoryBytes())
@@ -271,16 +312,17 @@ final class Containers {
         }
         CreateContainerCmd create = client.createContainerCmd(image)
                 .withName(name)
-                .withEntrypoint("/bin/sh", "-c", Boot.SCRIPT)
+                .withEntrypoint("/bin/sh", "-c", tty ? Boot.TTY_SCRIPT : Boot.SCRIPT)
                 .withCmd(List.of())
                 .withUser(user)
-                .withEnv("HOME=" + config.workdir())
+                .withEnv("HOME=" + config.workdir(), TINI_KILL_PROCESS_GROUP)
                 .withLabels(labels)
                 .withHostName("sandbox")
                 .withNetworkDisabled(!config.networking())
-                .withTty(false)
+                .withTty(tty)
                 .withStdinOpen(true)
-                .withStdInOnce(false)
+                // the first attach that ends its stdin closes the container's: how a program reads EOF
+                .withStdInOnce(true)
                 .withAttachStdin(false)
                 .withAttachStdout(false)
                 .withAttachStderr(false)

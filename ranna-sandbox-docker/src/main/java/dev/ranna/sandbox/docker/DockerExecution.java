@@ -12,14 +12,21 @@ import dev.ranna.engine.spi.OutputSink;
 import dev.ranna.engine.spi.ResourceUsage;
 import dev.ranna.engine.spi.SandboxException;
 import dev.ranna.engine.spi.SandboxRequest;
+import dev.ranna.engine.spi.StdinPump;
+import dev.ranna.engine.spi.StdinSource;
+import dev.ranna.protocol.ProgramSignal;
 import dev.ranna.protocol.StdStream;
 import java.io.ByteArrayInputStream;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
@@ -37,6 +44,20 @@ import org.slf4j.LoggerFactory;
  * the container), a finisher inspects the container (exit code, OOM flag), removes it, and only then
  * completes {@link #exit()}. {@link #kill()} only sends a SIGKILL from another thread, so it never waits
  * for a blocked sink. The engine times the run: there is no timer here.
+ *
+ * <p>Standard input ({@link Boot.Input}): a run without any keeps the single attach above, its stdin
+ * carrying only the payload. A run with input attaches twice: once for stdout and stderr, once for stdin
+ * alone, fed by a {@link StdinPump} (payload, then the request's input) through an {@link InputPipe}.
+ * docker-java cannot half-close an attach, so the end of input closes that second attach's connection:
+ * Docker then closes the container's stdin ({@code StdinOnce}) and the program reads EOF, while output
+ * goes on on the first. A terminal run attaches once (a terminal has one stream, and Docker never closes
+ * a terminal's stdin: the end of input is Ctrl-D); its output is raw and all {@code stdout}, with the
+ * boot markers ({@link Boot#TTY_SCRIPT}) taken out.
+ *
+ * <p>Signals go to docker-init (tini, PID 1), which forwards them to the program's process group ({@link
+ * Containers#TINI_KILL_PROCESS_GROUP}); SIGSTOP cannot be forwarded (it would stop tini), so it pauses the
+ * container (the freezer stops every process of the run) and SIGCONT resumes it. Signals, pauses and
+ * resizes run in order on one queue, off the caller's thread.
  */
 final class DockerExecution extends AbstractExecution {
 
@@ -58,6 +79,18 @@ final class DockerExecution extends AbstractExecution {
     private final Executor executor;
     private final Runnable onDone;
     private final StreamCallback<Frame> attach;
+    private final Boot.Input input;
+    private final SerialExecutor control;
+    private final Set<ProgramSignal> sent = ConcurrentHashMap.newKeySet();
+    private final CompletableFuture<Void> rawSeen = new CompletableFuture<>();
+    private final CompletableFuture<Void> cookedSeen = new CompletableFuture<>();
+    private final MarkerFilter markers;
+    private final InputPipe pipe;
+    private final StreamCallback<Frame> inputAttach;
+    private volatile @Nullable StdinPump pump;
+    private volatile boolean paused; // only touched on the control queue
+    private volatile int @Nullable [] size; // the terminal size last asked for: columns, rows
+    private int @Nullable [] applied; // only touched on the control queue
     private volatile long startNanos;
     private volatile long endNanos;
     private volatile long startedNanos;
@@ -78,6 +111,23 @@ final class DockerExecution extends AbstractExecution {
         this.executor = executor;
         this.onDone = onDone;
         this.attach = new StreamCallback<>(this::onFrame);
+        this.input = container.tty()
+                ? Boot.Input.TERMINAL
+                : request.stdin() == StdinSource.EMPTY ? Boot.Input.NONE : Boot.Input.PIPE;
+        this.control = new SerialExecutor(executor);
+        this.markers = new MarkerFilter();
+        this.inputAttach = new StreamCallback<>(frame -> {});
+        this.pipe = new InputPipe(() -> {
+            if (input == Boot.Input.PIPE) {
+                // the end of input (or of the run): closing the connection is how Docker learns it
+                executor.execute(inputAttach::close);
+            }
+        });
+    }
+
+    /** How this run's standard input is connected; the payload must be made for it. */
+    Boot.Input input() {
+        return input;
     }
 
     String containerId() {
@@ -90,34 +140,184 @@ final class DockerExecution extends AbstractExecution {
      *
      * @throws AttachFailed if the container did not accept the attach (it is not removed here)
      */
-    void begin(byte[] payload, Runnable meanwhile) throws AttachFailed {
+    void begin(byte[] payload, Runnable meanwhile) throws AttachFailed, SandboxException {
         startNanos = System.nanoTime();
-        client.attachContainerCmd(container.id())
-                .withStdIn(new ByteArrayInputStream(payload))
+        var output = client.attachContainerCmd(container.id())
                 .withStdOut(true)
                 .withStdErr(true)
                 .withFollowStream(true)
-                .withLogs(false)
-                .exec(attach);
+                .withLogs(false);
+        switch (input) {
+            case NONE -> output.withStdIn(new ByteArrayInputStream(payload));
+            case TERMINAL -> output.withStdIn(pipe.source());
+            case PIPE ->
+                client.attachContainerCmd(container.id())
+                        .withStdIn(pipe.source())
+                        .withStdOut(false)
+                        .withStdErr(false)
+                        .withFollowStream(true)
+                        .withLogs(false)
+                        .exec(inputAttach);
+        }
+        output.exec(attach);
         meanwhile.run();
         try {
             attach.started().get(30, TimeUnit.SECONDS);
+            if (input == Boot.Input.PIPE) {
+                inputAttach.started().get(30, TimeUnit.SECONDS);
+            }
         } catch (ExecutionException e) {
+            closeAttaches();
             Throwable cause = e.getCause();
             throw new AttachFailed(cause != null ? cause : e);
         } catch (TimeoutException e) {
-            attach.close();
+            closeAttaches();
             throw new AttachFailed(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            attach.close();
+            closeAttaches();
             throw new AttachFailed(e);
+        }
+        if (input == Boot.Input.TERMINAL) {
+            try {
+                containers.start(container); // created, not started: its script speaks first
+            } catch (SandboxException e) {
+                closeAttaches();
+                throw e;
+            }
+        }
+        if (input != Boot.Input.NONE) {
+            pump = StdinPump.start(
+                    "ranna-docker-stdin-" + request.runId(),
+                    programInput(payload),
+                    pipe.sink(),
+                    input == Boot.Input.TERMINAL ? StdinPump.AtEnd.TERMINAL_EOF : StdinPump.AtEnd.CLOSE);
         }
         startedNanos = System.nanoTime();
         attach.done().whenComplete((ok, error) -> {
             endNanos = System.nanoTime();
             executor.execute(() -> finish(error));
         });
+    }
+
+    private void closeAttaches() {
+        pipe.abort();
+        attach.close();
+        inputAttach.close();
+    }
+
+    /**
+     * What the pump writes: the payload, then the request's input. On a terminal the payload waits for
+     * the terminal to be raw and the input for it to be restored ({@link Boot#TTY_SCRIPT}).
+     */
+    private StdinSource programInput(byte[] payload) {
+        StdinSource boot = StdinSource.of(payload);
+        StdinSource program = request.stdin();
+        boolean terminal = input == Boot.Input.TERMINAL;
+        return new StdinSource() {
+            private int phase; // 0: payload, 1: the program's input
+
+            @Override
+            public int read(byte[] buffer, int offset, int length) throws InterruptedException {
+                if (phase == 0) {
+                    if (terminal && !await(rawSeen)) {
+                        return -1;
+                    }
+                    int n = boot.read(buffer, offset, length);
+                    if (n > 0) {
+                        return n;
+                    }
+                    phase = 1;
+                    if (terminal && !await(cookedSeen)) {
+                        return -1;
+                    }
+                }
+                return program.read(buffer, offset, length);
+            }
+        };
+    }
+
+    /** Waits for a boot marker; false if the boot failed before printing it (the run is over). */
+    private static boolean await(CompletableFuture<Void> marker) throws InterruptedException {
+        try {
+            marker.get();
+            return true;
+        } catch (ExecutionException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Sends {@code signal} to the program's process group through docker-init, or pauses (SIGSTOP) or
+     * resumes (SIGCONT) the container. Queued; returns at once; nothing once the program has exited.
+     */
+    @Override
+    public void signal(ProgramSignal signal) {
+        if (exit().toCompletableFuture().isDone()) {
+            return;
+        }
+        control.execute(() -> deliver(signal));
+    }
+
+    private void deliver(ProgramSignal signal) {
+        if (exit().toCompletableFuture().isDone()) {
+            return;
+        }
+        String id = container.id();
+        try {
+            switch (signal) {
+                case SIGSTOP -> {
+                    if (!paused) {
+                        client.pauseContainerCmd(id).exec();
+                        paused = true;
+                    }
+                }
+                case SIGCONT -> {
+                    if (paused) {
+                        client.unpauseContainerCmd(id).exec();
+                        paused = false;
+                    }
+                    sent.add(signal);
+                    client.killContainerCmd(id).withSignal(signal.name()).exec();
+                }
+                default -> {
+                    sent.add(signal);
+                    client.killContainerCmd(id).withSignal(signal.name()).exec();
+                }
+            }
+        } catch (RuntimeException e) {
+            // exited meanwhile (not running, or removed): a signal after exit does nothing
+            log.debug("signal {} to container {}: {}", signal, id, Images.rootMessage(e));
+        }
+    }
+
+    /** Resizes the run's terminal (queued; only the latest size counts), once the boot has sized it. */
+    @Override
+    public void resize(int columns, int rows) {
+        if (input != Boot.Input.TERMINAL || exit().toCompletableFuture().isDone()) {
+            return;
+        }
+        size = new int[] {columns, rows};
+        if (rawSeen.isDone()) {
+            control.execute(this::applySize);
+        }
+    }
+
+    private void applySize() {
+        int[] wanted = size;
+        if (wanted == null
+                || java.util.Arrays.equals(wanted, applied)
+                || exit().toCompletableFuture().isDone()) {
+            return;
+        }
+        try {
+            client.resizeContainerCmd(container.id())
+                    .withSize(wanted[1], wanted[0])
+                    .exec();
+            applied = wanted;
+        } catch (RuntimeException e) {
+            log.debug("resize of container {}: {}", container.id(), Images.rootMessage(e));
+        }
     }
 
     /** Sends the container a SIGKILL from another thread. Never blocks. */
@@ -138,11 +338,72 @@ final class DockerExecution extends AbstractExecution {
         if (payload == null || payload.length == 0) {
             return;
         }
+        if (input == Boot.Input.TERMINAL) {
+            markers.accept(payload);
+            return;
+        }
         StdStream stream = frame.getStreamType() == StreamType.STDERR ? StdStream.STDERR : StdStream.STDOUT;
         output(stream, payload, 0, payload.length);
     }
 
+    /**
+     * Takes the boot markers out of a terminal's output: {@link Boot#RAW} then {@link Boot#COOKED} at its
+     * very start (they may arrive split). Anything else there (the shell's complaint when the boot failed)
+     * ends the matching and is passed on. Runs on the attach's streaming thread only.
+     */
+    private final class MarkerFilter {
+        private final byte[][] expected = {Boot.RAW, Boot.COOKED};
+        private int marker; // index into expected; expected.length once done
+        private int matched; // bytes of expected[marker] seen so far
+
+        void accept(byte[] bytes) {
+            int i = 0;
+            while (marker < expected.length && i < bytes.length) {
+                byte[] want = expected[marker];
+                if (bytes[i] == want[matched]) {
+                    matched++;
+                    i++;
+                    if (matched == want.length) {
+                        (marker == 0 ? rawSeen : cookedSeen).complete(null);
+                        if (marker == 0) {
+                            control.execute(DockerExecution.this::applySize);
+                        }
+                        marker++;
+                        matched = 0;
+                    }
+                } else {
+                    // not the boot speaking: hand over what was held back, stop looking
+                    byte[] held = java.util.Arrays.copyOf(want, matched);
+                    marker = expected.length;
+                    failMarkers();
+                    output(StdStream.STDOUT, held, 0, held.length);
+                }
+            }
+            if (i < bytes.length) {
+                output(StdStream.STDOUT, bytes, i, bytes.length - i);
+            }
+        }
+    }
+
+    private void failMarkers() {
+        var ended = new IllegalStateException("the terminal boot did not finish");
+        rawSeen.completeExceptionally(ended);
+        cookedSeen.completeExceptionally(ended);
+    }
+
+    /** Stops the program's input once it has exited: the pump, the pipe and the input attach. */
+    private void stopInput() {
+        failMarkers();
+        pipe.abort();
+        StdinPump p = pump;
+        if (p != null) {
+            p.close();
+        }
+        inputAttach.close();
+    }
+
     private void finish(@Nullable Throwable attachError) {
+        stopInput();
         @Nullable ExitStatus status = null;
         @Nullable Throwable failure = null;
         try {
@@ -230,7 +491,8 @@ final class DockerExecution extends AbstractExecution {
             return ExitStatus.killed(elapsed).withOomKilled(oom);
         }
         if (code > 128 && code < 128 + 32) {
-            if (!killed && !oom) {
+            boolean ours = sent.stream().anyMatch(s -> s.number() == code - 128);
+            if (!killed && !oom && !ours) {
                 // a signal nobody here sent: the memory limit (recorded late), or someone outside
                 Set<String> events = containerEvents();
                 if (events.contains("oom")) {
@@ -254,6 +516,8 @@ final class DockerExecution extends AbstractExecution {
      * for an event still on its way.
      */
     private Set<String> containerEvents() {
+        Set<String> ourSignals = new HashSet<>();
+        sent.forEach(s -> ourSignals.add(Integer.toString(s.number())));
         long now = Instant.now().getEpochSecond();
         var events = new ArrayList<Event>();
         var callback = new StreamCallback<Event>(events::add);
@@ -278,6 +542,12 @@ final class DockerExecution extends AbstractExecution {
             if (action == null) {
                 action = event.getStatus();
             }
+            Map<String, String> attributes =
+                    event.getActor() == null ? null : event.getActor().getAttributes();
+            String signal = attributes == null ? null : attributes.get("signal");
+            if ("kill".equals(action) && signal != null && ourSignals.contains(signal)) {
+                continue; // a signal() of this run, not someone outside
+            }
             if (action != null) {
                 actions.add(action);
             }
@@ -297,6 +567,53 @@ final class DockerExecution extends AbstractExecution {
 
         SandboxException toSandboxException() {
             return new SandboxException(reason, this);
+        }
+    }
+
+    /** Runs tasks one at a time, in order, on {@code executor}'s threads. */
+    private static final class SerialExecutor {
+        private final Executor executor;
+        private final ArrayDeque<Runnable> tasks = new ArrayDeque<>();
+        private boolean running; // guarded by tasks
+
+        SerialExecutor(Executor executor) {
+            this.executor = executor;
+        }
+
+        void execute(Runnable task) {
+            synchronized (tasks) {
+                tasks.add(task);
+                if (running) {
+                    return;
+                }
+                running = true;
+            }
+            try {
+                executor.execute(this::drain);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                synchronized (tasks) {
+                    tasks.clear();
+                    running = false;
+                }
+            }
+        }
+
+        private void drain() {
+            while (true) {
+                Runnable next;
+                synchronized (tasks) {
+                    next = tasks.poll();
+                    if (next == null) {
+                        running = false;
+                        return;
+                    }
+                }
+                try {
+                    next.run();
+                } catch (RuntimeException e) {
+                    log.debug("control task failed: {}", e.toString());
+                }
+            }
         }
     }
 }

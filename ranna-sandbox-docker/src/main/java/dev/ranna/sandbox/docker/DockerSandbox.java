@@ -94,10 +94,17 @@ final class DockerSandbox implements Sandbox {
         }
     }
 
-    /** {@link Capability#USAGE} with runc on a local cgroupfs daemon; none under gVisor (see {@link CgroupUsage}). */
+    /**
+     * {@link Capability#STDIN}, {@link Capability#SIGNALS} and {@link Capability#TTY} on every runtime, and
+     * {@link Capability#USAGE} with runc on a local cgroupfs daemon; not under gVisor (see {@link CgroupUsage}).
+     */
     @Override
     public Set<Capability> capabilities() {
-        return usage != null ? EnumSet.of(Capability.USAGE) : EnumSet.noneOf(Capability.class);
+        var capabilities = EnumSet.of(Capability.STDIN, Capability.SIGNALS, Capability.TTY);
+        if (usage != null) {
+            capabilities.add(Capability.USAGE);
+        }
+        return capabilities;
     }
 
     /** This sandbox's usage cgroups still present (tests). */
@@ -202,8 +209,12 @@ final class DockerSandbox implements Sandbox {
             throw new SandboxException(ErrorCode.UNAVAILABLE, "the docker sandbox is closed", null);
         }
         LanguageSpec spec = request.spec();
+        Boot.Input input = request.tty()
+                ? Boot.Input.TERMINAL
+                : request.stdin() == dev.ranna.engine.spi.StdinSource.EMPTY ? Boot.Input.NONE : Boot.Input.PIPE;
         for (int attempt = 1; ; attempt++) {
-            Containers.Prepared prepared = attempt <= MAX_POOLED_ATTEMPTS ? pool.take(spec) : null;
+            // the pool keeps containers without a terminal: a terminal run creates its own (README: tty)
+            Containers.Prepared prepared = attempt <= MAX_POOLED_ATTEMPTS && !request.tty() ? pool.take(spec) : null;
             boolean pooled = prepared != null;
             if (prepared != null && !containers.isRunning(prepared.id())) {
                 // Stopped while it waited: an attach would be accepted and then never stream.
@@ -212,7 +223,7 @@ final class DockerSandbox implements Sandbox {
                 continue;
             }
             if (prepared == null) {
-                prepared = containers.prepare(spec, Optional.of(request.runId().value()));
+                prepared = containers.prepare(spec, Optional.of(request.runId().value()), request.tty());
             }
             byte[] payload;
             try {
@@ -221,7 +232,8 @@ final class DockerSandbox implements Sandbox {
                         spec.filename(),
                         request.code(),
                         command(request, prepared),
-                        request.environment());
+                        request.environment(),
+                        input);
             } catch (IllegalArgumentException e) {
                 release(prepared);
                 throw new SandboxException(
@@ -254,6 +266,10 @@ final class DockerSandbox implements Sandbox {
                 }
                 throw new SandboxException(
                         "could not attach to the run's container: " + Images.rootMessage(e.getCause()), e);
+            } catch (SandboxException e) {
+                runs.remove(run);
+                release(prepared); // Containers.start removed it already; removing twice is harmless
+                throw e;
             }
             return run;
         }
@@ -294,7 +310,7 @@ final class DockerSandbox implements Sandbox {
         info.put("pids", pids());
         info.put("cpus", Double.toString(config.cpus()));
         info.put("user", config.user().orElse("per-run uid, leased host-wide"));
-        info.put("terminals", "none");
+        info.put("terminals", "tty runs only: a terminal container's own devpts; other runs: none");
         info.put("rootfs", config.readOnlyRootfs() ? "read-only" : "writable");
         info.put("code.delivery", "stdin");
         info.put("pool.size", Integer.toString(config.poolSize()));

@@ -23,7 +23,8 @@ class BootTest {
                 Boot.payload("/work", "main.sh", "echo é", List.of("/bin/sh", "main.sh", "a\nb"), Map.of("K", "v"));
         String text = new String(payload, StandardCharsets.UTF_8);
         assertThat(text)
-                .isEqualTo("148 6\n"
+                .isEqualTo("178 7\n"
+                        + "unset TINI_KILL_PROCESS_GROUP\n"
                         + "cd '/work' || exit 125\n"
                         + "head -c 7 > 'main.sh' || exit 125\n"
                         + "exec </dev/null\n"
@@ -32,6 +33,6 @@ class BootTest {
                         + "# end of the ranna boot header\n"
                         + "echo é");
         String header = text.substring(text.indexOf('\n') + 1, text.indexOf("echo é"));
-        assertThat(header.getBytes(StandardCharsets.UTF_8)).hasSize(148);
+        assertThat(header.getBytes(StandardCharsets.UTF_8)).hasSize(178);
     }
 }
