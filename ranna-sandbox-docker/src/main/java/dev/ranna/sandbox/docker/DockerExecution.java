@@ -260,7 +260,7 @@ final class DockerExecution extends AbstractExecution {
     }
 
     private void deliver(ProgramSignal signal) {
-        if (exit().toCompletableFuture().isDone()) {
+        if (exit().toCompletableFuture().isDone() || killRequested()) {
             return;
         }
         String id = container.id();
@@ -270,6 +270,9 @@ final class DockerExecution extends AbstractExecution {
                     if (!paused) {
                         client.pauseContainerCmd(id).exec();
                         paused = true;
+                        if (killRequested()) {
+                            resume(); // the kill may have seen it running: make sure it can take effect
+                        }
                     }
                 }
                 case SIGCONT -> {
@@ -320,10 +323,26 @@ final class DockerExecution extends AbstractExecution {
         }
     }
 
-    /** Sends the container a SIGKILL from another thread. Never blocks. */
+    private void resume() {
+        try {
+            client.unpauseContainerCmd(container.id()).exec();
+        } catch (RuntimeException e) {
+            log.debug("unpause of container {}: {}", container.id(), Images.rootMessage(e));
+        }
+        paused = false;
+    }
+
+    /**
+     * Sends the container a SIGKILL from another thread. Never blocks. A paused (SIGSTOPped) container is
+     * resumed first: gVisor's runsc does not deliver a kill to a paused container and Docker then waits
+     * 10 s before it forces the end (measured), so the program may run for the moment between the two.
+     */
     @Override
     protected void killProgram() {
         executor.execute(() -> {
+            if (paused) {
+                resume();
+            }
             try {
                 client.killContainerCmd(container.id()).exec();
             } catch (RuntimeException e) {

@@ -39,6 +39,11 @@ final class InputPipe {
         this.onEnd = Objects.requireNonNull(onEnd, "onEnd");
     }
 
+    /** Bytes written and not yet read (tests). */
+    synchronized int buffered() {
+        return count;
+    }
+
     /** Ends the pipe now: the reader gets {@code -1}, writers fail. Idempotent. */
     void abort() {
         synchronized (this) {

@@ -209,9 +209,11 @@ class DockerInteractiveTest {
                     seen[0] = now;
                     return same;
                 });
+        long killed = System.nanoTime();
         run.execution().kill();
         ExitStatus status = run.awaitExit();
         assertThat(status.killedBySigkill()).isTrue();
+        assertThat(Duration.ofNanos(System.nanoTime() - killed)).isLessThan(Duration.ofSeconds(5));
     }
 
     @Test
