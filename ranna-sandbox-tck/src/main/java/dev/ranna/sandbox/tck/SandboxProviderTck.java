@@ -14,7 +14,9 @@ import dev.ranna.engine.spi.SandboxConfig;
 import dev.ranna.engine.spi.SandboxException;
 import dev.ranna.engine.spi.SandboxProvider;
 import dev.ranna.engine.spi.SandboxRequest;
+import dev.ranna.engine.spi.StdinSource;
 import dev.ranna.protocol.Event;
+import dev.ranna.protocol.ProgramSignal;
 import dev.ranna.protocol.RunId;
 import dev.ranna.protocol.RunResult;
 import dev.ranna.protocol.StdStream;
@@ -360,6 +362,25 @@ public abstract class SandboxProviderTck {
     }
 
     /**
+     * A builder of a request to run {@code script} with the {@linkplain #shellSpec() shell spec}, a fresh run
+     * id, {@code arguments} as {@code "$@"} and {@link #DEFAULT_TIMEOUT}; add standard input, a terminal and
+     * the like before passing it to {@link #run(SandboxRequest.Builder)}.
+     */
+    protected final SandboxRequest.Builder requestBuilder(String script, String... arguments) {
+        return SandboxRequest.builder(RunId.random(), shellSpec(), script)
+                .arguments(List.of(arguments))
+                .timeout(DEFAULT_TIMEOUT);
+    }
+
+    /**
+     * Starts the request {@code builder} builds, recording its output. The run is killed after the test if
+     * it is still going.
+     */
+    protected final Run run(SandboxRequest.Builder builder) throws SandboxException {
+        return run(builder.build(), RecordingOutputSink.create());
+    }
+
+    /**
      * Starts {@code request} writing to {@code sink}, and {@linkplain RecordingOutputSink#attach attaches}
      * the sink. The run is killed after the test if it is still going.
      */
@@ -444,6 +465,13 @@ public abstract class SandboxProviderTck {
         public void awaitStdoutContaining(String text) throws InterruptedException {
             if (!sink.awaitStdout(s -> s.contains(text), STARTUP)) {
                 fail("the program did not print '" + text + "' within " + STARTUP + "; " + describeOutput());
+            }
+        }
+
+        /** Waits up to {@code timeout} until the standard output contains {@code text}; fails otherwise. */
+        public void awaitStdoutContaining(String text, Duration timeout) throws InterruptedException {
+            if (!sink.awaitStdout(s -> s.contains(text), timeout)) {
+                fail("the program did not print '" + text + "' within " + timeout + "; " + describeOutput());
             }
         }
 
@@ -1183,6 +1211,393 @@ public abstract class SandboxProviderTck {
             assertThat(run.sink().stdout())
                     .as("the allocation past the limit completed")
                     .isEmpty();
+        }
+    }
+
+    /** Skips the calling group unless the sandbox declares {@code capability}, saying so. */
+    private void onlyWhenDeclared(Capability capability, String what) {
+        Assumptions.assumeTrue(
+                sandbox().capabilities().contains(capability),
+                "sandbox '" + providerUnderTest().name() + "' declares no " + capability.feature()
+                        + " capability (Sandbox.capabilities()); " + what);
+    }
+
+    /** Ended by {@code signal}, reported by name with no exit code (required of a sandbox with SIGNALS). */
+    private static void assertSignalled(ExitStatus status, String signal) {
+        assertThat(status.signal()).as("signal of %s", status).isEqualTo(signal);
+        assertThat(status.exitCode()).as("exitCode of %s (a program a signal ended has none)", status).isNull();
+    }
+
+    /**
+     * Waits until the program's standard output has not grown for {@code window}, at most {@code
+     * timeout}; returns whether it went quiet. A program printing a line every 0.1 s never does.
+     */
+    private static boolean awaitQuiet(Run run, Duration window, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() - deadline < 0) {
+            long before = run.sink().total(StdStream.STDOUT);
+            if (!run.sink().awaitOutput(StdStream.STDOUT, s -> run.sink().total(StdStream.STDOUT) > before, window)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Lowercase hex of {@code bytes}, as {@code od -An -v -tx1 | tr -d ' \n'} prints them. */
+    private static String hex(byte[] bytes) {
+        var text = new StringBuilder(bytes.length * 2);
+        for (byte b : bytes) {
+            text.append(String.format(Locale.ROOT, "%02x", b & 0xff));
+        }
+        return text.toString();
+    }
+
+    /** {@code length} bytes of a fixed pseudo-random sequence, every byte value among them. */
+    private static byte[] noise(int length) {
+        byte[] bytes = new byte[length];
+        new java.util.Random(13).nextBytes(bytes);
+        return bytes;
+    }
+
+    private static final String COUNTING_PROGRAM =
+            "i=0\nwhile :; do i=$((i + 1)); printf '%d\\n' \"$i\"; sleep 0.1; done\n";
+
+    @Nested
+    @DisplayName("Standard input (sandboxes that declare Capability.STDIN)")
+    class StandardInput {
+
+        @BeforeEach
+        void onlyWhenDeclared() {
+            SandboxProviderTck.this.onlyWhenDeclared(
+                    Capability.STDIN, "the engine refuses runs with stdin (ERROR 400) on it");
+        }
+
+        @Test
+        @DisplayName("the initial bytes arrive exactly: UTF-8, every byte value 0..255, and 1 MiB")
+        void initialBytesArriveExactly() throws Exception {
+            var small = new ByteArrayOutputStream();
+            small.writeBytes(utf8("héllo 👋 ✓\n"));
+            for (int b = 0; b < 256; b++) {
+                small.write(b);
+            }
+            small.writeBytes(utf8("\r\n\u0004end"));
+            byte[] input = small.toByteArray();
+            Run run = run(requestBuilder("od -An -v -tx1 | tr -d ' \\n'\nprintf '\\n'\n").stdin(StdinSource.of(input)));
+            assertExitedNormally(run.awaitExit(), 0);
+            assertThat(run.sink().stdout()).as("od of the input as the program read it").isEqualTo(hex(input) + "\n");
+
+            byte[] large = noise(MIB + 1);
+            Run big = run(requestBuilder("wc -c | tr -d ' '\n").stdin(StdinSource.of(large)));
+            assertExitedNormally(big.awaitExit(), 0);
+            assertThat(big.sink().stdout()).as("bytes the program read of 1 MiB + 1").isEqualTo((MIB + 1) + "\n");
+            Run summed = run(requestBuilder("md5sum\n").stdin(StdinSource.of(large)));
+            assertExitedNormally(summed.awaitExit(), 0);
+            String md5 = hex(java.security.MessageDigest.getInstance("MD5").digest(large));
+            assertThat(summed.sink().stdout()).as("md5sum of 1 MiB + 1 of noise").startsWith(md5 + " ");
+        }
+
+        @Test
+        @DisplayName("input fed piece by piece reaches the program before the input ends")
+        void inputIsStreamed() throws Exception {
+            var stdin = new StdinFeed();
+            Run run = run(requestBuilder(
+                            "while read -r line; do printf 'got %s\\n' \"$line\"; done\nprintf 'eof\\n'\n")
+                    .stdin(stdin));
+            stdin.feed("one\n");
+            run.awaitStdoutContaining("got one\n");
+            assertThat(run.exitFuture()).as("exit() while the input is open").isNotDone();
+            stdin.feed("twö\n");
+            run.awaitStdoutContaining("got twö\n", PROMPTLY);
+            assertThat(run.sink().stdout()).as("before the end of input").isEqualTo("got one\ngot twö\n");
+            stdin.end();
+            assertExitedNormally(run.awaitExit(PROMPTLY), 0);
+            assertThat(run.sink().stdout()).isEqualTo("got one\ngot twö\neof\n");
+        }
+
+        @Test
+        @DisplayName("the program reads EOF exactly when the input ends, and again when it reads after it")
+        void endOfInputIsExact() throws Exception {
+            var stdin = new StdinFeed();
+            String script = "cat\n"
+                    + "printf '[cat ended]\\n'\n"
+                    + "if read -r line; then printf 'read after EOF: %s\\n' \"$line\"; else printf 'EOF again\\n'; fi\n"
+                    + "cat\n"
+                    + "printf 'done\\n'\n";
+            Run run = run(requestBuilder(script).stdin(stdin));
+            stdin.feed("abc");
+            run.awaitStdoutContaining("abc");
+            stdin.feed("def\n");
+            run.awaitStdoutContaining("abcdef\n", PROMPTLY);
+            assertThat(run.sink().stdout()).as("cat still reading the open input").doesNotContain("[cat ended]");
+            assertThat(run.exitFuture()).as("exit() while the input is open").isNotDone();
+            stdin.end();
+            assertExitedNormally(run.awaitExit(PROMPTLY), 0);
+            assertThat(run.sink().stdout()).isEqualTo("abcdef\n[cat ended]\nEOF again\ndone\n");
+        }
+
+        @Test
+        @DisplayName("StdinSource.EMPTY, or a source that ends before it gives anything, is EOF at once")
+        void emptyInputIsEndOfFileAtOnce() throws Exception {
+            var ended = new StdinFeed();
+            ended.end();
+            for (StdinSource source : List.of(StdinSource.EMPTY, ended)) {
+                Run run = run(requestBuilder("cat\nprintf 'done\\n'\n").stdin(source));
+                assertExitedNormally(run.awaitExit(STARTUP.plus(PROMPTLY)), 0);
+                assertThat(run.sink().stdout()).as("output with %s", source).isEqualTo("done\n");
+            }
+        }
+
+        @Test
+        @DisplayName("child processes of the program read the same input")
+        void childProcessesReadStdin() throws Exception {
+            var stdin = new StdinFeed();
+            String script = "sh -c 'read -r line; printf \"child read %s\\n\" \"$line\"'\n"
+                    + "( read -r line; printf 'subshell read %s\\n' \"$line\" )\n"
+                    + "cat\n";
+            Run run = run(requestBuilder(script).stdin(stdin));
+            stdin.feed("first\n");
+            run.awaitStdoutContaining("child read first\n");
+            stdin.feed("second\n");
+            run.awaitStdoutContaining("subshell read second\n", PROMPTLY);
+            stdin.feed("third\n");
+            stdin.end();
+            assertExitedNormally(run.awaitExit(PROMPTLY), 0);
+            assertThat(run.sink().stdout()).isEqualTo("child read first\nsubshell read second\nthird\n");
+        }
+
+        @Test
+        @DisplayName("a program that never reads, with 4 MiB of input pending, is killed promptly")
+        void pendingInputDoesNotHoldKill() throws Exception {
+            var stdin = new StdinFeed();
+            stdin.feed(noise(4 * MIB));
+            Run run = run(requestBuilder("printf 'started\\n'\nsleep 30\n").stdin(stdin));
+            run.awaitStdoutContaining("started\n");
+            long before = System.nanoTime();
+            run.execution().kill();
+            ExitStatus status = run.awaitExit(PROMPTLY);
+            assertThat(Duration.ofNanos(System.nanoTime() - before)).as("kill() to exit").isLessThan(PROMPTLY);
+            assertKilled(status);
+        }
+
+        @Test
+        @DisplayName("a program that exits with input pending, or with the input still open, ends the run")
+        void exitDoesNotWaitForInput() throws Exception {
+            var pending = new StdinFeed();
+            pending.feed(noise(4 * MIB));
+            Run full = run(requestBuilder("printf 'bye\\n'\nexit 4\n").stdin(pending));
+            assertExitedNormally(full.awaitExit(STARTUP.plus(PROMPTLY)), 4);
+            assertThat(full.sink().stdout()).isEqualTo("bye\n");
+
+            var open = new StdinFeed();
+            Run idle = run(requestBuilder("printf 'bye\\n'\nexit 5\n").stdin(open));
+            assertExitedNormally(idle.awaitExit(STARTUP.plus(PROMPTLY)), 5);
+            assertThat(idle.sink().stdout()).isEqualTo("bye\n");
+        }
+    }
+
+    @Nested
+    @DisplayName("Signals (sandboxes that declare Capability.SIGNALS)")
+    class Signals {
+
+        @BeforeEach
+        void onlyWhenDeclared() {
+            SandboxProviderTck.this.onlyWhenDeclared(
+                    Capability.SIGNALS, "the engine does not advertise the SIGNAL operation on it");
+        }
+
+        @Test
+        @DisplayName("a trap on SIGINT runs, and the program goes on and exits with its own code")
+        void trapRunsAndProgramGoesOn() throws Exception {
+            String script = "caught=\n"
+                    + "trap 'caught=yes; printf \"caught INT\\n\"' INT\n"
+                    + "printf 'ready\\n'\n"
+                    + "while [ -z \"$caught\" ]; do sleep 0.1; done\n"
+                    + "printf 'went on\\n'\n"
+                    + "exit 7\n";
+            Run run = run(script);
+            run.awaitStdoutContaining("ready\n");
+            run.execution().signal(ProgramSignal.SIGINT);
+            ExitStatus status = run.awaitExit(PROMPTLY);
+            assertThat(run.sink().stdout()).isEqualTo("ready\ncaught INT\nwent on\n");
+            assertExitedNormally(status, 7);
+        }
+
+        @Test
+        @DisplayName("SIGTERM ends a sleeping program, reported as signal SIGTERM with no exit code")
+        void sigtermIsReportedAsSignal() throws Exception {
+            Run run = run("printf 'ready\\n'\nsleep 30\nprintf 'not ended\\n'\n");
+            run.awaitStdoutContaining("ready\n");
+            run.execution().signal(ProgramSignal.SIGTERM);
+            ExitStatus status = run.awaitExit(PROMPTLY);
+            assertThat(run.sink().stdout())
+                    .as("output (did SIGTERM reach the program? sh as PID 1 ignores it)")
+                    .isEqualTo("ready\n");
+            assertSignalled(status, "SIGTERM");
+        }
+
+        @Test
+        @DisplayName("a program that exits 143 by itself, or whose child died by SIGTERM, reports exit code 143")
+        void exitCode143IsNotASignal() throws Exception {
+            assertExitedNormally(run("exit 143\n").awaitExit(), 143);
+            Run child = run("sh -c 'kill -s TERM $$'\nexit $?\n");
+            assertExitedNormally(child.awaitExit(), 143);
+        }
+
+        @Test
+        @DisplayName("SIGSTOP pauses the program (its output stops), SIGCONT resumes it")
+        void stopAndContinue() throws Exception {
+            Run run = run(COUNTING_PROGRAM);
+            run.awaitStdoutContaining("3\n");
+            run.execution().signal(ProgramSignal.SIGSTOP);
+            assertThat(awaitQuiet(run, Duration.ofSeconds(1), PROMPTLY))
+                    .as("output stopped for 1 s after SIGSTOP; %s", run.describeOutput())
+                    .isTrue();
+            assertThat(run.exitFuture()).as("exit() of a stopped program").isNotDone();
+            long stopped = run.sink().total(StdStream.STDOUT);
+            run.execution().signal(ProgramSignal.SIGCONT);
+            assertThat(run.sink().awaitOutput(
+                            StdStream.STDOUT, s -> run.sink().total(StdStream.STDOUT) > stopped + 4, PROMPTLY))
+                    .as("output resumed after SIGCONT; %s", run.describeOutput())
+                    .isTrue();
+            run.execution().kill();
+            assertSignalled(run.awaitExit(PROMPTLY), "SIGKILL");
+        }
+
+        @Test
+        @DisplayName("a stopped program is killed promptly by kill()")
+        void stoppedProgramIsKillable() throws Exception {
+            Run run = run(COUNTING_PROGRAM);
+            run.awaitStdoutContaining("3\n");
+            run.execution().signal(ProgramSignal.SIGSTOP);
+            assertThat(awaitQuiet(run, Duration.ofSeconds(1), PROMPTLY))
+                    .as("output stopped for 1 s after SIGSTOP; %s", run.describeOutput())
+                    .isTrue();
+            long before = System.nanoTime();
+            run.execution().kill();
+            ExitStatus status = run.awaitExit(PROMPTLY);
+            assertThat(Duration.ofNanos(System.nanoTime() - before)).as("kill() to exit").isLessThan(PROMPTLY);
+            assertSignalled(status, "SIGKILL");
+        }
+
+        @Test
+        @DisplayName("a signal reaches the program's child processes too")
+        void signalReachesChildren() throws Exception {
+            String child = "caught=\n"
+                    + "trap 'caught=yes; printf \"child caught USR1\\n\"' USR1\n"
+                    + "printf 'child ready\\n'\n"
+                    + "while [ -z \"$caught\" ]; do sleep 0.1; done\n"
+                    + "exit 5\n";
+            String parent = "trap 'printf \"parent caught USR1\\n\"' USR1\n"
+                    + "sh -c \"$1\"\n"
+                    + "printf 'child exited %s\\n' \"$?\"\n";
+            Run run = run(parent, child);
+            run.awaitStdoutContaining("child ready\n");
+            run.execution().signal(ProgramSignal.SIGUSR1);
+            run.awaitStdoutContaining("child caught USR1\n", PROMPTLY);
+            assertExitedNormally(run.awaitExit(PROMPTLY), 0);
+            assertThat(run.sink().stdout())
+                    .startsWith("child ready\nchild caught USR1\n")
+                    .contains("parent caught USR1\n")
+                    .endsWith("child exited 5\n");
+        }
+
+        @Test
+        @DisplayName("a signal after the program exited does nothing and does not throw")
+        void signalAfterExitIsHarmless() throws Exception {
+            Run run = run("printf 'done\\n'\nexit 0\n");
+            ExitStatus status = run.awaitExit();
+            for (ProgramSignal signal : List.of(ProgramSignal.SIGTERM, ProgramSignal.SIGSTOP, ProgramSignal.SIGKILL)) {
+                run.execution().signal(signal);
+            }
+            assertThat(run.awaitExit(PROMPTLY)).as("exit status after late signals").isEqualTo(status);
+            assertExitedNormally(status, 0);
+        }
+    }
+
+    @Nested
+    @DisplayName("Terminal (sandboxes that declare Capability.TTY)")
+    class Terminal {
+
+        @BeforeEach
+        void onlyWhenDeclared() {
+            SandboxProviderTck.this.onlyWhenDeclared(Capability.TTY, "the engine refuses runs with tty on it");
+        }
+
+        private Run runOnTerminal(String script, StdinSource stdin) throws SandboxException {
+            return run(requestBuilder(script).tty(true).stdin(stdin));
+        }
+
+        @Test
+        @DisplayName("standard input, output and error are a terminal")
+        void standardStreamsAreATerminal() throws Exception {
+            Run run = runOnTerminal(
+                    "if [ -t 0 ] && [ -t 1 ] && [ -t 2 ]; then printf 'all terminal\\n'; else printf 'not all\\n'; fi\n",
+                    StdinSource.EMPTY);
+            assertExitedNormally(run.awaitExit(), 0);
+            assertThat(run.sink().stdout()).isEqualTo("all terminal\r\n");
+        }
+
+        @Test
+        @DisplayName("the terminal is 80 columns by 24 rows from the program's first action")
+        void initialSizeIs80By24() throws Exception {
+            Run run = runOnTerminal("stty size\n", StdinSource.EMPTY);
+            assertExitedNormally(run.awaitExit(), 0);
+            assertThat(run.sink().stdout()).as("stty size").isEqualTo(
+                    SandboxRequest.TERMINAL_ROWS + " " + SandboxRequest.TERMINAL_COLUMNS + "\r\n");
+        }
+
+        @Test
+        @DisplayName("resize(100, 30) sets the size the program sees next")
+        void resizeChangesTheSize() throws Exception {
+            var stdin = new StdinFeed();
+            Run run = runOnTerminal("stty size\nread -r line\nstty size\n", stdin);
+            run.awaitStdoutContaining("24 80\r\n");
+            run.execution().resize(100, 30);
+            stdin.feed("\n");
+            stdin.end();
+            assertExitedNormally(run.awaitExit(PROMPTLY), 0);
+            assertThat(run.sink().stdout()).as("stty size, a line, stty size").isEqualTo("24 80\r\n\r\n30 100\r\n");
+        }
+
+        @Test
+        @DisplayName("what the program writes to stderr arrives on stdout, in order")
+        void stderrArrivesOnStdout() throws Exception {
+            Run run = runOnTerminal("printf 'out\\n'\nprintf 'err\\n' >&2\nprintf 'out again\\n'\n", StdinSource.EMPTY);
+            assertExitedNormally(run.awaitExit(), 0);
+            assertThat(run.sink().stdout()).isEqualTo("out\r\nerr\r\nout again\r\n");
+            assertThat(run.sink().stderr()).as("stderr of a terminal run").isEmpty();
+        }
+
+        @Test
+        @DisplayName("input is echoed, and 'a\\n' arrives as 'a\\r\\n' while the program reads 'a'")
+        void inputIsEchoedWithTerminalNewlines() throws Exception {
+            var stdin = new StdinFeed();
+            Run run = runOnTerminal("read -r line\nprintf 'read [%s]\\n' \"$line\"\n", stdin);
+            stdin.feed("a\n");
+            assertExitedNormally(run.awaitExit(), 0);
+            assertThat(run.sink().stdoutBytes()).isEqualTo(utf8("a\r\nread [a]\r\n"));
+        }
+
+        @Test
+        @DisplayName("colour escape sequences and UTF-8 arrive unchanged")
+        void escapeSequencesArriveUnchanged() throws Exception {
+            Run run = runOnTerminal("printf '\\033[1;31mred\\033[0m \\342\\234\\223\\n'\n", StdinSource.EMPTY);
+            assertExitedNormally(run.awaitExit(), 0);
+            assertThat(run.sink().stdoutBytes()).isEqualTo(utf8("\u001b[1;31mred\u001b[0m ✓\r\n"));
+        }
+
+        @Test
+        @DisplayName("the end of input (the terminal's Ctrl-D) ends cat, and only then")
+        void endOfInputEndsCat() throws Exception {
+            var stdin = new StdinFeed();
+            Run run = runOnTerminal("cat\nprintf 'cat ended\\n'\n", stdin);
+            stdin.feed("line one\n");
+            run.awaitStdoutContaining("line one\r\nline one\r\n");
+            assertThat(run.sink().stdout()).as("cat still reading the open input").doesNotContain("cat ended");
+            assertThat(run.exitFuture()).as("exit() while the input is open").isNotDone();
+            stdin.end();
+            assertExitedNormally(run.awaitExit(PROMPTLY), 0);
+            assertThat(run.sink().stdout()).isEqualTo("line one\r\nline one\r\ncat ended\r\n");
         }
     }
 
