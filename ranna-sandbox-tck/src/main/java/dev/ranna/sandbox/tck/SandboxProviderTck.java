@@ -1225,7 +1225,9 @@ public abstract class SandboxProviderTck {
     /** Ended by {@code signal}, reported by name with no exit code (required of a sandbox with SIGNALS). */
     private static void assertSignalled(ExitStatus status, String signal) {
         assertThat(status.signal()).as("signal of %s", status).isEqualTo(signal);
-        assertThat(status.exitCode()).as("exitCode of %s (a program a signal ended has none)", status).isNull();
+        assertThat(status.exitCode())
+                .as("exitCode of %s (a program a signal ended has none)", status)
+                .isNull();
     }
 
     /**
@@ -1282,26 +1284,32 @@ public abstract class SandboxProviderTck {
             }
             small.writeBytes(utf8("\r\n\u0004end"));
             byte[] input = small.toByteArray();
-            Run run = run(requestBuilder("od -An -v -tx1 | tr -d ' \\n'\nprintf '\\n'\n").stdin(StdinSource.of(input)));
+            Run run = run(requestBuilder("od -An -v -tx1 | tr -d ' \\n'\nprintf '\\n'\n")
+                    .stdin(StdinSource.of(input)));
             assertExitedNormally(run.awaitExit(), 0);
-            assertThat(run.sink().stdout()).as("od of the input as the program read it").isEqualTo(hex(input) + "\n");
+            assertThat(run.sink().stdout())
+                    .as("od of the input as the program read it")
+                    .isEqualTo(hex(input) + "\n");
 
             byte[] large = noise(MIB + 1);
             Run big = run(requestBuilder("wc -c | tr -d ' '\n").stdin(StdinSource.of(large)));
             assertExitedNormally(big.awaitExit(), 0);
-            assertThat(big.sink().stdout()).as("bytes the program read of 1 MiB + 1").isEqualTo((MIB + 1) + "\n");
+            assertThat(big.sink().stdout())
+                    .as("bytes the program read of 1 MiB + 1")
+                    .isEqualTo((MIB + 1) + "\n");
             Run summed = run(requestBuilder("md5sum\n").stdin(StdinSource.of(large)));
             assertExitedNormally(summed.awaitExit(), 0);
             String md5 = hex(java.security.MessageDigest.getInstance("MD5").digest(large));
-            assertThat(summed.sink().stdout()).as("md5sum of 1 MiB + 1 of noise").startsWith(md5 + " ");
+            assertThat(summed.sink().stdout())
+                    .as("md5sum of 1 MiB + 1 of noise")
+                    .startsWith(md5 + " ");
         }
 
         @Test
         @DisplayName("input fed piece by piece reaches the program before the input ends")
         void inputIsStreamed() throws Exception {
             var stdin = new StdinFeed();
-            Run run = run(requestBuilder(
-                            "while read -r line; do printf 'got %s\\n' \"$line\"; done\nprintf 'eof\\n'\n")
+            Run run = run(requestBuilder("while read -r line; do printf 'got %s\\n' \"$line\"; done\nprintf 'eof\\n'\n")
                     .stdin(stdin));
             stdin.feed("one\n");
             run.awaitStdoutContaining("got one\n");
@@ -1328,7 +1336,9 @@ public abstract class SandboxProviderTck {
             run.awaitStdoutContaining("abc");
             stdin.feed("def\n");
             run.awaitStdoutContaining("abcdef\n", PROMPTLY);
-            assertThat(run.sink().stdout()).as("cat still reading the open input").doesNotContain("[cat ended]");
+            assertThat(run.sink().stdout())
+                    .as("cat still reading the open input")
+                    .doesNotContain("[cat ended]");
             assertThat(run.exitFuture()).as("exit() while the input is open").isNotDone();
             stdin.end();
             assertExitedNormally(run.awaitExit(PROMPTLY), 0);
@@ -1375,7 +1385,9 @@ public abstract class SandboxProviderTck {
             long before = System.nanoTime();
             run.execution().kill();
             ExitStatus status = run.awaitExit(PROMPTLY);
-            assertThat(Duration.ofNanos(System.nanoTime() - before)).as("kill() to exit").isLessThan(PROMPTLY);
+            assertThat(Duration.ofNanos(System.nanoTime() - before))
+                    .as("kill() to exit")
+                    .isLessThan(PROMPTLY);
             assertKilled(status);
         }
 
@@ -1455,8 +1467,9 @@ public abstract class SandboxProviderTck {
             assertThat(run.exitFuture()).as("exit() of a stopped program").isNotDone();
             long stopped = run.sink().total(StdStream.STDOUT);
             run.execution().signal(ProgramSignal.SIGCONT);
-            assertThat(run.sink().awaitOutput(
-                            StdStream.STDOUT, s -> run.sink().total(StdStream.STDOUT) > stopped + 4, PROMPTLY))
+            assertThat(run.sink()
+                            .awaitOutput(
+                                    StdStream.STDOUT, s -> run.sink().total(StdStream.STDOUT) > stopped + 4, PROMPTLY))
                     .as("output resumed after SIGCONT; %s", run.describeOutput())
                     .isTrue();
             run.execution().kill();
@@ -1475,7 +1488,9 @@ public abstract class SandboxProviderTck {
             long before = System.nanoTime();
             run.execution().kill();
             ExitStatus status = run.awaitExit(PROMPTLY);
-            assertThat(Duration.ofNanos(System.nanoTime() - before)).as("kill() to exit").isLessThan(PROMPTLY);
+            assertThat(Duration.ofNanos(System.nanoTime() - before))
+                    .as("kill() to exit")
+                    .isLessThan(PROMPTLY);
             assertSignalled(status, "SIGKILL");
         }
 
@@ -1509,7 +1524,9 @@ public abstract class SandboxProviderTck {
             for (ProgramSignal signal : List.of(ProgramSignal.SIGTERM, ProgramSignal.SIGSTOP, ProgramSignal.SIGKILL)) {
                 run.execution().signal(signal);
             }
-            assertThat(run.awaitExit(PROMPTLY)).as("exit status after late signals").isEqualTo(status);
+            assertThat(run.awaitExit(PROMPTLY))
+                    .as("exit status after late signals")
+                    .isEqualTo(status);
             assertExitedNormally(status, 0);
         }
     }
@@ -1542,8 +1559,9 @@ public abstract class SandboxProviderTck {
         void initialSizeIs80By24() throws Exception {
             Run run = runOnTerminal("stty size\n", StdinSource.EMPTY);
             assertExitedNormally(run.awaitExit(), 0);
-            assertThat(run.sink().stdout()).as("stty size").isEqualTo(
-                    SandboxRequest.TERMINAL_ROWS + " " + SandboxRequest.TERMINAL_COLUMNS + "\r\n");
+            assertThat(run.sink().stdout())
+                    .as("stty size")
+                    .isEqualTo(SandboxRequest.TERMINAL_ROWS + " " + SandboxRequest.TERMINAL_COLUMNS + "\r\n");
         }
 
         @Test
@@ -1593,7 +1611,9 @@ public abstract class SandboxProviderTck {
             Run run = runOnTerminal("cat\nprintf 'cat ended\\n'\n", stdin);
             stdin.feed("line one\n");
             run.awaitStdoutContaining("line one\r\nline one\r\n");
-            assertThat(run.sink().stdout()).as("cat still reading the open input").doesNotContain("cat ended");
+            assertThat(run.sink().stdout())
+                    .as("cat still reading the open input")
+                    .doesNotContain("cat ended");
             assertThat(run.exitFuture()).as("exit() while the input is open").isNotDone();
             stdin.end();
             assertExitedNormally(run.awaitExit(PROMPTLY), 0);
