@@ -76,8 +76,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  *   <li>{@link #provider()}: a new instance of the provider under test.
  *   <li>{@link #shellSpec()}: a language spec whose program runs the code file with a POSIX {@code sh}.
  *       Every program of the kit is a small sh script that uses only {@code printf}, {@code echo},
- *       {@code cat}, {@code sleep}, {@code kill}, {@code pwd}, {@code test}, {@code yes} and shell
- *       built-ins, so a host {@code /bin/sh} and a busybox container both work.
+ *       {@code cat}, {@code sleep} (also {@code sleep 0.1}), {@code kill}, {@code pwd}, {@code test},
+ *       {@code yes}, {@code dd}, {@code od}, {@code tr}, {@code wc}, {@code md5sum}, {@code stty} and shell
+ *       built-ins, so a host {@code /bin/sh} with coreutils and a busybox container both work.
  *   <li>{@link #leftovers()}: how to see what the sandbox left on the host.
  *   <li>Optionally {@link #config()}, and {@link #reportsSignalNames()} / {@link #isolatesRuns()} for a
  *       sandbox that cannot do those things (each documented weakening must be stated in the provider's
@@ -122,6 +123,23 @@ import org.junit.jupiter.params.provider.ValueSource;
  *   <li><b>Isolation</b>: a run cannot read a concurrent run's files, {@code /tmp}, arguments or
  *       environment, nor files an earlier run wrote (these two only if {@link #isolatesRuns()}); 8 runs
  *       started at once from 8 threads each get exactly their own output.
+ *   <li><b>Standard input</b> (only if the sandbox declares {@link Capability#STDIN}; runs fed with
+ *       {@link StdinFeed}): the initial bytes arrive exactly (UTF-8, every byte value, 1 MiB + 1 by {@code
+ *       md5sum}); input fed piece by piece reaches the program before the input ends; the program reads EOF
+ *       exactly when the source ends, and again when it reads after it; {@link StdinSource#EMPTY}, or a source
+ *       that ends at once, is EOF at once; child processes read the same input; a program that never reads,
+ *       with 4 MiB pending, is killed promptly; a program that exits with input pending, or with the input
+ *       still open, ends the run.
+ *   <li><b>Signals</b> (only with {@link Capability#SIGNALS}, which requires signal names whatever {@link
+ *       #reportsSignalNames()} says): a {@code trap} on SIGINT runs and the program goes on to its own exit
+ *       code; SIGTERM ends a sleeping program and is reported as {@code "SIGTERM"} with no exit code; {@code
+ *       exit 143} is exit code 143; SIGSTOP pauses output and SIGCONT resumes it; a stopped program is killed
+ *       promptly; a signal reaches the program's child processes; a signal after exit is harmless.
+ *   <li><b>Terminal</b> (only with {@link Capability#TTY}, on requests with {@code tty(true)}): standard
+ *       input, output and error are a terminal; its size is 80x24 from the first action; {@link
+ *       Execution#resize} changes the size the program sees next (it has taken effect when resize returns);
+ *       stderr arrives on stdout in order; input is echoed and a newline arrives as {@code \r\n}; escape
+ *       sequences arrive unchanged; the end of input (Ctrl-D) ends {@code cat}, and only then.
  *   <li><b>Cleanup</b>: background processes are gone when {@code exit()} completes, also ones holding
  *       the output open; exited, killed and timed-out runs leave nothing behind.
  *   <li><b>Closing</b> (runs last): {@code close()} ends running programs, leaves nothing behind, can be
@@ -1309,17 +1327,19 @@ public abstract class SandboxProviderTck {
         @DisplayName("input fed piece by piece reaches the program before the input ends")
         void inputIsStreamed() throws Exception {
             var stdin = new StdinFeed();
-            Run run = run(requestBuilder("while read -r line; do printf 'got %s\\n' \"$line\"; done\nprintf 'eof\\n'\n")
+            Run run = run(requestBuilder("printf 'started\\n'\n"
+                            + "while read -r line; do printf 'got %s\\n' \"$line\"; done\nprintf 'eof\\n'\n")
                     .stdin(stdin));
+            run.awaitStdoutContaining("started\n");
             stdin.feed("one\n");
-            run.awaitStdoutContaining("got one\n");
+            run.awaitStdoutContaining("got one\n", PROMPTLY);
             assertThat(run.exitFuture()).as("exit() while the input is open").isNotDone();
             stdin.feed("twö\n");
             run.awaitStdoutContaining("got twö\n", PROMPTLY);
-            assertThat(run.sink().stdout()).as("before the end of input").isEqualTo("got one\ngot twö\n");
+            assertThat(run.sink().stdout()).as("before the end of input").isEqualTo("started\ngot one\ngot twö\n");
             stdin.end();
             assertExitedNormally(run.awaitExit(PROMPTLY), 0);
-            assertThat(run.sink().stdout()).isEqualTo("got one\ngot twö\neof\n");
+            assertThat(run.sink().stdout()).isEqualTo("started\ngot one\ngot twö\neof\n");
         }
 
         @Test
@@ -1351,9 +1371,11 @@ public abstract class SandboxProviderTck {
             var ended = new StdinFeed();
             ended.end();
             for (StdinSource source : List.of(StdinSource.EMPTY, ended)) {
-                Run run = run(requestBuilder("cat\nprintf 'done\\n'\n").stdin(source));
-                assertExitedNormally(run.awaitExit(STARTUP.plus(PROMPTLY)), 0);
-                assertThat(run.sink().stdout()).as("output with %s", source).isEqualTo("done\n");
+                Run run = run(requestBuilder("printf 'started\\n'\ncat\nprintf 'done\\n'\n")
+                        .stdin(source));
+                run.awaitStdoutContaining("started\n");
+                assertExitedNormally(run.awaitExit(PROMPTLY), 0);
+                assertThat(run.sink().stdout()).as("output with %s", source).isEqualTo("started\ndone\n");
             }
         }
 
@@ -1397,12 +1419,14 @@ public abstract class SandboxProviderTck {
             var pending = new StdinFeed();
             pending.feed(noise(4 * MIB));
             Run full = run(requestBuilder("printf 'bye\\n'\nexit 4\n").stdin(pending));
-            assertExitedNormally(full.awaitExit(STARTUP.plus(PROMPTLY)), 4);
+            full.awaitStdoutContaining("bye\n");
+            assertExitedNormally(full.awaitExit(PROMPTLY), 4);
             assertThat(full.sink().stdout()).isEqualTo("bye\n");
 
             var open = new StdinFeed();
             Run idle = run(requestBuilder("printf 'bye\\n'\nexit 5\n").stdin(open));
-            assertExitedNormally(idle.awaitExit(STARTUP.plus(PROMPTLY)), 5);
+            idle.awaitStdoutContaining("bye\n");
+            assertExitedNormally(idle.awaitExit(PROMPTLY), 5);
             assertThat(idle.sink().stdout()).isEqualTo("bye\n");
         }
     }
@@ -1430,7 +1454,7 @@ public abstract class SandboxProviderTck {
             run.awaitStdoutContaining("ready\n");
             run.execution().signal(ProgramSignal.SIGINT);
             ExitStatus status = run.awaitExit(PROMPTLY);
-            assertThat(run.sink().stdout()).isEqualTo("ready\ncaught INT\nwent on\n");
+            assertThat(run.sink().stdout()).as("output around SIGINT").isEqualTo("ready\ncaught INT\nwent on\n");
             assertExitedNormally(status, 7);
         }
 
@@ -1582,7 +1606,9 @@ public abstract class SandboxProviderTck {
         void stderrArrivesOnStdout() throws Exception {
             Run run = runOnTerminal("printf 'out\\n'\nprintf 'err\\n' >&2\nprintf 'out again\\n'\n", StdinSource.EMPTY);
             assertExitedNormally(run.awaitExit(), 0);
-            assertThat(run.sink().stdout()).isEqualTo("out\r\nerr\r\nout again\r\n");
+            assertThat(run.sink().stdout())
+                    .as("output of a terminal run, stderr included")
+                    .isEqualTo("out\r\nerr\r\nout again\r\n");
             assertThat(run.sink().stderr()).as("stderr of a terminal run").isEmpty();
         }
 
@@ -1593,7 +1619,9 @@ public abstract class SandboxProviderTck {
             Run run = runOnTerminal("read -r line\nprintf 'read [%s]\\n' \"$line\"\n", stdin);
             stdin.feed("a\n");
             assertExitedNormally(run.awaitExit(), 0);
-            assertThat(run.sink().stdoutBytes()).isEqualTo(utf8("a\r\nread [a]\r\n"));
+            assertThat(run.sink().stdout())
+                    .as("terminal output of a read of 'a\\n': the echo, then what the program read")
+                    .isEqualTo("a\r\nread [a]\r\n");
         }
 
         @Test
@@ -1601,7 +1629,9 @@ public abstract class SandboxProviderTck {
         void escapeSequencesArriveUnchanged() throws Exception {
             Run run = runOnTerminal("printf '\\033[1;31mred\\033[0m \\342\\234\\223\\n'\n", StdinSource.EMPTY);
             assertExitedNormally(run.awaitExit(), 0);
-            assertThat(run.sink().stdoutBytes()).isEqualTo(utf8("\u001b[1;31mred\u001b[0m ✓\r\n"));
+            assertThat(run.sink().stdoutBytes())
+                    .as("escape sequences on the terminal: %s", run.describeOutput())
+                    .isEqualTo(utf8("\u001b[1;31mred\u001b[0m ✓\r\n"));
         }
 
         @Test

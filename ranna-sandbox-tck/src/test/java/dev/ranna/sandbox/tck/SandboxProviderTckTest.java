@@ -94,6 +94,41 @@ class SandboxProviderTckTest {
         }
     }
 
+    static Stream<Arguments> interactiveGroups() {
+        return Stream.of(
+                arguments(
+                        SandboxProviderTck.StandardInput.class,
+                        "initialBytesArriveExactly",
+                        "declares no stdin capability"),
+                arguments(
+                        SandboxProviderTck.Signals.class,
+                        "sigtermIsReportedAsSignal",
+                        "declares no signals capability"),
+                arguments(SandboxProviderTck.Terminal.class, "initialSizeIs80By24", "declares no tty capability"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("interactiveGroups")
+    void sandboxWithoutAnInteractiveCapabilitySkipsItsGroupSayingSo(Class<?> group, String test, String why) {
+        String previous = System.setProperty(SandboxProviderTck.REQUIRE_AVAILABLE_PROPERTY, "true");
+        try {
+            FaultyFixtureKit.use(Fault.DECLARES_NO_INTERACTION);
+            Map<String, TestExecutionResult> results =
+                    launch(selectNestedMethod(List.of(FaultyFixtureKit.class), group, test), true);
+            assertThat(results.values())
+                    .as("even when infrastructure is required: the skip is declared, not missing infrastructure")
+                    .singleElement()
+                    .satisfies(result -> {
+                        assertThat(result.getStatus()).isEqualTo(TestExecutionResult.Status.ABORTED);
+                        assertThat(result.getThrowable())
+                                .hasValueSatisfying(
+                                        t -> assertThat(t.getMessage()).contains(why));
+                    });
+        } finally {
+            restore(previous);
+        }
+    }
+
     @Test
     void unavailableProviderFailsTheKitWhenAvailabilityIsRequired() {
         String previous = System.setProperty(SandboxProviderTck.REQUIRE_AVAILABLE_PROPERTY, "true");
@@ -225,7 +260,119 @@ class SandboxProviderTckTest {
                         Fault.CLAIMS_SIGNAL_NAMES,
                         SandboxProviderTck.ExitStatusReporting.class,
                         "signalIsReported",
-                        "with a null exit code"));
+                        "with a null exit code"),
+                arguments(
+                        Fault.STDIN_MANGLED,
+                        SandboxProviderTck.StandardInput.class,
+                        "initialBytesArriveExactly",
+                        "od of the input"),
+                arguments(
+                        Fault.STDIN_BUFFERED_UNTIL_END,
+                        SandboxProviderTck.StandardInput.class,
+                        "inputIsStreamed",
+                        "did not print 'got one"),
+                arguments(
+                        Fault.STDIN_CLOSED_EARLY,
+                        SandboxProviderTck.StandardInput.class,
+                        "endOfInputIsExact",
+                        "did not print 'abcdef"),
+                arguments(
+                        Fault.STDIN_NEVER_CLOSED,
+                        SandboxProviderTck.StandardInput.class,
+                        "endOfInputIsExact",
+                        "exit() did not complete within"),
+                arguments(
+                        Fault.STDIN_NEVER_CLOSED,
+                        SandboxProviderTck.StandardInput.class,
+                        "emptyInputIsEndOfFileAtOnce",
+                        "exit() did not complete within"),
+                arguments(
+                        Fault.STDIN_CLOSED_EARLY,
+                        SandboxProviderTck.StandardInput.class,
+                        "childProcessesReadStdin",
+                        "did not print 'subshell read second"),
+                arguments(
+                        Fault.STDIN_HOLDS_EXIT,
+                        SandboxProviderTck.StandardInput.class,
+                        "pendingInputDoesNotHoldKill",
+                        "exit() did not complete within"),
+                arguments(
+                        Fault.STDIN_HOLDS_EXIT,
+                        SandboxProviderTck.StandardInput.class,
+                        "exitDoesNotWaitForInput",
+                        "exit() did not complete within"),
+                arguments(
+                        Fault.SIGNAL_AS_SIGKILL,
+                        SandboxProviderTck.Signals.class,
+                        "trapRunsAndProgramGoesOn",
+                        "output around SIGINT"),
+                arguments(
+                        Fault.SIGNALS_IGNORED,
+                        SandboxProviderTck.Signals.class,
+                        "trapRunsAndProgramGoesOn",
+                        "exit() did not complete within"),
+                arguments(
+                        Fault.CLAIMS_SIGNAL_NAMES,
+                        SandboxProviderTck.Signals.class,
+                        "sigtermIsReportedAsSignal",
+                        "signal of"),
+                arguments(
+                        Fault.EXIT_CODE_AS_SIGNAL,
+                        SandboxProviderTck.Signals.class,
+                        "exitCode143IsNotASignal",
+                        "exitCode of"),
+                arguments(
+                        Fault.SIGNALS_IGNORED,
+                        SandboxProviderTck.Signals.class,
+                        "stopAndContinue",
+                        "output stopped for 1 s after SIGSTOP"),
+                arguments(
+                        Fault.SIGNAL_AS_SIGKILL,
+                        SandboxProviderTck.Signals.class,
+                        "stopAndContinue",
+                        "exit() of a stopped program"),
+                arguments(
+                        Fault.KILL_BY_SIGTERM,
+                        SandboxProviderTck.Signals.class,
+                        "stoppedProgramIsKillable",
+                        "exit() did not complete within"),
+                arguments(
+                        Fault.SIGNAL_TO_LEADER_ONLY,
+                        SandboxProviderTck.Signals.class,
+                        "signalReachesChildren",
+                        "did not print 'child caught USR1"),
+                arguments(
+                        Fault.SIGNAL_AFTER_EXIT_THROWS,
+                        SandboxProviderTck.Signals.class,
+                        "signalAfterExitIsHarmless",
+                        "the program has exited"),
+                arguments(Fault.NO_TTY, SandboxProviderTck.Terminal.class, "standardStreamsAreATerminal", "not all"),
+                arguments(
+                        Fault.NO_TTY,
+                        SandboxProviderTck.Terminal.class,
+                        "inputIsEchoedWithTerminalNewlines",
+                        "terminal output of a read"),
+                arguments(Fault.TTY_SIZE_UNSET, SandboxProviderTck.Terminal.class, "initialSizeIs80By24", "stty size"),
+                arguments(
+                        Fault.RESIZE_IGNORED,
+                        SandboxProviderTck.Terminal.class,
+                        "resizeChangesTheSize",
+                        "stty size, a line, stty size"),
+                arguments(
+                        Fault.TTY_STDERR_SEPARATE,
+                        SandboxProviderTck.Terminal.class,
+                        "stderrArrivesOnStdout",
+                        "stderr included"),
+                arguments(
+                        Fault.TTY_FILTERS_ESCAPES,
+                        SandboxProviderTck.Terminal.class,
+                        "escapeSequencesArriveUnchanged",
+                        "escape sequences on the terminal"),
+                arguments(
+                        Fault.STDIN_NEVER_CLOSED,
+                        SandboxProviderTck.Terminal.class,
+                        "endOfInputEndsCat",
+                        "exit() did not complete within"));
     }
 
     @ParameterizedTest(name = "{0} is caught by {2}")
