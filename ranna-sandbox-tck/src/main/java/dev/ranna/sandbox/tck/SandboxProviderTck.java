@@ -1521,23 +1521,31 @@ public abstract class SandboxProviderTck {
         @Test
         @DisplayName("a signal reaches the program's child processes too")
         void signalReachesChildren() throws Exception {
+            // $0 names the child: one runs in the background, one in the foreground.
             String child = "caught=\n"
-                    + "trap 'caught=yes; printf \"child caught USR1\\n\"' USR1\n"
-                    + "printf 'child ready\\n'\n"
+                    + "trap 'caught=yes; printf \"%s caught USR1\\n\" \"$0\"' USR1\n"
+                    + "printf '%s ready\\n' \"$0\"\n"
                     + "while [ -z \"$caught\" ]; do sleep 0.1; done\n"
                     + "exit 5\n";
             String parent = "trap 'printf \"parent caught USR1\\n\"' USR1\n"
-                    + "sh -c \"$1\"\n"
-                    + "printf 'child exited %s\\n' \"$?\"\n";
+                    + "sh -c \"$1\" background &\n"
+                    + "background=$!\n"
+                    + "sh -c \"$1\" foreground\n"
+                    + "printf 'foreground exited %s\\n' \"$?\"\n"
+                    + "wait \"$background\"\n"
+                    + "printf 'background exited %s\\n' \"$?\"\n";
             Run run = run(parent, child);
-            run.awaitStdoutContaining("child ready\n");
+            run.awaitStdoutContaining("foreground ready\n");
+            run.awaitStdoutContaining("background ready\n");
             run.execution().signal(ProgramSignal.SIGUSR1);
-            run.awaitStdoutContaining("child caught USR1\n", PROMPTLY);
+            run.awaitStdoutContaining("foreground caught USR1\n", PROMPTLY);
+            run.awaitStdoutContaining("background caught USR1\n", PROMPTLY);
             assertExitedNormally(run.awaitExit(PROMPTLY), 0);
             assertThat(run.sink().stdout())
-                    .startsWith("child ready\nchild caught USR1\n")
+                    .as("output of the parent and its two children")
                     .contains("parent caught USR1\n")
-                    .endsWith("child exited 5\n");
+                    .contains("foreground exited 5\n")
+                    .endsWith("background exited 5\n");
         }
 
         @Test

@@ -340,7 +340,7 @@ class SandboxProviderTckTest {
                         Fault.SIGNAL_TO_LEADER_ONLY,
                         SandboxProviderTck.Signals.class,
                         "signalReachesChildren",
-                        "did not print 'child caught USR1"),
+                        "did not print 'foreground caught USR1"),
                 arguments(
                         Fault.SIGNAL_AFTER_EXIT_THROWS,
                         SandboxProviderTck.Signals.class,
