@@ -357,7 +357,7 @@ class SandboxProviderTckTest {
                         Fault.RESIZE_IGNORED,
                         SandboxProviderTck.Terminal.class,
                         "resizeChangesTheSize",
-                        "stty size, a line, stty size"),
+                        "did not see 100x30 after resize"),
                 arguments(
                         Fault.TTY_STDERR_SEPARATE,
                         SandboxProviderTck.Terminal.class,
