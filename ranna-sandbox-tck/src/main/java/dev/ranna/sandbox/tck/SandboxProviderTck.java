@@ -1263,14 +1263,8 @@ public abstract class SandboxProviderTck {
         return false;
     }
 
-    /** How often {@code part} occurs in {@code text}. */
-    private static int count(String text, String part) {
-        int count = 0;
-        for (int at = text.indexOf(part); at >= 0; at = text.indexOf(part, at + part.length())) {
-            count++;
-        }
-        return count;
-    }
+    /** A complete answer of the resize check's program: {@code size ROWS COLUMNS} on a terminal line. */
+    private static final java.util.regex.Pattern SIZE_ANSWER = java.util.regex.Pattern.compile("size \\d+ \\d+\r\n");
 
     /** Lowercase hex of {@code bytes}, as {@code od -An -v -tx1 | tr -d ' \n'} prints them. */
     private static String hex(byte[] bytes) {
@@ -1626,7 +1620,8 @@ public abstract class SandboxProviderTck {
                 stdin.feed("x\n");
                 asked++;
                 int answers = asked;
-                if (!run.sink().awaitStdout(s -> count(s, "size ") == answers, PROMPTLY)) {
+                if (!run.sink()
+                        .awaitStdout(s -> SIZE_ANSWER.matcher(s).results().count() == answers, PROMPTLY)) {
                     fail("the program did not answer line " + asked + " with its size; " + run.describeOutput());
                 }
             }
