@@ -71,6 +71,23 @@ final class HostTools {
         return null;
     }
 
+    /** util-linux {@code script}, which runs a terminal run's program on a pseudo-terminal. */
+    Path script() {
+        Path found = which("script");
+        return found == null ? Path.of("/usr/bin/script") : found;
+    }
+
+    /** util-linux {@code setsid}. */
+    Path setsid() {
+        Path found = which("setsid");
+        return found == null ? Path.of("/usr/bin/setsid") : found;
+    }
+
+    /** Whether {@code script} and {@code stty} are here (and, under /usr, inside the sandbox too). */
+    static boolean terminalTools() {
+        return which("script") != null && which("stty") != null && which("setsid") != null;
+    }
+
     /** Whether this JVM's effective uid is 0, from {@code /proc/self/status}. */
     static boolean isRoot() {
         try {

@@ -19,8 +19,9 @@ import org.jspecify.annotations.Nullable;
  * <ol>
  *   <li>{@code sh -c JOIN}: writes its own pid into the run's {@code cgroup.procs} files, so the program
  *       and everything it forks are limited from their first instruction (a pid written after start
- *       would miss children forked in between); moves the bubblewrap arguments from stdin to fd 3 and
- *       opens the code file as fd 4;
+ *       would miss children forked in between); opens the bubblewrap options file as fd 3, the code file
+ *       as fd 4, the syscall filter as fd 5 and, for a terminal run, the control FIFO as fd 6, and leaves
+ *       its stdin (the server's pipe) to the program;
  *   <li>{@code prlimit}: RLIMIT_CPU, NOFILE, FSIZE, CORE=0 (and NPROC when no pids cgroup exists);
  *   <li>{@code setpriv} (only when the server is root): the run's own unprivileged uid, no groups, no
  *       capabilities, no-new-privs. bubblewrap then creates an unprivileged user namespace; run as root it
@@ -30,9 +31,17 @@ import org.jspecify.annotations.Nullable;
  *       SeccompBpf}) read from fd 5 ({@code --seccomp 5}) and installed just before the program starts.
  * </ol>
  *
- * <p>The bubblewrap options, including the program's environment, travel through stdin, not the command
- * line: {@code /proc/<pid>/cmdline} is readable by every host user, {@code environ} is not, and no
- * variable of the request (LD_PRELOAD, ...) ever reaches the helpers that still run as root.
+ * <p>The bubblewrap options, including the program's environment, travel through a root-only (0600) file
+ * in the run's root-only directory, opened by the root launcher as fd 3, not the command line: {@code
+ * /proc/<pid>/cmdline} is readable by every host user, {@code environ} is not, and no variable of the
+ * request (LD_PRELOAD, ...) ever reaches the helpers that still run as root. The launcher's stdin is the
+ * program's: the server pumps the run's input into it.
+ *
+ * <p>A terminal run ({@link Run#tty()}) runs util-linux {@code script} as the program's parent inside the
+ * sandbox (bubblewrap's {@code --dev /dev} gives it a private devpts): {@code script} relays the pipes to
+ * the terminal's master, its child sets the size, starts the resize loop in a session of its own
+ * (reading {@code cols rows} lines from fd 6, a FIFO the server writes, and running {@code stty} on the
+ * terminal, which sends SIGWINCH) and execs the program as the terminal's session leader.
  */
 final class Launcher {
 
@@ -48,15 +57,27 @@ final class Launcher {
     // The shell exports PWD (the host run directory); unset, or bwrap, which is PID 1 inside the sandbox,
     // carries the host path in an environ every program can read at /proc/1/environ. $2 is the syscall
     // filter (or /dev/null when there is none), opened as fd 5 for bwrap's --seccomp.
+    // $1 is bwrap's options file (fd 3), $2 the code (fd 4), $3 the filter (fd 5), $4 the terminal's
+    // control FIFO (fd 6, opened read-write so opening never blocks) or /dev/null without a terminal.
     private static final String BWRAP_SCRIPT = JOIN
-            + "exec 3<&0 0</dev/null 4<\"$1\" 5<\"$2\" || { echo 'ranna: sandbox setup failed' >&2; exit 125; }\n"
-            + "shift 2\n"
+            + "case $4 in\n"
+            + "  /dev/null) exec 3<\"$1\" 4<\"$2\" 5<\"$3\" ;;\n"
+            + "  *) exec 3<\"$1\" 4<\"$2\" 5<\"$3\" 6<>\"$4\" ;;\n"
+            + "esac || { echo 'ranna: sandbox setup failed' >&2; exit 125; }\n"
+            + "shift 4\n"
             + "unset PWD OLDPWD\n"
             + "exec \"$@\"\n";
-    private static final String PLAIN_SCRIPT = JOIN + "exec 0</dev/null\nexec \"$@\"\n";
+    // $1: the terminal's control FIFO or /dev/null, as above.
+    private static final String PLAIN_SCRIPT = JOIN
+            + "case $1 in\n"
+            + "  /dev/null) ;;\n"
+            + "  *) exec 6<>\"$1\" || { echo 'ranna: sandbox setup failed' >&2; exit 125; } ;;\n"
+            + "esac\n"
+            + "shift\n"
+            + "exec \"$@\"\n";
     // A launcher started before its run (see ProcessSandbox): it joins the cgroups, then blocks on stdin
-    // until a run hands it the rest of its command line, one word per line after a count (the shell's
-    // read takes a pipe one byte at a time, so what follows stays on stdin for bwrap's --args 3).
+    // until a run hands it the rest of its command line, one word per line after a count. The shell's
+    // read takes a pipe one byte at a time, so what follows on stdin stays there: the program's input.
     private static final String PRESTARTED_SCRIPT = JOIN
             + "IFS= read -r n || exit 125\n"
             + "case $n in ''|*[!0-9]*) exit 125;; esac\n"
@@ -71,10 +92,20 @@ final class Launcher {
     /** PATH inside the sandbox. */
     static final String PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-    /** What to run on the host. */
-    record Command(List<String> argv, byte[] stdin) {}
+    /**
+     * What to run on the host.
+     *
+     * @param bwrapOptions bubblewrap's options (NUL-separated), to write to {@link Run#optionsFile()}
+     *     before the launcher starts (the {@link #probe} reads them on stdin); empty without bubblewrap
+     */
+    record Command(List<String> argv, byte[] bwrapOptions) {}
 
-    /** Per-run inputs. */
+    /**
+     * Per-run inputs.
+     *
+     * @param optionsFile where bubblewrap's options go (root-only, in the run's root-only directory)
+     * @param controlFifo a terminal run's resize FIFO, or null for a run without a terminal
+     */
     record Run(
             List<String> command,
             Map<String, String> environment,
@@ -83,11 +114,18 @@ final class Launcher {
             List<Path> cgroupProcs,
             int uid,
             int cpuSeconds,
-            boolean nprocFallback) {}
+            boolean nprocFallback,
+            Path optionsFile,
+            @Nullable Path controlFifo) {
+        boolean tty() {
+            return controlFifo != null;
+        }
+    }
 
     private final HostTools tools;
     private final ProcessSandboxConfig config;
     private final List<String> fixedBwrapOptions;
+    private final List<String> fixedTtyBwrapOptions;
     /** The syscall filter's file (a {@link SeccompBpf} program), or null to run unfiltered. */
     private final @Nullable Path seccompFilter;
 
@@ -95,7 +133,8 @@ final class Launcher {
         this.tools = tools;
         this.config = config;
         this.seccompFilter = seccompFilter;
-        this.fixedBwrapOptions = fixedBwrapOptions(config, seccompFilter != null);
+        this.fixedBwrapOptions = fixedBwrapOptions(config, seccompFilter != null, false);
+        this.fixedTtyBwrapOptions = fixedBwrapOptions(config, seccompFilter != null, true);
     }
 
     /** The environment every program starts from, before the request's own variables. */
@@ -119,9 +158,13 @@ final class Launcher {
      * #bubblewrap} puts the command on bwrap's command line and each variable in three option words.
      * Must be at most {@link #BWRAP_MAX_ARGS}.
      */
-    int bubblewrapWords(int commandWords, int environmentVariables) {
+    int bubblewrapWords(int commandWords, int environmentVariables, boolean tty) {
         // bwrap --args 3 -- command...; options: fixed (with --seccomp 5), --perms 0644 --file 4 /work/<name>
         // --clearenv, --setenv K V...
+        if (tty) {
+            // script -q -e -c HELPER /dev/null: the command's words are inside HELPER.
+            return 4 + 6 + fixedTtyBwrapOptions.size() + 6 + 3 * environmentVariables;
+        }
         return 4 + commandWords + fixedBwrapOptions.size() + 6 + 3 * environmentVariables;
     }
 
@@ -157,8 +200,9 @@ final class Launcher {
     /**
      * What a {@link #prestarted} launcher reads on stdin to become the same chain as {@link #bubblewrap}
      * for {@code run} (which must name that launcher's cgroups): the chain's words one per line after
-     * their count, then bubblewrap's options. Null when a word contains a line break or NUL, which the
-     * launcher cannot read back verbatim; such a run starts a launcher of its own.
+     * their count (bubblewrap's options go to {@link Run#optionsFile()}, written from {@link
+     * #bubblewrapOptions}). Null when a word contains a line break or NUL, which the launcher cannot read
+     * back verbatim; such a run starts a launcher of its own. What follows on stdin is the program's input.
      */
     byte @Nullable [] handOff(Run run) {
         List<String> chain = bubblewrapChain(run);
@@ -171,7 +215,6 @@ final class Launcher {
             out.writeBytes(word.getBytes(StandardCharsets.UTF_8));
             out.write('\n');
         }
-        out.writeBytes(bubblewrapOptions(run));
         return out.toByteArray();
     }
 
@@ -181,8 +224,10 @@ final class Launcher {
             throw new IllegalStateException("bwrap not found");
         }
         var argv = new ArrayList<String>();
+        argv.add(run.optionsFile().toString());
         argv.add(run.codeFile().toString());
         argv.add(seccompFilter != null ? seccompFilter.toString() : "/dev/null");
+        argv.add(run.controlFifo() != null ? run.controlFifo().toString() : "/dev/null");
         argv.addAll(rlimits(run));
         if (run.uid() >= 0) {
             argv.addAll(tools.setprivArgs(run.uid()));
@@ -191,12 +236,47 @@ final class Launcher {
         argv.add("--args");
         argv.add("3");
         argv.add("--");
-        argv.addAll(run.command());
+        argv.addAll(programCommand(run));
         return argv;
     }
 
-    private byte[] bubblewrapOptions(Run run) {
-        var options = new ArrayList<>(fixedBwrapOptions);
+    /**
+     * The program's command, or for a terminal run {@code script} running {@link #TTY_HELPER} with the
+     * program's words. {@code script} runs its command with {@code $SHELL -c} ({@code /bin/sh} unless the
+     * request sets SHELL), so each word is single-quoted.
+     */
+    private List<String> programCommand(Run run) {
+        if (!run.tty()) {
+            return run.command();
+        }
+        var helper = new StringBuilder(TTY_HELPER).append("exec");
+        for (String word : run.command()) {
+            helper.append(' ').append(shellQuote(word));
+        }
+        helper.append('\n');
+        return List.of(tools.script().toString(), "-q", "-e", "-c", helper.toString(), "/dev/null");
+    }
+
+    /**
+     * The start of the shell command {@code script} runs on the terminal, before {@code exec} and the
+     * program's words: sets 80x24, starts the resize loop (own session: the terminal's signals and the
+     * program's process group never reach it; it ends at a line {@code q} or with the run) and closes the
+     * FIFO and the loop's copy of the terminal before the program starts.
+     */
+    static final String TTY_HELPER = "stty cols " + dev.ranna.engine.spi.SandboxRequest.TERMINAL_COLUMNS + " rows "
+            + dev.ranna.engine.spi.SandboxRequest.TERMINAL_ROWS + " 2>/dev/null\n"
+            + "exec 7<&0\n"
+            + "setsid /bin/sh -c 'while IFS=\" \" read -r c r && [ \"$c\" != q ]; do"
+            + " stty cols \"$c\" rows \"$r\" <&7 2>/dev/null; done' <&6 >/dev/null 2>&1 &\n"
+            + "exec 6<&- 7<&-\n";
+
+    static String shellQuote(String word) {
+        return "'" + word.replace("'", "'\\''") + "'";
+    }
+
+    /** bubblewrap's options for {@code run}: what {@link Run#optionsFile()} must hold. */
+    byte[] bubblewrapOptions(Run run) {
+        var options = new ArrayList<>(run.tty() ? fixedTtyBwrapOptions : fixedBwrapOptions);
         options.add("--perms");
         options.add("0644");
         options.add("--file");
@@ -223,6 +303,7 @@ final class Launcher {
         argv.add("ranna-launch");
         run.cgroupProcs().forEach(path -> argv.add(path.toString()));
         argv.add("--");
+        argv.add(run.controlFifo() != null ? run.controlFifo().toString() : "/dev/null");
         argv.addAll(rlimits(run));
         if (run.uid() >= 0) {
             argv.addAll(tools.setprivArgs(run.uid()));
@@ -231,7 +312,10 @@ final class Launcher {
         argv.add(env == null ? "/usr/bin/env" : env.toString());
         argv.add("-i");
         run.environment().forEach((key, value) -> argv.add(key + "=" + value));
-        argv.addAll(run.command());
+        // Its own session and process group: signals to the program's group never reach the server's.
+        // (Not a process group leader, so setsid execs without forking.)
+        argv.add(tools.setsid().toString());
+        argv.addAll(programCommand(run));
         return new Command(argv, new byte[0]);
     }
 
@@ -278,7 +362,7 @@ final class Launcher {
         return args;
     }
 
-    private static List<String> fixedBwrapOptions(ProcessSandboxConfig config, boolean seccomp) {
+    private static List<String> fixedBwrapOptions(ProcessSandboxConfig config, boolean seccomp, boolean tty) {
         var o = new ArrayList<String>();
         if (seccomp) {
             o.add("--seccomp");
@@ -342,7 +426,13 @@ final class Launcher {
         }
         o.add("--proc");
         o.add("/proc");
-        o.addAll(minimalDev());
+        if (tty) {
+            // bubblewrap's own /dev: the same devices plus a private devpts instance for the terminal.
+            o.add("--dev");
+            o.add("/dev");
+        } else {
+            o.addAll(minimalDev());
+        }
         o.add("--size");
         o.add(Long.toString(config.tmpSizeBytes()));
         o.add("--tmpfs");
@@ -380,6 +470,10 @@ final class Launcher {
      * host): a run opening thousands of {@code /dev/ptmx} starved every other run and container. A devpts
      * {@code max=} bound would need CAP_SYS_ADMIN in the sandbox's mount namespace, which bubblewrap drops.
      * {@code /dev/tty} stays (it opens the controlling terminal, which a run never has: ENXIO).
+     *
+     * <p>A terminal run ({@link Run#tty()}) gets bubblewrap's {@code --dev} instead, private devpts
+     * included: its programs can open further terminals, up to what non-initial devpts instances share
+     * ({@code kernel.pty.max} minus {@code kernel.pty.reserve}), bounded per run by its pids and open files.
      */
     static List<String> minimalDev() {
         var o = new ArrayList<String>();

@@ -4,13 +4,28 @@ import dev.ranna.engine.spi.AbstractExecution;
 import dev.ranna.engine.spi.ExitStatus;
 import dev.ranna.engine.spi.OutputSink;
 import dev.ranna.engine.spi.ResourceUsage;
+import dev.ranna.engine.spi.StdinPump;
+import dev.ranna.engine.spi.StdinSource;
+import dev.ranna.protocol.ProgramSignal;
 import dev.ranna.protocol.RunId;
 import dev.ranna.protocol.StdStream;
+import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,6 +40,13 @@ import org.slf4j.LoggerFactory;
  * --die-with-parent} and pid namespace take the rest of the tree down, and the waiter empties the run's
  * cgroup afterwards. It takes no lock a blocked reader could hold. The engine times the run: there is no
  * timer here.
+ *
+ * <p>Standard input: a {@link StdinPump} copies the request's source into the launcher's stdin, which is
+ * the program's (on a terminal, {@code script}'s, which relays it to the terminal's master); it stops
+ * after the program exited, before {@link #exit()} completes. {@link #signal} signals the members of the
+ * program's process group (its own session: bubblewrap's {@code --new-session}, {@code script}'s child,
+ * or {@code setsid} without isolation), never bubblewrap's own processes or the terminal helpers.
+ * {@link #resize} writes {@code cols rows} to the terminal's control FIFO.
  */
 final class ProcessExecution extends AbstractExecution {
     private static final Logger log = LoggerFactory.getLogger(ProcessExecution.class);
@@ -52,18 +74,43 @@ final class ProcessExecution extends AbstractExecution {
     private final Process process;
     private final long startNanos;
     private final Resources resources;
+    private final StdinSource stdin;
+    /** How many processes lie between the launcher and the program (bwrap's monitor and pid 1, script). */
+    private final int programDepth;
+    /** A terminal run's control FIFO (read-write), or null. */
+    private final @Nullable RandomAccessFile control;
+    /** Signals sent with {@link #signal} that end a program by default, for reading its exit code. */
+    private final Set<ProgramSignal> sent = ConcurrentHashMap.newKeySet();
+
+    private volatile @Nullable StdinPump pump;
     private volatile boolean exited;
 
-    ProcessExecution(RunId runId, Process process, long startNanos, OutputSink sink, Resources resources) {
+    ProcessExecution(
+            RunId runId,
+            Process process,
+            long startNanos,
+            OutputSink sink,
+            Resources resources,
+            StdinSource stdin,
+            int programDepth,
+            @Nullable RandomAccessFile control) {
         super(sink);
         this.runId = runId;
         this.process = process;
         this.startNanos = startNanos;
         this.resources = resources;
+        this.stdin = stdin;
+        this.programDepth = programDepth;
+        this.control = control;
     }
 
-    /** Starts the readers and the waiter. Throws if the executor refuses (sandbox closing). */
+    /** Starts the input pump, the readers and the waiter. Throws if the executor refuses (sandbox closing). */
     void begin(ExecutorService threads) {
+        pump = StdinPump.start(
+                "ranna-stdin-" + runId,
+                stdin,
+                process.getOutputStream(),
+                control != null ? StdinPump.AtEnd.TERMINAL_EOF : StdinPump.AtEnd.CLOSE);
         CompletableFuture<Void> stdout = read(threads, process.getInputStream(), StdStream.STDOUT);
         CompletableFuture<Void> stderr = read(threads, process.getErrorStream(), StdStream.STDERR);
         threads.execute(() -> await(stdout, stderr));
@@ -83,6 +130,97 @@ final class ProcessExecution extends AbstractExecution {
         // Through the handle: Process.destroyForcibly() also closes the output streams, and what the
         // program wrote before it died would be lost to the readers.
         process.toHandle().destroyForcibly();
+    }
+
+    @Override
+    public void signal(ProgramSignal signal) {
+        if (exited) {
+            return;
+        }
+        Optional<ProcessHandle> program = program();
+        if (program.isEmpty()) {
+            return;
+        }
+        sent.add(signal);
+        // The program's process group, as a terminal's Ctrl-C would reach it: its members among the program
+        // and its descendants. Not kill(-pgid): under bubblewrap the group is that of bwrap's pid 1 (its
+        // --new-session setsid()s there), which must not be stopped, and ignores other signals anyway.
+        long group = processGroup(program.get().pid());
+        List<String> argv = new ArrayList<>(List.of(KILL, "-" + signal.number(), "--"));
+        Stream.concat(Stream.of(program.get()), program.get().descendants())
+                .filter(handle -> group > 0 && processGroup(handle.pid()) == group)
+                .forEach(handle -> argv.add(Long.toString(handle.pid())));
+        if (argv.size() == 3) {
+            return;
+        }
+        try {
+            // Java itself can send only TERM and KILL.
+            var kill = new ProcessBuilder(argv)
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .start();
+            if (!kill.waitFor(5, TimeUnit.SECONDS)) {
+                kill.destroyForcibly();
+            }
+        } catch (IOException e) {
+            log.warn("run {}: could not send {}: {}", runId, signal, e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static final String KILL =
+            Optional.ofNullable(HostTools.which("kill")).map(Object::toString).orElse("/bin/kill");
+
+    /** The process group of {@code pid} from {@code /proc/PID/stat}, or -1 when it is gone. */
+    static long processGroup(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            // pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses, so cut at the last ')'.
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return Long.parseLong(fields[2]);
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    /** The program's first process (its process group's leader), if it is running. */
+    private Optional<ProcessHandle> program() {
+        ProcessHandle handle = process.toHandle();
+        for (int i = 0; i < programDepth; i++) {
+            Optional<ProcessHandle> child = handle.children().findFirst();
+            if (child.isEmpty()) {
+                return Optional.empty();
+            }
+            handle = child.get();
+        }
+        return handle.isAlive() ? Optional.of(handle) : Optional.empty();
+    }
+
+    @Override
+    public void resize(int columns, int rows) {
+        RandomAccessFile fifo = control;
+        if (fifo == null || exited) {
+            return;
+        }
+        try {
+            synchronized (fifo) {
+                fifo.write((columns + " " + rows + "\n").getBytes(StandardCharsets.US_ASCII));
+            }
+        } catch (IOException e) {
+            log.debug("run {}: resize: {}", runId, e.toString());
+        }
+    }
+
+    static void closeQuietly(@Nullable Closeable closeable) {
+        if (closeable == null) {
+            return;
+        }
+        try {
+            closeable.close();
+        } catch (IOException e) {
+            // Nothing left to do.
+        }
     }
 
     private CompletableFuture<Void> read(ExecutorService threads, InputStream in, StdStream stream) {
@@ -114,6 +252,7 @@ final class ProcessExecution extends AbstractExecution {
             // bwrap's monitor is gone; anything it left (its pid 1 still exiting, or a whole tree without
             // isolation) dies now, so the pipes reach end of stream.
             resources.killLeftovers();
+            stopInput();
             CompletableFuture.allOf(stdout, stderr).join();
             status = status(code, elapsed, resources.oomKilled()).withUsage(resources.usage());
             if (code == Launcher.SETUP_FAILED && !killRequested()) {
@@ -122,6 +261,7 @@ final class ProcessExecution extends AbstractExecution {
         } catch (RuntimeException | Error e) {
             failure = e;
         } finally {
+            stopInput();
             resources.release();
         }
         if (failure != null || status == null) {
@@ -130,6 +270,26 @@ final class ProcessExecution extends AbstractExecution {
         } else {
             log.debug("run {} ended: {}", runId, status);
             complete(status);
+        }
+    }
+
+    /** Stops the pump, closes the program's input and tells the resize loop (if any) to end. Idempotent. */
+    private void stopInput() {
+        StdinPump running = pump;
+        if (running != null) {
+            running.close();
+        }
+        closeQuietly(process.getOutputStream());
+        RandomAccessFile fifo = control;
+        if (fifo != null) {
+            synchronized (fifo) {
+                try {
+                    fifo.write("q\n".getBytes(StandardCharsets.US_ASCII));
+                } catch (IOException e) {
+                    // Closed already.
+                }
+                closeQuietly(fifo);
+            }
         }
     }
 
@@ -151,17 +311,30 @@ final class ProcessExecution extends AbstractExecution {
     }
 
     /**
-     * bwrap (like a shell) reports a program ended by signal N as exit code 128+N, so a code in that range
-     * is read as the signal. A program that itself exits with such a code is reported as signalled too.
+     * bwrap's pid 1 (like a shell, and like {@code script -e} and Java's {@link Process#exitValue()}) reports
+     * a program ended by signal N as exit code 128+N: the wait status itself never leaves the sandbox. A
+     * code in that range is read as the signal, except for the signals a client sends (HUP, INT, QUIT,
+     * USR1, USR2, TERM): those only when one of them was sent through {@link #signal} during the run, so a
+     * program that exits 143 on its own is reported as exit code 143 (one killed by its own {@code kill
+     * -TERM $$} is reported as exit code 143 too).
      */
     private ExitStatus status(int code, Duration elapsed, boolean oomKilled) {
         if (killRequested()) {
             return ExitStatus.killed(elapsed).withOomKilled(oomKilled);
         }
-        if (code > 128 && code <= 128 + 64) {
+        if (code > 128 && code <= 128 + 64 && signalled(code - 128)) {
             return ExitStatus.signalled(ExitStatus.signalName(code - 128), elapsed)
                     .withOomKilled(oomKilled);
         }
         return ExitStatus.exited(code, elapsed).withOomKilled(oomKilled);
+    }
+
+    private boolean signalled(int number) {
+        for (ProgramSignal signal : ProgramSignal.values()) {
+            if (signal.number() == number && signal != ProgramSignal.SIGKILL && signal != ProgramSignal.SIGSTOP) {
+                return sent.contains(signal);
+            }
+        }
+        return true;
     }
 }

@@ -12,8 +12,13 @@ import dev.ranna.engine.spi.UidLeases;
 import dev.ranna.protocol.ErrorCode;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.EnumSet;
@@ -72,6 +77,9 @@ final class ProcessSandbox implements Sandbox {
     private final Map<String, String> info;
     private final boolean isolated;
     private final boolean dropUid;
+    /** Whether terminal runs work here (util-linux script, stty, setsid). */
+    private final boolean terminal = HostTools.terminalTools();
+
     private final ThreadPoolExecutor threads;
     /** The one thread that forks launchers; see {@link #spawn}. */
     private final ExecutorService spawner;
@@ -167,12 +175,14 @@ final class ProcessSandbox implements Sandbox {
         if (closed.get()) {
             throw new SandboxException(ErrorCode.UNAVAILABLE, "the sandbox is shutting down", null);
         }
+        if (request.tty() && !terminal) {
+            throw new SandboxException(ErrorCode.BAD_REQUEST, "terminals need util-linux script here", null);
+        }
         if (isolated) {
             // Checked before anything is allocated: bubblewrap itself would refuse the run with an error
             // of its own ("Exceeded maximum number of arguments") as if it were the program's output.
-            var environment = Launcher.baseEnvironment("/work");
-            environment.putAll(request.environment());
-            int words = launcher.bubblewrapWords(request.command().size(), environment.size());
+            var environment = environment("/work", request);
+            int words = launcher.bubblewrapWords(request.command().size(), environment.size(), request.tty());
             if (words > Launcher.BWRAP_MAX_ARGS) {
                 throw new SandboxException(
                         ErrorCode.TOO_LARGE,
@@ -184,6 +194,8 @@ final class ProcessSandbox implements Sandbox {
         }
         int uid = -1;
         Path runDir = null;
+        Path controlDir = null;
+        java.io.RandomAccessFile control = null;
         Cgroups.RunGroup group = null;
         Process process = null;
         Prestarted ready = prestart ? takePrestarted() : null;
@@ -207,8 +219,19 @@ final class ProcessSandbox implements Sandbox {
             if (group == null) {
                 group = cgroups.newRun(name, config.memoryBytes(), config.pids());
             }
-            var environment = Launcher.baseEnvironment(isolated ? "/work" : runDir.toString());
-            environment.putAll(request.environment());
+            var environment = environment(isolated ? "/work" : runDir.toString(), request);
+            Path controlFifo = null;
+            if (request.tty()) {
+                // Root-only: the run's directory under bubblewrap, a directory of its own otherwise (the
+                // run's directory is the program's there).
+                if (!isolated) {
+                    controlDir = workDirs.newRunDir(name + "-control", -1);
+                }
+                controlFifo = (isolated ? runDir : Objects.requireNonNull(controlDir)).resolve("tty-control");
+                makeFifo(controlFifo);
+                // Read-write: opening never blocks, and writes never block on a resize loop that is gone.
+                control = new java.io.RandomAccessFile(controlFifo.toFile(), "rw");
+            }
             var run = new Launcher.Run(
                     request.command(),
                     environment,
@@ -217,7 +240,12 @@ final class ProcessSandbox implements Sandbox {
                     group.procsFiles(),
                     uid,
                     config.cpuSecondsFor(request.timeout()),
-                    dropUid && !cgroups.pids());
+                    dropUid && !cgroups.pids(),
+                    runDir.resolve(OPTIONS_FILE),
+                    controlFifo);
+            if (isolated) {
+                writeRootOnly(run.optionsFile(), launcher.bubblewrapOptions(run));
+            }
             byte[] handOff = ready != null ? launcher.handOff(run) : null;
             if (ready != null && handOff == null) {
                 // A word the prestarted launcher cannot read back: start one of our own in its place (same
@@ -234,12 +262,16 @@ final class ProcessSandbox implements Sandbox {
                 Launcher.Command command = isolated ? launcher.bubblewrap(run) : launcher.plain(run);
                 process = spawn(command, runDir);
                 startNanos = System.nanoTime();
-                stdinPayload = command.stdin();
+                stdinPayload = new byte[0];
             }
-            var resources = resources(process, group, runDir, uid);
-            var execution = new ProcessExecution(request.runId(), process, startNanos, sink, resources);
+            var resources = resources(process, group, runDir, controlDir, uid);
+            // bubblewrap's monitor, its pid 1, then (on a terminal) script: the program is below them.
+            int depth = (isolated ? 2 : 0) + (request.tty() ? 1 : 0);
+            var execution = new ProcessExecution(
+                    request.runId(), process, startNanos, sink, resources, request.stdin(), depth, control);
+            control = null;
             try {
-                writeStdin(process, stdinPayload);
+                writeHandOff(process, stdinPayload);
                 running.add(execution);
                 execution.exitFuture().whenComplete((status, error) -> running.remove(execution));
                 execution.begin(threads);
@@ -258,8 +290,63 @@ final class ProcessSandbox implements Sandbox {
                 process.toHandle().destroyForcibly();
                 group.killAll();
             }
+            ProcessExecution.closeQuietly(control);
             releaseQuietly(group, runDir, uid);
+            deleteQuietly(controlDir);
             throw new SandboxException("could not start the program", e);
+        }
+    }
+
+    /** The run's bubblewrap options file, in its root-only directory. */
+    static final String OPTIONS_FILE = ".ranna-bwrap-options";
+
+    /** The base environment, the request's, and TERM for a terminal run that does not set it. */
+    private static Map<String, String> environment(String home, SandboxRequest request) {
+        var environment = Launcher.baseEnvironment(home);
+        if (request.tty()) {
+            environment.put("TERM", "xterm");
+        }
+        environment.putAll(request.environment());
+        return environment;
+    }
+
+    /** Writes a new file only root (the server) can read: it never follows a link or reuses a file. */
+    private static void writeRootOnly(Path file, byte[] bytes) throws IOException {
+        try (var channel = Files.newByteChannel(
+                file,
+                Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS),
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {
+            var buffer = ByteBuffer.wrap(bytes);
+            while (buffer.hasRemaining()) {
+                channel.write(buffer);
+            }
+        }
+    }
+
+    private static void makeFifo(Path fifo) throws IOException {
+        HostTools.Result made = HostTools.run(
+                List.of(
+                        HostTools.which("mkfifo") == null
+                                ? "/usr/bin/mkfifo"
+                                : String.valueOf(HostTools.which("mkfifo")),
+                        "-m",
+                        "600",
+                        fifo.toString()),
+                null,
+                Duration.ofSeconds(5));
+        if (made.exitCode() != 0) {
+            throw new IOException("mkfifo failed: " + made.output().trim());
+        }
+    }
+
+    private static void deleteQuietly(@Nullable Path dir) {
+        if (dir == null) {
+            return;
+        }
+        try {
+            WorkDirs.deleteTree(dir);
+        } catch (IOException e) {
+            log.warn("cannot remove {}: {}", dir, e.toString());
         }
     }
 
@@ -419,16 +506,26 @@ final class ProcessSandbox implements Sandbox {
         return prestarted.get();
     }
 
-    private void writeStdin(Process process, byte[] payload) {
-        try (OutputStream stdin = process.getOutputStream()) {
+    /**
+     * Hands a prestarted launcher its command line, without closing its stdin: what follows there is the
+     * program's input, which the execution pumps.
+     */
+    private static void writeHandOff(Process process, byte[] payload) {
+        if (payload.length == 0) {
+            return;
+        }
+        try {
+            OutputStream stdin = process.getOutputStream();
             stdin.write(payload);
+            stdin.flush();
         } catch (IOException e) {
             // The launcher ended before reading (it reports why on stderr and in its exit code).
-            log.debug("could not hand the sandbox its options: {}", e.toString());
+            log.debug("could not hand the launcher its command: {}", e.toString());
         }
     }
 
-    private ProcessExecution.Resources resources(Process process, Cgroups.RunGroup group, Path runDir, int uid) {
+    private ProcessExecution.Resources resources(
+            Process process, Cgroups.RunGroup group, Path runDir, @Nullable Path controlDir, int uid) {
         return new ProcessExecution.Resources() {
             @Override
             public void killLeftovers() {
@@ -456,7 +553,11 @@ final class ProcessSandbox implements Sandbox {
 
             @Override
             public void release() {
-                releaseQuietly(group, runDir, uid);
+                try {
+                    deleteQuietly(controlDir);
+                } finally {
+                    releaseQuietly(group, runDir, uid);
+                }
             }
         };
     }
@@ -598,10 +699,21 @@ final class ProcessSandbox implements Sandbox {
         return config.binds().stream().anyMatch(path::startsWith);
     }
 
-    /** {@link Capability#USAGE} when the cgroups in use measure CPU time and peak memory of each run. */
+    /**
+     * {@link Capability#STDIN} and {@link Capability#SIGNALS} always, {@link Capability#TTY} when util-linux
+     * {@code script}, {@code stty} and {@code setsid} are installed, {@link Capability#USAGE} when the
+     * cgroups in use measure CPU time and peak memory of each run.
+     */
     @Override
     public Set<Capability> capabilities() {
-        return cgroups.usage() ? EnumSet.of(Capability.USAGE) : EnumSet.noneOf(Capability.class);
+        var capabilities = EnumSet.of(Capability.STDIN, Capability.SIGNALS);
+        if (terminal) {
+            capabilities.add(Capability.TTY);
+        }
+        if (cgroups.usage()) {
+            capabilities.add(Capability.USAGE);
+        }
+        return capabilities;
     }
 
     @Override

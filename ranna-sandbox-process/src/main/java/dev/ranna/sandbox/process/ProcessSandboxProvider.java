@@ -167,7 +167,7 @@ public final class ProcessSandboxProvider implements SandboxProvider {
                 Files.write(filter, program.get());
             }
             Launcher.Command probe = new Launcher(tools, config, filter).probe(tools.root ? config.uidBase() - 1 : -1);
-            HostTools.Result result = HostTools.run(probe.argv(), probe.stdin(), Duration.ofSeconds(5));
+            HostTools.Result result = HostTools.run(probe.argv(), probe.bwrapOptions(), Duration.ofSeconds(5));
             if (result.exitCode() == 0) {
                 return Optional.empty();
             }
