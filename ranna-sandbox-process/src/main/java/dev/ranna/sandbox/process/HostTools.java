@@ -77,6 +77,12 @@ final class HostTools {
         return found == null ? Path.of("/usr/bin/script") : found;
     }
 
+    /** perl (Essential on Debian and Ubuntu), for the exit status waiter; null when missing. */
+    @Nullable
+    Path perl() {
+        return which("perl");
+    }
+
     /** util-linux {@code setsid}. */
     Path setsid() {
         Path found = which("setsid");

@@ -1,5 +1,6 @@
 package dev.ranna.sandbox.process;
 
+import dev.ranna.engine.spi.SandboxRequest;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -48,6 +49,9 @@ final class Launcher {
     /** The launcher's exit code when it could not enter the cgroup or open the code. */
     static final int SETUP_FAILED = 125;
 
+    private static final String OPEN_CONTROL_AND_STATUS =
+            "[ \"$A\" = /dev/null ] || exec 6<>\"$A\" || { echo 'ranna: sandbox setup failed' >&2; exit 125; }\n"
+                    + "[ \"$B\" = /dev/null ] || exec 8>\"$B\" || { echo 'ranna: sandbox setup failed' >&2; exit 125; }\n";
     private static final String JOIN = "p=$$\n"
             + "while [ \"$1\" != -- ]; do\n"
             + "  echo $p 2>/dev/null >\"$1\" || { echo 'ranna: sandbox setup failed' >&2; exit 125; }\n"
@@ -58,23 +62,17 @@ final class Launcher {
     // carries the host path in an environ every program can read at /proc/1/environ. $2 is the syscall
     // filter (or /dev/null when there is none), opened as fd 5 for bwrap's --seccomp.
     // $1 is bwrap's options file (fd 3), $2 the code (fd 4), $3 the filter (fd 5), $4 the terminal's
-    // control FIFO (fd 6, opened read-write so opening never blocks) or /dev/null without a terminal.
+    // control FIFO (fd 6, opened read-write so opening never blocks) and $5 the exit status file (fd 8,
+    // written by the waiter), each /dev/null when the run has none.
     private static final String BWRAP_SCRIPT = JOIN
-            + "case $4 in\n"
-            + "  /dev/null) exec 3<\"$1\" 4<\"$2\" 5<\"$3\" ;;\n"
-            + "  *) exec 3<\"$1\" 4<\"$2\" 5<\"$3\" 6<>\"$4\" ;;\n"
-            + "esac || { echo 'ranna: sandbox setup failed' >&2; exit 125; }\n"
-            + "shift 4\n"
+            + "exec 3<\"$1\" 4<\"$2\" 5<\"$3\" || { echo 'ranna: sandbox setup failed' >&2; exit 125; }\n"
+            + OPEN_CONTROL_AND_STATUS.replace("$A", "$4").replace("$B", "$5")
+            + "shift 5\n"
             + "unset PWD OLDPWD\n"
             + "exec \"$@\"\n";
-    // $1: the terminal's control FIFO or /dev/null, as above.
-    private static final String PLAIN_SCRIPT = JOIN
-            + "case $1 in\n"
-            + "  /dev/null) ;;\n"
-            + "  *) exec 6<>\"$1\" || { echo 'ranna: sandbox setup failed' >&2; exit 125; } ;;\n"
-            + "esac\n"
-            + "shift\n"
-            + "exec \"$@\"\n";
+    // $1 and $2: the control FIFO and the exit status file, as above.
+    private static final String PLAIN_SCRIPT =
+            JOIN + OPEN_CONTROL_AND_STATUS.replace("$A", "$1").replace("$B", "$2") + "shift 2\n" + "exec \"$@\"\n";
     // A launcher started before its run (see ProcessSandbox): it joins the cgroups, then blocks on stdin
     // until a run hands it the rest of its command line, one word per line after a count. The shell's
     // read takes a pipe one byte at a time, so what follows on stdin stays there: the program's input.
@@ -105,6 +103,8 @@ final class Launcher {
      *
      * @param optionsFile where bubblewrap's options go (root-only, in the run's root-only directory)
      * @param controlFifo a terminal run's resize FIFO, or null for a run without a terminal
+     * @param statusFile where the {@link #WAITER} writes the program's wait status (root-only, in a
+     *     root-only directory), or null to run without the waiter (no perl here)
      */
     record Run(
             List<String> command,
@@ -116,7 +116,8 @@ final class Launcher {
             int cpuSeconds,
             boolean nprocFallback,
             Path optionsFile,
-            @Nullable Path controlFifo) {
+            @Nullable Path controlFifo,
+            @Nullable Path statusFile) {
         boolean tty() {
             return controlFifo != null;
         }
@@ -126,6 +127,8 @@ final class Launcher {
     private final ProcessSandboxConfig config;
     private final List<String> fixedBwrapOptions;
     private final List<String> fixedTtyBwrapOptions;
+    /** perl for the {@link #WAITER}, or null: runs then have no status file. */
+    final @Nullable Path perl;
     /** The syscall filter's file (a {@link SeccompBpf} program), or null to run unfiltered. */
     private final @Nullable Path seccompFilter;
 
@@ -135,6 +138,7 @@ final class Launcher {
         this.seccompFilter = seccompFilter;
         this.fixedBwrapOptions = fixedBwrapOptions(config, seccompFilter != null, false);
         this.fixedTtyBwrapOptions = fixedBwrapOptions(config, seccompFilter != null, true);
+        this.perl = tools.perl();
     }
 
     /** The environment every program starts from, before the request's own variables. */
@@ -165,7 +169,9 @@ final class Launcher {
             // script -q -e -c HELPER /dev/null: the command's words are inside HELPER.
             return 4 + 6 + fixedTtyBwrapOptions.size() + 6 + 3 * environmentVariables;
         }
-        return 4 + commandWords + fixedBwrapOptions.size() + 6 + 3 * environmentVariables;
+        // perl -e WAITER -- before the command.
+        int waiter = perl != null ? 4 : 0;
+        return 4 + waiter + commandWords + fixedBwrapOptions.size() + 6 + 3 * environmentVariables;
     }
 
     /** The command for a run under bubblewrap. */
@@ -228,6 +234,7 @@ final class Launcher {
         argv.add(run.codeFile().toString());
         argv.add(seccompFilter != null ? seccompFilter.toString() : "/dev/null");
         argv.add(run.controlFifo() != null ? run.controlFifo().toString() : "/dev/null");
+        argv.add(run.statusFile() != null ? run.statusFile().toString() : "/dev/null");
         argv.addAll(rlimits(run));
         if (run.uid() >= 0) {
             argv.addAll(tools.setprivArgs(run.uid()));
@@ -246,14 +253,18 @@ final class Launcher {
      * request sets SHELL), so each word is single-quoted.
      */
     private List<String> programCommand(Run run) {
+        var command = new ArrayList<String>();
+        if (run.statusFile() != null) {
+            command.addAll(List.of(String.valueOf(perl), "-e", WAITER, "--"));
+        }
+        command.addAll(run.command());
         if (!run.tty()) {
-            return run.command();
+            return command;
         }
         var helper = new StringBuilder(TTY_HELPER).append("exec");
-        for (String word : run.command()) {
+        for (String word : command) {
             helper.append(' ').append(shellQuote(word));
         }
-        helper.append('\n');
         return List.of(tools.script().toString(), "-q", "-e", "-c", helper.toString(), "/dev/null");
     }
 
@@ -261,14 +272,33 @@ final class Launcher {
      * The start of the shell command {@code script} runs on the terminal, before {@code exec} and the
      * program's words: sets 80x24, starts the resize loop (own session: the terminal's signals and the
      * program's process group never reach it; it ends at a line {@code q} or with the run) and closes the
-     * FIFO and the loop's copy of the terminal before the program starts.
+     * FIFO and the loop's copy of the terminal before the program starts. One line: a prestarted
+     * launcher reads its words one per line.
      */
-    static final String TTY_HELPER = "stty cols " + dev.ranna.engine.spi.SandboxRequest.TERMINAL_COLUMNS + " rows "
-            + dev.ranna.engine.spi.SandboxRequest.TERMINAL_ROWS + " 2>/dev/null\n"
-            + "exec 7<&0\n"
+    static final String TTY_HELPER = "stty cols " + SandboxRequest.TERMINAL_COLUMNS + " rows "
+            + SandboxRequest.TERMINAL_ROWS + " 2>/dev/null; exec 7<&0; "
             + "setsid /bin/sh -c 'while IFS=\" \" read -r c r && [ \"$c\" != q ]; do"
-            + " stty cols \"$c\" rows \"$r\" <&7 2>/dev/null; done' <&6 >/dev/null 2>&1 &\n"
-            + "exec 6<&- 7<&-\n";
+            + " stty cols \"$c\" rows \"$r\" <&7 2>/dev/null; done' <&6 >/dev/null 2>&1 & "
+            + "exec 6<&- 7<&-; ";
+
+    /**
+     * The program's parent in the sandbox (perl, a single line): bubblewrap's pid 1, {@code script -e},
+     * shells and Java all turn "killed by signal N" into exit code 128+N, so the wait status itself is
+     * written to fd 8 ({@code exit C} or {@code signal N}), the run's status file, which the program does
+     * not inherit. The waiter ignores the signals a terminal or a client sends (the program gets them with
+     * their default disposition) and exits like bubblewrap would, so its code still reads the same if the
+     * file is empty. On a terminal it is the session leader, so the terminal's signals reach it too and
+     * are ignored. It runs with the request's environment (PERL5OPT and friends can only
+     * spoil the run's own status report).
+     */
+    static final String WAITER = "my @t = qw(HUP INT QUIT TERM USR1 USR2 PIPE TSTP TTIN TTOU); my $s;"
+            + " $s = undef unless open($s, \">&=\", 8); local $SIG{$_} = \"IGNORE\" for @t; my $p = fork;"
+            + " die \"ranna: fork: $!\\n\" unless defined $p;"
+            + " if ($p == 0) { close $s if $s; $SIG{$_} = \"DEFAULT\" for @t; exec { $ARGV[0] } @ARGV;"
+            + " print STDERR \"ranna: execvp $ARGV[0]: $!\\n\"; exit 1; }"
+            + " 1 while waitpid($p, 0) == -1 && $!{EINTR}; my $w = $?;"
+            + " syswrite $s, ($w & 127 ? \"signal \" . ($w & 127) : \"exit \" . ($w >> 8)) . \"\\n\" if $s;"
+            + " exit($w & 127 ? 128 + ($w & 127) : $w >> 8);";
 
     static String shellQuote(String word) {
         return "'" + word.replace("'", "'\\''") + "'";
@@ -304,6 +334,7 @@ final class Launcher {
         run.cgroupProcs().forEach(path -> argv.add(path.toString()));
         argv.add("--");
         argv.add(run.controlFifo() != null ? run.controlFifo().toString() : "/dev/null");
+        argv.add(run.statusFile() != null ? run.statusFile().toString() : "/dev/null");
         argv.addAll(rlimits(run));
         if (run.uid() >= 0) {
             argv.addAll(tools.setprivArgs(run.uid()));

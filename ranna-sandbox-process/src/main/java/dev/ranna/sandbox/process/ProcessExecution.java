@@ -20,9 +20,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -79,8 +77,8 @@ final class ProcessExecution extends AbstractExecution {
     private final int programDepth;
     /** A terminal run's control FIFO (read-write), or null. */
     private final @Nullable RandomAccessFile control;
-    /** Signals sent with {@link #signal} that end a program by default, for reading its exit code. */
-    private final Set<ProgramSignal> sent = ConcurrentHashMap.newKeySet();
+    /** Where the waiter writes the program's wait status, or null. */
+    private final @Nullable Path statusFile;
 
     private volatile @Nullable StdinPump pump;
     private volatile boolean exited;
@@ -93,7 +91,8 @@ final class ProcessExecution extends AbstractExecution {
             Resources resources,
             StdinSource stdin,
             int programDepth,
-            @Nullable RandomAccessFile control) {
+            @Nullable RandomAccessFile control,
+            @Nullable Path statusFile) {
         super(sink);
         this.runId = runId;
         this.process = process;
@@ -102,6 +101,7 @@ final class ProcessExecution extends AbstractExecution {
         this.stdin = stdin;
         this.programDepth = programDepth;
         this.control = control;
+        this.statusFile = statusFile;
     }
 
     /** Starts the input pump, the readers and the waiter. Throws if the executor refuses (sandbox closing). */
@@ -141,7 +141,6 @@ final class ProcessExecution extends AbstractExecution {
         if (program.isEmpty()) {
             return;
         }
-        sent.add(signal);
         // The program's process group, as a terminal's Ctrl-C would reach it: its members among the program
         // and its descendants. Not kill(-pgid): under bubblewrap the group is that of bwrap's pid 1 (its
         // --new-session setsid()s there), which must not be stopped, and ignores other signals anyway.
@@ -184,11 +183,20 @@ final class ProcessExecution extends AbstractExecution {
         }
     }
 
-    /** The program's first process (its process group's leader), if it is running. */
+    /**
+     * The program's first process, if it is running: {@code programDepth} levels below the launcher, at
+     * each level the child in its parent's process group if there is one (on a terminal the waiter's
+     * children are the program, in its group, and the resize loop, in a session of its own).
+     */
     private Optional<ProcessHandle> program() {
         ProcessHandle handle = process.toHandle();
         for (int i = 0; i < programDepth; i++) {
-            Optional<ProcessHandle> child = handle.children().findFirst();
+            long group = processGroup(handle.pid());
+            List<ProcessHandle> children = handle.children().toList();
+            Optional<ProcessHandle> child = children.stream()
+                    .filter(c -> processGroup(c.pid()) == group)
+                    .findFirst()
+                    .or(() -> children.stream().findFirst());
             if (child.isEmpty()) {
                 return Optional.empty();
             }
@@ -311,30 +319,34 @@ final class ProcessExecution extends AbstractExecution {
     }
 
     /**
-     * bwrap's pid 1 (like a shell, and like {@code script -e} and Java's {@link Process#exitValue()}) reports
-     * a program ended by signal N as exit code 128+N: the wait status itself never leaves the sandbox. A
-     * code in that range is read as the signal, except for the signals a client sends (HUP, INT, QUIT,
-     * USR1, USR2, TERM): those only when one of them was sent through {@link #signal} during the run, so a
-     * program that exits 143 on its own is reported as exit code 143 (one killed by its own {@code kill
-     * -TERM $$} is reported as exit code 143 too).
+     * The program's own wait status, from the waiter's status file when it agrees with the launcher's
+     * exit code. Otherwise (no perl, or the program killed its waiter) the code: bwrap's pid 1, like a
+     * shell, reports a program ended by signal N as 128+N, so a code in that range is read as the signal.
      */
     private ExitStatus status(int code, Duration elapsed, boolean oomKilled) {
         if (killRequested()) {
             return ExitStatus.killed(elapsed).withOomKilled(oomKilled);
         }
-        if (code > 128 && code <= 128 + 64 && signalled(code - 128)) {
+        String waited = readStatus();
+        if (waited.equals("exit " + code)) {
+            return ExitStatus.exited(code, elapsed).withOomKilled(oomKilled);
+        }
+        if (code > 128 && code <= 128 + 64) {
             return ExitStatus.signalled(ExitStatus.signalName(code - 128), elapsed)
                     .withOomKilled(oomKilled);
         }
         return ExitStatus.exited(code, elapsed).withOomKilled(oomKilled);
     }
 
-    private boolean signalled(int number) {
-        for (ProgramSignal signal : ProgramSignal.values()) {
-            if (signal.number() == number && signal != ProgramSignal.SIGKILL && signal != ProgramSignal.SIGSTOP) {
-                return sent.contains(signal);
-            }
+    private String readStatus() {
+        if (statusFile == null) {
+            return "";
         }
-        return true;
+        try {
+            byte[] bytes = Files.readAllBytes(statusFile);
+            return new String(bytes, 0, Math.min(bytes.length, 64), StandardCharsets.US_ASCII).trim();
+        } catch (IOException e) {
+            return "";
+        }
     }
 }

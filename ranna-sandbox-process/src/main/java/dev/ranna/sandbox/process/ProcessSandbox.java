@@ -221,13 +221,18 @@ final class ProcessSandbox implements Sandbox {
             }
             var environment = environment(isolated ? "/work" : runDir.toString(), request);
             Path controlFifo = null;
-            if (request.tty()) {
+            Path statusFile = null;
+            if (!isolated && (request.tty() || launcher.perl != null)) {
                 // Root-only: the run's directory under bubblewrap, a directory of its own otherwise (the
                 // run's directory is the program's there).
-                if (!isolated) {
-                    controlDir = workDirs.newRunDir(name + "-control", -1);
-                }
-                controlFifo = (isolated ? runDir : Objects.requireNonNull(controlDir)).resolve("tty-control");
+                controlDir = workDirs.newRunDir(name + "-control", -1);
+            }
+            Path rootOnly = isolated ? runDir : controlDir;
+            if (launcher.perl != null) {
+                statusFile = Objects.requireNonNull(rootOnly).resolve("exit-status");
+            }
+            if (request.tty()) {
+                controlFifo = Objects.requireNonNull(rootOnly).resolve("tty-control");
                 makeFifo(controlFifo);
                 // Read-write: opening never blocks, and writes never block on a resize loop that is gone.
                 control = new java.io.RandomAccessFile(controlFifo.toFile(), "rw");
@@ -242,7 +247,8 @@ final class ProcessSandbox implements Sandbox {
                     config.cpuSecondsFor(request.timeout()),
                     dropUid && !cgroups.pids(),
                     runDir.resolve(OPTIONS_FILE),
-                    controlFifo);
+                    controlFifo,
+                    statusFile);
             if (isolated) {
                 writeRootOnly(run.optionsFile(), launcher.bubblewrapOptions(run));
             }
@@ -265,10 +271,10 @@ final class ProcessSandbox implements Sandbox {
                 stdinPayload = new byte[0];
             }
             var resources = resources(process, group, runDir, controlDir, uid);
-            // bubblewrap's monitor, its pid 1, then (on a terminal) script: the program is below them.
-            int depth = (isolated ? 2 : 0) + (request.tty() ? 1 : 0);
+            // bubblewrap's monitor, its pid 1, (on a terminal) script, the waiter: the program is below them.
+            int depth = (isolated ? 2 : 0) + (request.tty() ? 1 : 0) + (statusFile != null ? 1 : 0);
             var execution = new ProcessExecution(
-                    request.runId(), process, startNanos, sink, resources, request.stdin(), depth, control);
+                    request.runId(), process, startNanos, sink, resources, request.stdin(), depth, control, statusFile);
             control = null;
             try {
                 writeHandOff(process, stdinPayload);

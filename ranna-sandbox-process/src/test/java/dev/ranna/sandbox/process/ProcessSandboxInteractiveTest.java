@@ -31,7 +31,10 @@ class ProcessSandboxInteractiveTest {
     @BeforeAll
     void create() throws Exception {
         TestSupport.assumeBubblewrap();
-        isolated = (ProcessSandbox) new ProcessSandboxProvider().create(SandboxConfig.defaults());
+        // No prestarted launcher: Leftovers of the plain sandbox would count the other one's idle launcher
+        // (ProcessSandboxPrestartTest covers stdin and terminals through prestarted launchers).
+        isolated = (ProcessSandbox) new ProcessSandboxProvider()
+                .create(SandboxConfig.defaults().with(ProcessSandboxConfig.PRESTART, "off"));
         plain = (ProcessSandbox) new ProcessSandboxProvider()
                 .create(SandboxConfig.defaults().with(ProcessSandboxConfig.ISOLATION, "none"));
     }
@@ -94,13 +97,20 @@ class ProcessSandboxInteractiveTest {
 
     record Started(RunId runId, Execution execution, CollectingSink sink) {
         ExitStatus await() throws InterruptedException {
-            return TestSupport.await(execution, TIMEOUT.plus(PROMPTLY));
+            try {
+                return TestSupport.await(execution, PROMPTLY);
+            } finally {
+                // A failed test leaves nothing running for the next one.
+                execution.kill();
+                TestSupport.await(execution, PROMPTLY);
+            }
         }
 
         void awaitStdout(String part) {
-            assertThat(TestSupport.poll(PROMPTLY, () -> sink.stdout().contains(part)))
-                    .as("stdout %s contains %s", sink.stdout(), part)
-                    .isTrue();
+            if (!TestSupport.poll(PROMPTLY, () -> sink.stdout().contains(part))) {
+                execution.kill();
+                assertThat(sink.stdout()).as("stdout").contains(part);
+            }
         }
     }
 
@@ -220,10 +230,14 @@ class ProcessSandboxInteractiveTest {
         assertThat(status.signal()).as("%s", status).isEqualTo("SIGTERM");
         assertThat(status.exitCode()).isNull();
 
+        var own = start(sandbox(isolation), "kill -TERM $$\n", StdinSource.EMPTY, false);
+        assertThat(own.await().signal()).isEqualTo("SIGTERM");
+        var child = start(sandbox(isolation), "sh -c 'exit 143'\n", StdinSource.EMPTY, false);
+        assertThat(child.await().exitCode()).isEqualTo(143);
         var exits = start(sandbox(isolation), "exit 143\n", StdinSource.EMPTY, false);
-        ExitStatus own = exits.await();
-        assertThat(own.exitCode()).as("%s", own).isEqualTo(143);
-        assertThat(own.signal()).isNull();
+        ExitStatus exited = exits.await();
+        assertThat(exited.exitCode()).as("%s", exited).isEqualTo(143);
+        assertThat(exited.signal()).isNull();
     }
 
     @ParameterizedTest
@@ -313,6 +327,49 @@ class ProcessSandboxInteractiveTest {
         ExitStatus status = run.await();
         assertThat(status.exitCode()).as("%s", status).isZero();
         assertThat(run.sink().stdout()).endsWith("30 100\r\n");
+        // The FIFO and the run's directories are gone, and so is the resize loop.
+        assertThat(Leftovers.of(sandbox(isolation), false)).isEmpty();
+        assertThat(TestSupport.processesMatching("stty cols \"$c\"")).isEmpty();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"bubblewrap", "none"})
+    void aKilledTerminalRunLeavesNothing(String isolation) throws Exception {
+        var run = start(sandbox(isolation), "echo ready; sleep 60\n", new Feed(), true);
+        run.awaitStdout("ready");
+        run.execution().resize(120, 40);
+        run.execution().kill();
+        assertThat(run.await().signal()).isEqualTo("SIGKILL");
+        run.execution().resize(10, 10); // after exit: nothing happens
+        assertThat(Leftovers.of(sandbox(isolation), false)).isEmpty();
+        assertThat(TestSupport.processesMatching("stty cols \"$c\"")).isEmpty();
+    }
+
+    /** Figures for the report: a terminal run against a plain one, and one with stdin bytes. */
+    @ParameterizedTest
+    @ValueSource(strings = {"bubblewrap", "none"})
+    void terminalRunCost(String isolation) throws Exception {
+        long plain = median(sandbox(isolation), StdinSource.EMPTY, false);
+        long withInput = median(sandbox(isolation), StdinSource.of("x\n".getBytes(StandardCharsets.UTF_8)), false);
+        long tty = median(sandbox(isolation), StdinSource.EMPTY, true);
+        System.out.printf(
+                "%s: start() to exit() median of 21: plain %.1f ms, with stdin %.1f ms, tty %.1f ms%n",
+                isolation, plain / 1000.0, withInput / 1000.0, tty / 1000.0);
+        assertThat(tty).isLessThan(1_000_000L);
+    }
+
+    private static long median(ProcessSandbox sandbox, StdinSource stdin, boolean tty) throws Exception {
+        var times = new java.util.ArrayList<Long>();
+        for (int i = 0; i < 23; i++) {
+            long before = System.nanoTime();
+            var run = start(sandbox, "true\n", stdin, tty);
+            assertThat(run.await().exitCode()).isZero();
+            if (i >= 2) {
+                times.add((System.nanoTime() - before) / 1000);
+            }
+        }
+        times.sort(null);
+        return times.get(times.size() / 2);
     }
 
     @ParameterizedTest

@@ -90,6 +90,35 @@ class ProcessSandboxPrestartTest {
     }
 
     @Test
+    void aPrestartedLauncherPassesTheRestOfItsStdinToTheProgramAndServesTerminals() throws Exception {
+        TestSupport.sh(sandbox, "true\n");
+        for (boolean tty : new boolean[] {false, true}) {
+            ProcessSandbox.Prestarted idle = awaitPrestarted();
+            var request = dev.ranna.engine.spi.SandboxRequest.builder(
+                            dev.ranna.protocol.RunId.random(), sh(), "id -u; cat\n")
+                    .timeout(TIMEOUT)
+                    .stdin(dev.ranna.engine.spi.StdinSource.of(
+                            "input\n".getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+                    .tty(tty)
+                    .build();
+            var run = TestSupport.run(sandbox, request);
+            assertThat(run.status().exitCode())
+                    .as("%s %s", run.status(), run.stderr())
+                    .isZero();
+            // The idle launcher's uid: the run took it (a terminal run's helper is one line, so it can).
+            // On a terminal the echo of the input may come before or after the uid.
+            assertThat(run.stdout().split(tty ? "\r\n" : "\n"))
+                    .containsExactlyInAnyOrder(
+                            tty
+                                    ? new String[] {"" + idle.uid(), "input", "input"}
+                                    : new String[] {"" + idle.uid(), "input"});
+            assertThat(idle.process().isAlive()).isFalse();
+        }
+        awaitPrestarted();
+        assertThat(Leftovers.of(sandbox, false)).isEmpty();
+    }
+
+    @Test
     void anArgumentWithALineBreakStartsALauncherOfItsOwn() throws Exception {
         TestSupport.sh(sandbox, "true\n");
         ProcessSandbox.Prestarted idle = awaitPrestarted();
