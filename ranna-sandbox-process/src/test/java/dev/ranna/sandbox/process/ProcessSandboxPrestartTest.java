@@ -175,10 +175,11 @@ class ProcessSandboxPrestartTest {
         ExitStatus status = after.status();
         assertThat(status.oomKilled()).isFalse();
         assertThat(status.exitCode()).isZero();
-        // Only the shell and ls (and bwrap's pid 1) in the run's pid namespace.
+        // Only the shell, ls and grep (and bwrap's pid 1 and the exit status waiter) in the run's pid
+        // namespace.
         assertThat(after.stdout()).startsWith("clean\n");
         assertThat(Integer.parseInt(after.stdout().lines().skip(1).findFirst().orElseThrow()))
-                .isLessThanOrEqualTo(4);
+                .isLessThanOrEqualTo(5);
         assertThat(Leftovers.of(sandbox, false)).isEmpty();
     }
 
