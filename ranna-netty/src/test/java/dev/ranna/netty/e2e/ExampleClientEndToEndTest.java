@@ -42,8 +42,8 @@ class ExampleClientEndToEndTest {
     /** Runs the example in its own JVM, as the README does; returns its exit code and output. */
     private static Result runClient(String... args) throws Exception {
         assertThat(CLIENT).as("the example, from the module directory").isRegularFile();
-        var argv = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), CLIENT.toString()));
+        var argv = new ArrayList<>(
+                List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), CLIENT.toString()));
         argv.addAll(List.of(args));
         Process process = new ProcessBuilder(argv).redirectErrorStream(true).start();
         process.getOutputStream().close();
@@ -64,7 +64,9 @@ class ExampleClientEndToEndTest {
             Result result = runClient("ws://127.0.0.1:" + server.port() + "/v1/ws");
 
             assertThat(result.exitCode()).as(result.output()).isZero();
-            assertThat(result.output()).contains("\"stderr\":\"\uD83D\uDC4B\\n\"").contains("{\"code\":4,\"nonce\":1,");
+            assertThat(result.output())
+                    .contains("\"stderr\":\"\uD83D\uDC4B\\n\"")
+                    .contains("{\"code\":4,\"nonce\":1,");
         }
     }
 

@@ -112,7 +112,11 @@ class InteractiveEndToEndTest {
             env.put("RANNA_SCHEDULER_UPDATEIMAGES", "off");
             env.put("RANNA_SANDBOX_DOCKER_IMAGES", IMAGE);
             probe = SandboxConfig.of(Map.of(
-                    SandboxConfig.SKIP_STARTUP_PREP, "true", "scheduler.updateimages", "off", "sandbox.docker.images",
+                    SandboxConfig.SKIP_STARTUP_PREP,
+                    "true",
+                    "scheduler.updateimages",
+                    "off",
+                    "sandbox.docker.images",
                     IMAGE));
         } else {
             probe = SandboxConfig.defaults();
@@ -206,8 +210,8 @@ class InteractiveEndToEndTest {
     }
 
     private static String resize(Object nonce, String runId, int cols, int rows) {
-        return "{\"op\":5,\"nonce\":" + nonce + ",\"args\":{\"runid\":\"" + runId + "\",\"cols\":" + cols
-                + ",\"rows\":" + rows + "}}";
+        return "{\"op\":5,\"nonce\":" + nonce + ",\"args\":{\"runid\":\"" + runId + "\",\"cols\":" + cols + ",\"rows\":"
+                + rows + "}}";
     }
 
     private static String kill(String runId) {
@@ -263,7 +267,9 @@ class InteractiveEndToEndTest {
         /** Waits until the run's stdout so far satisfies {@code condition}; fails if the run stops first. */
         void awaitStdout(String what, Predicate<String> condition) throws InterruptedException {
             while (!condition.test(stdout.toString())) {
-                assertThat(stop).as("the run stopped before its stdout had %s: %s", what, stdout).isNull();
+                assertThat(stop)
+                        .as("the run stopped before its stdout had %s: %s", what, stdout)
+                        .isNull();
                 nextOfRun();
             }
         }
@@ -401,8 +407,10 @@ class InteractiveEndToEndTest {
         }
         List<Event> answers = run.answersSoFar();
 
-        assertThat(answers).as("refusals").isNotEmpty().allSatisfy(answer -> assertThat(answer)
-                .isInstanceOfSatisfying(Event.Error.class, e -> {
+        assertThat(answers)
+                .as("refusals")
+                .isNotEmpty()
+                .allSatisfy(answer -> assertThat(answer).isInstanceOfSatisfying(Event.Error.class, e -> {
                     assertThat(e.code()).isEqualTo(413);
                     assertThat(e.message()).isEqualTo("stdin buffer full");
                 }));
@@ -534,7 +542,9 @@ class InteractiveEndToEndTest {
         run.send(resize(2, run.runId, 100, 30));
         // No event confirms a RESIZE: each empty line asks the program for its size again, until it changed.
         for (int asked = 1; !sizes(run.stdout.toString()).contains("30 100"); asked++) {
-            assertThat(asked).as("lines sent before the new size showed: %s", run.stdout).isLessThan(50);
+            assertThat(asked)
+                    .as("lines sent before the new size showed: %s", run.stdout)
+                    .isLessThan(50);
             run.send(stdin(3, run.runId, "\n", false));
             int expected = asked + 1;
             run.awaitStdout("size " + expected, out -> sizes(out).size() >= expected);
@@ -545,7 +555,9 @@ class InteractiveEndToEndTest {
         List<String> sizes = sizes(run.stdout.toString());
         assertThat(sizes.get(sizes.size() - 1)).isEqualTo("30 100");
         assertThat(sizes).allMatch(size -> size.equals("24 80") || size.equals("30 100"));
-        assertThat(result.exitCode()).as("the program's loop ended at the terminal's EOF").isZero();
+        assertThat(result.exitCode())
+                .as("the program's loop ended at the terminal's EOF")
+                .isZero();
         assertThat(run.others).as("RESIZE success sends no event").isEmpty();
     }
 
@@ -591,13 +603,11 @@ class InteractiveEndToEndTest {
         assertThat(piped.statusCode()).as(piped.body()).isEqualTo(200);
         assertThat(piped.body()).contains("\"stdout\":\"abc\\n\"").contains("\"exitcode\":0");
 
-        HttpResponse<String> tty =
-                post(server, "{\"language\":\"sh\",\"code\":\"[ -t 1 ] && echo tty\",\"tty\":true}");
+        HttpResponse<String> tty = post(server, "{\"language\":\"sh\",\"code\":\"[ -t 1 ] && echo tty\",\"tty\":true}");
         assertThat(tty.statusCode()).as(tty.body()).isEqualTo(200);
         assertThat(tty.body()).contains("\"stdout\":\"tty").contains("\"exitcode\":0");
 
-        HttpResponse<String> interactive =
-                post(server, "{\"language\":\"sh\",\"code\":\"cat\",\"interactive\":true}");
+        HttpResponse<String> interactive = post(server, "{\"language\":\"sh\",\"code\":\"cat\",\"interactive\":true}");
         assertThat(interactive.statusCode()).isEqualTo(400);
         assertThat(interactive.body()).contains("interactive runs need the WebSocket API");
 
