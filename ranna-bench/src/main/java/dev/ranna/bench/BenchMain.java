@@ -45,7 +45,7 @@ public final class BenchMain {
     private static final String HELLO = "echo hello\n";
     private static final String HELLO_OUT = "hello\n";
     private static final String USAGE = "usage: java -jar ranna-bench/target/ranna-bench.jar [--quick] [--out FILE]"
-            + " [--only latency,throughput,streaming,connections,jmh] [--no-docker] [--connections N]";
+            + " [--only latency,interactive,throughput,streaming,connections,jmh] [--no-docker] [--connections N]";
 
     private final boolean quick;
     private final Set<String> only;
@@ -70,7 +70,8 @@ public final class BenchMain {
         boolean quick = false;
         boolean docker = true;
         int connections = 10_000;
-        Set<String> only = new LinkedHashSet<>(List.of("latency", "throughput", "streaming", "connections", "jmh"));
+        Set<String> only =
+                new LinkedHashSet<>(List.of("latency", "interactive", "throughput", "streaming", "connections", "jmh"));
         Path out = Path.of("docs", "benchmarks.md");
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -113,6 +114,9 @@ public final class BenchMain {
         report.header(quick, args, docker);
         if (only.contains("latency")) {
             latency();
+        }
+        if (only.contains("interactive")) {
+            interactive();
         }
         if (only.contains("throughput")) {
             throughput();
@@ -209,6 +213,77 @@ public final class BenchMain {
         }
         report.latencyDockerDone(startWait, cold);
         latencyGvisor(dwarm, dn, dockerRun);
+    }
+
+    // --- 1b. interactive round trip ------------------------------------------------------------------
+
+    private void interactive() throws Exception {
+        int warm = quick ? 20 : 50;
+        int n = quick ? 200 : 1000;
+        log("interactive: one line through a host cat on a pipe, " + n);
+        Stats host;
+        try (var cat = new Interactive.PipeCat(List.of(Raw.which("cat")))) {
+            host = Interactive.measure(warm, n, cat::once);
+        }
+        report.interactiveRow("plain host `cat` process, pipe from this JVM", host, null);
+        log("interactive: through the process sandbox's SPI in this JVM, " + n);
+        Stats spi = Interactive.processSpi(warm, n);
+        if (spi != null) {
+            report.interactiveRow(
+                    "process sandbox SPI directly (`Sandbox.start` with a `StdinSource`; no engine, no WebSocket)",
+                    spi,
+                    host);
+        }
+        try (ServerProcess server =
+                ServerProcess.start("interactive-process", List.of(), "sandbox=process", "timeout=300")) {
+            log("interactive: process sandbox via WebSocket STDIN -> LOG, " + n);
+            Stats ws = wsRoundTrips(server, warm, n);
+            report.interactiveRow("process sandbox via WebSocket, STDIN op -> LOG event", ws, spi != null ? spi : host);
+        }
+        if (!docker) {
+            report.note("Docker interactive round trip: skipped (no usable Docker engine or image).");
+            return;
+        }
+        log("interactive: docker run -i cat, " + n);
+        Stats dockerCat;
+        try (var cat = new Interactive.PipeCat(Interactive.dockerCatArgv())) {
+            dockerCat = Interactive.measure(warm, n, cat::once);
+        }
+        report.interactiveRow(
+                "`docker run --rm -i` (same image and profile) running `cat`, pipe from this JVM", dockerCat, null);
+        try (ServerProcess server =
+                ServerProcess.start("interactive-docker", List.of(), "sandbox=docker", "pool=2", "timeout=300")) {
+            log("interactive: docker sandbox via WebSocket STDIN -> LOG, " + n);
+            Stats ws = wsRoundTrips(server, warm, n);
+            report.interactiveRow("Docker sandbox via WebSocket, STDIN op -> LOG event", ws, dockerCat);
+        }
+    }
+
+    /** One interactive {@code cat} run on the server; each round trip is a STDIN op until its line's LOG. */
+    private Stats wsRoundTrips(ServerProcess server, int warm, int n) throws Exception {
+        WsClient ws = WsClient.connect(http, server.port());
+        try {
+            WsClient.RunTracker run = ws.execInteractive("exec cat\n");
+            String runId = run.runId.get(60, TimeUnit.SECONDS);
+            var received = new StringBuilder();
+            Stats stats = Interactive.measure(warm, n, line -> {
+                String expected = line + "\n";
+                long t0 = System.nanoTime();
+                ws.stdin(runId, expected, false);
+                return Interactive.awaitEcho(run.chunks, received, expected) - t0;
+            });
+            ws.stdin(runId, "", true);
+            Event.Stop stop = run.stop.get(60, TimeUnit.SECONDS);
+            if (run.error != null
+                    || ws.protocolErrors.get() != 0
+                    || !Integer.valueOf(0).equals(stop.result().exitCode())) {
+                throw new IOException("interactive run failed: " + run.error + ", " + ws.protocolErrors.get()
+                        + " protocol errors, " + stop.result());
+            }
+            return stats;
+        } finally {
+            ws.abort();
+        }
     }
 
     /** Hello worlds 500 ms apart: the scenario itself is idle time for the warm pool to refill between runs. */

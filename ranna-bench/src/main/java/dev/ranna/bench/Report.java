@@ -10,12 +10,14 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import org.jspecify.annotations.Nullable;
 
 /** Collects the figures and writes them as Markdown. */
 final class Report {
     private final StringBuilder head = new StringBuilder();
     private final List<String> targets = new ArrayList<>();
     private final List<String> latency = new ArrayList<>();
+    private final List<String> interactive = new ArrayList<>();
     private final List<String> throughput = new ArrayList<>();
     private final List<String> streaming = new ArrayList<>();
     private final StringBuilder streamingMemory = new StringBuilder();
@@ -96,6 +98,14 @@ final class Report {
         latency.add("| " + label + " | " + s.n() + " | " + Stats.ms(s.p50()) + " | " + Stats.ms(s.p90()) + " | "
                 + Stats.ms(s.p99()) + " | " + Stats.ms(s.mean()) + " | " + s.errors() + " | "
                 + (isRef ? "reference" : Stats.ratio(s.p50(), ref.p50())) + " |");
+    }
+
+    /** A row of the interactive round trip table; {@code ref} null marks a reference row. */
+    void interactiveRow(String label, Stats s, @Nullable Stats ref) {
+        interactive.add("| " + label + " | " + s.n() + " | " + Stats.ms(s.p50()) + " | " + Stats.ms(s.p90()) + " | "
+                + Stats.ms(s.p99()) + " | " + Stats.ms(s.mean()) + " | " + s.errors() + " | "
+                + (ref == null ? "reference" : Stats.ratio(s.p50(), ref.p50())) + " | "
+                + (ref == null ? "reference" : Stats.ratio(s.p99(), ref.p99())) + " |");
     }
 
     void latencyDockerDone(Stats startWait, Stats cold) {
@@ -253,7 +263,7 @@ final class Report {
                         + "setpriv), with bubblewrap installed and, for the Docker rows, a Docker engine with the image `"
                         + BenchServer.IMAGE
                         + "` (built by `.ci/run`). `--quick` takes a few minutes with smaller samples; "
-                        + "`--only latency,throughput,streaming,connections,jmh` picks sections; `--no-docker` skips "
+                        + "`--only latency,interactive,throughput,streaming,connections,jmh` picks sections; `--no-docker` skips "
                         + "Docker. This run took ")
                 .append(String.format(Locale.ROOT, "%.0f s", totalSeconds))
                 .append(".\n\n");
@@ -281,6 +291,25 @@ final class Report {
         md.append("\nRatios: process rows against the bare bubblewrap command, Docker rows against `docker run --rm`. "
                 + "The Docker CLI rows include the CLI's own start (about 15-20 ms of process start and API "
                 + "negotiation per call); the sandbox talks to dockerd over its socket directly.\n\n");
+        md.append("### Interactive round trip\n\n");
+        md.append("One line (`line i of N`, newline-terminated) written to a `cat` that is already running, timed "
+                + "until the same line came back, one line at a time; the `cat` runs for all the lines, so process "
+                + "start is not in these figures. Server rows: an EXEC with `\"interactive\": true` running "
+                + "`exec cat`, then per line a STDIN op (no event answers it) until the LOG carrying the line "
+                + "arrived at the client (`java.net.http`, over loopback). The SPI row drives the process sandbox "
+                + "in this JVM as the engine does (`SandboxRequest.stdin` is a queue, the `OutputSink` another), "
+                + "without the engine's output coalescing, the JSON and the WebSocket. Raw rows: a host `cat` and "
+                + "`docker run --rm -i ... cat` on pipes from this JVM. Every echo is checked.\n\n");
+        if (interactive.isEmpty()) {
+            md.append("Not run.\n\n");
+        } else {
+            md.append("| what | n | p50 ms | p90 ms | p99 ms | mean ms | errors | p50 ratio | p99 ratio |\n"
+                    + "|---|---|---|---|---|---|---|---|---|\n");
+            interactive.forEach(l -> md.append(l).append('\n'));
+            md.append("\nRatios: the SPI row against the host `cat`, the process sandbox's WebSocket row against "
+                    + "the SPI row (what the engine, the JSON and the WebSocket add), the Docker sandbox's "
+                    + "against `docker run -i`.\n\n");
+        }
         md.append("## 2. Throughput\n\n");
         md.append("Closed loop: N workers, each running `echo hello` runs back to back (server: one WebSocket "
                 + "connection per worker), for a warm-up period, then a measured window; runs/s counts the runs "

@@ -14,10 +14,12 @@ import java.net.http.WebSocket;
 import java.nio.CharBuffer;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -49,12 +51,22 @@ final class WsClient implements WebSocket.Listener {
         final AtomicLong unexpectedChars = new AtomicLong();
 
         volatile @Nullable String error;
+        /** The run's id, from its SPAWN. */
+        final CompletableFuture<String> runId = new CompletableFuture<>();
+        /** Each LOG's stdout text as it arrives, for interactive runs; null for the others. */
+        final @Nullable BlockingQueue<String> chunks;
+
         final CompletableFuture<Event.Stop> stop = new CompletableFuture<>();
         volatile long stopNanos;
 
         RunTracker(boolean keepOutput, int expectChar) {
+            this(keepOutput, expectChar, false);
+        }
+
+        RunTracker(boolean keepOutput, int expectChar, boolean interactive) {
             this.keepOutput = keepOutput;
             this.expectChar = expectChar;
+            this.chunks = interactive ? new LinkedBlockingQueue<>() : null;
         }
 
         /** Counts, checks (and keeps, if asked) one LOG's stdout text. Called on the listener's thread only. */
@@ -62,6 +74,10 @@ final class WsClient implements WebSocket.Listener {
             counted(length, unexpected(chars, offset, length));
             if (keepOutput) {
                 stdout.append(chars, offset, length);
+            }
+            BlockingQueue<String> queue = chunks;
+            if (queue != null) {
+                queue.add(new String(chars, offset, length));
             }
         }
 
@@ -137,6 +153,30 @@ final class WsClient implements WebSocket.Listener {
         runs.put(nonce, tracker);
         send(CODEC.encode(new Operation.Exec(Nonce.of(nonce), ExecutionRequest.of(BenchServer.LANGUAGE, code))));
         return tracker;
+    }
+
+    /**
+     * Starts an interactive run of {@code code} (EXEC with {@code "interactive": true}, raw JSON as in the
+     * wire contract); its stdout arrives in {@link RunTracker#chunks}, its id in {@link RunTracker#runId}.
+     */
+    RunTracker execInteractive(String code) {
+        long nonce = nonces.incrementAndGet();
+        var tracker = new RunTracker(false, -1, true);
+        runs.put(nonce, tracker);
+        send("{\"op\":1,\"nonce\":" + nonce + ",\"args\":{\"language\":\"" + BenchServer.LANGUAGE
+                + "\",\"code\":\""
+                + code.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n")
+                + "\",\"interactive\":true}}");
+        return tracker;
+    }
+
+    /**
+     * STDIN (op 3) to {@code runId}, without a nonce: success sends no event, and a refusal (an ERROR without
+     * a nonce) counts as a {@link #protocolErrors protocol error}. {@code data} is plain text (no escaping).
+     */
+    void stdin(String runId, String data, boolean eof) {
+        send("{\"op\":3,\"args\":{\"runid\":\"" + runId + "\",\"data\":\"" + data.replace("\n", "\\n") + "\",\"eof\":"
+                + eof + "}}");
     }
 
     /** Sends a PING; the future completes with the round trip in nanoseconds. */
@@ -265,8 +305,10 @@ final class WsClient implements WebSocket.Listener {
                 tracker.stopNanos = System.nanoTime();
                 tracker.stop.complete((Event.Stop) event);
                 break;
-            case PONG:
             case SPAWN:
+                tracker.runId.complete(((Event.Spawn) event).runId().value());
+                break;
+            case PONG:
             case LOG:
                 break;
         }
