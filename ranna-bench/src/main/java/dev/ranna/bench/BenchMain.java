@@ -277,8 +277,10 @@ public final class BenchMain {
             if (run.error != null
                     || ws.protocolErrors.get() != 0
                     || !Integer.valueOf(0).equals(stop.result().exitCode())) {
-                throw new IOException("interactive run failed: " + run.error + ", " + ws.protocolErrors.get()
-                        + " protocol errors, " + stop.result());
+                // The figures of a run that did not end cleanly are not reported; the other sections go on.
+                log("interactive run failed: " + run.error + ", " + ws.protocolErrors.get() + " protocol errors, "
+                        + stop.result());
+                return Stats.of(List.of(), n);
             }
             return stats;
         } finally {

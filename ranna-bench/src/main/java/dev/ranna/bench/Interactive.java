@@ -43,6 +43,7 @@ final class Interactive {
     static Stats measure(int warm, int n, RoundTrip roundTrip) {
         var samples = new ArrayList<Long>();
         int errors = 0;
+        int failures = 0;
         for (int i = 0; i < warm + n; i++) {
             try {
                 long nanos = roundTrip.once("line " + i + " of " + (warm + n));
@@ -54,7 +55,8 @@ final class Interactive {
                     errors++;
                 }
                 BenchMain.log("interactive round trip failed: " + e);
-                if (errors > 10) {
+                if (++failures == 5) {
+                    BenchMain.log("interactive: 5 round trips failed, giving up on this row");
                     break;
                 }
             }
@@ -194,10 +196,10 @@ final class Interactive {
     static long awaitEcho(BlockingQueue<String> chunks, StringBuilder received, String expected)
             throws IOException, InterruptedException {
         while (true) {
-            String chunk = chunks.poll(10, TimeUnit.SECONDS);
+            String chunk = chunks.poll(5, TimeUnit.SECONDS);
             long now = System.nanoTime();
             if (chunk == null) {
-                throw new IOException("no echo of " + expected.trim() + " within 10 s; got " + received);
+                throw new IOException("no echo of " + expected.trim() + " within 5 s; got " + received);
             }
             received.append(chunk);
             if (received.length() >= expected.length()) {
