@@ -249,19 +249,25 @@ class InteractiveEndToEndTest {
         /** The next event on nonce 1, keeping LOG text and setting aside events on other nonces. */
         private Event nextOfRun() throws InterruptedException {
             while (true) {
-                Event event = listener.nextEvent(WAIT);
-                if (!event.nonce().equals(Nonce.of(1))) {
-                    others.add(event);
-                    continue;
+                Event event = nextAny();
+                if (event.nonce().equals(Nonce.of(1))) {
+                    return event;
                 }
-                if (event instanceof Event.Log) {
-                    Event.Log logEvent = (Event.Log) event;
-                    (logEvent.stream() == StdStream.STDOUT ? stdout : stderr).append(logEvent.text());
-                } else if (event instanceof Event.Stop) {
-                    stop = (Event.Stop) event;
-                }
-                return event;
             }
+        }
+
+        /** The next event of any nonce: LOG text kept, the STOP noted, events on other nonces set aside. */
+        private Event nextAny() throws InterruptedException {
+            Event event = listener.nextEvent(WAIT);
+            if (!event.nonce().equals(Nonce.of(1))) {
+                others.add(event);
+            } else if (event instanceof Event.Log) {
+                Event.Log logEvent = (Event.Log) event;
+                (logEvent.stream() == StdStream.STDOUT ? stdout : stderr).append(logEvent.text());
+            } else if (event instanceof Event.Stop) {
+                stop = (Event.Stop) event;
+            }
+            return event;
         }
 
         /** Waits until the run's stdout so far satisfies {@code condition}; fails if the run stops first. */
@@ -289,30 +295,49 @@ class InteractiveEndToEndTest {
         }
 
         /**
+         * Waits for {@code count} events on other nonces than the run's (the answers to STDIN, SIGNAL and
+         * RESIZE, which carry their operation's nonce) and returns them in arrival order.
+         */
+        List<Event> awaitAnswers(int count) throws InterruptedException {
+            while (others.size() < count) {
+                assertThat(stop)
+                        .as("the run stopped with %s of %s answers: %s", others.size(), count, others)
+                        .isNull();
+                nextAny();
+            }
+            var answers = new ArrayList<>(others);
+            others.clear();
+            return answers;
+        }
+
+        /** After its STOP: waits for {@code count} answers on other nonces. */
+        List<Event> awaitAnswersAfterStop(int count) throws InterruptedException {
+            while (others.size() < count) {
+                Event event = listener.nextEvent(WAIT);
+                assertThat(event.nonce())
+                        .as("an answer, not an event of the run")
+                        .isNotEqualTo(Nonce.of(1));
+                others.add(event);
+            }
+            var answers = new ArrayList<>(others);
+            others.clear();
+            return answers;
+        }
+
+        /**
          * Sends a PING on nonce "sync" and returns the events on other nonces that came before its PONG: the
          * answers to every operation sent before it.
          */
         List<Event> answersSoFar() throws InterruptedException {
-            send("{\"op\":0,\"nonce\":\"sync\"}");
             int from = others.size();
-            while (true) {
-                Event event = listener.nextEvent(WAIT);
-                if (event.nonce().equals(Nonce.of(1))) {
-                    if (event instanceof Event.Log) {
-                        Event.Log logEvent = (Event.Log) event;
-                        (logEvent.stream() == StdStream.STDOUT ? stdout : stderr).append(logEvent.text());
-                    } else if (event instanceof Event.Stop) {
-                        stop = (Event.Stop) event;
-                    }
-                    continue;
-                }
-                if (event instanceof Event.Pong && event.nonce().equals(Nonce.of("sync"))) {
-                    var answers = new ArrayList<>(others.subList(from, others.size()));
-                    others.subList(from, others.size()).clear();
-                    return answers;
-                }
-                others.add(event);
+            send("{\"op\":0,\"nonce\":\"sync\"}");
+            Event sync = new Event.Pong(Nonce.of("sync"));
+            while (others.size() == from || !others.get(others.size() - 1).equals(sync)) {
+                nextAny();
             }
+            var answers = new ArrayList<>(others.subList(from, others.size() - 1));
+            others.subList(from, others.size()).clear();
+            return answers;
         }
     }
 
@@ -388,7 +413,7 @@ class InteractiveEndToEndTest {
 
         // The run is over: its input is gone with it.
         run.send(stdin(5, run.runId, "late\n", false));
-        assertThat(run.answersSoFar()).containsExactly(error(400, "sandbox is not running", Nonce.of(5)));
+        assertThat(run.awaitAnswersAfterStop(1)).containsExactly(error(400, "sandbox is not running", Nonce.of(5)));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -414,7 +439,11 @@ class InteractiveEndToEndTest {
                     assertThat(e.code()).isEqualTo(413);
                     assertThat(e.message()).isEqualTo("stdin buffer full");
                 }));
-        long firstRefused = ((Nonce.Numeric) answers.get(0).nonce()).value() - 100;
+        long firstRefused = answers.stream()
+                        .mapToLong(answer -> ((Nonce.Numeric) answer.nonce()).value())
+                        .min()
+                        .orElseThrow()
+                - 100;
         long accepted = firstRefused * chunk;
         log.info(
                 "{}: {} of {} STDIN messages of {} bytes refused, the first after {} bytes were accepted"
@@ -448,29 +477,30 @@ class InteractiveEndToEndTest {
         run.send(stdin(5, "0".repeat(64), "hi\n", false));
         run.send(signal(6, "0".repeat(64), "SIGINT"));
         run.send(resize(7, "0".repeat(64), 100, 30));
-        List<Event> answers = run.answersSoFar();
+        List<Event> answers = run.awaitAnswers(6);
 
-        assertThat(answers).hasSize(6);
-        assertThat(answers.subList(0, 2))
-                .containsExactly(
-                        error(400, "stdin is not open", Nonce.of(2)), error(400, "run has no terminal", Nonce.of(3)));
-        assertThat(answers.get(2)).isInstanceOfSatisfying(Event.Error.class, e -> {
-            assertThat(e.nonce()).isEqualTo(Nonce.of(4));
-            assertThat(e.code()).isEqualTo(400);
-        });
-        assertThat(answers.subList(3, 6))
-                .containsExactly(
+        assertThat(answers)
+                .filteredOn(answer -> !answer.nonce().equals(Nonce.of(4)))
+                .containsExactlyInAnyOrder(
+                        error(400, "stdin is not open", Nonce.of(2)),
+                        error(400, "run has no terminal", Nonce.of(3)),
                         error(400, "sandbox is not running", Nonce.of(5)),
                         error(400, "sandbox is not running", Nonce.of(6)),
                         error(400, "sandbox is not running", Nonce.of(7)));
+        assertThat(answers)
+                .filteredOn(answer -> answer.nonce().equals(Nonce.of(4)))
+                .singleElement()
+                .isInstanceOfSatisfying(
+                        Event.Error.class,
+                        e -> assertThat(e.code()).as("an unknown signal name").isEqualTo(400));
 
         // A foreign connection cannot feed, signal or resize this run.
-        Run intruder = new Run(server, exec("sh", "echo other", ""));
+        Run intruder = new Run(server, exec("sh", IDLE, ""));
         intruder.send(stdin(8, run.runId, "hi\n", false));
         intruder.send(signal(9, run.runId, "SIGKILL"));
         intruder.send(resize(10, run.runId, 100, 30));
-        assertThat(intruder.answersSoFar())
-                .containsExactly(
+        assertThat(intruder.awaitAnswers(3))
+                .containsExactlyInAnyOrder(
                         error(400, "sandbox is not running", Nonce.of(8)),
                         error(400, "sandbox is not running", Nonce.of(9)),
                         error(400, "sandbox is not running", Nonce.of(10)));
