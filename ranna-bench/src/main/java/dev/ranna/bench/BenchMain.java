@@ -25,10 +25,12 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -264,7 +266,13 @@ public final class BenchMain {
         WsClient ws = WsClient.connect(http, server.port());
         try {
             WsClient.RunTracker run = ws.execInteractive("exec cat\n");
-            String runId = run.runId.get(60, TimeUnit.SECONDS);
+            String runId;
+            try {
+                runId = run.runId.get(60, TimeUnit.SECONDS);
+            } catch (ExecutionException | TimeoutException e) {
+                log("interactive: the server did not start the run: " + e);
+                return Stats.of(List.of(), n);
+            }
             var received = new StringBuilder();
             Stats stats = Interactive.measure(warm, n, line -> {
                 String expected = line + "\n";

@@ -299,6 +299,8 @@ final class WsClient implements WebSocket.Listener {
         switch (event.eventCode()) {
             case ERROR:
                 tracker.error = ((Event.Error) event).code() + " " + ((Event.Error) event).message();
+                // An EXEC refused before its SPAWN has no run to wait for.
+                tracker.runId.completeExceptionally(new IllegalStateException("ERROR " + tracker.error));
                 break;
             case STOP:
                 runs.remove(nonce);
