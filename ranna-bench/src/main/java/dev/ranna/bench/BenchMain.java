@@ -242,6 +242,17 @@ public final class BenchMain {
             Stats ws = wsRoundTrips(server, warm, n);
             report.interactiveRow("process sandbox via WebSocket, STDIN op -> LOG event", ws, spi != null ? spi : host);
         }
+        // The engine holds small output up to its coalescing delay (5 ms) to merge it into fewer LOGs; an
+        // echo is one small write, so it waits the whole delay. The same row without the delay shows its share.
+        try (ServerProcess server = ServerProcess.start(
+                "interactive-process-nocoalesce", List.of(), "sandbox=process", "timeout=300", "coalesceMs=0")) {
+            log("interactive: process sandbox via WebSocket, coalescing delay 0, " + n);
+            Stats ws = wsRoundTrips(server, warm, n);
+            report.interactiveRow(
+                    "the same with the engine's output coalescing delay set to 0 (experiment; default 5 ms)",
+                    ws,
+                    spi != null ? spi : host);
+        }
         if (!docker) {
             report.note("Docker interactive round trip: skipped (no usable Docker engine or image).");
             return;

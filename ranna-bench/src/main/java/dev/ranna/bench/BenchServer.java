@@ -57,6 +57,8 @@ public final class BenchServer {
                 .maxOutputBytes(Long.parseLong(opts.getOrDefault("maxOutput", Long.toString(1024 * 1024))))
                 .maxConcurrentRuns(Integer.parseInt(opts.getOrDefault("maxConcurrent", "16")))
                 .maxQueuedRuns(256)
+                // The engine's default (5 ms) unless an experiment sets it.
+                .coalesceDelay(Duration.ofMillis(Long.parseLong(opts.getOrDefault("coalesceMs", "5"))))
                 // The load generator is many clients on one loopback address.
                 .maxRunsPerClient(0)
                 .build();

@@ -306,7 +306,7 @@ final class Report {
             md.append("| what | n | p50 ms | p90 ms | p99 ms | mean ms | errors | p50 ratio | p99 ratio |\n"
                     + "|---|---|---|---|---|---|---|---|---|\n");
             interactive.forEach(l -> md.append(l).append('\n'));
-            md.append("\nRatios: the SPI row against the host `cat`, the process sandbox's WebSocket row against "
+            md.append("\nRatios: the SPI row against the host `cat`, the process sandbox's WebSocket rows against "
                     + "the SPI row (what the engine, the JSON and the WebSocket add), the Docker sandbox's "
                     + "against `docker run -i`.\n\n");
         }
