@@ -264,11 +264,20 @@ public final class BenchMain {
         }
         report.interactiveRow(
                 "`docker run --rm -i` (same image and profile) running `cat`, pipe from this JVM", dockerCat, null);
+        log("interactive: through the Docker sandbox's SPI in this JVM, " + n);
+        Stats dockerSpi = Interactive.spi("docker", warm, n);
+        if (dockerSpi != null) {
+            report.interactiveRow(
+                    "Docker sandbox SPI directly (warm pool 2; no engine, no WebSocket)", dockerSpi, dockerCat);
+        }
         try (ServerProcess server =
                 ServerProcess.start("interactive-docker", List.of(), "sandbox=docker", "pool=2", "timeout=300")) {
             log("interactive: docker sandbox via WebSocket STDIN -> LOG, " + n);
             Stats ws = wsRoundTrips(server, warm, n);
-            report.interactiveRow("Docker sandbox via WebSocket, STDIN op -> LOG event", ws, dockerCat);
+            report.interactiveRow(
+                    "Docker sandbox via WebSocket, STDIN op -> LOG event",
+                    ws,
+                    dockerSpi != null ? dockerSpi : dockerCat);
         }
     }
 

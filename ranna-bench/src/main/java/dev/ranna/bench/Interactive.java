@@ -17,7 +17,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -147,24 +146,37 @@ final class Interactive {
     }
 
     /**
-     * Round trips through the process sandbox's SPI in this JVM: one {@code cat} run, its input a queue,
-     * its output a queue of chunks. Null if the sandbox does not declare {@link Capability#STDIN}.
+     * Round trips through a sandbox's SPI in this JVM ({@code process} or {@code docker}, configured as the
+     * bench server configures it): one {@code cat} run, its input a queue, its output a queue of chunks. Null
+     * if the sandbox does not declare {@link Capability#STDIN}.
      */
-    static @Nullable Stats processSpi(int warm, int n) throws Exception {
+    static @Nullable Stats spi(String name, int warm, int n) throws Exception {
         SandboxProvider provider = ServiceLoader.load(SandboxProvider.class).stream()
                 .map(ServiceLoader.Provider::get)
-                .filter(p -> p.name().equals("process"))
+                .filter(p -> p.name().equals(name))
                 .findFirst()
-                .orElseThrow(() -> new IOException("the process sandbox is not on the class path"));
-        try (Sandbox sandbox = provider.create(SandboxConfig.of(Map.of(SandboxConfig.SKIP_STARTUP_PREP, "true")))) {
+                .orElseThrow(() -> new IOException("sandbox " + name + " is not on the class path"));
+        var config = new java.util.LinkedHashMap<String, String>();
+        config.put(SandboxConfig.SKIP_STARTUP_PREP, "true");
+        LanguageSpec.Builder spec = LanguageSpec.builder("sh", "main.sh").entrypoint("/bin/sh");
+        if (name.equals("docker")) {
+            config.put("sandbox.docker.images", BenchServer.IMAGE);
+            config.put("sandbox.docker.pool.size", "2");
+            spec.image(BenchServer.IMAGE);
+        }
+        try (Sandbox sandbox = provider.create(SandboxConfig.of(config))) {
             if (!sandbox.capabilities().contains(Capability.STDIN)) {
-                BenchMain.log("interactive: the process sandbox does not declare STDIN; no SPI row");
+                BenchMain.log("interactive: sandbox " + name + " does not declare STDIN; no SPI row");
                 return null;
             }
+            return spiCat(sandbox, spec.build(), warm, n);
+        }
+    }
+
+    private static Stats spiCat(Sandbox sandbox, LanguageSpec spec, int warm, int n) throws Exception {
+        {
             var stdin = new QueueStdin();
             var chunks = new LinkedBlockingQueue<String>();
-            LanguageSpec spec =
-                    LanguageSpec.builder("sh", "main.sh").entrypoint("/bin/sh").build();
             SandboxRequest request = SandboxRequest.builder(RunId.random(), spec, "exec cat\n")
                     .stdin(stdin)
                     .timeout(Duration.ofMinutes(10))

@@ -296,7 +296,7 @@ final class Report {
                 + "until the same line came back, one line at a time; the `cat` runs for all the lines, so process "
                 + "start is not in these figures. Server rows: an EXEC with `\"interactive\": true` running "
                 + "`exec cat`, then per line a STDIN op (no event answers it) until the LOG carrying the line "
-                + "arrived at the client (`java.net.http`, over loopback). The SPI row drives the process sandbox "
+                + "arrived at the client (`java.net.http`, over loopback). The SPI rows drive each sandbox "
                 + "in this JVM as the engine does (`SandboxRequest.stdin` is a queue, the `OutputSink` another), "
                 + "without the engine's output coalescing, the JSON and the WebSocket. Raw rows: a host `cat` and "
                 + "`docker run --rm -i ... cat` on pipes from this JVM. Every echo is checked.\n\n");
@@ -306,9 +306,8 @@ final class Report {
             md.append("| what | n | p50 ms | p90 ms | p99 ms | mean ms | errors | p50 ratio | p99 ratio |\n"
                     + "|---|---|---|---|---|---|---|---|---|\n");
             interactive.forEach(l -> md.append(l).append('\n'));
-            md.append("\nRatios: the SPI row against the host `cat`, the process sandbox's WebSocket rows against "
-                    + "the SPI row (what the engine, the JSON and the WebSocket add), the Docker sandbox's "
-                    + "against `docker run -i`.\n\n");
+            md.append("\nRatios: each SPI row against its raw pipe (host `cat`, `docker run -i`), each WebSocket "
+                    + "row against its sandbox's SPI row: what the engine, the JSON and the WebSocket add.\n\n");
         }
         md.append("## 2. Throughput\n\n");
         md.append("Closed loop: N workers, each running `echo hello` runs back to back (server: one WebSocket "
