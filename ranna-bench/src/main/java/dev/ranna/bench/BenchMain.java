@@ -229,7 +229,7 @@ public final class BenchMain {
         }
         report.interactiveRow("plain host `cat` process, pipe from this JVM", host, null);
         log("interactive: through the process sandbox's SPI in this JVM, " + n);
-        Stats spi = Interactive.processSpi(warm, n);
+        Stats spi = Interactive.spi("process", warm, n);
         if (spi != null) {
             report.interactiveRow(
                     "process sandbox SPI directly (`Sandbox.start` with a `StdinSource`; no engine, no WebSocket)",
