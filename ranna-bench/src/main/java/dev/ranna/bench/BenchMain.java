@@ -220,7 +220,8 @@ public final class BenchMain {
     // --- 1b. interactive round trip ------------------------------------------------------------------
 
     private void interactive() throws Exception {
-        int warm = quick ? 20 : 50;
+        // Round trips of microseconds (the raw pipes) need the JIT warm; 200 cost little.
+        int warm = quick ? 50 : 200;
         int n = quick ? 200 : 1000;
         log("interactive: one line through a host cat on a pipe, " + n);
         Stats host;
