@@ -22,9 +22,11 @@ import org.jspecify.annotations.Nullable;
  *       it is cut there, the pipeline closes and the write reports the overflow (the run then ends with
  *       413).
  *   <li><b>Decoder</b>: a {@link Utf8Chunker} per stream keeps a character split across reads whole.
- *   <li><b>Coalescer</b>: text of one stream is gathered up to {@link RunLimits#coalesceBytes()} or
- *       {@link RunLimits#coalesceDelay()}, whichever comes first; a change of stream flushes, so order is
- *       kept.
+ *   <li><b>Coalescer</b>: output after a quiet spell (nothing sent for {@link RunLimits#coalesceDelay()})
+ *       is sent at once, so an interactive program's answer or prompt is not held back; what follows
+ *       within the delay is gathered up to {@link RunLimits#coalesceBytes()} or the end of the delay,
+ *       whichever comes first. A burst of small writes therefore costs at most one LOG more than a
+ *       purely delayed coalescer. A change of stream flushes, so order is kept.
  * </ol>
  *
  * <p>Guarded by the run's lock, which it shares so that LOG events and the run's STOP are sent in one
@@ -53,6 +55,8 @@ final class OutputPipeline {
     private boolean flushScheduled;
     private long taken;
     private boolean closed;
+    /** When output was last sent ({@link EngineScheduler#nanoTime()}); a quiet spell starts the run. */
+    private long lastSent;
 
     OutputPipeline(
             ReentrantLock lock,
@@ -75,6 +79,7 @@ final class OutputPipeline {
         this.maxBytes = limits.maxOutputBytes();
         this.coalesceBytes = limits.coalesceBytes();
         this.coalesceDelay = limits.coalesceDelay();
+        this.lastSent = scheduler.nanoTime() - coalesceDelay.toNanos();
     }
 
     /**
@@ -136,12 +141,17 @@ final class OutputPipeline {
         }
         pendingStream = stream;
         pending.append(text);
-        if (pending.length() >= coalesceBytes || coalesceDelay.isZero()) {
+        if (pending.length() >= coalesceBytes || coalesceDelay.isZero() || (!flushScheduled && quiet())) {
             flush();
         } else if (!flushScheduled) {
             flushScheduled = true;
             flushTask = scheduler.schedule(this::timedFlush, coalesceDelay);
         }
+    }
+
+    /** Nothing was sent for a whole coalescing delay: the next output is a new answer, not part of a burst. */
+    private boolean quiet() {
+        return scheduler.nanoTime() - lastSent >= coalesceDelay.toNanos();
     }
 
     private void timedFlush() {
@@ -180,5 +190,6 @@ final class OutputPipeline {
             start = end;
         }
         pending.setLength(0);
+        lastSent = scheduler.nanoTime();
     }
 }
