@@ -8,6 +8,8 @@ import com.github.dockerjava.api.model.Capability;
 import com.github.dockerjava.api.model.Container;
 import com.github.dockerjava.api.model.HostConfig;
 import com.github.dockerjava.api.model.LogConfig;
+import com.github.dockerjava.api.model.Mount;
+import com.github.dockerjava.api.model.MountType;
 import com.github.dockerjava.api.model.Ulimit;
 import dev.ranna.engine.spi.LanguageSpec;
 import dev.ranna.engine.spi.ResourceUsage;
@@ -15,6 +17,7 @@ import dev.ranna.engine.spi.SandboxException;
 import dev.ranna.engine.spi.UidLeases;
 import dev.ranna.protocol.ErrorCode;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -62,6 +65,8 @@ final class Containers {
     private final UidLeases leases;
     private final OciRuntime runtime;
     private final @Nullable CgroupUsage usage;
+    /** A devpts instance with {@code max=} per terminal container; null when tty runs are not pty-bounded. */
+    private final @Nullable PtyMounts ptys;
     /** Container id to the cgroup parent it was created in, while it exists. */
     private final Map<String, String> cgroupParents = new ConcurrentHashMap<>();
     /** The uid lease of each container this sandbox created and has not yet seen removed, by id. */
@@ -74,8 +79,10 @@ final class Containers {
             Images images,
             UidLeases leases,
             OciRuntime runtime,
-            @Nullable CgroupUsage usage) {
+            @Nullable CgroupUsage usage,
+            @Nullable PtyMounts ptys) {
         this.runtime = runtime;
+        this.ptys = ptys;
         this.usage = usage;
         this.client = client;
         this.config = config;
@@ -204,32 +211,47 @@ final class Containers {
         String name = runId.map(Containers::runName)
                 .orElseGet(() -> "ranna-" + instanceId.substring(0, Math.min(8, instanceId.length())) + "-pool-"
                         + sequence.incrementAndGet());
+        Path pts = null;
+        if (tty && ptys != null) {
+            try {
+                pts = ptys.mount();
+            } catch (IOException e) {
+                release(lease[0]);
+                throw new SandboxException("could not mount the run's terminals (devpts): " + e.getMessage(), e);
+            }
+        }
         String id;
         try {
-            id = create(spec, image, user, lease[0], name, runId, tty);
+            id = create(spec, image, user, lease[0], name, runId, tty, pts);
         } catch (NotFoundException e) {
             try {
                 images.ensurePresent(image);
-                id = create(spec, image, user, lease[0], name, runId, tty);
+                id = create(spec, image, user, lease[0], name, runId, tty, pts);
             } catch (RuntimeException again) {
                 release(lease[0]);
+                unmount(pts);
                 throw new SandboxException(
                         "could not create a container from image " + image + ": " + Images.rootMessage(again), again);
             } catch (SandboxException again) {
                 release(lease[0]);
+                unmount(pts);
                 throw again;
             }
         } catch (RuntimeException e) {
             // Docker may have created it before failing (a timeout); a uid of a container that may exist stays
-            // leased unless we know it is gone.
+            // leased unless we know it is gone. Its devpts can go: a container started without it has no console.
             if (removeByName(name)) {
                 release(lease[0]);
             }
+            unmount(pts);
             throw new SandboxException(
                     "could not create a container from image " + image + ": " + Images.rootMessage(e), e);
         }
         if (lease[0] != null) {
             leased.put(id, lease[0]);
+        }
+        if (pts != null && ptys != null) {
+            ptys.track(id, pts); // unmounted when the container is removed (removeContainer)
         }
         Prepared prepared;
         try {
@@ -268,7 +290,8 @@ final class Containers {
             UidLeases.@Nullable Lease lease,
             String name,
             Optional<String> runId,
-            boolean tty) {
+            boolean tty,
+            @Nullable Path pts) {
         var labels = new LinkedHashMap<>(Labels.forContainer(instanceId, spec.key(), runId));
         if (lease != null) {
             labels.put(Labels.UID, Integer.toString(lease.uid()));
@@ -303,6 +326,13 @@ final class Containers {
                 // output reaches the client through the attach stream only; a log driver would copy a flood to disk
                 .withLogConfig(new LogConfig(LogConfig.LoggingType.NONE, Map.of()))
                 .withIpcMode("private");
+        if (pts != null) {
+            // replaces Docker's devpts (no max=); runc links /dev/ptmx to pts/ptmx and takes the console from it
+            host.withMounts(List.of(new Mount()
+                    .withType(MountType.BIND)
+                    .withSource(pts.toString())
+                    .withTarget("/dev/pts")));
+        }
         if (runtime.chosen()) {
             host.withRuntime(runtime.name());
         }
@@ -418,6 +448,9 @@ final class Containers {
         }
         if (gone) {
             release(leased.remove(id));
+            if (ptys != null) {
+                ptys.forget(id);
+            }
         }
         return gone;
     }
@@ -438,6 +471,12 @@ final class Containers {
             return gone;
         } catch (RuntimeException e) {
             return false;
+        }
+    }
+
+    private static void unmount(@Nullable Path pts) {
+        if (pts != null) {
+            PtyMounts.unmount(pts);
         }
     }
 

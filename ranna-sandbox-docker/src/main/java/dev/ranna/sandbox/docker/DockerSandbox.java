@@ -51,6 +51,10 @@ final class DockerSandbox implements Sandbox {
     private final String dockerHost;
     private final OciRuntime runtime;
     private final @Nullable CgroupUsage usage;
+    private final @Nullable PtyMounts ptys;
+    /** What bounds a tty run's terminals, for {@link #info()}. */
+    private final String ttyBound;
+
     private final ExecutorService io;
     private final ExecutorService preparer;
     private final ScheduledExecutorService scheduler;
@@ -81,7 +85,20 @@ final class DockerSandbox implements Sandbox {
         this.scheduler = Executors.newSingleThreadScheduledExecutor(threads("ranna-docker-" + tag + "-timer"));
         this.images = new Images(client, io, image -> this.pool().drainImage(image));
         this.usage = CgroupUsage.detect(cgroupDriver(client), dockerHost.startsWith("unix://"), runtime, instanceId);
-        this.containers = new Containers(client, config, instanceId, images, leases, runtime, usage);
+        var why = new String[1];
+        this.ptys = PtyMounts.detect(config.ptys(), dockerHost.startsWith("unix://"), runtime, instanceId, why);
+        if (ptys != null) {
+            this.ttyBound = "pty-bounded " + ptys.max();
+        } else if (runtime.gvisor()) {
+            this.ttyBound = "pty-bounded by gVisor (" + why[0] + ")";
+        } else {
+            this.ttyBound = "pty-unbounded (" + why[0] + ")";
+            log.warn(
+                    "docker sandbox: tty runs are not pty-bounded: {}; one tty run can open terminals up to the host's"
+                            + " kernel.pty.max and starve the others until its timeout",
+                    why[0]);
+        }
+        this.containers = new Containers(client, config, instanceId, images, leases, runtime, usage, ptys);
         this.pool = new WarmPool(containers, preparer, config::poolSize);
     }
 
@@ -110,6 +127,11 @@ final class DockerSandbox implements Sandbox {
     /** This sandbox's usage cgroups still present (tests). */
     List<java.nio.file.Path> usageLeftovers() {
         return usage != null ? usage.leftovers() : List.of();
+    }
+
+    /** This sandbox's devpts mounts still present (tests). */
+    List<String> ptyLeftovers() {
+        return ptys != null ? ptys.leftovers() : List.of();
     }
 
     private WarmPool pool() {
@@ -311,6 +333,7 @@ final class DockerSandbox implements Sandbox {
         info.put("cpus", Double.toString(config.cpus()));
         info.put("user", config.user().orElse("per-run uid, leased host-wide"));
         info.put("terminals", "tty runs only: a terminal container's own devpts; other runs: none");
+        info.put("tty", ttyBound);
         info.put("rootfs", config.readOnlyRootfs() ? "read-only" : "writable");
         info.put("code.delivery", "stdin");
         info.put("pool.size", Integer.toString(config.poolSize()));
@@ -418,6 +441,9 @@ final class DockerSandbox implements Sandbox {
         } catch (RuntimeException e) {
             log.warn("docker sandbox close: {}", Images.rootMessage(e));
         } finally {
+            if (ptys != null) {
+                ptys.close(); // after the sweep: a container still present keeps its own copy of the mount
+            }
             scheduler.shutdownNow();
             io.shutdown();
             try {

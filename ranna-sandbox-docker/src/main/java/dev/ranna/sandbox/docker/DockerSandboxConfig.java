@@ -29,6 +29,8 @@ import java.util.regex.Pattern;
  *   <tr><td>{@code sandbox.docker.spec.<key>.pool.size}</td><td>{@value #POOL_SIZE}</td><td>the same, for one spec</td></tr>
  *   <tr><td>{@value #POOL_WARM}</td><td>none</td><td>comma-separated spec keys to warm at start (others warm on first use)</td></tr>
  *   <tr><td>{@value #PIDS}</td><td>128</td><td>pids limit per container</td></tr>
+ *   <tr><td>{@value #PTYS}</td><td>16</td><td>pseudo-terminals a {@code tty} run may hold, its console included
+ *       (runc, server running as root)</td></tr>
  *   <tr><td>{@value #CPUS}</td><td>1</td><td>CPU quota in cores</td></tr>
  *   <tr><td>{@value #USER}</td><td>none: a leased uid per container</td><td>numeric {@code uid[:gid]} every program runs as, replacing the per-run uids (all runs then share one kernel identity)</td></tr>
  *   <tr><td>{@code sandbox.docker.spec.<key>.user}</td><td>{@value #USER}</td><td>the same, for one spec</td></tr>
@@ -58,6 +60,12 @@ public final class DockerSandboxConfig {
     public static final String POOL_WARM = "sandbox.docker.pool.warm";
     /** Pids limit per container. */
     public static final String PIDS = "sandbox.docker.pids";
+    /**
+     * Pseudo-terminals one {@code tty} run may hold, its console included: the {@code max=} of the devpts
+     * instance of its own that it gets on runc when the server runs as root (see the module README,
+     * Terminals).
+     */
+    public static final String PTYS = "sandbox.docker.ptys";
     /** CPU quota in cores, e.g. {@code 0.5}. */
     public static final String CPUS = "sandbox.docker.cpus";
     /**
@@ -177,6 +185,12 @@ public final class DockerSandboxConfig {
                 .defaultValue("128")
                 .description("pids limit per container")
                 .build();
+        /** {@value DockerSandboxConfig#PTYS}. */
+        public static final ConfigKey<Integer> PTYS = ConfigKey.builder(
+                        DockerSandboxConfig.PTYS, ConfigType.positiveInteger())
+                .defaultValue("16")
+                .description("pseudo-terminals a tty run may hold, its console included (runc, server as root)")
+                .build();
         /** {@value DockerSandboxConfig#CPUS}. */
         public static final ConfigKey<Double> CPUS = ConfigKey.builder(DockerSandboxConfig.CPUS, CPUS_TYPE)
                 .defaultValue("1")
@@ -281,6 +295,7 @@ public final class DockerSandboxConfig {
                 SPEC_POOL_SIZE,
                 POOL_WARM,
                 PIDS,
+                PTYS,
                 CPUS,
                 USER,
                 SPEC_USER,
@@ -307,6 +322,7 @@ public final class DockerSandboxConfig {
     private final int poolSize;
     private final List<String> poolWarm;
     private final long pids;
+    private final int ptys;
     private final double cpus;
     private final Optional<String> user;
     private final int uidBase;
@@ -336,6 +352,7 @@ public final class DockerSandboxConfig {
         this.poolSize = source.get(Keys.POOL_SIZE);
         this.poolWarm = source.find(Keys.POOL_WARM).orElse(List.of());
         this.pids = source.get(Keys.PIDS);
+        this.ptys = source.get(Keys.PTYS);
         this.cpus = source.get(Keys.CPUS);
         this.user = source.find(Keys.USER);
         this.uidBase = source.get(Keys.UID_BASE);
@@ -418,6 +435,11 @@ public final class DockerSandboxConfig {
     /** {@value #PIDS}. */
     public long pids() {
         return pids;
+    }
+
+    /** {@value #PTYS}: the {@code max=} of a {@code tty} run's own devpts instance. */
+    public int ptys() {
+        return ptys;
     }
 
     /** {@value #CPUS}: CPU quota in cores. */
@@ -503,6 +525,7 @@ public final class DockerSandboxConfig {
     public String toString() {
         return "DockerSandboxConfig{host=" + host.orElse("(default)") + ", memory=" + memoryBytes + ", networking="
                 + networking + ", runtime=" + runtime.orElse("(default)") + ", pool=" + poolSize + ", pids=" + pids
+                + ", ptys=" + ptys
                 + ", cpus=" + cpus + ", user=" + user.orElse("leased " + uidBase + "+" + uidCount) + ", tmpfs="
                 + tmpfsBytes + ", workdir=" + workdir
                 + ", readOnlyRootfs=" + readOnlyRootfs + ", seccomp=" + (rannaSeccomp ? "ranna" : "docker") + "}";

@@ -38,7 +38,8 @@ class DockerSandboxProviderTckTest extends SandboxProviderTck {
     /**
      * Containers labelled with this sandbox's instance. While the sandbox is open, the idle warm-pool
      * containers (started, waiting for a run, not yet named {@code ranna-run-*}) are kept on purpose and
-     * not counted; once it is closed, everything counts, the usage cgroups included.
+     * not counted; once it is closed, everything counts, the usage cgroups included. A tty run's devpts
+     * mount counts at any time.
      */
     @Override
     protected List<String> leftovers() {
@@ -53,6 +54,7 @@ class DockerSandboxProviderTckTest extends SandboxProviderTck {
         if (!open) {
             docker.usageLeftovers().forEach(dir -> left.add("usage cgroup " + dir));
         }
+        left.addAll(docker.ptyLeftovers()); // tty containers are never pooled: a mount left is a leak, open or not
         return left;
     }
 
