@@ -146,4 +146,31 @@ class DockerPtyBoundTest {
         assertThat(Files.exists(PtyMounts.BASE.resolve("docker-" + own.instanceId())))
                 .isFalse();
     }
+
+    @Test
+    void gvisorIsLeftAsIsItsTerminalsAreTheSentrysOwn() throws Exception {
+        DockerTestSupport.assumeRunsc();
+        SandboxConfig own = DockerTestSupport.config(
+                DockerSandboxConfig.POOL_SIZE, "0", SandboxConfig.RUNTIME, DockerTestSupport.RUNSC);
+        DockerSandbox gvisor = DockerTestSupport.create(own);
+        try {
+            assertThat(gvisor.info().get("tty")).startsWith("pty-bounded by gVisor");
+            Run run = start(gvisor, SH, "tty; stty size");
+            ExitStatus status = run.awaitExit();
+            assertThat(run.sink().stdout()).isEqualTo("/dev/pts/0\r\n24 80\r\n");
+            assertThat(status.exitCode()).isZero();
+            assertThat(PtyMounts.BASE.resolve("docker-" + own.instanceId())).doesNotExist();
+        } finally {
+            gvisor.close();
+        }
+    }
+
+    @Test
+    void aDaemonOnAnotherMachineLeavesTtyRunsUnboundedAndSaysWhy() {
+        var why = new String[1];
+        var runc = new OciRuntime("runc", "runc", java.util.List.of(), false);
+        assertThat(PtyMounts.detect(PTYS, false, runc, "remote-test", why)).isNull();
+        assertThat(why[0]).contains("not on this machine");
+        assertThat(PtyMounts.BASE.resolve("docker-remote-test")).doesNotExist();
+    }
 }
