@@ -39,7 +39,8 @@ import org.jspecify.annotations.Nullable;
  * program's: the server pumps the run's input into it.
  *
  * <p>A terminal run ({@link Run#tty()}) runs util-linux {@code script} as the program's parent inside the
- * sandbox (bubblewrap's {@code --dev /dev} gives it a private devpts): {@code script} relays the pipes to
+ * sandbox, on a private devpts: the run's own bounded instance ({@link Run#ptsDir()}, see {@link Ptys}),
+ * or bubblewrap's unbounded one ({@code --dev /dev}) when the server cannot mount one. {@code script} relays the pipes to
  * the terminal's master, its child sets the size, starts the resize loop in a session of its own
  * (reading {@code cols rows} lines from fd 6, a FIFO the server writes, and running {@code stty} on the
  * terminal, which sends SIGWINCH) and execs the program as the terminal's session leader.
@@ -105,6 +106,8 @@ final class Launcher {
      * @param controlFifo a terminal run's resize FIFO, or null for a run without a terminal
      * @param statusFile where the {@link #WAITER} writes the program's wait status (root-only, in a
      *     root-only directory), or null to run without the waiter (no perl here)
+     * @param ptsDir a terminal run's own devpts instance on the host (mounted with {@code max=}), bound
+     *     as its {@code /dev/pts}; null for bubblewrap's unbounded devpts, and for runs without a terminal
      */
     record Run(
             List<String> command,
@@ -117,7 +120,8 @@ final class Launcher {
             boolean nprocFallback,
             Path optionsFile,
             @Nullable Path controlFifo,
-            @Nullable Path statusFile) {
+            @Nullable Path statusFile,
+            @Nullable Path ptsDir) {
         boolean tty() {
             return controlFifo != null;
         }
@@ -125,20 +129,41 @@ final class Launcher {
 
     private final HostTools tools;
     private final ProcessSandboxConfig config;
+    /** bubblewrap's options before {@code /dev}'s. */
+    private final List<String> headBwrapOptions;
+    /** bubblewrap's options after {@code /dev}'s. */
+    private final List<String> tailBwrapOptions;
+    /** A run without a terminal: head, {@link #minimalDev()}, tail. */
     private final List<String> fixedBwrapOptions;
-    private final List<String> fixedTtyBwrapOptions;
+    /** Whether terminal runs get their own bounded devpts ({@link Run#ptsDir()}). */
+    private final boolean ptyBound;
     /** perl for the {@link #WAITER}, or null: runs then have no status file. */
     final @Nullable Path perl;
     /** The syscall filter's file (a {@link SeccompBpf} program), or null to run unfiltered. */
     private final @Nullable Path seccompFilter;
 
     Launcher(HostTools tools, ProcessSandboxConfig config, @Nullable Path seccompFilter) {
+        this(tools, config, seccompFilter, false);
+    }
+
+    /** @param ptyBound whether terminal runs come with their own bounded devpts ({@link Run#ptsDir()}) */
+    Launcher(HostTools tools, ProcessSandboxConfig config, @Nullable Path seccompFilter, boolean ptyBound) {
         this.tools = tools;
         this.config = config;
         this.seccompFilter = seccompFilter;
-        this.fixedBwrapOptions = fixedBwrapOptions(config, seccompFilter != null, false);
-        this.fixedTtyBwrapOptions = fixedBwrapOptions(config, seccompFilter != null, true);
+        this.headBwrapOptions = headBwrapOptions(config, seccompFilter != null);
+        this.tailBwrapOptions = tailBwrapOptions(config);
+        this.fixedBwrapOptions = concat(headBwrapOptions, minimalDev(), tailBwrapOptions);
+        this.ptyBound = ptyBound;
         this.perl = tools.perl();
+    }
+
+    private static List<String> concat(List<String> head, List<String> dev, List<String> tail) {
+        var all = new ArrayList<String>(head.size() + dev.size() + tail.size());
+        all.addAll(head);
+        all.addAll(dev);
+        all.addAll(tail);
+        return List.copyOf(all);
     }
 
     /** The environment every program starts from, before the request's own variables. */
@@ -167,7 +192,8 @@ final class Launcher {
         // --clearenv, --setenv K V...
         if (tty) {
             // script -q -e -c HELPER /dev/null: the command's words are inside HELPER.
-            return 4 + 6 + fixedTtyBwrapOptions.size() + 6 + 3 * environmentVariables;
+            int dev = ptyBound ? minimalDev().size() + TERMINAL_DEV_WORDS : 2;
+            return 4 + 6 + headBwrapOptions.size() + dev + tailBwrapOptions.size() + 6 + 3 * environmentVariables;
         }
         // perl -e WAITER -- before the command.
         int waiter = perl != null ? 4 : 0;
@@ -306,7 +332,8 @@ final class Launcher {
 
     /** bubblewrap's options for {@code run}: what {@link Run#optionsFile()} must hold. */
     byte[] bubblewrapOptions(Run run) {
-        var options = new ArrayList<>(run.tty() ? fixedTtyBwrapOptions : fixedBwrapOptions);
+        var options = new ArrayList<>(
+                run.tty() ? concat(headBwrapOptions, terminalDev(run), tailBwrapOptions) : fixedBwrapOptions);
         options.add("--perms");
         options.add("0644");
         options.add("--file");
@@ -393,7 +420,27 @@ final class Launcher {
         return args;
     }
 
-    private static List<String> fixedBwrapOptions(ProcessSandboxConfig config, boolean seccomp, boolean tty) {
+    /** A terminal run's {@code /dev}: see {@link #terminalDev}. */
+    private static final int TERMINAL_DEV_WORDS = 6;
+
+    /**
+     * A terminal run's {@code /dev}: {@link #minimalDev()} with the run's own devpts instance ({@link
+     * Run#ptsDir()}, mounted on the host with {@code max=}) dev-bound as {@code /dev/pts} and {@code
+     * /dev/ptmx -> pts/ptmx}; without one, bubblewrap's {@code --dev}, whose devpts has no {@code max=}.
+     * {@code --dev-bind}, not {@code --bind}: a plain bind is {@code nodev}, and {@code ptmx} would not open.
+     */
+    private static List<String> terminalDev(Run run) {
+        Path pts = run.ptsDir();
+        if (pts == null) {
+            return List.of("--dev", "/dev");
+        }
+        var o = minimalDev();
+        o.addAll(List.of("--dev-bind", pts.toString(), "/dev/pts", "--symlink", "pts/ptmx", "/dev/ptmx"));
+        return o;
+    }
+
+    /** bubblewrap's fixed options up to {@code /dev}'s. */
+    private static List<String> headBwrapOptions(ProcessSandboxConfig config, boolean seccomp) {
         var o = new ArrayList<String>();
         if (seccomp) {
             o.add("--seccomp");
@@ -457,13 +504,12 @@ final class Launcher {
         }
         o.add("--proc");
         o.add("/proc");
-        if (tty) {
-            // bubblewrap's own /dev: the same devices plus a private devpts instance for the terminal.
-            o.add("--dev");
-            o.add("/dev");
-        } else {
-            o.addAll(minimalDev());
-        }
+        return List.copyOf(o);
+    }
+
+    /** bubblewrap's fixed options after {@code /dev}'s. */
+    private static List<String> tailBwrapOptions(ProcessSandboxConfig config) {
+        var o = new ArrayList<String>();
         o.add("--size");
         o.add(Long.toString(config.tmpSizeBytes()));
         o.add("--tmpfs");
@@ -498,13 +544,14 @@ final class Launcher {
      * A {@code /dev} like bubblewrap's {@code --dev /dev} but without its private devpts: no {@code
      * /dev/pts}, no {@code /dev/ptmx}, so a run cannot allocate terminals at all. A pseudo-terminal is a
      * kernel-wide resource ({@code kernel.pty.max}, 4096 by default, shared by every devpts instance on the
-     * host): a run opening thousands of {@code /dev/ptmx} starved every other run and container. A devpts
-     * {@code max=} bound would need CAP_SYS_ADMIN in the sandbox's mount namespace, which bubblewrap drops.
-     * {@code /dev/tty} stays (it opens the controlling terminal, which a run never has: ENXIO).
+     * host): a run opening thousands of {@code /dev/ptmx} starved every other run and container. Mounting
+     * a devpts with {@code max=} inside the sandbox would need CAP_SYS_ADMIN there, which bubblewrap drops;
+     * the server mounts it on the host instead. {@code /dev/tty} stays (it opens the controlling terminal, which a run never has: ENXIO).
      *
-     * <p>A terminal run ({@link Run#tty()}) gets bubblewrap's {@code --dev} instead, private devpts
-     * included: its programs can open further terminals, up to what non-initial devpts instances share
-     * ({@code kernel.pty.max} minus {@code kernel.pty.reserve}), bounded per run by its pids and open files.
+     * <p>A terminal run ({@link Run#tty()}) gets this plus a devpts instance of its own, mounted on the
+     * host with {@code max=} ({@link Ptys}); where the server cannot mount one, bubblewrap's {@code --dev}
+     * instead, whose private devpts lets its programs open further terminals up to what non-initial devpts
+     * instances share ({@code kernel.pty.max} minus {@code kernel.pty.reserve}).
      */
     static List<String> minimalDev() {
         var o = new ArrayList<String>();

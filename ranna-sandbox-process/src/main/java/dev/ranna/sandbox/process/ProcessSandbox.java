@@ -79,6 +79,8 @@ final class ProcessSandbox implements Sandbox {
     private final boolean dropUid;
     /** Whether terminal runs work here (util-linux script, stty, setsid). */
     private final boolean terminal = HostTools.terminalTools();
+    /** Terminal runs' own bounded devpts instances, where the server can mount them. */
+    private final Ptys ptys;
 
     private final ThreadPoolExecutor threads;
     /** The one thread that forks launchers; see {@link #spawn}. */
@@ -106,13 +108,15 @@ final class ProcessSandbox implements Sandbox {
             Cgroups cgroups,
             WorkDirs workDirs,
             @Nullable Path seccompFilter,
-            @Nullable UidLeases leases) {
+            @Nullable UidLeases leases,
+            Ptys ptys) {
         this.config = config;
         this.tools = tools;
         this.cgroups = cgroups;
         this.workDirs = workDirs;
-        this.launcher = new Launcher(tools, config, seccompFilter);
         this.isolated = config.isolation() == ProcessSandboxConfig.Isolation.BUBBLEWRAP;
+        this.ptys = ptys;
+        this.launcher = new Launcher(tools, config, seccompFilter, isolated && ptys.bounded());
         this.dropUid = tools.root && tools.setpriv != null;
         if (dropUid && leases == null) {
             throw new IllegalArgumentException("runs drop to their own uid, so uid leases are required");
@@ -120,7 +124,7 @@ final class ProcessSandbox implements Sandbox {
         this.leases = leases;
         this.prestart = isolated && dropUid && config.prestart();
         this.version = isolated ? tools.bwrapVersion() : "none (no isolation)";
-        this.info = Collections.unmodifiableMap(describe(config, tools, cgroups, isolated, dropUid));
+        this.info = Collections.unmodifiableMap(describe(config, tools, cgroups, isolated, dropUid, ptys));
         String prefix = "ranna-process-" + Integer.toHexString(System.identityHashCode(this)) + "-";
         this.threads = new ThreadPoolExecutor(
                 0, Integer.MAX_VALUE, 5, TimeUnit.SECONDS, new SynchronousQueue<>(), daemon(prefix + "run-"));
@@ -129,7 +133,12 @@ final class ProcessSandbox implements Sandbox {
 
     /** What this sandbox enforces, for {@link #info()} and the provider's availability details. */
     static Map<String, String> describe(
-            ProcessSandboxConfig config, HostTools tools, Cgroups cgroups, boolean isolated, boolean dropUid) {
+            ProcessSandboxConfig config,
+            HostTools tools,
+            Cgroups cgroups,
+            boolean isolated,
+            boolean dropUid,
+            Ptys ptys) {
         var facts = new LinkedHashMap<String, String>();
         facts.put("isolation", isolated ? "bubblewrap" : "none");
         facts.put("memory", cgroups.memory() ? cgroups.kind() : "none");
@@ -157,6 +166,9 @@ final class ProcessSandbox implements Sandbox {
                         : "host (no isolation)");
         facts.put("rlimits", tools.prlimit == null ? "none" : "cpu, nofile, fsize, core=0");
         facts.put("syscalls", SeccompBpf.describe(isolated, config));
+        if (HostTools.terminalTools()) {
+            facts.put("tty", ptys.describe());
+        }
         // No host paths here: this map is served in /v1/info. The full reason is logged at create().
         return facts;
     }
@@ -195,6 +207,7 @@ final class ProcessSandbox implements Sandbox {
         int uid = -1;
         Path runDir = null;
         Path controlDir = null;
+        Path ptyDir = null;
         java.io.RandomAccessFile control = null;
         Cgroups.RunGroup group = null;
         Process process = null;
@@ -237,6 +250,11 @@ final class ProcessSandbox implements Sandbox {
                 // Read-write: opening never blocks, and writes never block on a resize loop that is gone.
                 control = new java.io.RandomAccessFile(controlFifo.toFile(), "rw");
             }
+            Path ptsDir = null;
+            if (request.tty() && isolated && ptys.bounded()) {
+                ptyDir = workDirs.base().resolve(name + Ptys.SUFFIX);
+                ptsDir = ptys.mount(ptyDir, uid);
+            }
             var run = new Launcher.Run(
                     request.command(),
                     environment,
@@ -248,7 +266,8 @@ final class ProcessSandbox implements Sandbox {
                     dropUid && !cgroups.pids(),
                     runDir.resolve(OPTIONS_FILE),
                     controlFifo,
-                    statusFile);
+                    statusFile,
+                    ptsDir);
             if (isolated) {
                 writeRootOnly(run.optionsFile(), launcher.bubblewrapOptions(run));
             }
@@ -270,7 +289,7 @@ final class ProcessSandbox implements Sandbox {
                 startNanos = System.nanoTime();
                 stdinPayload = new byte[0];
             }
-            var resources = resources(process, group, runDir, controlDir, uid);
+            var resources = resources(process, group, runDir, controlDir, ptyDir, uid);
             // bubblewrap's monitor, its pid 1, (on a terminal) script, the waiter: the program is below them.
             int depth = (isolated ? 2 : 0) + (request.tty() ? 1 : 0) + (statusFile != null ? 1 : 0);
             var execution = new ProcessExecution(
@@ -297,6 +316,7 @@ final class ProcessSandbox implements Sandbox {
                 group.killAll();
             }
             ProcessExecution.closeQuietly(control);
+            Ptys.unmount(ptyDir);
             releaseQuietly(group, runDir, uid);
             deleteQuietly(controlDir);
             throw new SandboxException("could not start the program", e);
@@ -531,7 +551,12 @@ final class ProcessSandbox implements Sandbox {
     }
 
     private ProcessExecution.Resources resources(
-            Process process, Cgroups.RunGroup group, Path runDir, @Nullable Path controlDir, int uid) {
+            Process process,
+            Cgroups.RunGroup group,
+            Path runDir,
+            @Nullable Path controlDir,
+            @Nullable Path ptyDir,
+            int uid) {
         return new ProcessExecution.Resources() {
             @Override
             public void killLeftovers() {
@@ -560,6 +585,8 @@ final class ProcessSandbox implements Sandbox {
             @Override
             public void release() {
                 try {
+                    // After killLeftovers(): nothing of the run holds a terminal of it any more.
+                    Ptys.unmount(ptyDir);
                     deleteQuietly(controlDir);
                 } finally {
                     releaseQuietly(group, runDir, uid);

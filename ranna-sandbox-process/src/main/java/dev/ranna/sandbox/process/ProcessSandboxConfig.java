@@ -80,6 +80,12 @@ public final class ProcessSandboxConfig {
      * of another architecture, and to tell whether a failing runtime needs a denied call.
      */
     public static final String SECCOMP = "sandbox.process.seccomp";
+    /**
+     * Most pseudo-terminals one terminal ({@code tty}) run may hold at once, its own terminal included,
+     * default 16: the {@code max=} of the devpts instance each terminal run gets (bubblewrap as root only;
+     * see the module README).
+     */
+    public static final String PTYS = "sandbox.process.ptys";
 
     /** How runs are isolated. */
     public enum Isolation {
@@ -210,6 +216,13 @@ public final class ProcessSandboxConfig {
                 .defaultValue("on")
                 .description("install ranna's syscall filter in every run (x86_64 only); off: runs are unfiltered")
                 .build();
+        /** {@value ProcessSandboxConfig#PTYS}. */
+        public static final ConfigKey<Integer> PTYS = ConfigKey.builder(
+                        ProcessSandboxConfig.PTYS, ConfigType.positiveInteger())
+                .defaultValue("16")
+                .description("most pseudo-terminals one tty run may hold at once, its own included (devpts max=;"
+                        + " bubblewrap as root only)")
+                .build();
 
         /** Every key of the process sandbox, in {@code --help} order. */
         public static final List<ConfigKey<?>> ALL = List.of(
@@ -228,7 +241,8 @@ public final class ProcessSandboxConfig {
                 BIND,
                 CGROUPS,
                 PRESTART,
-                SECCOMP);
+                SECCOMP,
+                PTYS);
     }
 
     private final String instanceId;
@@ -251,6 +265,7 @@ public final class ProcessSandboxConfig {
     private final boolean cgroups;
     private final boolean prestart;
     private final boolean seccomp;
+    private final int ptys;
 
     private ProcessSandboxConfig(SandboxConfig config) {
         this.instanceId = config.instanceId();
@@ -284,6 +299,7 @@ public final class ProcessSandboxConfig {
         this.cgroups = config.get(Keys.CGROUPS);
         this.prestart = config.get(Keys.PRESTART);
         this.seccomp = config.get(Keys.SECCOMP);
+        this.ptys = config.get(Keys.PTYS);
     }
 
     /**
@@ -401,6 +417,11 @@ public final class ProcessSandboxConfig {
         return seccomp;
     }
 
+    /** {@value #PTYS}: the {@code max=} of a terminal run's own devpts instance. */
+    public int ptys() {
+        return ptys;
+    }
+
     @Override
     public String toString() {
         return "ProcessSandboxConfig[isolation=" + isolation + ", memory=" + memoryBytes + ", networking=" + networking
@@ -408,6 +429,6 @@ public final class ProcessSandboxConfig {
                 + fileSizeBytes + ", tmpSize=" + tmpSizeBytes + ", workSize=" + workSizeBytes + ", workRoot="
                 + workRoot + ", uidBase=" + uidBase + ", slots=" + slots + ", uidCount=" + uidCount + ", uidLeaseDir="
                 + uidLeaseDir + ", bwrap=" + bwrap + ", binds=" + binds
-                + ", cgroups=" + cgroups + ", prestart=" + prestart + ", seccomp=" + seccomp + "]";
+                + ", cgroups=" + cgroups + ", prestart=" + prestart + ", seccomp=" + seccomp + ", ptys=" + ptys + "]";
     }
 }

@@ -131,8 +131,8 @@ public final class ProcessSandboxProvider implements SandboxProvider {
             }
             Cgroups cgroups = Cgroups.detect("probe-" + UUID.randomUUID());
             try {
-                var details =
-                        ProcessSandbox.describe(config, tools, cgroups, true, tools.root && tools.setpriv != null);
+                var details = ProcessSandbox.describe(
+                        config, tools, cgroups, true, tools.root && tools.setpriv != null, probePtys(tools, config));
                 return Availability.available(tools.bwrapVersion() + " works here; memory=" + details.get("memory")
                                 + ", pids=" + details.get("pids") + ", cpu=" + details.get("cpu"))
                         .withDetails(details);
@@ -141,6 +141,29 @@ public final class ProcessSandboxProvider implements SandboxProvider {
             }
         } catch (RuntimeException e) {
             return Availability.unavailable("probing the process sandbox failed: " + e);
+        }
+    }
+
+    /** Whether terminal runs would get a bounded devpts: one probe mount in a directory of its own. */
+    private static Ptys probePtys(HostTools tools, ProcessSandboxConfig config) {
+        if (!tools.root) {
+            return Ptys.detect(tools, config, config.workRoot(), true);
+        }
+        Path dir = null;
+        try {
+            Files.createDirectories(config.workRoot());
+            dir = Files.createTempDirectory(config.workRoot(), "ranna-pty-probe-");
+            return Ptys.detect(tools, config, dir, true);
+        } catch (IOException e) {
+            return Ptys.unbounded(config.ptys(), "cannot probe devpts mounts: " + e.getMessage());
+        } finally {
+            if (dir != null) {
+                try {
+                    WorkDirs.deleteTree(dir);
+                } catch (IOException e) {
+                    log.debug("could not remove the pty probe's directory: {}", e.toString());
+                }
+            }
         }
     }
 
@@ -208,6 +231,11 @@ public final class ProcessSandboxProvider implements SandboxProvider {
      */
     @Override
     public Sandbox create(SandboxConfig sandboxConfig) throws SandboxException {
+        return create(sandboxConfig, true);
+    }
+
+    /** {@link #create(SandboxConfig)}; with {@code boundPtys} false, as on a host where mounting fails (tests). */
+    ProcessSandbox create(SandboxConfig sandboxConfig, boolean boundPtys) throws SandboxException {
         var config = ProcessSandboxConfig.from(sandboxConfig);
         HostTools tools = HostTools.find(config.bwrap());
         boolean isolated = config.isolation() == ProcessSandboxConfig.Isolation.BUBBLEWRAP;
@@ -261,7 +289,20 @@ public final class ProcessSandboxProvider implements SandboxProvider {
                         e);
             }
         }
-        var sandbox = new ProcessSandbox(config, tools, cgroups, workDirs, filter, leases);
+        Ptys ptys = boundPtys
+                ? Ptys.detect(tools, config, workDirs.base(), isolated)
+                : Ptys.unbounded(config.ptys(), "bounded terminals turned off");
+        if (isolated && !ptys.bounded() && HostTools.terminalTools()) {
+            log.warn(
+                    "tty runs are not pty-bounded ({}): a tty run can open pseudo-terminals up to the host-wide"
+                            + " kernel.pty.max (minus kernel.pty.reserve) and starve every other tty run and"
+                            + " container until its timeout. A root server that can mount devpts gives each tty"
+                            + " run a devpts of its own with max={} ({}).",
+                    ptys.reason(),
+                    config.ptys(),
+                    ProcessSandboxConfig.PTYS);
+        }
+        var sandbox = new ProcessSandbox(config, tools, cgroups, workDirs, filter, leases, ptys);
         log.info("process sandbox {} ready: {}; cgroups: {}", sandbox.version(), sandbox.info(), cgroups.reason());
         return sandbox;
     }

@@ -102,6 +102,8 @@ final class WorkDirs {
                         && Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)
                         && ownerOf(id) == Cgroups.Owner.DEAD) {
                     try {
+                        // A crashed instance's terminal runs left their devpts mounts (Ptys).
+                        Ptys.unmountAll(dir);
                         deleteTree(dir);
                         log.info("removed work directory {} of a dead sandbox instance", dir);
                     } catch (IOException e) {
@@ -150,8 +152,9 @@ final class WorkDirs {
         Files.setAttribute(path, "unix:gid", uid, LinkOption.NOFOLLOW_LINKS);
     }
 
-    /** Deletes this instance's directory and all runs left in it. Never throws. */
+    /** Unmounts what is left mounted in this instance's directory, deletes it and all runs left in it. Never throws. */
     void close() {
+        Ptys.unmountAll(base);
         try {
             deleteTree(base);
         } catch (IOException e) {

@@ -8,7 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
-/** What a process sandbox left on the host: run processes, work directories, cgroups. */
+/** What a process sandbox left on the host: run processes, work directories, mounts, cgroups. */
 final class Leftovers {
     private Leftovers() {}
 
@@ -35,6 +35,8 @@ final class Leftovers {
                 .forEach(p -> left.add("descendant process " + p.pid() + " "
                         + p.info().commandLine().orElse("?")));
         Path base = sandbox.workDirs().base();
+        // A terminal run's own devpts (Ptys), mounted on the host.
+        Ptys.mountsUnder(base).forEach(mount -> left.add("mount " + mount));
         if (closed && Files.exists(base)) {
             left.add("work directory " + base);
         }
