@@ -195,6 +195,36 @@ class ProcessSandboxPtyBoundTest {
         assertThat(Leftovers.of(unbounded, true)).isEmpty();
     }
 
+    /** Figures for the report: what the mount and unmount add to a terminal run. */
+    @Test
+    void boundedTerminalCost() throws Exception {
+        ProcessSandbox unbounded = new ProcessSandboxProvider().create(config(), false);
+        try {
+            long bounded = median(sandbox);
+            long plain = median(unbounded);
+            System.out.printf(
+                    "tty run, start() to exit() median of 21: pty-bounded %.1f ms, pty-unbounded %.1f ms%n",
+                    bounded / 1000.0, plain / 1000.0);
+            assertThat(bounded).isLessThan(1_000_000L);
+        } finally {
+            unbounded.close();
+        }
+    }
+
+    private static long median(ProcessSandbox sandbox) throws Exception {
+        var times = new java.util.ArrayList<Long>();
+        for (int i = 0; i < 23; i++) {
+            long before = System.nanoTime();
+            var run = start(sandbox, "true\n", StdinSource.EMPTY);
+            assertThat(run.await().exitCode()).isZero();
+            if (i >= 2) {
+                times.add((System.nanoTime() - before) / 1000);
+            }
+        }
+        times.sort(null);
+        return times.get(times.size() / 2);
+    }
+
     @Test
     void mountinfoEscapesAreDecoded() {
         assertThat(Ptys.unescape("/tmp/a\\040b\\134c")).isEqualTo("/tmp/a b\\c");
