@@ -14,6 +14,7 @@ import dev.ranna.protocol.SpecMap;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
@@ -153,6 +154,8 @@ public final class ProcessSandboxProvider implements SandboxProvider {
         try {
             Files.createDirectories(config.workRoot());
             dir = Files.createTempDirectory(config.workRoot(), "ranna-pty-probe-");
+            // As a work directory is (WorkDirs): runs' uids may pass through, not list.
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx--x--x"));
             return Ptys.detect(tools, config, dir, true);
         } catch (IOException e) {
             return Ptys.unbounded(config.ptys(), "cannot probe devpts mounts: " + e.getMessage());

@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -69,6 +70,13 @@ final class Ptys {
         if (!tools.root) {
             return unbounded(max, "the server is not root, so it cannot mount a devpts instance with max=");
         }
+        Path closed = firstClosedParent(base);
+        if (closed != null) {
+            return unbounded(
+                    max,
+                    closed + " is not searchable by other users (o+x), and bubblewrap binds a run's devpts as the"
+                            + " run's uid; see " + ProcessSandboxConfig.WORK_ROOT);
+        }
         Path probe = base.resolve("pty-probe" + SUFFIX);
         try {
             Path pts = makeDirs(probe, -1);
@@ -82,6 +90,20 @@ final class Ptys {
             unmount(probe);
             return unbounded(max, "mounting a devpts instance failed: " + e.getMessage());
         }
+    }
+
+    /** The first of {@code dir} and its parents that other users may not pass through, or null. */
+    private static @Nullable Path firstClosedParent(Path dir) {
+        for (Path path = dir.toAbsolutePath().normalize(); path != null; path = path.getParent()) {
+            try {
+                if (!Files.getPosixFilePermissions(path).contains(PosixFilePermission.OTHERS_EXECUTE)) {
+                    return path;
+                }
+            } catch (IOException | RuntimeException e) {
+                return path;
+            }
+        }
+        return null;
     }
 
     /** Whether each terminal run gets a devpts of its own with {@code max=}. */

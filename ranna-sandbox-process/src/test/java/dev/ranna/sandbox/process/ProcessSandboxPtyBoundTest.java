@@ -13,6 +13,7 @@ import dev.ranna.sandbox.process.ProcessSandboxInteractiveTest.Feed;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.UUID;
 import java.util.regex.Matcher;
@@ -161,6 +162,8 @@ class ProcessSandboxPtyBoundTest {
         String dead = "dead-" + UUID.randomUUID();
         Path base = root.resolve(WorkDirs.PREFIX + dead);
         Files.createDirectories(base);
+        // Run uids must pass through a work root (see Ptys.detect), as they may through java.io.tmpdir.
+        Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwx--x--x"));
         // A pid that cannot exist (above pid_max's limit): the owner is dead.
         Files.writeString(base.resolve("owner"), "99999999 0\n", StandardCharsets.US_ASCII);
         Ptys ptys = Ptys.detect(
@@ -223,6 +226,22 @@ class ProcessSandboxPtyBoundTest {
         }
         times.sort(null);
         return times.get(times.size() / 2);
+    }
+
+    @Test
+    void aWorkRootRunUidsCannotPassThroughLeavesTerminalsUnbounded(@TempDir Path root) throws Exception {
+        Path base = root.resolve("closed").resolve("base");
+        Files.createDirectories(base);
+        Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwx--x--x"));
+        Files.setPosixFilePermissions(base.getParent(), PosixFilePermissions.fromString("rwx------"));
+        Ptys ptys = Ptys.detect(
+                HostTools.find(java.util.Optional.empty()),
+                ProcessSandboxConfig.from(SandboxConfig.defaults()),
+                base,
+                true);
+        assertThat(ptys.bounded()).isFalse();
+        assertThat(ptys.describe()).isEqualTo("pty-unbounded");
+        assertThat(ptys.reason()).contains(base.getParent().toString(), "o+x");
     }
 
     @Test
