@@ -23,6 +23,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -82,6 +83,10 @@ final class ProcessExecution extends AbstractExecution {
 
     private volatile @Nullable StdinPump pump;
     private volatile boolean exited;
+    /** Signals in the order they were asked for, each delivered on the sandbox's threads. */
+    private CompletableFuture<Void> signals = CompletableFuture.completedFuture(null);
+
+    private volatile @Nullable ExecutorService threads;
 
     ProcessExecution(
             RunId runId,
@@ -106,6 +111,7 @@ final class ProcessExecution extends AbstractExecution {
 
     /** Starts the input pump, the readers and the waiter. Throws if the executor refuses (sandbox closing). */
     void begin(ExecutorService threads) {
+        this.threads = threads;
         pump = StdinPump.start(
                 "ranna-stdin-" + runId,
                 stdin,
@@ -134,12 +140,34 @@ final class ProcessExecution extends AbstractExecution {
 
     @Override
     public void signal(ProgramSignal signal) {
-        if (exited) {
+        ExecutorService executor = threads;
+        if (exited || executor == null) {
             return;
         }
+        // Off the caller's thread (the engine's), in order: finding the program and running kill take a
+        // few milliseconds, and right after the start the program may not be there yet.
+        synchronized (this) {
+            signals = signals.thenRunAsync(() -> deliver(signal), executor).exceptionally(e -> {
+                log.warn("run {}: could not send {}: {}", runId, signal, e.toString());
+                return null;
+            });
+        }
+    }
+
+    /** How long a signal waits for the program to appear below its launchers (bubblewrap, script). */
+    private static final long PROGRAM_WAIT_NANOS = TimeUnit.SECONDS.toNanos(5);
+
+    private void deliver(ProgramSignal signal) {
+        // A signal sent right after the start finds the launchers still setting up (a terminal takes tens
+        // of milliseconds): wait for the program rather than drop what the client asked for.
+        long deadline = System.nanoTime() + PROGRAM_WAIT_NANOS;
         Optional<ProcessHandle> program = program();
-        if (program.isEmpty()) {
-            return;
+        while (program.isEmpty()) {
+            if (exited || !process.isAlive() || System.nanoTime() - deadline > 0) {
+                return;
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
+            program = program();
         }
         // The program's process group, as a terminal's Ctrl-C would reach it: its members among the program
         // and its descendants. Not kill(-pgid): under bubblewrap the group is that of bwrap's pid 1 (its
@@ -149,7 +177,7 @@ final class ProcessExecution extends AbstractExecution {
         Stream.concat(Stream.of(program.get()), program.get().descendants())
                 .filter(handle -> group > 0 && processGroup(handle.pid()) == group)
                 .forEach(handle -> argv.add(Long.toString(handle.pid())));
-        if (argv.size() == 3) {
+        if (argv.size() == 3 || exited) {
             return;
         }
         try {
@@ -190,19 +218,42 @@ final class ProcessExecution extends AbstractExecution {
      */
     private Optional<ProcessHandle> program() {
         ProcessHandle handle = process.toHandle();
+        ProcessHandle parent = handle;
         for (int i = 0; i < programDepth; i++) {
+            parent = handle;
             long group = processGroup(handle.pid());
             List<ProcessHandle> children = handle.children().toList();
+            // The waiter forks the program in its own group; its other child is the terminal's resize loop,
+            // in a session of its own, which must never be taken for the program.
+            boolean waitersChild = statusFile != null && i == programDepth - 1;
             Optional<ProcessHandle> child = children.stream()
                     .filter(c -> processGroup(c.pid()) == group)
                     .findFirst()
-                    .or(() -> children.stream().findFirst());
+                    .or(() ->
+                            waitersChild ? Optional.empty() : children.stream().findFirst());
             if (child.isEmpty()) {
                 return Optional.empty();
             }
             handle = child.get();
         }
+        // With the waiter, the program is the waiter's child. Until the waiter runs, what sits at that depth
+        // is a launcher's helper (on a terminal: the shell that sets the size, and its stty): not yet the
+        // program, so a signal must wait rather than hit the helper and be lost.
+        if (statusFile != null && programDepth > 0 && (!isWaiter(parent) || sameImage(handle, parent))) {
+            // (The second: the waiter forked but its child has not exec'd the program yet, and still
+            // ignores the signals the waiter ignores.)
+            return Optional.empty();
+        }
         return handle.isAlive() ? Optional.of(handle) : Optional.empty();
+    }
+
+    private static boolean sameImage(ProcessHandle child, ProcessHandle parent) {
+        Optional<String> line = child.info().commandLine();
+        return line.isPresent() && line.equals(parent.info().commandLine());
+    }
+
+    private static boolean isWaiter(ProcessHandle handle) {
+        return handle.info().command().map(command -> command.contains("perl")).orElse(false);
     }
 
     @Override

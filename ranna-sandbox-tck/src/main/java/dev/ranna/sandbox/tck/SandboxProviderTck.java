@@ -1490,6 +1490,23 @@ public abstract class SandboxProviderTck {
         }
 
         @Test
+        @DisplayName(
+                "a signal sent at once after start() is not lost while the sandbox still sets up (also on a terminal)")
+        void signalRightAfterStartIsDelivered() throws Exception {
+            boolean terminal = sandbox().capabilities().contains(Capability.TTY);
+            for (boolean tty : terminal ? new boolean[] {false, true} : new boolean[] {false}) {
+                Run run =
+                        run(requestBuilder("sleep 30\nprintf 'not ended\\n'\n").tty(tty));
+                run.execution().signal(ProgramSignal.SIGTERM);
+                ExitStatus status = run.awaitExit(STARTUP.plus(PROMPTLY));
+                assertThat(run.sink().stdout())
+                        .as("output of the run with tty=%s", tty)
+                        .doesNotContain("not ended");
+                assertSignalled(status, "SIGTERM");
+            }
+        }
+
+        @Test
         @DisplayName("a program that exits 143 by itself, or whose child died by SIGTERM, reports exit code 143")
         void exitCode143IsNotASignal() throws Exception {
             if (!reportsHighExitCodesExactly()) {
