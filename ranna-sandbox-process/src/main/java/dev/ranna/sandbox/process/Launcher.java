@@ -274,7 +274,7 @@ final class Launcher {
     }
 
     /**
-     * The program's command, or for a terminal run {@code script} running {@link #TTY_HELPER} with the
+     * The program's command, or for a terminal run {@code script} running {@link #ttyHelper} with the
      * program's words. {@code script} runs its command with {@code $SHELL -c} ({@code /bin/sh} unless the
      * request sets SHELL), so each word is single-quoted.
      */
@@ -287,7 +287,7 @@ final class Launcher {
         if (!run.tty()) {
             return command;
         }
-        var helper = new StringBuilder(TTY_HELPER).append("exec");
+        var helper = new StringBuilder(ttyHelper(perl)).append("exec");
         for (String word : command) {
             helper.append(' ').append(shellQuote(word));
         }
@@ -301,11 +301,26 @@ final class Launcher {
      * FIFO and the loop's copy of the terminal before the program starts. One line: a prestarted
      * launcher reads its words one per line.
      */
-    static final String TTY_HELPER = "stty cols " + SandboxRequest.TERMINAL_COLUMNS + " rows "
-            + SandboxRequest.TERMINAL_ROWS + " 2>/dev/null; exec 7<&0; "
-            + "setsid /bin/sh -c 'while IFS=\" \" read -r c r && [ \"$c\" != q ]; do"
-            + " stty cols \"$c\" rows \"$r\" <&7 2>/dev/null; done' <&6 >/dev/null 2>&1 & "
-            + "exec 6<&- 7<&-; ";
+    static String ttyHelper(@Nullable Path perl) {
+        return "stty cols " + SandboxRequest.TERMINAL_COLUMNS + " rows " + SandboxRequest.TERMINAL_ROWS
+                + " 2>/dev/null; exec 7<&0; setsid "
+                + (perl != null ? shellQuote(perl.toString()) + PERL_RESIZE_LOOP : STTY_RESIZE_LOOP)
+                + " <&6 >/dev/null 2>&1 & exec 6<&- 7<&-; ";
+    }
+
+    /**
+     * The resize loop with perl: one {@code TIOCSWINSZ} per line, so the program never sees half a resize
+     * ({@code stty cols C rows R} sets the two one after the other, and a program that reads the size
+     * between them sees, say, 100 columns by the old 24 rows). {@code 0x5414} is {@code TIOCSWINSZ} on
+     * x86-64 and arm64; the winsize struct is rows, columns, then two unused pixel sizes.
+     */
+    private static final String PERL_RESIZE_LOOP = " -e 'open(my $t, \"+<&=\", 7) or exit 1;"
+            + " while (my $l = <STDIN>) { my ($c, $r) = split \" \", $l;"
+            + " last if !defined $r || $c eq \"q\"; ioctl($t, 0x5414, pack(\"S4\", $r, $c, 0, 0)); }'";
+
+    /** The resize loop without perl: {@code stty}, which applies columns and rows in two steps. */
+    private static final String STTY_RESIZE_LOOP = "/bin/sh -c 'while IFS=\" \" read -r c r && [ \"$c\" != q ];"
+            + " do stty cols \"$c\" rows \"$r\" <&7 2>/dev/null; done'";
 
     /**
      * The program's parent in the sandbox (perl, a single line): bubblewrap's pid 1, {@code script -e},
