@@ -335,6 +335,7 @@ final class Launcher {
     static final String WAITER = "my @t = qw(HUP INT QUIT TERM USR1 USR2 PIPE TSTP TTIN TTOU); my $s;"
             + " $s = undef unless open($s, \">&=\", 8); local $SIG{$_} = \"IGNORE\" for @t; my $p = fork;"
             + " die \"ranna: fork: $!\\n\" unless defined $p;"
+            + " syswrite $s, \"pid $p\\n\" if $s && $p > 0;"
             + " if ($p == 0) { close $s if $s; $SIG{$_} = \"DEFAULT\" for @t; exec { $ARGV[0] } @ARGV;"
             + " print STDERR \"ranna: execvp $ARGV[0]: $!\\n\"; exit 1; }"
             + " 1 while waitpid($p, 0) == -1 && $!{EINTR}; my $w = $?;"

@@ -217,43 +217,78 @@ final class ProcessExecution extends AbstractExecution {
      * children are the program, in its group, and the resize loop, in a session of its own).
      */
     private Optional<ProcessHandle> program() {
+        if (statusFile != null) {
+            return announcedProgram();
+        }
         ProcessHandle handle = process.toHandle();
-        ProcessHandle parent = handle;
         for (int i = 0; i < programDepth; i++) {
-            parent = handle;
             long group = processGroup(handle.pid());
             List<ProcessHandle> children = handle.children().toList();
-            // The waiter forks the program in its own group; its other child is the terminal's resize loop,
-            // in a session of its own, which must never be taken for the program.
-            boolean waitersChild = statusFile != null && i == programDepth - 1;
             Optional<ProcessHandle> child = children.stream()
                     .filter(c -> processGroup(c.pid()) == group)
                     .findFirst()
-                    .or(() ->
-                            waitersChild ? Optional.empty() : children.stream().findFirst());
+                    .or(() -> children.stream().findFirst());
             if (child.isEmpty()) {
                 return Optional.empty();
             }
             handle = child.get();
         }
-        // With the waiter, the program is the waiter's child. Until the waiter runs, what sits at that depth
-        // is a launcher's helper (on a terminal: the shell that sets the size, and its stty): not yet the
-        // program, so a signal must wait rather than hit the helper and be lost.
-        if (statusFile != null && programDepth > 0 && (!isWaiter(parent) || sameImage(handle, parent))) {
-            // (The second: the waiter forked but its child has not exec'd the program yet, and still
-            // ignores the signals the waiter ignores.)
+        return handle.isAlive() ? Optional.of(handle) : Optional.empty();
+    }
+
+    /**
+     * The program as the waiter announced it ({@code pid N}, N in the sandbox's pid namespace), found
+     * among the launcher's descendants by its innermost namespace pid. Empty until the waiter forked, and
+     * until its child has exec'd the program (before that it is a copy of the waiter, which ignores the
+     * signals a client sends). Walking the tree by depth instead races with the terminal's helpers, whose
+     * children come and go and change sessions while the program starts.
+     */
+    private Optional<ProcessHandle> announcedProgram() {
+        long announced = -1;
+        for (String line : statusLines()) {
+            if (line.startsWith("pid ")) {
+                try {
+                    announced = Long.parseLong(line.substring(4).trim());
+                } catch (NumberFormatException e) {
+                    return Optional.empty();
+                }
+            }
+        }
+        if (announced <= 0) {
             return Optional.empty();
         }
-        return handle.isAlive() ? Optional.of(handle) : Optional.empty();
+        long inner = announced;
+        Optional<ProcessHandle> program = process.descendants()
+                .filter(handle -> innermostPid(handle.pid()) == inner)
+                .findFirst();
+        if (program.isEmpty()) {
+            return Optional.empty();
+        }
+        Optional<ProcessHandle> waiter = program.get().parent();
+        if (waiter.isPresent() && sameImage(program.get(), waiter.get())) {
+            return Optional.empty();
+        }
+        return program.get().isAlive() ? program : Optional.empty();
+    }
+
+    /** The last pid of {@code NSpid} in {@code /proc/PID/status}: the pid in its own namespace, or -1. */
+    static long innermostPid(long pid) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+                if (line.startsWith("NSpid:")) {
+                    String[] pids = line.substring("NSpid:".length()).trim().split("\\s+");
+                    return Long.parseLong(pids[pids.length - 1]);
+                }
+            }
+            return -1;
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
     }
 
     private static boolean sameImage(ProcessHandle child, ProcessHandle parent) {
         Optional<String> line = child.info().commandLine();
         return line.isPresent() && line.equals(parent.info().commandLine());
-    }
-
-    private static boolean isWaiter(ProcessHandle handle) {
-        return handle.info().command().map(command -> command.contains("perl")).orElse(false);
     }
 
     @Override
@@ -389,15 +424,28 @@ final class ProcessExecution extends AbstractExecution {
         return ExitStatus.exited(code, elapsed).withOomKilled(oomKilled);
     }
 
-    private String readStatus() {
+    /** The waiter's lines so far ({@code pid N}, then {@code exit C} or {@code signal N}), or none. */
+    private List<String> statusLines() {
         if (statusFile == null) {
-            return "";
+            return List.of();
         }
         try {
             byte[] bytes = Files.readAllBytes(statusFile);
-            return new String(bytes, 0, Math.min(bytes.length, 64), StandardCharsets.US_ASCII).trim();
+            return new String(bytes, 0, Math.min(bytes.length, 128), StandardCharsets.US_ASCII)
+                    .lines()
+                    .map(String::trim)
+                    .toList();
         } catch (IOException e) {
-            return "";
+            return List.of();
         }
+    }
+
+    /** The waiter's report of how the program ended, or empty before it ended (or without the waiter). */
+    private String readStatus() {
+        List<String> lines = statusLines();
+        return lines.stream()
+                .filter(line -> !line.startsWith("pid "))
+                .reduce((a, b) -> b)
+                .orElse("");
     }
 }
