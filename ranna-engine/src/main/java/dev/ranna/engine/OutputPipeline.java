@@ -26,7 +26,9 @@ import org.jspecify.annotations.Nullable;
  *       is sent at once, so an interactive program's answer or prompt is not held back; what follows
  *       within the delay is gathered up to {@link RunLimits#coalesceBytes()} or the end of the delay,
  *       whichever comes first. A burst of small writes therefore costs at most one LOG more than a
- *       purely delayed coalescer. A change of stream flushes, so order is kept.
+ *       purely delayed coalescer. Output right after the program took input ({@link #inputTaken()}) is
+ *       sent at once too, as the answer to it, however busy the run was before. A change of stream
+ *       flushes, so order is kept.
  * </ol>
  *
  * <p>Guarded by the run's lock, which it shares so that LOG events and the run's STOP are sent in one
@@ -55,6 +57,8 @@ final class OutputPipeline {
     private boolean flushScheduled;
     private long taken;
     private boolean closed;
+    /** The program took input since the last send: its next output is an answer, sent at once. */
+    private volatile boolean answerDue;
     /** When output was last sent ({@link EngineScheduler#nanoTime()}); a quiet spell starts the run. */
     private long lastSent;
 
@@ -141,12 +145,17 @@ final class OutputPipeline {
         }
         pendingStream = stream;
         pending.append(text);
-        if (pending.length() >= coalesceBytes || coalesceDelay.isZero() || (!flushScheduled && quiet())) {
+        if (pending.length() >= coalesceBytes || coalesceDelay.isZero() || answerDue || (!flushScheduled && quiet())) {
             flush();
         } else if (!flushScheduled) {
             flushScheduled = true;
             flushTask = scheduler.schedule(this::timedFlush, coalesceDelay);
         }
+    }
+
+    /** The program took input (its standard input's reader): the next output is sent without waiting. */
+    void inputTaken() {
+        answerDue = true;
     }
 
     /** Nothing was sent for a whole coalescing delay: the next output is a new answer, not part of a burst. */
@@ -191,5 +200,6 @@ final class OutputPipeline {
         }
         pending.setLength(0);
         lastSent = scheduler.nanoTime();
+        answerDue = false;
     }
 }

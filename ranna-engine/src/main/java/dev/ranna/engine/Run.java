@@ -173,6 +173,9 @@ final class Run implements OutputSink {
                 session::send,
                 nonce,
                 request.runId());
+        if (input != null) {
+            input.onTaken(output::inputTaken);
+        }
     }
 
     RunId id() {

@@ -34,6 +34,7 @@ final class StdinBuffer implements StdinSource {
     private static final int KEEP_WHEN_EMPTY = 16 * 1024;
 
     private final int bound;
+    private volatile Runnable onTaken = () -> {};
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
 
@@ -84,6 +85,14 @@ final class StdinBuffer implements StdinSource {
         }
     }
 
+    /**
+     * Runs {@code action} (on the reader's thread, outside this buffer's lock) after each read that took
+     * bytes: the program is being handed input, so its next output is likely the answer.
+     */
+    void onTaken(Runnable action) {
+        this.onTaken = Objects.requireNonNull(action, "action");
+    }
+
     /** Whether more input may still be offered: no EOF yet and the run is not over. */
     boolean isOpen() {
         lock.lock();
@@ -124,6 +133,14 @@ final class StdinBuffer implements StdinSource {
         if (length == 0) {
             return 0;
         }
+        int n = take(buffer, offset, length);
+        if (n > 0) {
+            onTaken.run();
+        }
+        return n;
+    }
+
+    private int take(byte[] buffer, int offset, int length) throws InterruptedException {
         lock.lockInterruptibly();
         try {
             while (size == 0 && !ended && !released) {

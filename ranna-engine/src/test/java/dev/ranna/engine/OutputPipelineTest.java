@@ -63,4 +63,22 @@ class OutputPipelineTest {
         scheduler.advance(DELAY);
         assertThat(sent).containsExactly("a", "b".repeat(100), "c");
     }
+
+    @Test
+    void outputRightAfterTheProgramTookInputIsSentAtOnce() {
+        write("prompt> ");
+        write("more");
+        assertThat(sent).as("a burst: the second write waits").containsExactly("prompt> ");
+
+        pipeline.inputTaken(); // the program reads a line the client sent
+        write("answer\n");
+        assertThat(sent)
+                .as("the answer goes at once, with what was pending")
+                .containsExactly("prompt> ", "moreanswer\n");
+
+        write("tail");
+        assertThat(sent).as("one answer per input taken").hasSize(2);
+        scheduler.advance(DELAY);
+        assertThat(sent).containsExactly("prompt> ", "moreanswer\n", "tail");
+    }
 }
