@@ -599,8 +599,19 @@ final class DockerExecution extends AbstractExecution {
             this.executor = executor;
         }
 
+        /**
+         * Signals and resizes a client may have waiting at once; past it a new one is dropped, so a client
+         * that floods SIGNAL or RESIZE costs neither memory nor a queue of Docker API calls (a queued resize
+         * applies the latest size anyway).
+         */
+        private static final int MAX_PENDING = 32;
+
         void execute(Runnable task) {
             synchronized (tasks) {
+                if (tasks.size() >= MAX_PENDING) {
+                    log.debug("control queue full: dropping a signal or resize");
+                    return;
+                }
                 tasks.add(task);
                 if (running) {
                     return;

@@ -23,6 +23,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
@@ -87,6 +88,18 @@ final class ProcessExecution extends AbstractExecution {
     private CompletableFuture<Void> signals = CompletableFuture.completedFuture(null);
 
     private volatile @Nullable ExecutorService threads;
+    private final AtomicInteger pendingSignals = new AtomicInteger();
+    /** Resize lines written to the terminal's control FIFO; see {@link #MAX_RESIZES}. */
+    private final AtomicInteger resizes = new AtomicInteger();
+
+    /** Signals that may wait for delivery at once. */
+    private static final int MAX_PENDING_SIGNALS = 16;
+
+    /**
+     * Resize lines a run may write: at most 10 bytes each, 4096 of them stay below the FIFO's 64 KiB, so a
+     * write never blocks the caller even when the program has stopped or killed the loop that reads them.
+     */
+    private static final int MAX_RESIZES = 4096;
 
     ProcessExecution(
             RunId runId,
@@ -145,12 +158,27 @@ final class ProcessExecution extends AbstractExecution {
             return;
         }
         // Off the caller's thread (the engine's), in order: finding the program and running kill take a
-        // few milliseconds, and right after the start the program may not be there yet.
+        // few milliseconds, and right after the start the program may not be there yet. A client flooding
+        // SIGNAL gets the ones past MAX_PENDING_SIGNALS dropped, not a queue of kill processes.
+        if (pendingSignals.incrementAndGet() > MAX_PENDING_SIGNALS) {
+            pendingSignals.decrementAndGet();
+            log.debug("run {}: {} dropped, {} signals are waiting", runId, signal, MAX_PENDING_SIGNALS);
+            return;
+        }
         synchronized (this) {
-            signals = signals.thenRunAsync(() -> deliver(signal), executor).exceptionally(e -> {
-                log.warn("run {}: could not send {}: {}", runId, signal, e.toString());
-                return null;
-            });
+            signals = signals.thenRunAsync(
+                            () -> {
+                                try {
+                                    deliver(signal);
+                                } finally {
+                                    pendingSignals.decrementAndGet();
+                                }
+                            },
+                            executor)
+                    .exceptionally(e -> {
+                        log.warn("run {}: could not send {}: {}", runId, signal, e.toString());
+                        return null;
+                    });
         }
     }
 
@@ -295,6 +323,10 @@ final class ProcessExecution extends AbstractExecution {
     public void resize(int columns, int rows) {
         RandomAccessFile fifo = control;
         if (fifo == null || exited) {
+            return;
+        }
+        if (resizes.incrementAndGet() > MAX_RESIZES) {
+            log.debug("run {}: resize dropped, the run has had {}", runId, MAX_RESIZES);
             return;
         }
         try {

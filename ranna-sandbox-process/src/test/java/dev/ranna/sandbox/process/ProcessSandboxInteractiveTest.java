@@ -329,7 +329,28 @@ class ProcessSandboxInteractiveTest {
         assertThat(run.sink().stdout()).endsWith("30 100\r\n");
         // The FIFO and the run's directories are gone, and so is the resize loop.
         assertThat(Leftovers.of(sandbox(isolation), false)).isEmpty();
-        assertThat(TestSupport.processesMatching("stty cols \"$c\"")).isEmpty();
+        assertThat(TestSupport.processesMatching("0x5414")).isEmpty();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"bubblewrap"}) // the public mode; without isolation the loop is the host's to see
+    void aResizeFloodNeverBlocksWhenTheProgramStoppedTheResizeLoop(String isolation) throws Exception {
+        // The loop runs as the program's uid, so a hostile program can stop it; nothing then reads the FIFO.
+        var run = start(
+                sandbox(isolation),
+                "for p in /proc/[0-9]*; do grep -q 0x5414 $p/cmdline 2>/dev/null && kill -STOP ${p#/proc/} 2>/dev/null"
+                        + " && echo stopped; done\nsleep 30\n",
+                StdinSource.EMPTY,
+                true);
+        run.awaitStdout("stopped");
+        org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
+            for (int i = 0; i < 20_000; i++) {
+                run.execution().resize(1000, 1000);
+            }
+        });
+        run.execution().kill();
+        assertThat(run.await().signal()).isEqualTo("SIGKILL");
+        assertThat(Leftovers.of(sandbox(isolation), false)).isEmpty();
     }
 
     @ParameterizedTest
