@@ -4,6 +4,7 @@ import dev.ranna.protocol.StdStream;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -25,10 +26,19 @@ import org.slf4j.LoggerFactory;
 public abstract class AbstractExecution implements Execution {
     private static final Logger log = LoggerFactory.getLogger(AbstractExecution.class);
 
+    /**
+     * Output delivered after {@link #kill()}, at most: what the program wrote before it died and the
+     * readers had not read yet (a pipe's 64 KiB per stream, and a reader's buffer). Past it, output is
+     * what the program wrote while the kill travelled, and is dropped, so how much more a flood gets
+     * through never depends on how fast a loaded machine delivers a SIGKILL.
+     */
+    static final long MAX_OUTPUT_AFTER_KILL = 256 * 1024;
+
     private final OutputSink sink;
     private final CompletableFuture<ExitStatus> exit = new CompletableFuture<>();
     private final AtomicBoolean killRequested = new AtomicBoolean();
     private final AtomicReference<@Nullable Throwable> sinkFailure = new AtomicReference<>();
+    private final AtomicLong afterKill = new AtomicLong();
 
     /** @param sink where the run's output goes; see {@link #output} */
     protected AbstractExecution(OutputSink sink) {
@@ -73,11 +83,19 @@ public abstract class AbstractExecution implements Execution {
      * Hands output to the engine; may block on backpressure (so call it from the stream's reader,
      * never while holding a lock {@link #killProgram()} needs). After the sink failed once, output is
      * dropped (keep reading, so the program does not block on a full pipe): the run is killed and
-     * {@link #exit()} completes with the sink's failure.
+     * {@link #exit()} completes with the sink's failure. After {@link #kill()}, at most {@value
+     * #MAX_OUTPUT_AFTER_KILL} more bytes reach the sink; the rest is dropped the same way.
      */
     protected final void output(StdStream stream, byte[] bytes, int offset, int length) {
         if (length == 0 || sinkFailure.get() != null) {
             return;
+        }
+        if (killRequested.get()) {
+            long before = afterKill.getAndAdd(length);
+            if (before >= MAX_OUTPUT_AFTER_KILL) {
+                return;
+            }
+            length = (int) Math.min(length, MAX_OUTPUT_AFTER_KILL - before);
         }
         try {
             sink.write(stream, bytes, offset, length);

@@ -101,6 +101,22 @@ class AbstractExecutionTest {
     }
 
     @Test
+    void afterKillOnlyWhatWasInFlightStillArrivesAndTheRestIsDropped() {
+        var delivered = new java.util.concurrent.atomic.AtomicLong();
+        var probe = new Probe((stream, bytes, offset, length) -> delivered.addAndGet(length));
+        String chunk = "y\n".repeat(8 * 1024);
+        probe.write(chunk);
+        assertThat(delivered).hasValue(chunk.length());
+        probe.kill();
+        for (int i = 0; i < 64; i++) {
+            probe.write(chunk);
+        }
+        assertThat(delivered.get() - chunk.length()).isEqualTo(AbstractExecution.MAX_OUTPUT_AFTER_KILL);
+        probe.exit(ExitStatus.killed(Duration.ofMillis(3)));
+        assertThat(probe.exit().toCompletableFuture()).isCompleted();
+    }
+
+    @Test
     void emptyWritesNeverReachTheSink() {
         var calls = new AtomicInteger();
         var probe = new Probe((stream, bytes, offset, length) -> calls.incrementAndGet());
