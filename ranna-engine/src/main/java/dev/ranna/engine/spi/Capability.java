@@ -29,7 +29,27 @@ public enum Capability {
      * every run it can measure (CPU time and peak memory), and reports {@link ExitStatus#oomKilled()} when
      * the memory limit ended the program. Feature {@code "usage"}.
      */
-    USAGE("usage");
+    USAGE("usage"),
+    /**
+     * The sandbox writes {@link SandboxRequest#files()} beside the code: directories created as needed,
+     * no symbolic link followed, owned by the run's user, inside the run's own working directory. Feature
+     * {@code "files"}. Without it the engine refuses an EXEC with {@code files} ({@code ERROR 400}).
+     */
+    FILES("files"),
+    /**
+     * The sandbox runs a spec's {@link LanguageSpec#compile()} stage before the program, in the same
+     * working directory, under the compile limits ({@link SandboxRequest#compileTimeout()}, the {@code
+     * sandbox.compile.memory} memory limit), reports its end with {@link OutputSink#compiled} and starts
+     * the program only after a clean compile. Feature {@code "compile"}. Without it a spec map with a
+     * compile stage is refused at start.
+     */
+    COMPILE("compile"),
+    /**
+     * The sandbox applies {@link SandboxRequest#memoryLimit()}, a run's own memory limit below the
+     * server's. Feature {@code "limits"} (the engine enforces a run's own timeout and output limit
+     * itself). Without it the engine refuses {@code limits.memorybytes} ({@code ERROR 400}).
+     */
+    LIMITS("limits");
 
     private final String feature;
 

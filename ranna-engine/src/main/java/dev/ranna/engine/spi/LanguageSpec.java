@@ -22,6 +22,9 @@ import org.jspecify.annotations.Nullable;
  * @param language display language for editors, or null
  * @param example a hello-world program, or null
  * @param inline the inline-expression template, or null if the spec has none
+ * @param compile the compile stage's command, split like {@code cmd} and run in the working directory
+ *     before {@code entrypoint... cmd...} with its own limits; empty when the spec has no compile stage.
+ *     Asked of a sandbox with {@link Capability#COMPILE} only
  */
 public record LanguageSpec(
         String key,
@@ -31,10 +34,12 @@ public record LanguageSpec(
         String filename,
         @Nullable String language,
         @Nullable String example,
-        @Nullable InlineTemplate inline) {
+        @Nullable InlineTemplate inline,
+        List<String> compile) {
 
     /** @throws IllegalArgumentException if the filename is not a plain file name or there is no command */
     public LanguageSpec {
+        compile = List.copyOf(compile);
         Objects.requireNonNull(key, "key");
         entrypoint = List.copyOf(entrypoint);
         cmd = List.copyOf(cmd);
@@ -67,7 +72,13 @@ public record LanguageSpec(
                 .cmd(cmd)
                 .language(language)
                 .example(example)
-                .inline(inline);
+                .inline(inline)
+                .compile(compile);
+    }
+
+    /** Whether runs of this spec have a compile stage. */
+    public boolean hasCompileStage() {
+        return !compile.isEmpty();
     }
 
     /**
@@ -85,6 +96,7 @@ public record LanguageSpec(
         private @Nullable String language;
         private @Nullable String example;
         private @Nullable InlineTemplate inline;
+        private List<String> compile = List.of();
 
         private Builder(String key, String filename) {
             this.key = Objects.requireNonNull(key, "key");
@@ -140,9 +152,20 @@ public record LanguageSpec(
         }
 
         /** @throws IllegalArgumentException if the filename is not a plain file name */
+        /** The compile stage's command, split like {@code cmd}; null or blank: no compile stage. */
+        public Builder compile(@Nullable String compile) {
+            this.compile = split(compile);
+            return this;
+        }
+
+        public Builder compile(List<String> compile) {
+            this.compile = List.copyOf(compile);
+            return this;
+        }
+
         public LanguageSpec build() {
             List<String> command = cmd.isEmpty() ? List.of(filename) : cmd;
-            return new LanguageSpec(key, image, entrypoint, command, filename, language, example, inline);
+            return new LanguageSpec(key, image, entrypoint, command, filename, language, example, inline, compile);
         }
     }
 

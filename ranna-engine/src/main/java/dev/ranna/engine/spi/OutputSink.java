@@ -18,4 +18,15 @@ public interface OutputSink {
      * not keep a reference to the array.
      */
     void write(StdStream stream, byte[] bytes, int offset, int length);
+
+    /**
+     * The compile stage of a spec with one ({@link LanguageSpec#compile()}) ended cleanly (exit code 0)
+     * and the run stage starts now: every byte the compiler wrote was written before this call, every
+     * later {@link #write} is the program's. {@code compile} is the compiler's status (its elapsed time is
+     * the compile stage's wall-clock time). Called at most once, before the program is started, never
+     * concurrently with {@link #write}; not called when the compile failed, was killed or timed out (then
+     * {@link Execution#exit()} completes with the compiler's status and the program never runs), nor for a
+     * spec without a compile stage. Never blocks for long.
+     */
+    default void compiled(ExitStatus compile) {}
 }

@@ -26,6 +26,8 @@ public final class SandboxConfig implements ConfigValues {
 
     /** ranna's memory limit per run ({@code 100M}). */
     public static final String MEMORY = "sandbox.memory";
+    /** The compile stage's memory limit per run ({@code 512M}). */
+    public static final String COMPILE_MEMORY = "sandbox.compile.memory";
     /** Whether runs get network access ({@code false}). */
     public static final String ENABLE_NETWORKING = "sandbox.enablenetworking";
     /** The OCI runtime for containers, e.g. {@code runsc} (engine default when empty). */
@@ -42,6 +44,13 @@ public final class SandboxConfig implements ConfigValues {
                 .defaultValue("100M")
                 .description("memory limit of one run (size)")
                 .ranna()
+                .build();
+
+        /** {@value SandboxConfig#COMPILE_MEMORY}: memory limit of one run's compile stage. */
+        public static final ConfigKey<Long> COMPILE_MEMORY = ConfigKey.builder(
+                        SandboxConfig.COMPILE_MEMORY, ConfigType.POSITIVE_SIZE)
+                .defaultValue("512M")
+                .description("memory limit of one run's compile stage, for specs with a compile command (size)")
                 .build();
 
         /** {@value SandboxConfig#ENABLE_NETWORKING}: whether programs get network access. */
@@ -85,8 +94,14 @@ public final class SandboxConfig implements ConfigValues {
                 .build();
 
         /** Every shared key, in {@code --help} order. */
-        public static final List<ConfigKey<?>> ALL =
-                List.of(MEMORY, ENABLE_NETWORKING, SKIP_STARTUP_PREP, UID_LEASE_DIR, STREAM_BUFFER_CAP, HOST_ROOT_DIR);
+        public static final List<ConfigKey<?>> ALL = List.of(
+                MEMORY,
+                COMPILE_MEMORY,
+                ENABLE_NETWORKING,
+                SKIP_STARTUP_PREP,
+                UID_LEASE_DIR,
+                STREAM_BUFFER_CAP,
+                HOST_ROOT_DIR);
     }
 
     private final Map<String, String> properties;

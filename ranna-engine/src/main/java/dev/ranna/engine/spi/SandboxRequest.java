@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What to run: a resolved spec, the code (inline expressions already expanded), arguments and
@@ -32,6 +33,14 @@ import java.util.Objects;
  *     #TERMINAL_ROWS} until {@link Execution#resize}d: standard input, output and error are the terminal,
  *     so all output is {@code stdout}, and the end of input is the terminal's end-of-file character.
  *     Asked of a sandbox with {@link Capability#TTY} only
+ * @param files more files beside the code, each at its relative path in the working directory, names
+ *     validated by the engine ({@link SourceFile}; none is the code's own file name, none is a directory
+ *     of another). Asked of a sandbox with {@link Capability#FILES} only
+ * @param compileTimeout the compile stage's wall-clock limit, for a spec with {@link LanguageSpec#compile()}.
+ *     The engine enforces it as it does {@code timeout}, which then starts when the sandbox reports {@link
+ *     OutputSink#compiled}
+ * @param memoryLimit the run's own memory limit in bytes, below the server's {@code sandbox.memory}, or
+ *     null for the server's. Asked of a sandbox with {@link Capability#LIMITS} only
  */
 public record SandboxRequest(
         RunId runId,
@@ -41,7 +50,13 @@ public record SandboxRequest(
         Map<String, String> environment,
         Duration timeout,
         StdinSource stdin,
-        boolean tty) {
+        boolean tty,
+        List<SourceFile> files,
+        Duration compileTimeout,
+        @Nullable Long memoryLimit) {
+
+    /** The compile stage's wall-clock limit when a request does not say ({@code sandbox.compile.timeoutseconds}). */
+    public static final Duration DEFAULT_COMPILE_TIMEOUT = Duration.ofSeconds(30);
 
     /** A terminal's width in columns until the client resizes it. */
     public static final int TERMINAL_COLUMNS = 80;
@@ -60,6 +75,26 @@ public record SandboxRequest(
             throw new IllegalArgumentException("timeout must be > 0: " + timeout);
         }
         Objects.requireNonNull(stdin, "stdin");
+        files = List.copyOf(files);
+        Objects.requireNonNull(compileTimeout, "compileTimeout");
+        if (compileTimeout.isNegative() || compileTimeout.isZero()) {
+            throw new IllegalArgumentException("compileTimeout must be > 0: " + compileTimeout);
+        }
+        if (memoryLimit != null && memoryLimit <= 0) {
+            throw new IllegalArgumentException("memoryLimit must be > 0: " + memoryLimit);
+        }
+    }
+
+    public SandboxRequest(
+            RunId runId,
+            LanguageSpec spec,
+            String code,
+            List<String> arguments,
+            Map<String, String> environment,
+            Duration timeout,
+            StdinSource stdin,
+            boolean tty) {
+        this(runId, spec, code, arguments, environment, timeout, stdin, tty, List.of(), DEFAULT_COMPILE_TIMEOUT, null);
     }
 
     /** A request without standard input or terminal. */
@@ -80,7 +115,8 @@ public record SandboxRequest(
 
     /** This request with other code (e.g. an inline expression expanded). */
     public SandboxRequest withCode(String newCode) {
-        return new SandboxRequest(runId, spec, newCode, arguments, environment, timeout, stdin, tty);
+        return new SandboxRequest(
+                runId, spec, newCode, arguments, environment, timeout, stdin, tty, files, compileTimeout, memoryLimit);
     }
 
     /** The program's argv: the spec's entrypoint, then its cmd, then {@link #arguments()}. */
@@ -103,6 +139,9 @@ public record SandboxRequest(
         private Duration timeout = Duration.ofSeconds(5);
         private StdinSource stdin = StdinSource.EMPTY;
         private boolean tty;
+        private List<SourceFile> files = List.of();
+        private Duration compileTimeout = DEFAULT_COMPILE_TIMEOUT;
+        private @Nullable Long memoryLimit;
 
         private Builder(RunId runId, LanguageSpec spec, String code) {
             this.runId = Objects.requireNonNull(runId, "runId");
@@ -140,8 +179,25 @@ public record SandboxRequest(
             return this;
         }
 
+        public Builder files(List<SourceFile> files) {
+            this.files = List.copyOf(files);
+            return this;
+        }
+
+        public Builder compileTimeout(Duration compileTimeout) {
+            this.compileTimeout = Objects.requireNonNull(compileTimeout, "compileTimeout");
+            return this;
+        }
+
+        /** The run's own memory limit in bytes; null (the default) for the server's. */
+        public Builder memoryLimit(@Nullable Long memoryLimit) {
+            this.memoryLimit = memoryLimit;
+            return this;
+        }
+
         public SandboxRequest build() {
-            return new SandboxRequest(runId, spec, code, arguments, environment, timeout, stdin, tty);
+            return new SandboxRequest(
+                    runId, spec, code, arguments, environment, timeout, stdin, tty, files, compileTimeout, memoryLimit);
         }
     }
 }
