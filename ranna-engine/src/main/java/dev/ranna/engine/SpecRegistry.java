@@ -114,6 +114,7 @@ public final class SpecRegistry {
                 .language(entry.language())
                 .example(entry.example())
                 .inline(inline)
+                .compile(entry.compile())
                 .build();
     }
 

@@ -1,6 +1,7 @@
 package dev.ranna.protocol;
 
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An event sent by the server: {@code {"code": int, "nonce"?: int|string, "data": ...}}.
@@ -73,13 +74,25 @@ public sealed interface Event {
      *
      * @param stream which stream {@code text} came from
      * @param text a chunk of valid UTF-8 output, in order within its stream
+     * @param stage the stage the output comes from ({@code "stage"}), for a spec with a compile stage; null
+     *     (absent on the wire) for a spec without one
      */
-    record Log(Nonce nonce, RunId runId, StdStream stream, String text) implements Event {
+    record Log(
+            Nonce nonce,
+            RunId runId,
+            StdStream stream,
+            String text,
+            @Nullable Stage stage) implements Event {
         public Log {
             Objects.requireNonNull(nonce, "nonce");
             Objects.requireNonNull(runId, "runId");
             Objects.requireNonNull(stream, "stream");
             Objects.requireNonNull(text, "text");
+        }
+
+        /** A LOG of a run without a compile stage. */
+        public Log(Nonce nonce, RunId runId, StdStream stream, String text) {
+            this(nonce, runId, stream, text, null);
         }
 
         @Override

@@ -22,6 +22,10 @@ import java.util.Objects;
  *     {@code stdin} and none mean the same: the program reads EOF at once unless {@code interactive})
  * @param interactive standard input stays open after {@code stdin} until the client ends it (WebSocket only)
  * @param tty the program runs on a pseudo-terminal
+ * @param files more files beside the main one, in the order given (copied, unmodifiable; empty when the
+ *     client sent none)
+ * @param limits the run's own limits, each only lowering the server's ({@link RequestLimits#NONE} when the
+ *     client sent none)
  */
 public record ExecutionRequest(
         String language,
@@ -31,7 +35,9 @@ public record ExecutionRequest(
         Map<String, String> environment,
         String stdin,
         boolean interactive,
-        boolean tty) {
+        boolean tty,
+        List<ProjectFile> files,
+        RequestLimits limits) {
 
     public ExecutionRequest {
         Objects.requireNonNull(language, "language");
@@ -43,6 +49,31 @@ public record ExecutionRequest(
             Objects.requireNonNull(value, "environment value");
         });
         Objects.requireNonNull(stdin, "stdin");
+        files = List.copyOf(files);
+        Objects.requireNonNull(limits, "limits");
+    }
+
+    /** A request without files or limits of its own. */
+    public ExecutionRequest(
+            String language,
+            String code,
+            boolean inlineExpression,
+            List<String> arguments,
+            Map<String, String> environment,
+            String stdin,
+            boolean interactive,
+            boolean tty) {
+        this(
+                language,
+                code,
+                inlineExpression,
+                arguments,
+                environment,
+                stdin,
+                interactive,
+                tty,
+                List.of(),
+                RequestLimits.NONE);
     }
 
     /** A request without standard input or terminal (ranna's fields only). */
@@ -57,7 +88,14 @@ public record ExecutionRequest(
 
     /** This request with other standard input and terminal settings. */
     public ExecutionRequest withInput(String stdin, boolean interactive, boolean tty) {
-        return new ExecutionRequest(language, code, inlineExpression, arguments, environment, stdin, interactive, tty);
+        return new ExecutionRequest(
+                language, code, inlineExpression, arguments, environment, stdin, interactive, tty, files, limits);
+    }
+
+    /** This request with other files and limits (a project: several files, limits below the server's). */
+    public ExecutionRequest withProject(List<ProjectFile> newFiles, RequestLimits newLimits) {
+        return new ExecutionRequest(
+                language, code, inlineExpression, arguments, environment, stdin, interactive, tty, newFiles, newLimits);
     }
 
     /** A request with no inline expression, arguments or environment. */

@@ -16,6 +16,11 @@ import org.jspecify.annotations.Nullable;
  *     cannot measure them; null is written as an absent field, never as {@code null}
  * @param oomKilled the memory limit ended the program ({@code oomkilled}); written only when true, so a run
  *     that was not ended by its memory limit encodes exactly as ranna's STOP does
+ * @param stage for a spec with a compile stage, the stage the run ended in ({@code stage}); null (absent on
+ *     the wire) for a spec without one. With {@link Stage#COMPILE}, {@code exitCode} and {@code signal} are
+ *     the compiler's and {@code execTimeMs} is 0 (the program never ran)
+ * @param compileTimeMs for a spec with a compile stage, the compile stage's wall time in milliseconds ({@code
+ *     compiletimems}); null (absent) otherwise
  */
 public record RunResult(
         long execTimeMs,
@@ -25,13 +30,37 @@ public record RunResult(
         boolean killed,
         boolean truncated,
         @Nullable Usage usage,
-        boolean oomKilled) {
+        boolean oomKilled,
+        @Nullable Stage stage,
+        @Nullable Long compileTimeMs) {
 
-    /** @throws IllegalArgumentException if {@code execTimeMs} is negative */
+    /** @throws IllegalArgumentException if {@code execTimeMs} or {@code compileTimeMs} is negative */
     public RunResult {
         if (execTimeMs < 0) {
             throw new IllegalArgumentException("execTimeMs must be >= 0: " + execTimeMs);
         }
+        if (compileTimeMs != null && compileTimeMs < 0) {
+            throw new IllegalArgumentException("compileTimeMs must be >= 0: " + compileTimeMs);
+        }
+    }
+
+    /** A result of a run without a compile stage. */
+    public RunResult(
+            long execTimeMs,
+            @Nullable Integer exitCode,
+            @Nullable String signal,
+            boolean timedOut,
+            boolean killed,
+            boolean truncated,
+            @Nullable Usage usage,
+            boolean oomKilled) {
+        this(execTimeMs, exitCode, signal, timedOut, killed, truncated, usage, oomKilled, null, null);
+    }
+
+    /** This result as the end of a run of a spec with a compile stage: ended in {@code stage}. */
+    public RunResult withStage(Stage endedIn, long compileMs) {
+        return new RunResult(
+                execTimeMs, exitCode, signal, timedOut, killed, truncated, usage, oomKilled, endedIn, compileMs);
     }
 
     /** A result without usage and not ended by the memory limit: the fields ranna itself sends. */

@@ -7,8 +7,7 @@ import org.jspecify.annotations.Nullable;
  * {@code GET /v1/spec}. Every field is optional on the wire; which ones an entry needs is decided by
  * the engine when it loads the map.
  *
- * <p>Build entries with {@link #builder()} (or {@link #alias(String)}): the format grows (a compile stage
- * is next), and each new field is one more component of this record, so its canonical constructor is not
+ * <p>Build entries with {@link #builder()} (or {@link #alias(String)}): the format grows, and each new field is one more component of this record, so its canonical constructor is not
  * a stable way to make one.
  *
  * @param use alias: this key means the spec named here ({@code use})
@@ -20,6 +19,8 @@ import org.jspecify.annotations.Nullable;
  * @param language display language for editors ({@code language})
  * @param example a hello-world program ({@code example})
  * @param inline the inline-expression template ({@code inline})
+ * @param compile the compile command, run before {@code cmd} in the working directory, split like it
+ *     ({@code compile}, ours); null: no compile stage
  */
 public record SpecEntry(
         @Nullable String use,
@@ -30,7 +31,8 @@ public record SpecEntry(
         @Nullable String filename,
         @Nullable String language,
         @Nullable String example,
-        @Nullable InlineTemplate inline) {
+        @Nullable InlineTemplate inline,
+        @Nullable String compile) {
 
     /** An entry with no field set yet. */
     public static Builder builder() {
@@ -53,7 +55,8 @@ public record SpecEntry(
                 .filename(filename)
                 .language(language)
                 .example(example)
-                .inline(inline);
+                .inline(inline)
+                .compile(compile);
     }
 
     /** Whether this entry is an alias. */
@@ -75,6 +78,7 @@ public record SpecEntry(
         private @Nullable String language;
         private @Nullable String example;
         private @Nullable InlineTemplate inline;
+        private @Nullable String compile;
 
         private Builder() {}
 
@@ -132,9 +136,15 @@ public record SpecEntry(
             return this;
         }
 
+        /** {@code compile}: the compile command, in ranna's command syntax; null: no compile stage. */
+        public Builder compile(@Nullable String compile) {
+            this.compile = compile;
+            return this;
+        }
+
         /** The entry. */
         public SpecEntry build() {
-            return new SpecEntry(use, image, registry, entrypoint, cmd, filename, language, example, inline);
+            return new SpecEntry(use, image, registry, entrypoint, cmd, filename, language, example, inline, compile);
         }
     }
 }

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.ranna.protocol.CompileResult;
 import dev.ranna.protocol.ErrorResponse;
 import dev.ranna.protocol.Event;
 import dev.ranna.protocol.EventCode;
@@ -15,8 +16,11 @@ import dev.ranna.protocol.ExecutionRequest;
 import dev.ranna.protocol.ExecutionResponse;
 import dev.ranna.protocol.Nonce;
 import dev.ranna.protocol.Operation;
+import dev.ranna.protocol.ProjectFile;
+import dev.ranna.protocol.RequestLimits;
 import dev.ranna.protocol.RunId;
 import dev.ranna.protocol.RunResult;
+import dev.ranna.protocol.Stage;
 import dev.ranna.protocol.StdStream;
 import dev.ranna.protocol.Usage;
 import dev.ranna.protocol.json.UntrustedFields.FieldException;
@@ -133,7 +137,35 @@ public final class ClientCodec {
         if (request.tty()) {
             g.writeBooleanField("tty", true);
         }
+        if (!request.files().isEmpty()) {
+            g.writeArrayFieldStart("files");
+            for (ProjectFile file : request.files()) {
+                g.writeStartObject();
+                g.writeStringField("name", file.name());
+                g.writeStringField("content", file.content());
+                if (file.encoding() != ProjectFile.Encoding.UTF8) {
+                    g.writeStringField("encoding", file.encoding().wireName());
+                }
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+        }
+        RequestLimits limits = request.limits();
+        if (!limits.isEmpty()) {
+            g.writeObjectFieldStart("limits");
+            writeLimit(g, "timeoutms", limits.timeoutMs());
+            writeLimit(g, "compiletimeoutms", limits.compileTimeoutMs());
+            writeLimit(g, "memorybytes", limits.memoryBytes());
+            writeLimit(g, "outputbytes", limits.outputBytes());
+            g.writeEndObject();
+        }
         g.writeEndObject();
+    }
+
+    private static void writeLimit(JsonGenerator g, String field, @Nullable Long value) throws IOException {
+        if (value != null) {
+            g.writeNumberField(field, value.longValue());
+        }
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -175,7 +207,7 @@ public final class ClientCodec {
                 for (StdStream stream : StdStream.values()) {
                     JsonNode chunk = data.get(stream.wireName());
                     if (chunk != null && chunk.isTextual()) {
-                        return new Event.Log(nonce, runId, stream, chunk.textValue());
+                        return new Event.Log(nonce, runId, stream, chunk.textValue(), readStage(data));
                     }
                 }
                 throw new IllegalArgumentException("data: LOG has neither stdout nor stderr");
@@ -195,6 +227,24 @@ public final class ClientCodec {
          * @param stream the stream the text came from
          */
         void log(Nonce nonce, RunId runId, StdStream stream, char[] text, int offset, int length);
+
+        /**
+         * One LOG event of a run whose spec has a compile stage ({@code stage} non-null), or of any run: the
+         * codec calls this method, which by default forgets the stage and calls {@link #log(Nonce, RunId,
+         * StdStream, char[], int, int)}. Override it to see the stage.
+         *
+         * @param stage the LOG's {@code "stage"}, or null when it has none
+         */
+        default void log(
+                Nonce nonce,
+                RunId runId,
+                @Nullable Stage stage,
+                StdStream stream,
+                char[] text,
+                int offset,
+                int length) {
+            log(nonce, runId, stream, text, offset, length);
+        }
     }
 
     /**
@@ -217,7 +267,7 @@ public final class ClientCodec {
             case LOG: {
                 var log = (Event.Log) event;
                 char[] chars = log.text().toCharArray();
-                logs.log(log.nonce(), log.runId(), log.stream(), chars, 0, chars.length);
+                logs.log(log.nonce(), log.runId(), log.stage(), log.stream(), chars, 0, chars.length);
                 return null;
             }
             case PONG:
@@ -287,10 +337,17 @@ public final class ClientCodec {
             String runId = null;
             Slice stdout = null;
             Slice stderr = null;
+            Stage stage = null;
             while (p.nextToken() == JsonToken.FIELD_NAME) {
                 String name = p.currentName();
                 JsonToken value = p.nextToken();
-                if (name.equals("runid") || name.equals("stdout") || name.equals("stderr")) {
+                if (name.equals("stage")) {
+                    // As the tree path: a stage it does not know is no stage.
+                    stage = value == JsonToken.VALUE_STRING
+                            ? Stage.fromWireName(p.getText()).orElse(null)
+                            : null;
+                    p.skipChildren();
+                } else if (name.equals("runid") || name.equals("stdout") || name.equals("stderr")) {
                     if (value != JsonToken.VALUE_STRING) {
                         return false;
                     }
@@ -325,7 +382,7 @@ public final class ClientCodec {
             if (slice == null) {
                 return false;
             }
-            logs.log(nonce, new RunId(runId), stream, slice.chars, slice.offset, slice.length);
+            logs.log(nonce, new RunId(runId), stage, stream, slice.chars, slice.offset, slice.length);
             return true;
         } catch (IOException | FieldException e) {
             return false;
@@ -343,7 +400,33 @@ public final class ClientCodec {
      */
     public ExecutionResponse decodeExecutionResponse(String text) {
         JsonNode root = readTrusted(text, "response");
-        return new ExecutionResponse(trustedString(root, "stdout"), trustedString(root, "stderr"), readRunResult(root));
+        return new ExecutionResponse(
+                trustedString(root, "stdout"), trustedString(root, "stderr"), readRunResult(root), readCompile(root));
+    }
+
+    private static @Nullable CompileResult readCompile(JsonNode root) {
+        JsonNode compile = root.get("compile");
+        if (compile == null || compile.isNull()) {
+            return null;
+        }
+        if (!compile.isObject()) {
+            throw new IllegalArgumentException("compile: expected an object, got " + typeOf(compile));
+        }
+        JsonNode exitCode = compile.get("exitcode");
+        JsonNode signal = compile.get("signal");
+        return new CompileResult(
+                trustedString(compile, "stdout"),
+                trustedString(compile, "stderr"),
+                exitCode != null && exitCode.isIntegralNumber() ? exitCode.intValue() : null,
+                signal != null && signal.isTextual() ? signal.textValue() : null,
+                compile.path("exectimems").asLong());
+    }
+
+    private static @Nullable Stage readStage(JsonNode data) {
+        JsonNode stage = data.get("stage");
+        return stage != null && stage.isTextual()
+                ? Stage.fromWireName(stage.textValue()).orElse(null)
+                : null;
     }
 
     /**
@@ -363,6 +446,7 @@ public final class ClientCodec {
     private static RunResult readRunResult(JsonNode data) {
         JsonNode exitCode = data.get("exitcode");
         JsonNode signal = data.get("signal");
+        JsonNode compileTime = data.get("compiletimems");
         return new RunResult(
                 data.path("exectimems").asLong(),
                 exitCode != null && exitCode.isIntegralNumber() ? exitCode.intValue() : null,
@@ -371,7 +455,9 @@ public final class ClientCodec {
                 data.path("killed").asBoolean(false),
                 data.path("truncated").asBoolean(false),
                 readUsage(data.get("usage")),
-                data.path("oomkilled").asBoolean(false));
+                data.path("oomkilled").asBoolean(false),
+                readStage(data),
+                compileTime != null && compileTime.isIntegralNumber() ? compileTime.longValue() : null);
     }
 
     private static @Nullable Usage readUsage(@Nullable JsonNode usage) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.ranna.protocol.Event;
 import dev.ranna.protocol.Nonce;
+import dev.ranna.protocol.Stage;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -56,7 +57,7 @@ public final class EventEncoder {
     public static int sizeHint(Event event) {
         switch (event.eventCode()) {
             case LOG:
-                return ((Event.Log) event).text().length() + 160;
+                return ((Event.Log) event).text().length() + 176;
             case ERROR:
                 return ((Event.Error) event).message().length() + 96;
             case PONG:
@@ -135,6 +136,10 @@ public final class EventEncoder {
                 g.writeStartObject();
                 g.writeStringField("runid", log.runId().value());
                 g.writeStringField(log.stream().wireName(), log.text());
+                Stage stage = log.stage();
+                if (stage != null) {
+                    g.writeStringField("stage", stage.wireName());
+                }
                 g.writeEndObject();
                 break;
             }

@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.ranna.protocol.Nonce;
 import dev.ranna.protocol.RunResult;
+import dev.ranna.protocol.Stage;
 import dev.ranna.protocol.Usage;
 import java.io.IOException;
 import java.io.StringWriter;
@@ -128,6 +129,15 @@ final class JsonSupport {
         }
         if (result.oomKilled()) {
             g.writeBooleanField("oomkilled", true);
+        }
+        // Only for a spec with a compile stage: a run without one encodes exactly as ranna's STOP does.
+        Stage stage = result.stage();
+        if (stage != null) {
+            g.writeStringField("stage", stage.wireName());
+        }
+        Long compileTimeMs = result.compileTimeMs();
+        if (compileTimeMs != null) {
+            g.writeNumberField("compiletimems", compileTimeMs.longValue());
         }
     }
 

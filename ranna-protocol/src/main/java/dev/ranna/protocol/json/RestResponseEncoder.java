@@ -1,6 +1,7 @@
 package dev.ranna.protocol.json;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import dev.ranna.protocol.CompileResult;
 import dev.ranna.protocol.ErrorResponse;
 import dev.ranna.protocol.ExecutionResponse;
 import dev.ranna.protocol.InlineTemplate;
@@ -27,13 +28,17 @@ public final class RestResponseEncoder {
         return INSTANCE;
     }
 
-    /** Encodes a REST execution response: {@code {"stdout", "stderr", "exectimems", ...}}. */
+    /**
+     * Encodes a REST execution response: {@code {"stdout", "stderr", "exectimems", ..., "compile"?}}; the
+     * top-level fields are the run stage's.
+     */
     public String encode(ExecutionResponse response) {
         return JsonSupport.write(g -> {
             g.writeStartObject();
             g.writeStringField("stdout", response.stdout());
             g.writeStringField("stderr", response.stderr());
             JsonSupport.writeRunResult(g, response.result());
+            writeCompile(g, response.compile());
             g.writeEndObject();
         });
     }
@@ -61,8 +66,26 @@ public final class RestResponseEncoder {
             g.writeStringField("stdout", run.stdout());
             g.writeStringField("stderr", run.stderr());
             JsonSupport.writeRunResult(g, run.result());
+            writeCompile(g, run.compile());
             g.writeEndObject();
         });
+    }
+
+    /** The compile stage's object, for a spec with one: {@code "compile": {"stdout", "stderr", ...}}. */
+    private static void writeCompile(JsonGenerator g, @Nullable CompileResult compile) throws IOException {
+        if (compile == null) {
+            return;
+        }
+        g.writeObjectFieldStart("compile");
+        g.writeStringField("stdout", compile.stdout());
+        g.writeStringField("stderr", compile.stderr());
+        Integer exitCode = compile.exitCode();
+        if (exitCode != null) {
+            g.writeNumberField("exitcode", exitCode);
+        }
+        writeOptional(g, "signal", compile.signal());
+        g.writeNumberField("exectimems", compile.execTimeMs());
+        g.writeEndObject();
     }
 
     /** Encodes {@code GET /v1/info}. */
@@ -110,6 +133,7 @@ public final class RestResponseEncoder {
         writeOptional(g, "image", spec.image());
         writeOptional(g, "registry", spec.registry());
         writeOptional(g, "entrypoint", spec.entrypoint());
+        writeOptional(g, "compile", spec.compile());
         writeOptional(g, "cmd", spec.cmd());
         writeOptional(g, "filename", spec.filename());
         writeOptional(g, "language", spec.language());

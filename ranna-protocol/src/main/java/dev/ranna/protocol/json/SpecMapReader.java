@@ -129,7 +129,8 @@ public final class SpecMapReader {
                 .cmd(optionalString(key, node, "cmd"))
                 .filename(optionalString(key, node, "filename"))
                 .language(optionalString(key, node, "language"))
-                .example(optionalString(key, node, "example"));
+                .example(optionalString(key, node, "example"))
+                .compile(optionalString(key, node, "compile"));
         JsonNode inlineNode = node.get("inline");
         if (inlineNode != null && !inlineNode.isNull()) {
             if (!inlineNode.isObject()) {

@@ -5,6 +5,8 @@ import static dev.ranna.protocol.json.JsonSupport.typeOf;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ranna.protocol.ExecutionRequest;
 import dev.ranna.protocol.Nonce;
+import dev.ranna.protocol.ProjectFile;
+import dev.ranna.protocol.RequestLimits;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -107,7 +109,84 @@ final class UntrustedFields {
         String stdin = optionalString(args, p + "stdin", "stdin");
         boolean interactive = optionalBoolean(args, p + "interactive", "interactive");
         boolean tty = optionalBoolean(args, p + "tty", "tty");
-        return new ExecutionRequest(language, code, inline, arguments, environment, stdin, interactive, tty);
+        List<ProjectFile> files = readFiles(args.get("files"), p + "files");
+        RequestLimits limits = readLimits(args.get("limits"), p + "limits");
+        return new ExecutionRequest(
+                language, code, inline, arguments, environment, stdin, interactive, tty, files, limits);
+    }
+
+    /** The message tail of an {@code encoding} that is neither of the two. */
+    static final String ENCODING_PROBLEM = "must be \"utf8\" or \"base64\"";
+
+    /** The message tail of a limit that is not a positive 64-bit integer. */
+    static final String LIMIT_PROBLEM = "must be a positive integer";
+
+    /**
+     * EXEC's {@code files}: absent or null is none. Only the shape is checked here (names, duplicates, the
+     * count and base64 are the engine's to judge); nothing is allocated beyond the parsed tree, whose size
+     * the frame limit bounds.
+     */
+    private static List<ProjectFile> readFiles(@Nullable JsonNode node, String field) throws FieldException {
+        if (node == null || node.isNull()) {
+            return List.of();
+        }
+        if (!node.isArray()) {
+            throw new FieldException(field + ": expected an array of objects, got " + typeOf(node));
+        }
+        var files = new ArrayList<ProjectFile>(node.size());
+        for (int i = 0; i < node.size(); i++) {
+            JsonNode entry = node.get(i);
+            String where = field + "[" + i + "]";
+            if (!entry.isObject()) {
+                throw new FieldException(where + ": expected an object, got " + typeOf(entry));
+            }
+            String name = requiredString(entry, where + ".name", "name");
+            JsonNode content = entry.get("content");
+            if (content == null || content.isNull()) {
+                throw new FieldException(where + ".content: missing");
+            }
+            if (!content.isTextual()) {
+                throw new FieldException(where + ".content: must be a string, got " + typeOf(content));
+            }
+            ProjectFile.Encoding encoding = ProjectFile.Encoding.UTF8;
+            JsonNode encodingNode = entry.get("encoding");
+            if (encodingNode != null && !encodingNode.isNull()) {
+                if (!encodingNode.isTextual()) {
+                    throw new FieldException(where + ".encoding: " + ENCODING_PROBLEM);
+                }
+                encoding = ProjectFile.Encoding.fromWireName(encodingNode.textValue())
+                        .orElseThrow(() -> new FieldException(where + ".encoding: " + ENCODING_PROBLEM));
+            }
+            files.add(new ProjectFile(name, checkText(where + ".content", content.textValue()), encoding));
+        }
+        return files;
+    }
+
+    /** EXEC's {@code limits}: absent or null is none; keys other than the four are ignored, as elsewhere. */
+    private static RequestLimits readLimits(@Nullable JsonNode node, String field) throws FieldException {
+        if (node == null || node.isNull()) {
+            return RequestLimits.NONE;
+        }
+        if (!node.isObject()) {
+            throw new FieldException(field + ": expected an object, got " + typeOf(node));
+        }
+        return new RequestLimits(
+                optionalLimit(node, field, "timeoutms"),
+                optionalLimit(node, field, "compiletimeoutms"),
+                optionalLimit(node, field, "memorybytes"),
+                optionalLimit(node, field, "outputbytes"));
+    }
+
+    private static @Nullable Long optionalLimit(JsonNode limits, String field, String name) throws FieldException {
+        JsonNode node = limits.get(name);
+        if (node == null || node.isNull()) {
+            return null;
+        }
+        // Fractions (1.5, 1e3 and 1.0 alike), strings, and integers past the 64-bit range are refused.
+        if (!node.isIntegralNumber() || !node.canConvertToLong() || node.longValue() <= 0) {
+            throw new FieldException(field + "." + name + ": " + LIMIT_PROBLEM);
+        }
+        return node.longValue();
     }
 
     /** An optional boolean: absent or null is false. */

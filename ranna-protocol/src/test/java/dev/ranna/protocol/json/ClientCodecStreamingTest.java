@@ -7,6 +7,7 @@ import dev.ranna.protocol.Event;
 import dev.ranna.protocol.EventCode;
 import dev.ranna.protocol.Nonce;
 import dev.ranna.protocol.RunId;
+import dev.ranna.protocol.Stage;
 import dev.ranna.protocol.StdStream;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,8 +35,43 @@ class ClientCodecStreamingTest {
 
         @Override
         public void log(Nonce nonce, RunId runId, StdStream stream, char[] text, int offset, int length) {
-            logs.add(new Event.Log(nonce, runId, stream, new String(text, offset, length)));
+            throw new AssertionError("the codec calls the method with the stage");
         }
+
+        @Override
+        public void log(
+                Nonce nonce,
+                RunId runId,
+                @Nullable Stage stage,
+                StdStream stream,
+                char[] text,
+                int offset,
+                int length) {
+            logs.add(new Event.Log(nonce, runId, stream, new String(text, offset, length), stage));
+        }
+    }
+
+    @Test
+    void aLogsStageReachesTheHandlerOnBothPaths() {
+        for (Stage stage : Stage.values()) {
+            var log = new Event.Log(Nonce.of(3), RUN, StdStream.STDERR, "warning\n", stage);
+            var fast = new Recorder();
+            assertThat(stream(EVENTS.encode(log), 2, fast)).isNull();
+            assertThat(fast.logs).containsExactly(log);
+            // Stage before the text, and a field the fast path does not take: the tree path decides alike.
+            String reordered = "{\"code\":3,\"nonce\":3,\"data\":{\"stage\":\"" + stage.wireName() + "\",\"runid\":\""
+                    + RUN.value() + "\",\"stderr\":\"warning\\n\"},\"extra\":[1]}";
+            var tree = new Recorder();
+            assertThat(stream(reordered, 0, tree)).isNull();
+            assertThat(tree.logs).containsExactly(log);
+        }
+        // An unknown stage is no stage, as the tree path reads it.
+        var unknown = new Recorder();
+        stream(
+                "{\"code\":3,\"data\":{\"runid\":\"" + RUN.value() + "\",\"stdout\":\"x\",\"stage\":\"link\"}}",
+                0,
+                unknown);
+        assertThat(unknown.logs).containsExactly(new Event.Log(Nonce.NONE, RUN, StdStream.STDOUT, "x"));
     }
 
     /** Decodes {@code json} placed at {@code padding} inside a larger array, as a reused buffer holds it. */

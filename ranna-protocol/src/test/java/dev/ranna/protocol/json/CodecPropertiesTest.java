@@ -7,8 +7,11 @@ import dev.ranna.protocol.Event;
 import dev.ranna.protocol.ExecutionRequest;
 import dev.ranna.protocol.Nonce;
 import dev.ranna.protocol.Operation;
+import dev.ranna.protocol.ProjectFile;
+import dev.ranna.protocol.RequestLimits;
 import dev.ranna.protocol.RunId;
 import dev.ranna.protocol.RunResult;
+import dev.ranna.protocol.Stage;
 import dev.ranna.protocol.StdStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -39,6 +42,7 @@ import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.StringLength;
 import net.jqwik.api.lifecycle.AfterContainer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Properties of the codec on generated input: decoding untrusted text never throws and never hangs,
@@ -335,8 +339,21 @@ class CodecPropertiesTest {
         Arbitrary<Map<String, String>> environment = Arbitraries.maps(text(12).filter(k -> !k.isEmpty()), text(20))
                 .ofMaxSize(5)
                 .map(LinkedHashMap::new);
-        return Combinators.combine(text(30), text(200), Arbitraries.of(true, false), arguments, environment)
-                .as(ExecutionRequest::new);
+        Arbitrary<List<ProjectFile>> files = Combinators.combine(
+                        text(20), text(40), Arbitraries.of(ProjectFile.Encoding.values()))
+                .as(ProjectFile::new)
+                .list()
+                .ofMaxSize(3);
+        Arbitrary<@Nullable Long> limit =
+                Arbitraries.longs().between(1, Long.MAX_VALUE).injectNull(0.5);
+        Arbitrary<RequestLimits> limits =
+                Combinators.combine(limit, limit, limit, limit).as(RequestLimits::new);
+        return Combinators.combine(
+                        Combinators.combine(text(30), text(200), Arbitraries.of(true, false), arguments, environment)
+                                .as(ExecutionRequest::new),
+                        files,
+                        limits)
+                .as(ExecutionRequest::withProject);
     }
 
     @Provide
@@ -363,12 +380,16 @@ class CodecPropertiesTest {
                         Arbitraries.of(true, false),
                         Arbitraries.of(true, false))
                 .as(RunResult::new);
+        Arbitrary<@Nullable Stage> stage = Arbitraries.of(Stage.values()).injectNull(0.5);
+        Arbitrary<RunResult> staged = Combinators.combine(
+                        result, stage, Arbitraries.longs().between(0, Long.MAX_VALUE))
+                .as((r, s, ms) -> s == null ? r : r.withStage(s, ms));
         return Arbitraries.oneOf(
                 nonce.map(Event.Pong::new),
                 Combinators.combine(nonce, Arbitraries.integers(), text(100)).as(Event.Error::new),
                 Combinators.combine(nonce, runId).as(Event.Spawn::new),
-                Combinators.combine(nonce, runId, Arbitraries.of(StdStream.values()), text(300))
+                Combinators.combine(nonce, runId, Arbitraries.of(StdStream.values()), text(300), stage)
                         .as(Event.Log::new),
-                Combinators.combine(nonce, runId, result).as(Event.Stop::new));
+                Combinators.combine(nonce, runId, staged).as(Event.Stop::new));
     }
 }

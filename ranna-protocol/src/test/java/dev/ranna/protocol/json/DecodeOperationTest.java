@@ -8,6 +8,8 @@ import dev.ranna.protocol.ExecutionRequest;
 import dev.ranna.protocol.Nonce;
 import dev.ranna.protocol.Operation;
 import dev.ranna.protocol.ProgramSignal;
+import dev.ranna.protocol.ProjectFile;
+import dev.ranna.protocol.RequestLimits;
 import dev.ranna.protocol.RunId;
 import dev.ranna.protocol.SpecMap;
 import java.time.Duration;
@@ -295,6 +297,95 @@ class DecodeOperationTest {
     void validSurrogatePairsAreKept() {
         var exec = (Operation.Exec) success("{\"op\":1,\"args\":{\"language\":\"sh\",\"code\":\"\\ud83d\\udc4b\"}}");
         assertThat(exec.request().code()).isEqualTo("👋");
+    }
+
+    // --- files and limits ------------------------------------------------------------------------
+
+    private static String execWith(String extra) {
+        return "{\"op\":1,\"nonce\":42,\"args\":{\"language\":\"c\",\"code\":\"x\"," + extra + "}}";
+    }
+
+    @Test
+    void filesDecodeWithTheirEncodingDefaultingToUtf8() {
+        var exec = (Operation.Exec) success(execWith("\"files\":[{\"name\":\"a/b.h\",\"content\":\"x\"},"
+                + "{\"name\":\"c.bin\",\"content\":\"AA==\",\"encoding\":\"base64\"},"
+                + "{\"name\":\"d\",\"content\":\"\",\"encoding\":\"utf8\",\"mode\":\"0777\"}]"));
+        assertThat(exec.request().files())
+                .containsExactly(
+                        ProjectFile.utf8("a/b.h", "x"), ProjectFile.base64("c.bin", "AA=="), ProjectFile.utf8("d", ""));
+        assertThat(exec.request().limits()).isEqualTo(RequestLimits.NONE);
+    }
+
+    @Test
+    void filesAndLimitsMayBeNullOrAbsent() {
+        var exec = (Operation.Exec) success(execWith("\"files\":null,\"limits\":null"));
+        assertThat(exec.request().files()).isEmpty();
+        assertThat(exec.request().limits()).isEqualTo(RequestLimits.NONE);
+    }
+
+    @Test
+    void limitsDecodeAndUnknownLimitKeysAreIgnored() {
+        var exec = (Operation.Exec) success(execWith("\"limits\":{\"timeoutms\":1000,\"compiletimeoutms\":2,"
+                + "\"memorybytes\":9223372036854775807,\"outputbytes\":null,\"cpus\":-1}"));
+        assertThat(exec.request().limits()).isEqualTo(new RequestLimits(1000L, 2L, Long.MAX_VALUE, null));
+    }
+
+    @ParameterizedTest(name = "{0} -> {1}")
+    @MethodSource
+    void malformedFilesAndLimitsNameTheField(String extra, String message) {
+        var failure = failure(execWith(extra));
+        assertThat(failure.message()).isEqualTo(message);
+        assertThat(failure.nonce()).isEqualTo(Nonce.of(42));
+        // The same field, without the prefix, over REST.
+        String body = "{\"language\":\"c\",\"code\":\"x\"," + extra + "}";
+        assertThat(((DecodeResult.Failure) REST_REQUESTS.decodeExecutionRequest(body)).message())
+                .isEqualTo(message.substring("args.".length()));
+    }
+
+    static Stream<Arguments> malformedFilesAndLimitsNameTheField() {
+        String file = "{\"name\":\"a\",\"content\":\"x\"}";
+        return Stream.of(
+                Arguments.of("\"files\":{}", "args.files: expected an array of objects, got an object"),
+                Arguments.of("\"files\":\"a.py\"", "args.files: expected an array of objects, got a string"),
+                Arguments.of("\"files\":[" + file + ",7]", "args.files[1]: expected an object, got an integer"),
+                Arguments.of("\"files\":[null]", "args.files[0]: expected an object, got null"),
+                Arguments.of("\"files\":[{\"content\":\"x\"}]", "args.files[0].name: missing"),
+                Arguments.of(
+                        "\"files\":[{\"name\":1,\"content\":\"x\"}]",
+                        "args.files[0].name: expected a string, got an integer"),
+                Arguments.of("\"files\":[{\"name\":\"a\"}]", "args.files[0].content: missing"),
+                Arguments.of(
+                        "\"files\":[{\"name\":\"a\",\"content\":[1,2]}]",
+                        "args.files[0].content: must be a string, got an array"),
+                Arguments.of(
+                        "\"files\":[{\"name\":\"a\",\"content\":\"\\ud800\"}]",
+                        "args.files[0].content: invalid unicode (unpaired surrogate at index 0)"),
+                Arguments.of(
+                        "\"files\":[" + file + "," + file + ",{\"name\":\"a\",\"content\":\"x\",\"encoding\":\"hex\"}]",
+                        "args.files[2].encoding: must be \"utf8\" or \"base64\""),
+                Arguments.of(
+                        "\"files\":[{\"name\":\"a\",\"content\":\"x\",\"encoding\":\"UTF8\"}]",
+                        "args.files[0].encoding: must be \"utf8\" or \"base64\""),
+                Arguments.of(
+                        "\"files\":[{\"name\":\"a\",\"content\":\"x\",\"encoding\":1}]",
+                        "args.files[0].encoding: must be \"utf8\" or \"base64\""),
+                Arguments.of("\"limits\":[1000]", "args.limits: expected an object, got an array"),
+                Arguments.of("\"limits\":1000", "args.limits: expected an object, got an integer"),
+                Arguments.of("\"limits\":{\"timeoutms\":0}", "args.limits.timeoutms: must be a positive integer"),
+                Arguments.of("\"limits\":{\"timeoutms\":-5}", "args.limits.timeoutms: must be a positive integer"),
+                Arguments.of("\"limits\":{\"timeoutms\":1.5}", "args.limits.timeoutms: must be a positive integer"),
+                Arguments.of("\"limits\":{\"timeoutms\":1.0}", "args.limits.timeoutms: must be a positive integer"),
+                Arguments.of("\"limits\":{\"timeoutms\":1e3}", "args.limits.timeoutms: must be a positive integer"),
+                Arguments.of(
+                        "\"limits\":{\"timeoutms\":\"1000\"}", "args.limits.timeoutms: must be a positive integer"),
+                Arguments.of(
+                        "\"limits\":{\"memorybytes\":9223372036854775808}",
+                        "args.limits.memorybytes: must be a positive integer"),
+                Arguments.of(
+                        "\"limits\":{\"outputbytes\":true}", "args.limits.outputbytes: must be a positive integer"),
+                Arguments.of(
+                        "\"limits\":{\"compiletimeoutms\":{}}",
+                        "args.limits.compiletimeoutms: must be a positive integer"));
     }
 
     // --- KILL args -------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ package dev.ranna.protocol.json;
 import static dev.ranna.protocol.json.Golden.assertSameJson;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ranna.protocol.CompileResult;
 import dev.ranna.protocol.DecodeResult;
 import dev.ranna.protocol.ErrorResponse;
 import dev.ranna.protocol.Event;
@@ -12,10 +13,13 @@ import dev.ranna.protocol.InlineTemplate;
 import dev.ranna.protocol.Nonce;
 import dev.ranna.protocol.Operation;
 import dev.ranna.protocol.ProgramSignal;
+import dev.ranna.protocol.ProjectFile;
+import dev.ranna.protocol.RequestLimits;
 import dev.ranna.protocol.RunId;
 import dev.ranna.protocol.RunResult;
 import dev.ranna.protocol.SpecEntry;
 import dev.ranna.protocol.SpecMap;
+import dev.ranna.protocol.Stage;
 import dev.ranna.protocol.StdStream;
 import dev.ranna.protocol.SystemInfo;
 import dev.ranna.protocol.Usage;
@@ -74,7 +78,25 @@ class GoldenFilesTest {
                 Arguments.of("ops/stdin.json", new Operation.Stdin(Nonce.of(11), RUN, "more input\nünï 👋\n", false)),
                 Arguments.of("ops/stdin-eof.json", new Operation.Stdin(Nonce.NONE, RUN, "", true)),
                 Arguments.of("ops/signal.json", new Operation.Signal(Nonce.of(12), RUN, ProgramSignal.SIGINT)),
-                Arguments.of("ops/resize.json", new Operation.Resize(Nonce.of("r"), RUN, 132, 43)));
+                Arguments.of("ops/resize.json", new Operation.Resize(Nonce.of("r"), RUN, 132, 43)),
+                Arguments.of(
+                        "ops/exec-project.json",
+                        new Operation.Exec(
+                                Nonce.of("project-1"),
+                                ExecutionRequest.of("c", "#include \"lib/util.h\"\nint main(void) { return util(); }\n")
+                                        .withProject(
+                                                List.of(
+                                                        ProjectFile.utf8("lib/util.h", "int util(void);\n"),
+                                                        ProjectFile.utf8(
+                                                                "lib/util.c", "int util(void) { return 0; }\n"),
+                                                        ProjectFile.base64("data/blob.bin", "AAEC/w==")),
+                                                new RequestLimits(1000L, 5000L, 33554432L, 4096L)))),
+                Arguments.of(
+                        "ops/exec-limits-only.json",
+                        new Operation.Exec(
+                                Nonce.of(3),
+                                ExecutionRequest.of("python3", "print(1)")
+                                        .withProject(List.of(), new RequestLimits(250L, null, null, null)))));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -126,7 +148,32 @@ class GoldenFilesTest {
                                 Nonce.of(10),
                                 RUN,
                                 new RunResult(
-                                        212, null, "SIGKILL", false, false, false, new Usage(180, 104857600), true))));
+                                        212, null, "SIGKILL", false, false, false, new Usage(180, 104857600), true))),
+                Arguments.of(
+                        "events/log-compile-stage.json",
+                        new Event.Log(
+                                Nonce.of(123),
+                                RUN,
+                                StdStream.STDERR,
+                                "main.c:1:1: warning: empty file\n",
+                                Stage.COMPILE)),
+                Arguments.of(
+                        "events/log-run-stage.json",
+                        new Event.Log(Nonce.of(123), RUN, StdStream.STDOUT, "1\n", Stage.RUN)),
+                Arguments.of(
+                        "events/stop-compile-failed.json",
+                        new Event.Stop(
+                                Nonce.of(123), RUN, RunResult.exited(0, 1).withStage(Stage.COMPILE, 96))),
+                Arguments.of(
+                        "events/stop-compile-timedout.json",
+                        new Event.Stop(
+                                Nonce.of(124),
+                                RUN,
+                                new RunResult(0, null, "SIGKILL", true, false, false).withStage(Stage.COMPILE, 30000))),
+                Arguments.of(
+                        "events/stop-run-stage.json",
+                        new Event.Stop(
+                                Nonce.of(125), RUN, RunResult.exited(3, 0).withStage(Stage.RUN, 640))));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -209,6 +256,59 @@ class GoldenFilesTest {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> CLIENT.decodeEvent(stop))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("usage");
+    }
+
+    @Test
+    void executionResponseWithCompileStageMatchesGolden() {
+        var response = new ExecutionResponse(
+                "1\n",
+                "",
+                RunResult.exited(3, 0).withStage(Stage.RUN, 640),
+                new CompileResult("", "main.c:1: warning\n", 0, null, 640));
+        assertSameJson(REST_RESPONSES.encode(response), Golden.read("rest/execution-response-compile.json"));
+        assertThat(CLIENT.decodeExecutionResponse(Golden.read("rest/execution-response-compile.json")))
+                .isEqualTo(response);
+    }
+
+    @Test
+    void executionResponseOfAFailedCompileMatchesGolden() {
+        var response = new ExecutionResponse(
+                "",
+                "",
+                RunResult.exited(0, 1).withStage(Stage.COMPILE, 96),
+                new CompileResult("", "main.c:1:1: error: expected ';'\n", 1, null, 96));
+        assertSameJson(REST_RESPONSES.encode(response), Golden.read("rest/execution-response-compile-failed.json"));
+        assertThat(CLIENT.decodeExecutionResponse(Golden.read("rest/execution-response-compile-failed.json")))
+                .isEqualTo(response);
+    }
+
+    @Test
+    void runWithoutCompileStageWritesNoStageFields() {
+        String stop = EVENTS.encode(new Event.Stop(Nonce.of(7), RUN, RunResult.exited(5, 0)));
+        String log = EVENTS.encode(new Event.Log(Nonce.of(7), RUN, StdStream.STDOUT, "x"));
+        String rest = REST_RESPONSES.encode(new ExecutionResponse("x", "", RunResult.exited(5, 0)));
+        for (String json : List.of(stop, log, rest)) {
+            assertThat(json).doesNotContain("stage").doesNotContain("compile");
+        }
+    }
+
+    @Test
+    void specMapWithCompileStagesRoundTrips() {
+        SpecMap specs = SpecMapReader.create().read(Golden.read("rest/spec-map-compile.json"));
+        assertThat(specs.get("c").orElseThrow().compile()).isEqualTo("gcc -O1 -o main main.c util.c");
+        assertThat(specs.get("java").orElseThrow().compile()).isEqualTo("javac -d out Main.java");
+        assertSameJson(REST_RESPONSES.encode(specs), Golden.read("rest/spec-map-compile.json"));
+    }
+
+    @Test
+    void systemInfoListsProjectFeatures() {
+        var info = new SystemInfo(
+                "0.1.0",
+                "2026-11-26T00:00:00Z",
+                "17.0.15",
+                new SystemInfo.Sandbox("process", "bubblewrap 0.8.0", Map.of("isolation", "bubblewrap")),
+                List.of("stdin", "files", "compile", "limits"));
+        assertSameJson(REST_RESPONSES.encode(info), Golden.read("rest/system-info-project-features.json"));
     }
 
     @Test

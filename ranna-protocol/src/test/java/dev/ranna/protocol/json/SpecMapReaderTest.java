@@ -104,10 +104,12 @@ class SpecMapReaderTest {
                 .language("l")
                 .example("x")
                 .inline(new InlineTemplate(null, "t"))
+                .compile("cc -o main main.c")
                 .build();
         assertThat(full.toBuilder().build()).isEqualTo(full);
+        assertThat(full.toBuilder().build().compile()).isEqualTo("cc -o main main.c");
         assertThat(full.toBuilder().use("y").build().isAlias()).isTrue();
         assertThat(SpecEntry.builder().build())
-                .isEqualTo(new SpecEntry(null, null, null, null, null, null, null, null, null));
+                .isEqualTo(new SpecEntry(null, null, null, null, null, null, null, null, null, null));
     }
 }
