@@ -92,7 +92,15 @@ final class DefaultEngineSession implements EngineSession {
         Rejection rejection = engine.isClosed()
                 ? Rejection.SHUTTING_DOWN
                 : !engine.rateLimiter().tryAcquire(clientKey) ? Rejection.RATE_LIMITED : validate(request, spec);
-        if (rejection != null || spec == null) {
+        Project project = null;
+        if (rejection == null && spec != null) {
+            try {
+                project = Project.check(request, spec, engine.limits(), engine.memoryLimit());
+            } catch (Project.Refused refused) {
+                rejection = refused.rejection();
+            }
+        }
+        if (rejection != null || spec == null || project == null) {
             reject(nonce, rejection != null ? rejection : Rejection.invalid("unsupported language spec"));
             return;
         }
@@ -110,11 +118,15 @@ final class DefaultEngineSession implements EngineSession {
         var sandboxRequest = SandboxRequest.builder(RunId.random(), spec, request.code())
                 .arguments(request.arguments())
                 .environment(request.environment())
-                .timeout(engine.limits().timeout())
+                .timeout(project.timeout)
                 .stdin(stdin)
                 .tty(request.tty())
+                .files(project.files)
+                .compileTimeout(project.compileTimeout)
+                .memoryLimit(project.memoryLimit)
                 .build();
-        var run = new Run(engine, this, nonce, sandboxRequest, request.inlineExpression(), input);
+        var run =
+                new Run(engine, this, nonce, sandboxRequest, request.inlineExpression(), input, project.maxOutputBytes);
         runs.put(run.id(), run);
         RunScheduler.Decision decision = engine.admit(run);
         switch (decision) {
@@ -172,9 +184,15 @@ final class DefaultEngineSession implements EngineSession {
         if (request.tty() && !supports(Capability.TTY)) {
             return unsupported(Capability.TTY);
         }
-        // The EXEC's stdin arrives with the code and counts against the same limit.
+        if (!request.files().isEmpty() && !supports(Capability.FILES)) {
+            return unsupported(Capability.FILES);
+        }
+        if (request.limits().memoryBytes() != null && !supports(Capability.LIMITS)) {
+            return Rejection.invalid("this server's sandbox does not support limits.memorybytes");
+        }
+        // The EXEC's stdin arrives with the code and counts against the same limit (files too: Project).
         long codeBytes = (long) utf8Length(request.code()) + utf8Length(request.stdin());
-        if (codeBytes > limits.maxCodeBytes()) {
+        if (request.files().isEmpty() && codeBytes > limits.maxCodeBytes()) {
             return Rejection.tooLarge(
                     (request.stdin().isEmpty() ? "code is too large: " : "code and stdin are too large: ") + codeBytes
                             + " bytes, the limit is " + limits.maxCodeBytes());

@@ -58,6 +58,20 @@ public final class EngineKeys {
             .ranna()
             .build();
 
+    /** {@code sandbox.compile.timeoutseconds}. */
+    public static final ConfigKey<Duration> COMPILE_TIMEOUT = ConfigKey.builder(
+                    "sandbox.compile.timeoutseconds", ConfigType.SECONDS)
+            .defaultValue("30")
+            .description("wall-clock limit of a spec's compile stage in seconds; the run's own timeout starts after it")
+            .build();
+
+    /** {@code api.maxfiles}. */
+    public static final ConfigKey<Integer> MAX_FILES = ConfigKey.builder(
+                    "api.maxfiles", ConfigType.nonNegativeInteger())
+            .defaultValue("64")
+            .description("most extra files one run may carry (EXEC files); they count against api.maxcodesize")
+            .build();
+
     /** {@code api.maxoutputlen}. */
     public static final ConfigKey<Long> MAX_OUTPUT = ConfigKey.builder("api.maxoutputlen", ConfigType.POSITIVE_SIZE)
             .defaultValue("1M")
@@ -143,8 +157,10 @@ public final class EngineKeys {
             SPEC_FILE,
             UPDATE_SPECS,
             TIMEOUT,
+            COMPILE_TIMEOUT,
             MAX_OUTPUT,
             MAX_CODE,
+            MAX_FILES,
             MAX_ARGUMENTS,
             MAX_STDIN_BUFFER,
             MAX_RUNS_PER_CONNECTION,
@@ -163,6 +179,8 @@ public final class EngineKeys {
     public static RunLimits limits(ConfigValues values) {
         return RunLimits.builder()
                 .timeout(values.get(TIMEOUT))
+                .compileTimeout(values.get(COMPILE_TIMEOUT))
+                .maxFiles(values.get(MAX_FILES))
                 .maxOutputBytes(values.get(MAX_OUTPUT))
                 .maxCodeBytes(values.get(MAX_CODE))
                 .maxArgumentBytes(values.get(MAX_ARGUMENTS))

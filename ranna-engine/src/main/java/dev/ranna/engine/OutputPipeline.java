@@ -3,6 +3,7 @@ package dev.ranna.engine;
 import dev.ranna.protocol.Event;
 import dev.ranna.protocol.Nonce;
 import dev.ranna.protocol.RunId;
+import dev.ranna.protocol.Stage;
 import dev.ranna.protocol.StdStream;
 import java.time.Duration;
 import java.util.concurrent.locks.ReentrantLock;
@@ -18,7 +19,8 @@ import org.jspecify.annotations.Nullable;
  *   <li><b>Backpressure</b>: a writer first waits on the session's {@link Writability} while the client
  *       does not keep up, so the sandbox's reader parks and the program blocks on its full pipe. The wait
  *       ends when the run is ending (a KILL, the timeout), so a parked writer never holds up a kill.
- *   <li><b>Budget</b>: at most {@link RunLimits#maxOutputBytes()} bytes are taken; the write that crosses
+ *   <li><b>Budget</b>: at most the run's output limit ({@link RunLimits#maxOutputBytes()}, or the run's own
+ *       {@code limits.outputbytes}) bytes are taken, compile and run stage together; the write that crosses
  *       it is cut there, the pipeline closes and the write reports the overflow (the run then ends with
  *       413).
  *   <li><b>Decoder</b>: a {@link Utf8Chunker} per stream keeps a character split across reads whole.
@@ -61,6 +63,8 @@ final class OutputPipeline {
     private volatile boolean answerDue;
     /** When output was last sent ({@link EngineScheduler#nanoTime()}); a quiet spell starts the run. */
     private long lastSent;
+    /** The stage LOG events carry; null for a spec without a compile stage (no {@code stage} on the wire). */
+    private @Nullable Stage stage;
 
     OutputPipeline(
             ReentrantLock lock,
@@ -69,6 +73,8 @@ final class OutputPipeline {
             EngineScheduler scheduler,
             EngineMetrics metrics,
             RunLimits limits,
+            long maxBytes,
+            @Nullable Stage stage,
             Consumer<Event> send,
             Nonce nonce,
             RunId runId) {
@@ -80,7 +86,8 @@ final class OutputPipeline {
         this.send = send;
         this.nonce = nonce;
         this.runId = runId;
-        this.maxBytes = limits.maxOutputBytes();
+        this.maxBytes = maxBytes;
+        this.stage = stage;
         this.coalesceBytes = limits.coalesceBytes();
         this.coalesceDelay = limits.coalesceDelay();
         this.lastSent = scheduler.nanoTime() - coalesceDelay.toNanos();
@@ -124,6 +131,18 @@ final class OutputPipeline {
         append(StdStream.STDERR, stderr.finish());
         flush();
         close();
+    }
+
+    /**
+     * The compile stage ended and {@code next} begins: what the decoders and the coalescer hold is sent as
+     * the old stage's (a character the compiler left incomplete ends as a replacement), so no LOG mixes
+     * stages; later output carries {@code next}. The output budget is shared. Caller holds the lock.
+     */
+    void startStage(Stage next) {
+        append(StdStream.STDOUT, stdout.finish());
+        append(StdStream.STDERR, stderr.finish());
+        flush();
+        stage = next;
     }
 
     /** Takes no more output and drops a pending timed flush. Caller holds the lock. */
@@ -195,7 +214,7 @@ final class OutputPipeline {
             if (end < pending.length() && Character.isHighSurrogate(pending.charAt(end - 1))) {
                 end--;
             }
-            send.accept(new Event.Log(nonce, runId, pendingStream, pending.substring(start, end)));
+            send.accept(new Event.Log(nonce, runId, pendingStream, pending.substring(start, end), stage));
             start = end;
         }
         pending.setLength(0);

@@ -67,7 +67,12 @@ public interface RannaEngine extends AutoCloseable {
     /** The languages offered now. */
     SpecRegistry specs();
 
-    /** Atomically replaces the languages offered; runs in flight keep the spec they started with. */
+    /**
+     * Atomically replaces the languages offered; runs in flight keep the spec they started with.
+     *
+     * @throws IllegalArgumentException if the map has compile stages and the sandbox cannot run them (the
+     *     current map stays)
+     */
     void reloadSpecs(SpecRegistry specs);
 
     /** The limits in force. */
@@ -216,7 +221,9 @@ public interface RannaEngine extends AutoCloseable {
         /**
          * Selects and creates the sandbox and starts the engine.
          *
-         * @throws IllegalStateException if no sandbox can run, with one line per provider saying why
+         * @throws IllegalStateException if no sandbox can run, with one line per provider saying why, or if
+         *     the spec map has compile stages and the chosen sandbox lacks {@link
+         *     dev.ranna.engine.spi.Capability#COMPILE}
          */
         public RannaEngine build() {
             SandboxSelection chosen = select();
@@ -238,12 +245,19 @@ public interface RannaEngine extends AutoCloseable {
                     sandbox.version(),
                     effectiveSpecs.languages().size(),
                     limits);
+            try {
+                RealRannaEngine.checkCompileStages(selected.name(), sandbox, effectiveSpecs);
+            } catch (IllegalArgumentException e) {
+                closeQuietly(sandbox);
+                throw new IllegalStateException(e.getMessage(), e);
+            }
             var engine = new RealRannaEngine(
                     selected.name(),
                     sandbox,
                     details,
                     effectiveSpecs,
                     limits,
+                    chosen.config().memoryBytes(),
                     executor,
                     meterRegistry,
                     shutdownTimeout,
@@ -252,6 +266,14 @@ public interface RannaEngine extends AutoCloseable {
                 engine.scheduleSpecReload(specSource, specSchedule);
             }
             return engine;
+        }
+
+        private static void closeQuietly(Sandbox sandbox) {
+            try {
+                sandbox.close();
+            } catch (RuntimeException e) {
+                log.warn("sandbox failed to close after a refused start", e);
+            }
         }
 
         /** The one call into selection: what was given, else {@link SandboxSelector}'s choice. */

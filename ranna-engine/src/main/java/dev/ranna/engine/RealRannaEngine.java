@@ -2,6 +2,7 @@ package dev.ranna.engine;
 
 import dev.ranna.engine.spi.Capability;
 import dev.ranna.engine.spi.Sandbox;
+import dev.ranna.protocol.CompileResult;
 import dev.ranna.protocol.ErrorCode;
 import dev.ranna.protocol.ErrorResponse;
 import dev.ranna.protocol.Event;
@@ -9,6 +10,8 @@ import dev.ranna.protocol.ExecutionRequest;
 import dev.ranna.protocol.ExecutionResponse;
 import dev.ranna.protocol.Nonce;
 import dev.ranna.protocol.Operation;
+import dev.ranna.protocol.RunResult;
+import dev.ranna.protocol.Stage;
 import dev.ranna.protocol.StdStream;
 import dev.ranna.protocol.SystemInfo;
 import dev.ranna.protocol.json.RestRequestDecoder;
@@ -52,6 +55,9 @@ final class RealRannaEngine implements RannaEngine {
     private final Object specsLock = new Object();
     private volatile SpecRegistry specs;
     private final RunLimits limits;
+    /** The server's own memory limit of one run ({@code sandbox.memory}), which {@code limits.memorybytes} may only lower. */
+    private final long memoryLimit;
+
     private final ExecutorService executor;
     private final boolean ownsExecutor;
     private final EngineScheduler scheduler;
@@ -71,11 +77,14 @@ final class RealRannaEngine implements RannaEngine {
             Map<String, String> details,
             SpecRegistry specs,
             RunLimits limits,
+            long memoryLimit,
             @Nullable ExecutorService executor,
             @Nullable MeterRegistry registry,
             Duration shutdownTimeout,
             EngineScheduler scheduler) {
+        checkCompileStages(sandboxName, sandbox, specs);
         this.sandboxName = sandboxName;
+        this.memoryLimit = memoryLimit;
         this.sandbox = sandbox;
         this.details = Collections.unmodifiableMap(new LinkedHashMap<>(details));
         this.specs = specs;
@@ -110,6 +119,30 @@ final class RealRannaEngine implements RannaEngine {
         prepare(specs);
     }
 
+    /**
+     * Refuses a spec map with compile stages for a sandbox that cannot run them: such a run would run the
+     * program without its compile step, so the map is wrong for this server, said at start (or reload).
+     *
+     * @throws IllegalArgumentException naming the keys and the sandbox
+     */
+    static void checkCompileStages(String sandboxName, Sandbox sandbox, SpecRegistry registry) {
+        if (sandbox.capabilities().contains(Capability.COMPILE)) {
+            return;
+        }
+        var keys = new ArrayList<String>();
+        for (var entry : registry.specMap().entries().entrySet()) {
+            if (entry.getValue().compile() != null
+                    && !entry.getValue().compile().isBlank()) {
+                keys.add(entry.getKey());
+            }
+        }
+        if (!keys.isEmpty()) {
+            throw new IllegalArgumentException("spec map: " + String.join(", ", keys) + " ha"
+                    + (keys.size() == 1 ? "s" : "ve") + " a compile stage, which sandbox '" + sandboxName
+                    + "' does not support (it lacks the \"" + Capability.COMPILE.feature() + "\" capability)");
+        }
+    }
+
     private void prepare(SpecRegistry registry) {
         try {
             sandbox.prepare(registry.specs());
@@ -139,6 +172,11 @@ final class RealRannaEngine implements RannaEngine {
 
     EngineMetrics metrics() {
         return metrics;
+    }
+
+    /** The server's memory limit of one run in bytes ({@code sandbox.memory}). */
+    long memoryLimit() {
+        return memoryLimit;
     }
 
     RateLimiter rateLimiter() {
@@ -272,6 +310,7 @@ final class RealRannaEngine implements RannaEngine {
     @Override
     public void reloadSpecs(SpecRegistry next) {
         Objects.requireNonNull(next, "specs");
+        checkCompileStages(sandboxName, sandbox, next);
         SpecRegistry previous;
         synchronized (specsLock) {
             previous = specs;
@@ -364,11 +403,17 @@ final class RealRannaEngine implements RannaEngine {
         }
     }
 
-    /** Collects one run's events into a REST outcome; the run's output limit bounds what it holds. */
+    /**
+     * Collects one run's events into a REST outcome; the run's output limit bounds what it holds. For a spec
+     * with a compile stage, LOGs of the compile stage go to the response's {@code compile} object and the
+     * top-level output is the run stage's.
+     */
     private static final class CollectingSink implements EventSink {
         final CompletableFuture<ExecOutcome> result = new CompletableFuture<>();
         private final StringBuilder stdout = new StringBuilder();
         private final StringBuilder stderr = new StringBuilder();
+        private final StringBuilder compileStdout = new StringBuilder();
+        private final StringBuilder compileStderr = new StringBuilder();
         private boolean spawned;
         private Event.@Nullable Error error;
 
@@ -388,12 +433,14 @@ final class RealRannaEngine implements RannaEngine {
                     break;
                 case LOG: {
                     var log = (Event.Log) event;
-                    (log.stream() == StdStream.STDOUT ? stdout : stderr).append(log.text());
+                    boolean compile = log.stage() == Stage.COMPILE;
+                    boolean out = log.stream() == StdStream.STDOUT;
+                    (compile ? (out ? compileStdout : compileStderr) : (out ? stdout : stderr)).append(log.text());
                     break;
                 }
                 case STOP: {
-                    var run =
-                            new ExecutionResponse(stdout.toString(), stderr.toString(), ((Event.Stop) event).result());
+                    RunResult stop = ((Event.Stop) event).result();
+                    var run = new ExecutionResponse(stdout.toString(), stderr.toString(), stop, compile(stop));
                     result.complete(
                             error != null
                                     ? new ExecOutcome.Failed(new ErrorResponse(error.message(), error.code()), run)
@@ -401,6 +448,27 @@ final class RealRannaEngine implements RannaEngine {
                     break;
                 }
             }
+        }
+
+        /**
+         * The compile stage's part of the response: the compiler's output, and how it ended (a compile the
+         * run stage followed ended with exit code 0; one it did not is the STOP's exit code or signal).
+         */
+        private @Nullable CompileResult compile(RunResult stop) {
+            Stage stage = stop.stage();
+            if (stage == null) {
+                return null;
+            }
+            Long compileTimeMs = stop.compileTimeMs();
+            long millis = compileTimeMs != null ? compileTimeMs : 0;
+            switch (stage) {
+                case COMPILE:
+                    return new CompileResult(
+                            compileStdout.toString(), compileStderr.toString(), stop.exitCode(), stop.signal(), millis);
+                case RUN:
+                    return new CompileResult(compileStdout.toString(), compileStderr.toString(), 0, null, millis);
+            }
+            throw new AssertionError(stage);
         }
 
         private static ExecOutcome failed(Event.Error error) {

@@ -13,6 +13,7 @@ import dev.ranna.protocol.Nonce;
 import dev.ranna.protocol.ProgramSignal;
 import dev.ranna.protocol.RunId;
 import dev.ranna.protocol.RunResult;
+import dev.ranna.protocol.Stage;
 import dev.ranna.protocol.StdStream;
 import dev.ranna.protocol.Usage;
 import java.time.Duration;
@@ -53,6 +54,12 @@ final class Run implements OutputSink {
      * sends ERROR 500 + STOP itself, so that every EXEC ends even when a sandbox loses track of a run.
      */
     static final Duration KILL_GRACE = Duration.ofSeconds(5);
+
+    /** The ERROR 408 of a run stage (or a spec without a compile stage) that timed out. */
+    static final String RUN_TIMED_OUT = "code execution timed out";
+
+    /** The ERROR 408 of a compile stage that timed out; the program never ran. */
+    static final String COMPILE_TIMED_OUT = "compilation timed out";
 
     /** SIGNALs kept for a run whose program is still being started; later ones are dropped. */
     static final int MAX_PENDING_SIGNALS = 16;
@@ -145,6 +152,17 @@ final class Run implements OutputSink {
     private int pendingColumns;
     private int pendingRows;
 
+    /**
+     * The stage of a spec with a compile stage: {@link Stage#COMPILE} until the sandbox reports {@link
+     * #compiled}, then {@link Stage#RUN}; null for a spec without one. Decides which timeout runs, what
+     * LOG and STOP say, and which timeout message a timeout gets.
+     */
+    private @Nullable Stage stage;
+    /** The compile stage's wall time, from the sandbox's report. */
+    private long compileTimeMs;
+    /** The timeout that ended the run was the compile stage's. */
+    private boolean compileTimedOut;
+
     /** Set once a kill reason is recorded or the run stopped: a writer parked on backpressure leaves. */
     private volatile boolean ending;
 
@@ -154,7 +172,8 @@ final class Run implements OutputSink {
             Nonce nonce,
             SandboxRequest request,
             boolean inlineExpression,
-            @Nullable StdinBuffer input) {
+            @Nullable StdinBuffer input,
+            long maxOutputBytes) {
         this.engine = engine;
         this.session = session;
         this.scheduler = engine.scheduler();
@@ -163,6 +182,7 @@ final class Run implements OutputSink {
         this.inlineExpression = inlineExpression;
         this.input = input;
         this.admittedNanos = scheduler.nanoTime();
+        this.stage = request.spec().hasCompileStage() ? Stage.COMPILE : null;
         this.output = new OutputPipeline(
                 lock,
                 session.writability(),
@@ -170,6 +190,8 @@ final class Run implements OutputSink {
                 scheduler,
                 engine.metrics(),
                 engine.limits(),
+                maxOutputBytes,
+                stage,
                 session::send,
                 nonce,
                 request.runId());
@@ -342,7 +364,8 @@ final class Run implements OutputSink {
             if (killNow) {
                 giveUp = scheduler.schedule(this::giveUpOnSandbox, KILL_GRACE);
             } else if (state == State.RUNNING) {
-                deadline = scheduler.schedule(() -> kill(EndReason.TIMED_OUT), request.timeout());
+                // A compile that ended while the sandbox was still starting has moved the stage on already.
+                deadline = scheduleDeadline();
                 signals = List.copyOf(pendingSignals);
                 columns = pendingColumns;
                 rows = pendingRows;
@@ -362,6 +385,37 @@ final class Run implements OutputSink {
             }
         }
         started.exit().whenComplete(this::finish);
+    }
+
+    /** The current stage's timeout, from now. Caller holds the lock. */
+    private EngineScheduler.Scheduled scheduleDeadline() {
+        @Nullable Stage timed = stage;
+        Duration limit = timed == Stage.COMPILE ? request.compileTimeout() : request.timeout();
+        return scheduler.schedule(() -> timeOut(timed), limit);
+    }
+
+    /**
+     * The sandbox reports a clean compile (on its own thread, after the compiler's last output): the
+     * compiler's output so far leaves as compile-stage LOGs, the compile deadline is replaced by the run
+     * stage's whole timeout, and later output is the run stage's.
+     */
+    @Override
+    public void compiled(ExitStatus compile) {
+        lock.lock();
+        try {
+            if (stage != Stage.COMPILE || state == State.STOPPED) {
+                return;
+            }
+            output.startStage(Stage.RUN);
+            stage = Stage.RUN;
+            compileTimeMs = compile.elapsed().toMillis();
+            if (state == State.RUNNING && killReason == null) {
+                deadline.cancel();
+                deadline = scheduleDeadline();
+            }
+        } finally {
+            lock.unlock();
+        }
     }
 
     private SandboxRequest expandInline() {
@@ -390,13 +444,26 @@ final class Run implements OutputSink {
 
     /** Kills the run for {@code reason}; the first reason given is the one reported. Never blocks. */
     void kill(EndReason reason) {
+        kill(reason, true, null);
+    }
+
+    /**
+     * The deadline of stage {@code timed} passed: kills the run unless it has moved on to another stage
+     * meanwhile (a compile deadline that fired while the compile was reported clean is stale).
+     */
+    private void timeOut(@Nullable Stage timed) {
+        kill(EndReason.TIMED_OUT, false, timed);
+    }
+
+    private void kill(EndReason reason, boolean anyStage, @Nullable Stage onlyIn) {
         Execution target;
         lock.lock();
         try {
-            if (state == State.STOPPED || killReason != null) {
+            if (state == State.STOPPED || killReason != null || (!anyStage && stage != onlyIn)) {
                 return;
             }
             killReason = reason;
+            compileTimedOut = reason == EndReason.TIMED_OUT && stage == Stage.COMPILE;
             ending = true;
             deadline.cancel();
             target = execution;
@@ -479,6 +546,12 @@ final class Run implements OutputSink {
 
             EndReason reason = endReason(status, failure);
             Duration programTime = status != null ? status.elapsed() : Duration.ZERO;
+            long compileMs = compileTimeMs;
+            if (stage == Stage.COMPILE) {
+                // The program never ran: the sandbox's status is the compiler's.
+                compileMs = programTime.toMillis();
+                programTime = Duration.ZERO;
+            }
             Event.Error error;
             if (failure != null) {
                 error = ErrorMapper.toEvent(nonce, id(), failure);
@@ -488,7 +561,7 @@ final class Run implements OutputSink {
             if (status != null && status.oomKilled()) {
                 log.info("run {}: killed for exceeding its memory limit", id());
             }
-            var result = new RunResult(
+            var ended = new RunResult(
                     programTime.toMillis(),
                     status != null ? status.exitCode() : null,
                     status != null ? status.signal() : null,
@@ -497,6 +570,8 @@ final class Run implements OutputSink {
                     reason == EndReason.OUTPUT_LIMIT,
                     usage(status),
                     status != null && status.oomKilled());
+            Stage endedIn = stage;
+            RunResult result = endedIn == null ? ended : ended.withStage(endedIn, compileMs);
             state = State.STOPPED;
             ending = true;
             engine.metrics().finished(failure != null ? "failed" : reason.outcome(), programTime);
@@ -535,7 +610,7 @@ final class Run implements OutputSink {
     private Event.@Nullable Error errorFor(EndReason reason) {
         switch (reason) {
             case TIMED_OUT:
-                return Event.Error.of(nonce, ErrorCode.TIMEOUT, "code execution timed out");
+                return Event.Error.of(nonce, ErrorCode.TIMEOUT, compileTimedOut ? COMPILE_TIMED_OUT : RUN_TIMED_OUT);
             case OUTPUT_LIMIT:
                 return Event.Error.of(nonce, ErrorCode.TOO_LARGE, "output limit exceeded");
             case EXITED:

@@ -24,6 +24,9 @@ import java.util.Objects;
  * @param rateLimitInterval time to refill one token ({@code api.ws.ratelimit.limitseconds})
  * @param coalesceDelay how long small output writes may wait to be merged into one LOG (5 ms)
  * @param coalesceBytes the largest LOG chunk the coalescer builds before sending (16 KiB)
+ * @param compileTimeout wall-clock limit of a spec's compile stage ({@code sandbox.compile.timeoutseconds},
+ *     30 s); the run stage's {@code timeout} starts when the compile ended
+ * @param maxFiles the most {@code files} one EXEC may carry ({@code api.maxfiles}, 64)
  */
 public record RunLimits(
         Duration timeout,
@@ -38,7 +41,9 @@ public record RunLimits(
         int rateLimitBurst,
         Duration rateLimitInterval,
         Duration coalesceDelay,
-        int coalesceBytes) {
+        int coalesceBytes,
+        Duration compileTimeout,
+        int maxFiles) {
 
     /** The defaults listed above. */
     public static final RunLimits DEFAULTS = builder().build();
@@ -70,6 +75,10 @@ public record RunLimits(
             throw new IllegalArgumentException("coalesceDelay must be >= 0: " + coalesceDelay);
         }
         positive("coalesceBytes", coalesceBytes);
+        positive("compileTimeout", compileTimeout);
+        if (maxFiles < 0) {
+            throw new IllegalArgumentException("maxFiles must be >= 0: " + maxFiles);
+        }
     }
 
     private static void positive(String name, long value) {
@@ -109,7 +118,9 @@ public record RunLimits(
                 .maxQueuedRuns(maxQueuedRuns)
                 .rateLimit(rateLimitBurst, rateLimitInterval)
                 .coalesceDelay(coalesceDelay)
-                .coalesceBytes(coalesceBytes);
+                .coalesceBytes(coalesceBytes)
+                .compileTimeout(compileTimeout)
+                .maxFiles(maxFiles);
     }
 
     /** Builds {@link RunLimits}; not thread-safe. */
@@ -127,6 +138,8 @@ public record RunLimits(
         private Duration rateLimitInterval = Duration.ofSeconds(1);
         private Duration coalesceDelay = Duration.ofMillis(5);
         private int coalesceBytes = 16 * 1024;
+        private Duration compileTimeout = Duration.ofSeconds(30);
+        private int maxFiles = 64;
 
         private Builder() {}
 
@@ -194,6 +207,18 @@ public record RunLimits(
             return this;
         }
 
+        /** The compile stage's wall-clock limit (a spec with {@code compile}); the run's own starts after it. */
+        public Builder compileTimeout(Duration compileTimeout) {
+            this.compileTimeout = compileTimeout;
+            return this;
+        }
+
+        /** The most extra files one EXEC may carry; 0 refuses every {@code files}. */
+        public Builder maxFiles(int maxFiles) {
+            this.maxFiles = maxFiles;
+            return this;
+        }
+
         /** @throws IllegalArgumentException if a value is out of range */
         public RunLimits build() {
             return new RunLimits(
@@ -209,7 +234,9 @@ public record RunLimits(
                     rateLimitBurst,
                     rateLimitInterval,
                     coalesceDelay,
-                    coalesceBytes);
+                    coalesceBytes,
+                    compileTimeout,
+                    maxFiles);
         }
     }
 }

@@ -26,6 +26,8 @@ class OutputPipelineTest {
             scheduler,
             EngineMetrics.NONE,
             RunLimits.builder().coalesceDelay(DELAY).build(),
+            RunLimits.DEFAULTS.maxOutputBytes(),
+            null,
             event -> sent.add(((Event.Log) event).text()),
             Nonce.of(1),
             RunId.random());

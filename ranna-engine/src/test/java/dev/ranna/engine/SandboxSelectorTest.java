@@ -109,7 +109,8 @@ class SandboxSelectorTest {
     }
 
     static SpecMap map(String key) {
-        return new SpecMap(Map.of(key, new SpecEntry(null, null, null, "/bin/sh", null, "main.sh", "sh", "", null, null)));
+        return new SpecMap(
+                Map.of(key, new SpecEntry(null, null, null, "/bin/sh", null, "main.sh", "sh", "", null, null)));
     }
 
     static Fake dockerDown() {
