@@ -148,10 +148,8 @@ final class Project {
     private static void checkNames(List<ProjectFile> files, String mainFile) throws Refused {
         Map<String, Integer> names = new HashMap<>();
         Map<String, Integer> directories = new HashMap<>();
+        // The main file's name is a plain name (SpecRegistry checks it), so it is never a directory.
         names.put(mainFile, MAIN);
-        for (int slash = mainFile.indexOf('/'); slash > 0; slash = mainFile.indexOf('/', slash + 1)) {
-            directories.putIfAbsent(mainFile.substring(0, slash), MAIN);
-        }
         for (int i = 0; i < files.size(); i++) {
             String name = files.get(i).name();
             String field = "files[" + i + "].name: ";

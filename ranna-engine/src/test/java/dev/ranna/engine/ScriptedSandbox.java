@@ -157,6 +157,9 @@ final class ScriptedSandbox implements Sandbox, SandboxProvider {
         /** Reads the run's standard input to its end, writing each piece read to stdout. */
         record EchoStdin() implements Step {}
 
+        /** Reports a clean compile that took {@code elapsed}: later steps are the run stage's. */
+        record Compiled(Duration elapsed) implements Step {}
+
         final List<Step> steps = new ArrayList<>();
         CountDownLatch startGate;
         SandboxException startFailure;
@@ -187,6 +190,12 @@ final class ScriptedSandbox implements Sandbox, SandboxProvider {
         /** Waits for {@code latch} between steps. */
         Script gate(CountDownLatch latch) {
             steps.add(new Gate(latch));
+            return this;
+        }
+
+        /** The compile stage ends cleanly here, having taken {@code elapsed} ({@code OutputSink.compiled}). */
+        Script compiled(Duration elapsed) {
+            steps.add(new Compiled(elapsed));
             return this;
         }
 
@@ -294,6 +303,8 @@ final class ScriptedSandbox implements Sandbox, SandboxProvider {
                         await(((Script.Gate) step).latch());
                     } else if (step instanceof Script.EchoStdin) {
                         echo(sink);
+                    } else if (step instanceof Script.Compiled) {
+                        sink.compiled(ExitStatus.exited(0, ((Script.Compiled) step).elapsed()));
                     }
                     stepsDone++;
                 }
