@@ -585,6 +585,7 @@ class HostileProtocolTest {
                     Expect.error(400, "sandbox is not running", nonce)));
         }
         interactiveCases(cases, foreignRun, finishedRun);
+        projectCases(cases);
         return cases;
     }
 
@@ -595,6 +596,140 @@ class HostileProtocolTest {
 
     private static String runArg(RunId run) {
         return "\"runid\":" + q(run.value());
+    }
+
+    /**
+     * 8. Projects: EXEC {@code files} and {@code limits} of every wrong shape (refused by the decoder, naming
+     * the field), names that try to leave the work directory, bad base64, too many or too large files, and
+     * limits above the server's. What the engine judges depends on the sandbox: without the {@code files}
+     * feature every {@code files} is refused as unsupported, and without {@code limits} so is {@code
+     * limits.memorybytes}; the answers are expected as {@code /v1/info}'s features say.
+     */
+    private void projectCases(List<Case> cases) {
+        List<String> features = server.engine().features();
+        boolean files = features.contains("files");
+        boolean limits = features.contains("limits");
+        String file = "{\"name\":\"a.txt\",\"content\":\"x\"}";
+        Object[][] shapes = {
+            {"files", "{}", "args.files: expected an array of objects"},
+            {"files", "\"a.txt\"", "args.files: expected an array of objects"},
+            {"files", "[" + file + ",1]", "args.files[1]: expected an object"},
+            {"files", "[null]", "args.files[0]: expected an object"},
+            {"files", "[{\"content\":\"x\"}]", "args.files[0].name: missing"},
+            {"files", "[{\"name\":[\"a\"],\"content\":\"x\"}]", "args.files[0].name: expected a string"},
+            {"files", "[{\"name\":\"a\"}]", "args.files[0].content: missing"},
+            {"files", "[{\"name\":\"a\",\"content\":{\"b64\":\"AA==\"}}]", "args.files[0].content: must be a string"},
+            {"files", "[{\"name\":\"a\",\"content\":\"\\udc00\"}]", "args.files[0].content: invalid unicode"},
+            {
+                "files",
+                "[" + file + "," + file + ",{\"name\":\"b\",\"content\":\"x\",\"encoding\":\"hex\"}]",
+                "args.files[2].encoding: must be \"utf8\" or \"base64\""
+            },
+            {"files", "[{\"name\":\"a\",\"content\":\"x\",\"encoding\":\"UTF-8\"}]", "args.files[0].encoding: must be"},
+            {
+                "files",
+                "[{\"name\":\"a\",\"content\":\"x\",\"encoding\":[\"base64\"]}]",
+                "args.files[0].encoding: must be"
+            },
+            {"limits", "[]", "args.limits: expected an object"},
+            {"limits", "5000", "args.limits: expected an object"},
+            {"limits", "{\"timeoutms\":0}", "args.limits.timeoutms: must be a positive integer"},
+            {"limits", "{\"timeoutms\":-1}", "args.limits.timeoutms: must be a positive integer"},
+            {"limits", "{\"timeoutms\":1.5}", "args.limits.timeoutms: must be a positive integer"},
+            {"limits", "{\"timeoutms\":1e3}", "args.limits.timeoutms: must be a positive integer"},
+            {"limits", "{\"timeoutms\":\"1000\"}", "args.limits.timeoutms: must be a positive integer"},
+            {"limits", "{\"compiletimeoutms\":true}", "args.limits.compiletimeoutms: must be a positive integer"},
+            {"limits", "{\"memorybytes\":9223372036854775808}", "args.limits.memorybytes: must be a positive integer"},
+            {
+                "limits",
+                "{\"outputbytes\":" + "9".repeat(400) + "}",
+                "args.limits.outputbytes: must be a positive integer"
+            },
+            {"limits", "{\"outputbytes\":{\"max\":1}}", "args.limits.outputbytes: must be a positive integer"},
+        };
+        for (Object[] shape : shapes) {
+            Nonce nonce = n();
+            cases.add(new Case(
+                    shape[0] + " " + shape[1],
+                    execRaw(nonce, args((String) shape[0], (String) shape[1])),
+                    Expect.error(400, (String) shape[2], nonce)));
+        }
+
+        // Names and contents the engine judges (files must be supported to get that far).
+        String unsupported = "this server's sandbox does not support files";
+        Object[][] named = {
+            {"[{\"name\":\"../escape\",\"content\":\"x\"}]", "files[0].name: must be a relative path without '..'"},
+            {
+                "[" + file + ",{\"name\":\"d/../../../etc/x\",\"content\":\"x\"}]",
+                "files[1].name: must be a relative path without '..'"
+            },
+            {"[{\"name\":\"/etc/passwd\",\"content\":\"x\"}]", "files[0].name: must be a relative path"},
+            {"[{\"name\":\"..\\\\x\",\"content\":\"x\"}]", "files[0].name: must not contain a backslash"},
+            {"[{\"name\":\"a\\u0000b\",\"content\":\"x\"}]", "files[0].name: must not contain NUL"},
+            {"[{\"name\":\"\",\"content\":\"x\"}]", "files[0].name: must not be empty"},
+            {"[{\"name\":\"./a\",\"content\":\"x\"}]", "files[0].name: must not have an empty or '.' segment"},
+            {"[{\"name\":\"a//b\",\"content\":\"x\"}]", "files[0].name: must not have an empty or '.' segment"},
+            {"[{\"name\":" + q("n".repeat(256)) + ",\"content\":\"x\"}]", "files[0].name: must be at most 255 bytes"},
+            {"[{\"name\":\"main.sh\",\"content\":\"x\"}]", "files[0].name: must not be the main file's name"},
+            {"[" + file + "," + file + "]", "files[1].name: duplicate of files[0]"},
+            {
+                "[{\"name\":\"d\",\"content\":\"x\"},{\"name\":\"d/e\",\"content\":\"x\"}]",
+                "files[1].name: a directory in its path is files[0]"
+            },
+            {"[{\"name\":\"b\",\"content\":\"AAE\",\"encoding\":\"base64\"}]", "files[0].content: not valid base64"},
+            {"[{\"name\":\"b\",\"content\":\"AA==\\n\",\"encoding\":\"base64\"}]", "files[0].content: not valid base64"
+            },
+        };
+        for (Object[] name : named) {
+            Nonce nonce = n();
+            cases.add(new Case(
+                    "files " + name[0],
+                    execRaw(nonce, args("files", (String) name[0])),
+                    Expect.error(400, files ? (String) name[1] : unsupported, nonce)));
+        }
+        var many = new StringBuilder("[");
+        for (int i = 0; i < 65; i++) {
+            many.append("{\"name\":\"f").append(i).append("\",\"content\":\"\"},");
+        }
+        many.setCharAt(many.length() - 1, ']');
+        Nonce tooMany = n();
+        cases.add(new Case(
+                "65 files",
+                execRaw(tooMany, args("files", many.toString())),
+                Expect.error(400, files ? "files: too many files: 65, the limit is 64" : unsupported, tooMany)));
+        // Small code, a file that decodes past the code size limit: the decoded bytes count.
+        Nonce tooLarge = n();
+        String big = java.util.Base64.getEncoder().encodeToString(new byte[MAX_CODE]);
+        cases.add(new Case(
+                "a base64 file past the code size",
+                execRaw(
+                        tooLarge,
+                        args("files", "[{\"name\":\"big\",\"content\":" + q(big) + ",\"encoding\":\"base64\"}]")),
+                files
+                        ? Expect.error(413, "code, stdin and files are too large", tooLarge)
+                        : Expect.error(400, unsupported, tooLarge)));
+
+        // Limits above the server's own (timeout 150 s, output 1M, memory 64M).
+        Nonce timeout = n();
+        cases.add(new Case(
+                "timeoutms above the server's",
+                execRaw(timeout, args("limits", "{\"timeoutms\":150001}")),
+                Expect.error(400, "limits.timeoutms: at most 150000", timeout)));
+        Nonce output = n();
+        cases.add(new Case(
+                "outputbytes above the server's",
+                execRaw(output, args("limits", "{\"outputbytes\":9223372036854775807}")),
+                Expect.error(400, "limits.outputbytes: at most ", output)));
+        Nonce memory = n();
+        cases.add(new Case(
+                "memorybytes above the server's",
+                execRaw(memory, args("limits", "{\"memorybytes\":67108865}")),
+                Expect.error(
+                        400,
+                        limits
+                                ? "limits.memorybytes: at most 67108864"
+                                : "this server's sandbox does not support limits.memorybytes",
+                        memory)));
     }
 
     /**
