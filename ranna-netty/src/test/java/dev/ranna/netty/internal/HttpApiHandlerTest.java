@@ -195,6 +195,52 @@ class HttpApiHandlerTest {
     }
 
     @Test
+    void aCompileTimeoutIsAnswered400WithTheCompileObjectNeverThe408() {
+        var run = new dev.ranna.protocol.ExecutionResponse(
+                "",
+                "",
+                new dev.ranna.protocol.RunResult(0, null, "SIGKILL", true, false, false)
+                        .withStage(dev.ranna.protocol.Stage.COMPILE, 30_000),
+                new dev.ranna.protocol.CompileResult("", "slow\n", null, "SIGKILL", 30_000));
+        engine.onExec = (request, client) -> CompletableFuture.completedFuture(
+                new ExecOutcome.Failed(new ErrorResponse("compilation timed out", 408), run));
+        channel(ServerOptions.DEFAULTS);
+
+        FullHttpResponse response = send(request(HttpMethod.POST, "/v1/exec", "{\"language\":\"c\",\"code\":\"x\"}"));
+
+        assertThat(response.status().code()).isEqualTo(400);
+        assertThat(body(response))
+                .startsWith("{\"error\":\"compilation timed out\",\"code\":400,")
+                .contains("\"timedout\":true")
+                .contains("\"stage\":\"compile\",\"compiletimems\":30000")
+                .contains(
+                        "\"compile\":{\"stdout\":\"\",\"stderr\":\"slow\\n\",\"signal\":\"SIGKILL\",\"exectimems\":30000}");
+    }
+
+    @Test
+    void filesAndLimitsOfARestBodyReachTheEngineAndTheirShapeErrorsNameTheField() {
+        engine.onExec = (request, client) -> CompletableFuture.completedFuture(
+                new ExecOutcome.Completed(new ExecutionResponse("", "", RunResult.exited(1, 0))));
+        channel(ServerOptions.DEFAULTS);
+
+        FullHttpResponse ok = send(request(
+                HttpMethod.POST,
+                "/v1/exec",
+                "{\"language\":\"c\",\"code\":\"x\",\"files\":[{\"name\":\"a/b.h\",\"content\":\"AA==\","
+                        + "\"encoding\":\"base64\"}],\"limits\":{\"timeoutms\":1000,\"unknown\":-1}}"));
+        assertThat(ok.status().code()).isEqualTo(200);
+        assertThat(engine.execs).singleElement().satisfies(call -> {
+            assertThat(call.request().files()).containsExactly(dev.ranna.protocol.ProjectFile.base64("a/b.h", "AA=="));
+            assertThat(call.request().limits().timeoutMs()).isEqualTo(1000L);
+        });
+
+        FullHttpResponse bad = send(request(
+                HttpMethod.POST, "/v1/exec", "{\"language\":\"c\",\"code\":\"x\",\"limits\":{\"memorybytes\":0}}"));
+        assertThat(bad.status().code()).isEqualTo(400);
+        assertThat(body(bad)).isEqualTo("{\"error\":\"limits.memorybytes: must be a positive integer\",\"code\":400}");
+    }
+
+    @Test
     void execIsCancelledWhenItsConnectionClosesBeforeTheAnswer() {
         var future = new CompletableFuture<ExecOutcome>();
         engine.onExec = (request, client) -> future;
