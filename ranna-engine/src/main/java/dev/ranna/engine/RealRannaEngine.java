@@ -1,6 +1,7 @@
 package dev.ranna.engine;
 
 import dev.ranna.engine.spi.Capability;
+import dev.ranna.engine.spi.LanguageSpec;
 import dev.ranna.engine.spi.Sandbox;
 import dev.ranna.protocol.CompileResult;
 import dev.ranna.protocol.ErrorCode;
@@ -130,10 +131,9 @@ final class RealRannaEngine implements RannaEngine {
             return;
         }
         var keys = new ArrayList<String>();
-        for (var entry : registry.specMap().entries().entrySet()) {
-            if (entry.getValue().compile() != null
-                    && !entry.getValue().compile().isBlank()) {
-                keys.add(entry.getKey());
+        for (LanguageSpec spec : registry.specs()) {
+            if (spec.hasCompileStage()) {
+                keys.add(spec.key());
             }
         }
         if (!keys.isEmpty()) {
