@@ -490,6 +490,12 @@ class ProjectRunTest {
     // --- the spec map and the sandbox -------------------------------------------------------------
 
     @Test
+    void infoListsTheProjectFeaturesTheSandboxDeclares() {
+        session(RunLimits.DEFAULTS, Set.of(Capability.LIMITS, Capability.COMPILE, Capability.FILES, Capability.STDIN));
+        assertThat(engine.features()).containsExactly("stdin", "files", "compile", "limits");
+    }
+
+    @Test
     void aSpecMapWithCompileStagesIsRefusedAtStartBySandboxWithoutCompile() {
         sandbox.capabilities = Set.of(Capability.FILES);
         assertThatThrownBy(() -> RannaEngine.builder()
