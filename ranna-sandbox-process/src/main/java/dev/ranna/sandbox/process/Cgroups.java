@@ -61,6 +61,13 @@ abstract class Cgroups {
 
         /** Removes the group; call after {@link #killAll()}. Never throws. */
         void remove();
+
+        /**
+         * Lowers the group's memory limit (and its swap limit with it) to {@code bytes}, before anything
+         * runs in it: a run's own limit below the server's ({@code SandboxRequest.memoryLimit()}) on a
+         * group made ahead of its run. Does nothing without a memory controller.
+         */
+        void limitMemory(long bytes) throws IOException;
     }
 
     private final String reason;
@@ -366,6 +373,9 @@ abstract class Cgroups {
 
                 @Override
                 public void remove() {}
+
+                @Override
+                public void limitMemory(long bytes) {}
             };
         }
 
@@ -609,6 +619,19 @@ abstract class Cgroups {
             }
 
             @Override
+            public void limitMemory(long bytes) throws IOException {
+                if (memory == null) {
+                    return;
+                }
+                // The memory limit first: memsw may never be below it.
+                write(memory.resolve("memory.limit_in_bytes"), Long.toString(bytes));
+                Path memsw = memory.resolve("memory.memsw.limit_in_bytes");
+                if (Files.exists(memsw)) {
+                    write(memsw, Long.toString(bytes));
+                }
+            }
+
+            @Override
             public void remove() {
                 if (memory != null) {
                     rmdir(memory);
@@ -794,6 +817,11 @@ abstract class Cgroups {
             @Override
             public boolean oomKilled() {
                 return eventCount(dir.resolve("memory.events"), "oom_kill") > 0;
+            }
+
+            @Override
+            public void limitMemory(long bytes) throws IOException {
+                write(dir.resolve("memory.max"), Long.toString(bytes));
             }
 
             @Override

@@ -108,6 +108,9 @@ final class Launcher {
      *     root-only directory), or null to run without the waiter (no perl here)
      * @param ptsDir a terminal run's own devpts instance on the host (mounted with {@code max=}), bound
      *     as its {@code /dev/pts}; null for bubblewrap's unbounded devpts, and for runs without a terminal
+     * @param workDir a project run's work directory on the host ({@link WorkDirs#newWorkDir}), bound as
+     *     {@code /work} for both its stages, with the code and files already in it ({@code codeFile} is
+     *     then {@code /dev/null}); null for a fresh tmpfs {@code /work} with the code copied from fd 4
      */
     record Run(
             List<String> command,
@@ -121,7 +124,8 @@ final class Launcher {
             Path optionsFile,
             @Nullable Path controlFifo,
             @Nullable Path statusFile,
-            @Nullable Path ptsDir) {
+            @Nullable Path ptsDir,
+            @Nullable Path workDir) {
         boolean tty() {
             return controlFifo != null;
         }
@@ -350,11 +354,27 @@ final class Launcher {
     byte[] bubblewrapOptions(Run run) {
         var options = new ArrayList<>(
                 run.tty() ? concat(headBwrapOptions, terminalDev(run), tailBwrapOptions) : fixedBwrapOptions);
-        options.add("--perms");
-        options.add("0644");
-        options.add("--file");
-        options.add("4");
-        options.add("/work/" + run.filename());
+        Path workDir = run.workDir();
+        if (workDir != null) {
+            // The project's own /work instead of a fresh tmpfs; the code is in it already.
+            int at = -1;
+            for (int i = 3; i < options.size() && at < 0; i++) {
+                if (options.get(i).equals("/work") && options.get(i - 1).equals("--tmpfs")) {
+                    at = i;
+                }
+            }
+            if (at < 0) {
+                throw new IllegalStateException("no /work tmpfs in the options");
+            }
+            options.subList(at - 3, at + 1).clear();
+            options.addAll(at - 3, List.of("--bind", workDir.toString(), "/work"));
+        } else {
+            options.add("--perms");
+            options.add("0644");
+            options.add("--file");
+            options.add("4");
+            options.add("/work/" + run.filename());
+        }
         options.add("--clearenv");
         run.environment().forEach((key, value) -> {
             options.add("--setenv");

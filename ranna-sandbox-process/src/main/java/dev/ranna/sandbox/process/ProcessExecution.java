@@ -47,6 +47,16 @@ import org.slf4j.LoggerFactory;
  * program's process group (its own session: bubblewrap's {@code --new-session}, {@code script}'s child,
  * or {@code setsid} without isolation), never bubblewrap's own processes or the terminal helpers.
  * {@link #resize} writes {@code cols rows} to the terminal's control FIFO.
+ *
+ * <p>A project run with a compile stage has two stages, each a launcher of its own ({@link Stage}): the
+ * compiler first (its stdin at EOF, its output read like the program's), then, only after it exited 0,
+ * {@link OutputSink#compiled} and the program ({@link RunStage#start()}). Every byte the compiler wrote is
+ * delivered before {@code compiled()}: its pipes are read to end of stream after its cgroup is emptied.
+ * {@link #kill()} kills the current stage's launcher; a kill that arrives between the compiler's exit
+ * and the program's start is seen by the stage switch, which then never starts the program (or kills it
+ * at once when the switch had already published it). Signals during the compile stage reach the
+ * compiler; input and resizes wait for the program (the pump starts with it, resize lines stay in the
+ * FIFO).
  */
 final class ProcessExecution extends AbstractExecution {
     private static final Logger log = LoggerFactory.getLogger(ProcessExecution.class);
@@ -70,17 +80,39 @@ final class ProcessExecution extends AbstractExecution {
         void release();
     }
 
+    /**
+     * One launched stage: the compiler or the program.
+     *
+     * @param startNanos when its launcher started ({@code System.nanoTime()})
+     * @param programDepth how many processes lie between the launcher and the program (bwrap's monitor
+     *     and pid 1, script, the waiter)
+     * @param statusFile where the waiter writes the stage's wait status, or null
+     */
+    record Stage(
+            Process process,
+            long startNanos,
+            Resources resources,
+            int programDepth,
+            @Nullable Path statusFile) {}
+
+    /** The run stage of a run with a compile stage, started only after a clean compile. */
+    interface RunStage {
+        /** Starts the program (hands a prestarted launcher its command, or spawns one). */
+        Stage start() throws IOException;
+
+        /** Releases everything the run stage held, when it never starts. Never throws. */
+        void abandon();
+    }
+
     private final RunId runId;
-    private final Process process;
-    private final long startNanos;
-    private final Resources resources;
+    private final OutputSink sink;
     private final StdinSource stdin;
-    /** How many processes lie between the launcher and the program (bwrap's monitor and pid 1, script). */
-    private final int programDepth;
     /** A terminal run's control FIFO (read-write), or null. */
     private final @Nullable RandomAccessFile control;
-    /** Where the waiter writes the program's wait status, or null. */
-    private final @Nullable Path statusFile;
+    /** The stage running now: the compile stage until the program starts, then the run stage. */
+    private volatile Stage stage;
+    /** The run stage still to start after the compile stage, or null (no compile stage). */
+    private final @Nullable RunStage next;
 
     private volatile @Nullable StdinPump pump;
     private volatile boolean exited;
@@ -101,38 +133,137 @@ final class ProcessExecution extends AbstractExecution {
      */
     private static final int MAX_RESIZES = 4096;
 
+    /**
+     * @param first the stage started: the program, or the compiler when {@code next} is not null
+     * @param next the run stage to start after a clean compile, or null
+     */
     ProcessExecution(
             RunId runId,
-            Process process,
-            long startNanos,
+            Stage first,
+            @Nullable RunStage next,
             OutputSink sink,
-            Resources resources,
             StdinSource stdin,
-            int programDepth,
-            @Nullable RandomAccessFile control,
-            @Nullable Path statusFile) {
+            @Nullable RandomAccessFile control) {
         super(sink);
         this.runId = runId;
-        this.process = process;
-        this.startNanos = startNanos;
-        this.resources = resources;
+        this.stage = first;
+        this.next = next;
+        this.sink = sink;
         this.stdin = stdin;
-        this.programDepth = programDepth;
         this.control = control;
-        this.statusFile = statusFile;
     }
 
-    /** Starts the input pump, the readers and the waiter. Throws if the executor refuses (sandbox closing). */
+    /**
+     * Starts the readers and the waiter of the first stage (and for the program the input pump). Throws
+     * if the executor refuses (sandbox closing).
+     */
     void begin(ExecutorService threads) {
         this.threads = threads;
+        RunStage then = next;
+        if (then == null) {
+            beginRun(stage, threads);
+            return;
+        }
+        Stage compile = stage;
+        // The compiler reads nothing: the request's input is the program's.
+        closeQuietly(compile.process().getOutputStream());
+        CompletableFuture<Void> stdout = read(threads, compile.process().getInputStream(), StdStream.STDOUT);
+        CompletableFuture<Void> stderr = read(threads, compile.process().getErrorStream(), StdStream.STDERR);
+        threads.execute(() -> awaitCompile(compile, then, threads, stdout, stderr));
+    }
+
+    private void beginRun(Stage run, ExecutorService threads) {
         pump = StdinPump.start(
                 "ranna-stdin-" + runId,
                 stdin,
-                process.getOutputStream(),
+                run.process().getOutputStream(),
                 control != null ? StdinPump.AtEnd.TERMINAL_EOF : StdinPump.AtEnd.CLOSE);
-        CompletableFuture<Void> stdout = read(threads, process.getInputStream(), StdStream.STDOUT);
-        CompletableFuture<Void> stderr = read(threads, process.getErrorStream(), StdStream.STDERR);
-        threads.execute(() -> await(stdout, stderr));
+        CompletableFuture<Void> stdout = read(threads, run.process().getInputStream(), StdStream.STDOUT);
+        CompletableFuture<Void> stderr = read(threads, run.process().getErrorStream(), StdStream.STDERR);
+        threads.execute(() -> await(run, stdout, stderr));
+    }
+
+    /**
+     * The compile stage's waiter: sees the compiler exit, empties its cgroup, reads its output to the end,
+     * and then either ends the run with the compiler's status (non-zero, a signal, killed) or reports
+     * {@link OutputSink#compiled} and starts the program.
+     */
+    private void awaitCompile(
+            Stage compile,
+            RunStage then,
+            ExecutorService threads,
+            CompletableFuture<Void> stdout,
+            CompletableFuture<Void> stderr) {
+        ExitStatus status = null;
+        Throwable failure = null;
+        try {
+            int code = waitUninterruptibly(compile.process());
+            Duration elapsed = Duration.ofNanos(System.nanoTime() - compile.startNanos());
+            compile.resources().killLeftovers();
+            CompletableFuture.allOf(stdout, stderr).join();
+            status = status(compile, code, elapsed, compile.resources().oomKilled())
+                    .withUsage(compile.resources().usage());
+        } catch (RuntimeException | Error e) {
+            failure = e;
+        } finally {
+            compile.resources().release();
+        }
+        if (failure != null || status == null) {
+            endBeforeRun(then);
+            log.warn("run {}: compile stage failed", runId, failure);
+            fail(failure != null ? failure : new IllegalStateException("no exit status"));
+            return;
+        }
+        Integer exitCode = status.exitCode();
+        if (killRequested() || exitCode == null || exitCode != 0) {
+            log.debug("run {}: compile stage ended: {}", runId, status);
+            endBeforeRun(then);
+            complete(status);
+            return;
+        }
+        try {
+            sink.compiled(status);
+        } catch (RuntimeException | Error e) {
+            endBeforeRun(then);
+            fail(e);
+            return;
+        }
+        if (killRequested()) {
+            endBeforeRun(then);
+            complete(ExitStatus.killed(Duration.ZERO));
+            return;
+        }
+        Stage run;
+        try {
+            run = then.start();
+        } catch (IOException | RuntimeException e) {
+            endBeforeRun(then);
+            fail(new dev.ranna.engine.spi.SandboxException("could not start the program", e));
+            return;
+        }
+        stage = run;
+        // kill() sets its flag before it reads the stage: either it saw this one, or this sees the flag.
+        if (killRequested()) {
+            run.process().toHandle().destroyForcibly();
+        }
+        try {
+            beginRun(run, threads);
+        } catch (RuntimeException e) {
+            // Closing: nothing will wait for the program, so end and release it here.
+            run.process().toHandle().destroyForcibly();
+            run.resources().killLeftovers();
+            stopInput();
+            run.resources().release();
+            fail(new dev.ranna.engine.spi.SandboxException(
+                    dev.ranna.protocol.ErrorCode.UNAVAILABLE, "the sandbox is shutting down", e));
+        }
+    }
+
+    /** The program never starts: close its input and terminal FIFO, release what its stage held. */
+    private void endBeforeRun(RunStage then) {
+        exited = true;
+        stopInput();
+        then.abandon();
     }
 
     /** The exit future itself, for the sandbox's own bookkeeping. */
@@ -142,13 +273,14 @@ final class ProcessExecution extends AbstractExecution {
 
     @Override
     protected void killProgram() {
-        if (exited || !process.isAlive()) {
+        Process current = stage.process();
+        if (exited || !current.isAlive()) {
             return;
         }
         log.debug("run {}: killed", runId);
         // Through the handle: Process.destroyForcibly() also closes the output streams, and what the
         // program wrote before it died would be lost to the readers.
-        process.toHandle().destroyForcibly();
+        current.toHandle().destroyForcibly();
     }
 
     @Override
@@ -189,13 +321,14 @@ final class ProcessExecution extends AbstractExecution {
         // A signal sent right after the start finds the launchers still setting up (a terminal takes tens
         // of milliseconds): wait for the program rather than drop what the client asked for.
         long deadline = System.nanoTime() + PROGRAM_WAIT_NANOS;
-        Optional<ProcessHandle> program = program();
+        Stage current = stage;
+        Optional<ProcessHandle> program = program(current);
         while (program.isEmpty()) {
-            if (exited || !process.isAlive() || System.nanoTime() - deadline > 0) {
+            if (exited || !current.process().isAlive() || System.nanoTime() - deadline > 0) {
                 return;
             }
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
-            program = program();
+            program = program(current);
         }
         // The program's process group, as a terminal's Ctrl-C would reach it: its members among the program
         // and its descendants. Not kill(-pgid): under bubblewrap the group is that of bwrap's pid 1 (its
@@ -244,12 +377,12 @@ final class ProcessExecution extends AbstractExecution {
      * each level the child in its parent's process group if there is one (on a terminal the waiter's
      * children are the program, in its group, and the resize loop, in a session of its own).
      */
-    private Optional<ProcessHandle> program() {
-        if (statusFile != null) {
-            return announcedProgram();
+    private static Optional<ProcessHandle> program(Stage current) {
+        if (current.statusFile() != null) {
+            return announcedProgram(current);
         }
-        ProcessHandle handle = process.toHandle();
-        for (int i = 0; i < programDepth; i++) {
+        ProcessHandle handle = current.process().toHandle();
+        for (int i = 0; i < current.programDepth(); i++) {
             long group = processGroup(handle.pid());
             List<ProcessHandle> children = handle.children().toList();
             Optional<ProcessHandle> child = children.stream()
@@ -271,9 +404,9 @@ final class ProcessExecution extends AbstractExecution {
      * signals a client sends). Walking the tree by depth instead races with the terminal's helpers, whose
      * children come and go and change sessions while the program starts.
      */
-    private Optional<ProcessHandle> announcedProgram() {
+    private static Optional<ProcessHandle> announcedProgram(Stage current) {
         long announced = -1;
-        for (String line : statusLines()) {
+        for (String line : statusLines(current.statusFile())) {
             if (line.startsWith("pid ")) {
                 try {
                     announced = Long.parseLong(line.substring(4).trim());
@@ -286,7 +419,8 @@ final class ProcessExecution extends AbstractExecution {
             return Optional.empty();
         }
         long inner = announced;
-        Optional<ProcessHandle> program = process.descendants()
+        Optional<ProcessHandle> program = current.process()
+                .descendants()
                 .filter(handle -> innermostPid(handle.pid()) == inner)
                 .findFirst();
         if (program.isEmpty()) {
@@ -368,19 +502,20 @@ final class ProcessExecution extends AbstractExecution {
         return done;
     }
 
-    private void await(CompletableFuture<Void> stdout, CompletableFuture<Void> stderr) {
+    private void await(Stage run, CompletableFuture<Void> stdout, CompletableFuture<Void> stderr) {
+        Resources resources = run.resources();
         ExitStatus status = null;
         Throwable failure = null;
         try {
-            int code = waitUninterruptibly();
-            Duration elapsed = Duration.ofNanos(System.nanoTime() - startNanos);
+            int code = waitUninterruptibly(run.process());
+            Duration elapsed = Duration.ofNanos(System.nanoTime() - run.startNanos());
             exited = true;
             // bwrap's monitor is gone; anything it left (its pid 1 still exiting, or a whole tree without
             // isolation) dies now, so the pipes reach end of stream.
             resources.killLeftovers();
             stopInput();
             CompletableFuture.allOf(stdout, stderr).join();
-            status = status(code, elapsed, resources.oomKilled()).withUsage(resources.usage());
+            status = status(run, code, elapsed, resources.oomKilled()).withUsage(resources.usage());
             if (code == Launcher.SETUP_FAILED && !killRequested()) {
                 log.debug("run {}: exit code {}: sandbox setup failed, or the program's own code", runId, code);
             }
@@ -405,7 +540,7 @@ final class ProcessExecution extends AbstractExecution {
         if (running != null) {
             running.close();
         }
-        closeQuietly(process.getOutputStream());
+        closeQuietly(stage.process().getOutputStream());
         RandomAccessFile fifo = control;
         if (fifo != null) {
             synchronized (fifo) {
@@ -419,7 +554,7 @@ final class ProcessExecution extends AbstractExecution {
         }
     }
 
-    private int waitUninterruptibly() {
+    private static int waitUninterruptibly(Process process) {
         boolean interrupted = false;
         try {
             while (true) {
@@ -441,11 +576,11 @@ final class ProcessExecution extends AbstractExecution {
      * exit code. Otherwise (no perl, or the program killed its waiter) the code: bwrap's pid 1, like a
      * shell, reports a program ended by signal N as 128+N, so a code in that range is read as the signal.
      */
-    private ExitStatus status(int code, Duration elapsed, boolean oomKilled) {
+    private ExitStatus status(Stage ended, int code, Duration elapsed, boolean oomKilled) {
         if (killRequested()) {
             return ExitStatus.killed(elapsed).withOomKilled(oomKilled);
         }
-        String waited = readStatus();
+        String waited = readStatus(ended.statusFile());
         if (waited.equals("exit " + code)) {
             return ExitStatus.exited(code, elapsed).withOomKilled(oomKilled);
         }
@@ -457,7 +592,7 @@ final class ProcessExecution extends AbstractExecution {
     }
 
     /** The waiter's lines so far ({@code pid N}, then {@code exit C} or {@code signal N}), or none. */
-    private List<String> statusLines() {
+    private static List<String> statusLines(@Nullable Path statusFile) {
         if (statusFile == null) {
             return List.of();
         }
@@ -473,8 +608,8 @@ final class ProcessExecution extends AbstractExecution {
     }
 
     /** The waiter's report of how the program ended, or empty before it ended (or without the waiter). */
-    private String readStatus() {
-        List<String> lines = statusLines();
+    private static String readStatus(@Nullable Path statusFile) {
+        List<String> lines = statusLines(statusFile);
         return lines.stream()
                 .filter(line -> !line.startsWith("pid "))
                 .reduce((a, b) -> b)

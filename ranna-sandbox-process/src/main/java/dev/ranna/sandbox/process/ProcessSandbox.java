@@ -81,6 +81,11 @@ final class ProcessSandbox implements Sandbox {
     private final boolean terminal = HostTools.terminalTools();
     /** Terminal runs' own bounded devpts instances, where the server can mount them. */
     private final Ptys ptys;
+    /**
+     * Whether a project run (files or a compile stage) gets a tmpfs of its own as {@code /work}, mounted by
+     * the server (root); else a host directory bound there (no size cap but RLIMIT_FSIZE per file).
+     */
+    private final boolean workMounts;
 
     private final ThreadPoolExecutor threads;
     /** The one thread that forks launchers; see {@link #spawn}. */
@@ -124,7 +129,21 @@ final class ProcessSandbox implements Sandbox {
         this.leases = leases;
         this.prestart = isolated && dropUid && config.prestart();
         this.version = isolated ? tools.bwrapVersion() : "none (no isolation)";
-        this.info = Collections.unmodifiableMap(describe(config, tools, cgroups, isolated, dropUid, ptys));
+        this.workMounts = isolated && tools.root && workDirs.probeWorkMount();
+        var facts = describe(config, tools, cgroups, isolated, dropUid, ptys);
+        facts.put(
+                "projects",
+                !isolated
+                        ? "host directory (no isolation)"
+                        : workMounts
+                                ? "tmpfs /work " + (config.workSizeBytes() >> 20) + "M shared by compile and run"
+                                : "host directory as /work (no size cap)");
+        this.info = Collections.unmodifiableMap(facts);
+        if (isolated && !workMounts) {
+            log.warn("project runs (files, compile stages) get a host directory as /work, capped only per file"
+                    + " (RLIMIT_FSIZE): the server cannot mount a tmpfs for them (not root, or the parents of "
+                    + ProcessSandboxConfig.WORK_ROOT + " are not searchable by other users)");
+        }
         String prefix = "ranna-process-" + Integer.toHexString(System.identityHashCode(this)) + "-";
         this.threads = new ThreadPoolExecutor(
                 0, Integer.MAX_VALUE, 5, TimeUnit.SECONDS, new SynchronousQueue<>(), daemon(prefix + "run-"));
@@ -132,7 +151,7 @@ final class ProcessSandbox implements Sandbox {
     }
 
     /** What this sandbox enforces, for {@link #info()} and the provider's availability details. */
-    static Map<String, String> describe(
+    static LinkedHashMap<String, String> describe(
             ProcessSandboxConfig config,
             HostTools tools,
             Cgroups cgroups,
@@ -190,11 +209,17 @@ final class ProcessSandbox implements Sandbox {
         if (request.tty() && !terminal) {
             throw new SandboxException(ErrorCode.BAD_REQUEST, "terminals need util-linux script here", null);
         }
+        LanguageSpec spec = request.spec();
+        boolean compiles = spec.hasCompileStage();
+        boolean project = compiles || !request.files().isEmpty();
         if (isolated) {
             // Checked before anything is allocated: bubblewrap itself would refuse the run with an error
             // of its own ("Exceeded maximum number of arguments") as if it were the program's output.
             var environment = environment("/work", request);
             int words = launcher.bubblewrapWords(request.command().size(), environment.size(), request.tty());
+            if (compiles) {
+                words = Math.max(words, launcher.bubblewrapWords(spec.compile().size(), environment.size(), false));
+            }
             if (words > Launcher.BWRAP_MAX_ARGS) {
                 throw new SandboxException(
                         ErrorCode.TOO_LARGE,
@@ -204,13 +229,31 @@ final class ProcessSandbox implements Sandbox {
                         null);
             }
         }
+        if (project) {
+            long bytes = request.code().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+            for (var file : request.files()) {
+                bytes += file.size();
+            }
+            if (isolated && bytes > config.workSizeBytes()) {
+                throw new SandboxException(
+                        ErrorCode.TOO_LARGE,
+                        "files: the code and files (" + bytes + " bytes) do not fit the work directory ("
+                                + config.workSizeBytes() + " bytes)",
+                        null);
+            }
+        }
+        Long asked = request.memoryLimit();
+        long runMemory = asked != null ? Math.min(asked, config.memoryBytes()) : config.memoryBytes();
         int uid = -1;
         Path runDir = null;
         Path controlDir = null;
         Path ptyDir = null;
+        Path workDir = null;
         java.io.RandomAccessFile control = null;
         Cgroups.RunGroup group = null;
+        Cgroups.RunGroup compileGroup = null;
         Process process = null;
+        Process compiler = null;
         Prestarted ready = prestart ? takePrestarted() : null;
         try {
             if (ready != null) {
@@ -226,11 +269,26 @@ final class ProcessSandbox implements Sandbox {
             }
             String name = "run-" + runCounter.incrementAndGet();
             runDir = workDirs.newRunDir(name, isolated ? -1 : uid);
-            // Under bubblewrap the code file stays root's (0600): bwrap reads it through fd 4 opened before
-            // root is dropped, and the program never sees this directory at all.
-            Path codeFile = WorkDirs.writeCode(runDir, request.spec().filename(), request.code(), isolated ? -1 : uid);
+            Path codeFile;
+            if (project && isolated) {
+                // The compile and the run stage share one /work: a tmpfs of its own, mounted here (or a host
+                // directory where the server cannot mount), with the code and files written before any
+                // process of the run exists.
+                workDir = workDirs.newWorkDir(name, uid, config.workSizeBytes(), workMounts);
+                Path code = WorkDirs.writeCode(workDir, spec.filename(), request.code(), uid);
+                Files.setPosixFilePermissions(code, PosixFilePermissions.fromString("rw-r--r--"));
+                WorkDirs.writeFiles(workDir, request.files(), uid);
+                codeFile = Path.of("/dev/null");
+            } else {
+                // Under bubblewrap the code file stays root's (0600): bwrap reads it through fd 4 opened
+                // before root is dropped, and the program never sees this directory at all.
+                codeFile = WorkDirs.writeCode(runDir, spec.filename(), request.code(), isolated ? -1 : uid);
+                WorkDirs.writeFiles(runDir, request.files(), isolated ? -1 : uid);
+            }
             if (group == null) {
-                group = cgroups.newRun(name, config.memoryBytes(), config.pids());
+                group = cgroups.newRun(name, runMemory, config.pids());
+            } else if (runMemory < config.memoryBytes()) {
+                group.limitMemory(runMemory);
             }
             var environment = environment(isolated ? "/work" : runDir.toString(), request);
             Path controlFifo = null;
@@ -259,7 +317,7 @@ final class ProcessSandbox implements Sandbox {
                     request.command(),
                     environment,
                     codeFile,
-                    request.spec().filename(),
+                    spec.filename(),
                     group.procsFiles(),
                     uid,
                     config.cpuSecondsFor(request.timeout()),
@@ -267,7 +325,8 @@ final class ProcessSandbox implements Sandbox {
                     runDir.resolve(OPTIONS_FILE),
                     controlFifo,
                     statusFile,
-                    ptsDir);
+                    ptsDir,
+                    workDir);
             if (isolated) {
                 writeRootOnly(run.optionsFile(), launcher.bubblewrapOptions(run));
             }
@@ -278,50 +337,247 @@ final class ProcessSandbox implements Sandbox {
                 discardProcess(ready.process());
                 process = null;
             }
-            long startNanos;
-            byte[] stdinPayload;
-            if (process != null && handOff != null) {
-                startNanos = System.nanoTime();
-                stdinPayload = handOff;
-            } else {
-                Launcher.Command command = isolated ? launcher.bubblewrap(run) : launcher.plain(run);
-                process = spawn(command, runDir);
-                startNanos = System.nanoTime();
-                stdinPayload = new byte[0];
-            }
-            var resources = resources(process, group, runDir, controlDir, ptyDir, uid);
             // bubblewrap's monitor, its pid 1, (on a terminal) script, the waiter: the program is below them.
             int depth = (isolated ? 2 : 0) + (request.tty() ? 1 : 0) + (statusFile != null ? 1 : 0);
-            var execution = new ProcessExecution(
-                    request.runId(), process, startNanos, sink, resources, request.stdin(), depth, control, statusFile);
+            ProcessExecution.Stage first;
+            ProcessExecution.RunStage next = null;
+            if (compiles) {
+                compileGroup = cgroups.newRun(name + "-compile", config.compileMemoryBytes(), config.pids());
+                Path compileStatus =
+                        launcher.perl != null ? Objects.requireNonNull(rootOnly).resolve("compile-status") : null;
+                var compile = new Launcher.Run(
+                        spec.compile(),
+                        environment,
+                        codeFile,
+                        spec.filename(),
+                        compileGroup.procsFiles(),
+                        uid,
+                        config.cpuSecondsFor(request.compileTimeout()),
+                        dropUid && !cgroups.pids(),
+                        runDir.resolve(COMPILE_OPTIONS_FILE),
+                        null,
+                        compileStatus,
+                        null,
+                        workDir);
+                if (isolated) {
+                    writeRootOnly(compile.optionsFile(), launcher.bubblewrapOptions(compile));
+                }
+                compiler = spawn(isolated ? launcher.bubblewrap(compile) : launcher.plain(compile), runDir);
+                first = new ProcessExecution.Stage(
+                        compiler,
+                        System.nanoTime(),
+                        compileResources(compiler, compileGroup, uid),
+                        (isolated ? 2 : 0) + (compileStatus != null ? 1 : 0),
+                        compileStatus);
+                compiler = null;
+                compileGroup = null;
+                next = runStage(
+                        new RunParts(run, process, handOff, group, runDir, controlDir, ptyDir, workDir, uid, depth));
+            } else {
+                long startNanos;
+                byte[] stdinPayload;
+                if (process != null && handOff != null) {
+                    startNanos = System.nanoTime();
+                    stdinPayload = handOff;
+                } else {
+                    Launcher.Command command = isolated ? launcher.bubblewrap(run) : launcher.plain(run);
+                    process = spawn(command, runDir);
+                    startNanos = System.nanoTime();
+                    stdinPayload = new byte[0];
+                }
+                writeHandOff(process, stdinPayload);
+                first = new ProcessExecution.Stage(
+                        process,
+                        startNanos,
+                        resources(process, group, runDir, controlDir, ptyDir, workDir, uid),
+                        depth,
+                        statusFile);
+            }
+            var execution = new ProcessExecution(request.runId(), first, next, sink, request.stdin(), control);
             control = null;
             try {
-                writeHandOff(process, stdinPayload);
                 running.add(execution);
                 execution.exitFuture().whenComplete((status, error) -> running.remove(execution));
                 execution.begin(threads);
             } catch (RejectedExecutionException e) {
                 // Closing: nothing will wait for this run, so end and release it here.
                 running.remove(execution);
-                resources.killLeftovers();
-                resources.release();
+                first.resources().killLeftovers();
+                first.resources().release();
+                if (next != null) {
+                    next.abandon();
+                }
                 throw new SandboxException(ErrorCode.UNAVAILABLE, "the sandbox is shutting down", e);
             }
-            log.debug("run {} started as pid {} (uid {})", request.runId(), process.pid(), uid);
+            log.debug(
+                    "run {} started as pid {} (uid {})",
+                    request.runId(),
+                    first.process().pid(),
+                    uid);
             prestartNext();
             return execution;
+        } catch (WorkDirs.FileProblem e) {
+            cleanUpFailedStart(
+                    process, compiler, group, compileGroup, control, ptyDir, runDir, controlDir, workDir, uid);
+            throw new SandboxException(ErrorCode.BAD_REQUEST, String.valueOf(e.getMessage()), null);
         } catch (IOException | RuntimeException e) {
-            if (process != null && group != null) {
-                process.toHandle().destroyForcibly();
-                group.killAll();
+            cleanUpFailedStart(
+                    process, compiler, group, compileGroup, control, ptyDir, runDir, controlDir, workDir, uid);
+            if (workDir != null && isNoSpace(e)) {
+                throw new SandboxException(
+                        ErrorCode.TOO_LARGE, "files: the code and files do not fit the work directory", e);
             }
-            ProcessExecution.closeQuietly(control);
-            Ptys.unmount(ptyDir);
-            releaseQuietly(group, runDir, uid);
-            deleteQuietly(controlDir);
             throw new SandboxException("could not start the program", e);
         }
     }
+
+    private static boolean isNoSpace(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            String message = t.getMessage();
+            if (message != null && message.contains("No space left on device")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void cleanUpFailedStart(
+            @Nullable Process process,
+            @Nullable Process compiler,
+            Cgroups.@Nullable RunGroup group,
+            Cgroups.@Nullable RunGroup compileGroup,
+            java.io.@Nullable RandomAccessFile control,
+            @Nullable Path ptyDir,
+            @Nullable Path runDir,
+            @Nullable Path controlDir,
+            @Nullable Path workDir,
+            int uid) {
+        if (compiler != null) {
+            compiler.toHandle().destroyForcibly();
+        }
+        if (compileGroup != null) {
+            compileGroup.killAll();
+            compileGroup.remove();
+        }
+        if (process != null) {
+            discardProcess(process);
+        }
+        if (group != null) {
+            group.killAll();
+        }
+        ProcessExecution.closeQuietly(control);
+        Ptys.unmount(ptyDir);
+        WorkDirs.removeWorkDir(workDir);
+        releaseQuietly(group, runDir, uid);
+        deleteQuietly(controlDir);
+    }
+
+    /** What the run stage of a run with a compile stage needs to start, or to be released unstarted. */
+    private record RunParts(
+            Launcher.Run run,
+            @Nullable Process prestarted,
+            byte @Nullable [] handOff,
+            Cgroups.RunGroup group,
+            Path runDir,
+            @Nullable Path controlDir,
+            @Nullable Path ptyDir,
+            @Nullable Path workDir,
+            int uid,
+            int depth) {}
+
+    /**
+     * The program of a run with a compile stage, started after a clean compile: through the prestarted
+     * launcher (same uid, already in the run's cgroup) when there is one, else a launcher of its own.
+     */
+    private ProcessExecution.RunStage runStage(RunParts parts) {
+        return new ProcessExecution.RunStage() {
+            @Override
+            public ProcessExecution.Stage start() throws IOException {
+                Process process = parts.prestarted();
+                byte[] handOff = parts.handOff();
+                if (process != null && handOff != null) {
+                    long startNanos = System.nanoTime();
+                    writeHandOff(process, handOff);
+                    return stage(process, startNanos);
+                }
+                Launcher.Run run = parts.run();
+                process = spawn(isolated ? launcher.bubblewrap(run) : launcher.plain(run), parts.runDir());
+                return stage(process, System.nanoTime());
+            }
+
+            private ProcessExecution.Stage stage(Process process, long startNanos) {
+                return new ProcessExecution.Stage(
+                        process,
+                        startNanos,
+                        resources(
+                                process,
+                                parts.group(),
+                                parts.runDir(),
+                                parts.controlDir(),
+                                parts.ptyDir(),
+                                parts.workDir(),
+                                parts.uid()),
+                        parts.depth(),
+                        parts.run().statusFile());
+            }
+
+            @Override
+            public void abandon() {
+                Process process = parts.prestarted();
+                if (process != null) {
+                    discardProcess(process);
+                }
+                var resources = resources(
+                        null,
+                        parts.group(),
+                        parts.runDir(),
+                        parts.controlDir(),
+                        parts.ptyDir(),
+                        parts.workDir(),
+                        parts.uid());
+                try {
+                    resources.killLeftovers();
+                } finally {
+                    resources.release();
+                }
+            }
+        };
+    }
+
+    /** The compile stage's own: its launcher and cgroup (the run's directories and uid are the run stage's). */
+    private ProcessExecution.Resources compileResources(Process process, Cgroups.RunGroup group, int uid) {
+        return new ProcessExecution.Resources() {
+            @Override
+            public void killLeftovers() {
+                process.toHandle().destroyForcibly();
+                group.killAll();
+                if (!isolated) {
+                    process.descendants().forEach(ProcessHandle::destroyForcibly);
+                    if (uid >= 0) {
+                        killUid(uid);
+                    }
+                }
+            }
+
+            @Override
+            public boolean oomKilled() {
+                return group.oomKilled();
+            }
+
+            @Override
+            public @Nullable ResourceUsage usage() {
+                return group.usage();
+            }
+
+            @Override
+            public void release() {
+                group.remove();
+            }
+        };
+    }
+
+    /** The compile stage's bubblewrap options file, in the run's root-only directory. */
+    static final String COMPILE_OPTIONS_FILE = ".ranna-bwrap-compile-options";
 
     /** The run's bubblewrap options file, in its root-only directory. */
     static final String OPTIONS_FILE = ".ranna-bwrap-options";
@@ -550,22 +806,28 @@ final class ProcessSandbox implements Sandbox {
         }
     }
 
+    /** The run stage's resources; {@code process} is null for a run stage released without starting. */
     private ProcessExecution.Resources resources(
-            Process process,
+            @Nullable Process process,
             Cgroups.RunGroup group,
             Path runDir,
             @Nullable Path controlDir,
             @Nullable Path ptyDir,
+            @Nullable Path workDir,
             int uid) {
         return new ProcessExecution.Resources() {
             @Override
             public void killLeftovers() {
-                process.toHandle().destroyForcibly();
+                if (process != null) {
+                    process.toHandle().destroyForcibly();
+                }
                 group.killAll();
                 if (!isolated) {
                     // Without a pid namespace a child may outlive the program: take the tree we can still
                     // see, and every process of the run's own uid (which no other run shares).
-                    process.descendants().forEach(ProcessHandle::destroyForcibly);
+                    if (process != null) {
+                        process.descendants().forEach(ProcessHandle::destroyForcibly);
+                    }
                     if (uid >= 0) {
                         killUid(uid);
                     }
@@ -587,6 +849,7 @@ final class ProcessSandbox implements Sandbox {
                 try {
                     // After killLeftovers(): nothing of the run holds a terminal of it any more.
                     Ptys.unmount(ptyDir);
+                    WorkDirs.removeWorkDir(workDir);
                     deleteQuietly(controlDir);
                 } finally {
                     releaseQuietly(group, runDir, uid);
@@ -739,7 +1002,10 @@ final class ProcessSandbox implements Sandbox {
      */
     @Override
     public Set<Capability> capabilities() {
-        var capabilities = EnumSet.of(Capability.STDIN, Capability.SIGNALS);
+        var capabilities = EnumSet.of(Capability.STDIN, Capability.SIGNALS, Capability.FILES, Capability.COMPILE);
+        if (cgroups.memory()) {
+            capabilities.add(Capability.LIMITS);
+        }
         if (terminal) {
             capabilities.add(Capability.TTY);
         }

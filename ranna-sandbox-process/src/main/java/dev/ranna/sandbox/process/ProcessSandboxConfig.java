@@ -248,6 +248,7 @@ public final class ProcessSandboxConfig {
     private final String instanceId;
     private final Isolation isolation;
     private final long memoryBytes;
+    private final long compileMemoryBytes;
     private final boolean networking;
     private final int pids;
     private final Optional<Integer> cpuSeconds;
@@ -271,6 +272,7 @@ public final class ProcessSandboxConfig {
         this.instanceId = config.instanceId();
         this.isolation = config.get(Keys.ISOLATION);
         this.memoryBytes = config.memoryBytes();
+        this.compileMemoryBytes = config.get(SandboxConfig.Keys.COMPILE_MEMORY);
         this.networking = config.networking();
         this.pids = config.get(Keys.PIDS);
         this.cpuSeconds = config.find(Keys.CPU_SECONDS);
@@ -324,6 +326,11 @@ public final class ProcessSandboxConfig {
     /** {@value SandboxConfig#MEMORY}: memory per run in bytes. */
     public long memoryBytes() {
         return memoryBytes;
+    }
+
+    /** {@value SandboxConfig#COMPILE_MEMORY}: memory of a run's compile stage in bytes. */
+    public long compileMemoryBytes() {
+        return compileMemoryBytes;
     }
 
     /** {@value SandboxConfig#ENABLE_NETWORKING}: whether runs share the host's network. */

@@ -93,7 +93,7 @@ final class Ptys {
     }
 
     /** The first of {@code dir} and its parents that other users may not pass through, or null. */
-    private static @Nullable Path firstClosedParent(Path dir) {
+    static @Nullable Path firstClosedParent(Path dir) {
         for (Path path = dir.toAbsolutePath().normalize(); path != null; path = path.getParent()) {
             try {
                 if (!Files.getPosixFilePermissions(path).contains(PosixFilePermission.OTHERS_EXECUTE)) {
@@ -179,7 +179,7 @@ final class Ptys {
             return;
         }
         if (!unmountAll(dir)) {
-            log.warn("a devpts under {} is still mounted; leaving it", dir);
+            log.warn("a mount under {} is still there; leaving it", dir);
             return;
         }
         try {

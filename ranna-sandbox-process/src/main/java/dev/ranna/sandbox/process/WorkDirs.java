@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -144,6 +145,213 @@ final class WorkDirs {
             chown(file, uid);
         }
         return file;
+    }
+
+    /**
+     * Why a request's files cannot be written, the message of a 400: a name that would be a directory and
+     * a file at once ({@code a} and {@code a/b}), or a name already taken.
+     */
+    static final class FileProblem extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        FileProblem(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * Writes a request's extra files below {@code dir} (the run's fresh work directory): parent directories
+     * made as needed (0755), files new (0644), each owned by {@code uid} when it is >= 0. Walks like
+     * openat: each directory is opened relative to its parent without following a link ({@link
+     * SecureDirectoryStream}), and each file is created relative to its directory with {@code CREATE_NEW}
+     * and {@code NOFOLLOW_LINKS}, so a symbolic link or a file already there at any segment fails the write
+     * instead of being followed or reused. Nothing of a run has started when this runs, so nothing else
+     * writes in {@code dir}; the walk holds even if something did.
+     *
+     * @throws FileProblem naming the entry ({@code files[2].name: ...}) when a name clashes with another
+     *     file, a directory, a link or the main file
+     * @throws IOException when writing fails (the work directory is full: ENOSPC)
+     */
+    static void writeFiles(Path dir, List<dev.ranna.engine.spi.SourceFile> files, int uid) throws IOException {
+        if (files.isEmpty()) {
+            return;
+        }
+        try (DirectoryStream<Path> opened = Files.newDirectoryStream(dir)) {
+            if (!(opened instanceof SecureDirectoryStream<Path> root)) {
+                throw new IOException("no SecureDirectoryStream on this platform; refusing to write files");
+            }
+            for (int i = 0; i < files.size(); i++) {
+                writeFile(root, dir, files.get(i), i, uid);
+            }
+        }
+    }
+
+    private static void writeFile(
+            SecureDirectoryStream<Path> root, Path rootPath, dev.ranna.engine.spi.SourceFile file, int index, int uid)
+            throws IOException {
+        String[] segments = file.segments();
+        String where = "files[" + index + "].name: ";
+        var opened = new ArrayList<SecureDirectoryStream<Path>>();
+        try {
+            SecureDirectoryStream<Path> current = root;
+            Path currentPath = rootPath;
+            for (int s = 0; s < segments.length - 1; s++) {
+                Path name = Path.of(segments[s]);
+                Path path = currentPath.resolve(name);
+                PosixFileAttributes attributes = attributesOrNull(current, name);
+                if (attributes == null) {
+                    // mkdir never follows a link at its last segment: a link planted there makes it fail.
+                    Files.createDirectory(
+                            path, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+                    Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rwxr-xr-x"));
+                    if (uid >= 0) {
+                        chown(path, uid);
+                    }
+                } else if (!attributes.isDirectory()) {
+                    throw new FileProblem(where + "'"
+                            + String.join("/", List.of(segments).subList(0, s + 1)) + "' is a file, not a directory");
+                }
+                // Opened relative to its parent, O_NOFOLLOW: a link swapped in after the mkdir is refused.
+                SecureDirectoryStream<Path> next;
+                try {
+                    next = current.newDirectoryStream(name, LinkOption.NOFOLLOW_LINKS);
+                } catch (IOException e) {
+                    throw new FileProblem(where + "'"
+                            + String.join("/", List.of(segments).subList(0, s + 1)) + "' is not a directory");
+                }
+                opened.add(next);
+                current = next;
+                currentPath = path;
+            }
+            Path name = Path.of(segments[segments.length - 1]);
+            if (attributesOrNull(current, name) != null) {
+                throw new FileProblem(where + "'" + file.name() + "' already exists");
+            }
+            try (var channel = current.newByteChannel(
+                    name,
+                    Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS),
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-r--r--")))) {
+                var buffer = java.nio.ByteBuffer.wrap(file.content());
+                while (buffer.hasRemaining()) {
+                    channel.write(buffer);
+                }
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                throw new FileProblem(where + "'" + file.name() + "' already exists");
+            }
+            PosixFileAttributeView view =
+                    current.getFileAttributeView(name, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
+            view.setPermissions(PosixFilePermissions.fromString("rw-r--r--"));
+            if (uid >= 0) {
+                chown(currentPath.resolve(name), uid);
+            }
+        } finally {
+            for (SecureDirectoryStream<Path> stream : opened) {
+                try {
+                    stream.close();
+                } catch (IOException e) {
+                    // Nothing to do.
+                }
+            }
+        }
+    }
+
+    private static @Nullable PosixFileAttributes attributesOrNull(SecureDirectoryStream<Path> dir, Path name)
+            throws IOException {
+        try {
+            return dir.getFileAttributeView(name, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
+                    .readAttributes();
+        } catch (NoSuchFileException e) {
+            return null;
+        }
+    }
+
+    /** The suffix of a project run's work directory, beside its run directory. */
+    static final String WORK_SUFFIX = "-work";
+
+    private static final java.time.Duration MOUNT_TIMEOUT = java.time.Duration.ofSeconds(10);
+
+    /**
+     * Makes the {@code /work} of a project run (one with files or a compile stage), shared by its compile
+     * and run stages: {@code <base>/<name>-work/w}, where {@code <name>-work} is {@code root:<uid>} mode
+     * 0710 (bubblewrap binds {@code w} as the run's uid; no other user may pass) and {@code w} is owned by
+     * {@code uid}, mode 0700. With {@code mount}, {@code w} is a fresh tmpfs of {@code sizeBytes} ({@code
+     * nosuid,nodev}): the size cap of a plain run's {@code /work}, and nothing of an earlier run in it;
+     * without, a plain directory (no size cap but RLIMIT_FSIZE per file).
+     *
+     * @return {@code w}
+     */
+    Path newWorkDir(String name, int uid, long sizeBytes, boolean mount) throws IOException {
+        Path dir = base.resolve(name + WORK_SUFFIX);
+        Files.createDirectory(dir);
+        Path work = dir.resolve("w");
+        try {
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString(uid >= 0 ? "rwx--x---" : "rwx------"));
+            if (uid >= 0) {
+                Files.setAttribute(dir, "unix:gid", uid, LinkOption.NOFOLLOW_LINKS);
+            }
+            Files.createDirectory(work);
+            if (mount) {
+                mountTmpfs(work, sizeBytes, uid);
+            }
+            Files.setPosixFilePermissions(work, PosixFilePermissions.fromString("rwx------"));
+            if (uid >= 0) {
+                chown(work, uid);
+            }
+            return work;
+        } catch (IOException | RuntimeException e) {
+            removeWorkDir(work);
+            throw e;
+        }
+    }
+
+    /** Unmounts (if mounted) and removes a {@link #newWorkDir} and its parent. Never throws. */
+    static void removeWorkDir(@Nullable Path work) {
+        if (work != null) {
+            Ptys.unmount(work.getParent());
+        }
+    }
+
+    private static void mountTmpfs(Path point, long sizeBytes, int uid) throws IOException {
+        String options =
+                "size=" + sizeBytes + ",mode=0700,nosuid,nodev" + (uid >= 0 ? ",uid=" + uid + ",gid=" + uid : "");
+        Path mount = HostTools.which("mount");
+        HostTools.Result result = HostTools.run(
+                List.of(
+                        mount == null ? "/usr/bin/mount" : mount.toString(),
+                        "-n",
+                        "-t",
+                        "tmpfs",
+                        "-o",
+                        options,
+                        "ranna-work",
+                        point.toString()),
+                null,
+                MOUNT_TIMEOUT);
+        if (result.exitCode() != 0) {
+            throw new IOException("mount tmpfs: "
+                    + result.output().strip().lines().findFirst().orElse("exit code " + result.exitCode()));
+        }
+    }
+
+    /**
+     * Whether project runs get a tmpfs of their own here: the server is root, the work root's parents are
+     * searchable by others (bubblewrap binds it as the run's uid), and a mount works. Never throws.
+     */
+    boolean probeWorkMount() {
+        if (Ptys.firstClosedParent(base) != null) {
+            return false;
+        }
+        Path work = null;
+        try {
+            work = newWorkDir("probe", -1, 1 << 20, true);
+            return Ptys.mountsUnder(work).contains(work.toAbsolutePath().normalize());
+        } catch (IOException | RuntimeException e) {
+            log.debug("project runs get no tmpfs of their own: {}", e.toString());
+            return false;
+        } finally {
+            removeWorkDir(
+                    work != null ? work : base.resolve("probe" + WORK_SUFFIX).resolve("w"));
+        }
     }
 
     /** lchown: the path is one we just created, and links are never followed. */
