@@ -43,6 +43,52 @@ final class CollectingSink implements OutputSink {
         return new CollectingSink(Long.MAX_VALUE, gate);
     }
 
+    /** The compiler's status as {@link #compiled} reported it, or null. */
+    private volatile dev.ranna.engine.spi.@Nullable ExitStatus compiled;
+
+    private volatile @Nullable String stdoutAtCompiled;
+    private volatile @Nullable String stderrAtCompiled;
+    private final java.util.concurrent.atomic.AtomicInteger compiledCalls =
+            new java.util.concurrent.atomic.AtomicInteger();
+    private volatile boolean killOnCompiled;
+
+    /** Calls kill() on the attached execution from inside {@link #compiled}: the run must then never start. */
+    CollectingSink killingOnCompiled() {
+        killOnCompiled = true;
+        return this;
+    }
+
+    @Override
+    public void compiled(dev.ranna.engine.spi.ExitStatus compile) {
+        compiledCalls.incrementAndGet();
+        stdoutAtCompiled = stdout();
+        stderrAtCompiled = stderr();
+        compiled = compile;
+        Execution run = execution.get();
+        if (killOnCompiled && run != null) {
+            run.kill();
+        }
+    }
+
+    dev.ranna.engine.spi.@Nullable ExitStatus compiled() {
+        return compiled;
+    }
+
+    int compiledCalls() {
+        return compiledCalls.get();
+    }
+
+    /** Everything on stdout before {@link #compiled}: the compile stage's; null when it was never called. */
+    @Nullable
+    String stdoutAtCompiled() {
+        return stdoutAtCompiled;
+    }
+
+    @Nullable
+    String stderrAtCompiled() {
+        return stderrAtCompiled;
+    }
+
     void attach(Execution run) {
         execution.set(run);
     }
