@@ -246,6 +246,36 @@ class ProcessSandboxProjectTest {
     }
 
     @Test
+    void javaCompilesWithJavacThenRunsWithAPackageInASubdirectory() throws Exception {
+        Infrastructure.require(Files.isExecutable(Path.of("/usr/bin/javac")), "javac is not installed");
+        // The default java spec's commands (default-specs.yaml), under the default memory limits.
+        var spec = LanguageSpec.builder("java", "Main.java")
+                .compile("/usr/bin/javac -J-XX:+UseSerialGC -J-XX:TieredStopAtLevel=1 -J-XX:-UsePerfData -J-Xss1m"
+                        + " -J-Xmx256m -encoding UTF-8 Main.java")
+                .entrypoint("/usr/bin/java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData -Xss1m")
+                .cmd("-cp . Main")
+                .build();
+        var request = SandboxRequest.builder(
+                        RunId.random(),
+                        spec,
+                        "import util.Helper;\npublic class Main {\n    public static void main(String[] args) {\n"
+                                + "        System.out.println(Helper.greet(args[0]));\n    }\n}\n")
+                .files(List.of(SourceFile.of(
+                        "util/Helper.java",
+                        "package util;\npublic class Helper {\n    public static String greet(String name) {"
+                                + " return \"hello \" + name; }\n}\n")))
+                .arguments(List.of("ranna"))
+                .timeout(TIMEOUT)
+                .build();
+        var staged = runStaged(request, CollectingSink.create());
+        assertThat(staged.finished().status().exitCode())
+                .as(staged.finished().stderr())
+                .isZero();
+        assertThat(staged.sink().compiled()).isNotNull();
+        assertThat(staged.finished().stdout()).isEqualTo("hello ranna\n");
+    }
+
+    @Test
     void compileOutputComesBeforeCompiledAndTheProgramsAfter() throws Exception {
         var spec = compiled(
                 "main.sh", "/bin/sh -c \"echo compiling; echo warning >&2; cp main.sh built.sh\"", "/bin/sh built.sh");
