@@ -58,9 +58,12 @@ class ProcessSandboxProjectTest {
 
     @AfterEach
     void nothingLeft() throws Exception {
+        // This JVM's descendant processes, run and work directories, mounts, cgroups (the compile stage's
+        // too). Not every process in the run uid range: other servers on this host lease uids there too.
         assertThat(TestSupport.poll(PROMPTLY, () -> sandbox.running() == 0)).isTrue();
-        assertThat(sandbox.workDirs().runDirs()).isEmpty();
-        assertThat(Ptys.mountsUnder(sandbox.workDirs().base())).isEmpty();
+        assertThat(Leftovers.of(sandbox, false))
+                .filteredOn(left -> !left.startsWith("process "))
+                .isEmpty();
     }
 
     private static LanguageSpec sh() {
@@ -183,6 +186,23 @@ class ProcessSandboxProjectTest {
                 .isInstanceOfSatisfying(
                         SandboxException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.TOO_LARGE))
                 .hasMessageContaining("do not fit the work directory");
+    }
+
+    @Test
+    void filesThatFillTheWorkDirectoryPageByPageAreRefusedAndLeaveNothing() {
+        // 4.1 MB of bytes passes the byte count (4 MiB), but each 4100-byte file takes two pages: the
+        // tmpfs runs out of space while the files are written.
+        var files = new ArrayList<SourceFile>();
+        for (int i = 0; i < 1000; i++) {
+            files.add(new SourceFile("d" + (i % 10) + "/f" + i, new byte[4100]));
+        }
+        var request = SandboxRequest.builder(RunId.random(), sh(), "true\n")
+                .files(files)
+                .build();
+        assertThatThrownBy(() -> sandbox.start(request, CollectingSink.create()))
+                .isInstanceOfSatisfying(
+                        SandboxException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.TOO_LARGE))
+                .hasMessage("files: the code and files do not fit the work directory");
     }
 
     @Test
