@@ -56,6 +56,12 @@ import org.slf4j.LoggerFactory;
  * seconds) and the spawner thread, this instance's work directory and cgroups; {@link #close()} removes
  * them. It does not count runs to refuse one (the engine owns capacity) and does not time them (the
  * engine kills a run at its deadline); it refuses a start only when no run uid is free.
+ *
+ * <p>A project run (extra files, or a spec with a compile stage) gets a {@code /work} of its own that
+ * both stages share: a tmpfs the server mounts ({@link WorkDirs#newWorkDir}), written before any process
+ * of the run exists. The compile stage is a launcher of its own in a cgroup with the compile memory
+ * limit; the program's launcher (the prestarted one when there is one) starts only after a clean
+ * compile ({@link ProcessExecution}).
  */
 final class ProcessSandbox implements Sandbox {
     private static final Logger log = LoggerFactory.getLogger(ProcessSandbox.class);
@@ -996,9 +1002,11 @@ final class ProcessSandbox implements Sandbox {
     }
 
     /**
-     * {@link Capability#STDIN} and {@link Capability#SIGNALS} always, {@link Capability#TTY} when util-linux
-     * {@code script}, {@code stty} and {@code setsid} are installed, {@link Capability#USAGE} when the
-     * cgroups in use measure CPU time and peak memory of each run.
+     * {@link Capability#STDIN}, {@link Capability#SIGNALS}, {@link Capability#FILES} and {@link
+     * Capability#COMPILE} always, {@link Capability#TTY} when util-linux {@code script}, {@code stty} and
+     * {@code setsid} are installed, {@link Capability#USAGE} when the cgroups in use measure CPU time and
+     * peak memory of each run, {@link Capability#LIMITS} when a memory cgroup enforces a run's own memory
+     * limit (without one nothing here bounds a run's memory).
      */
     @Override
     public Set<Capability> capabilities() {
