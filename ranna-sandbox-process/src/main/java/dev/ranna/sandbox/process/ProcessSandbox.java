@@ -120,7 +120,8 @@ final class ProcessSandbox implements Sandbox {
             WorkDirs workDirs,
             @Nullable Path seccompFilter,
             @Nullable UidLeases leases,
-            Ptys ptys) {
+            Ptys ptys,
+            boolean workMounts) {
         this.config = config;
         this.tools = tools;
         this.cgroups = cgroups;
@@ -135,7 +136,7 @@ final class ProcessSandbox implements Sandbox {
         this.leases = leases;
         this.prestart = isolated && dropUid && config.prestart();
         this.version = isolated ? tools.bwrapVersion() : "none (no isolation)";
-        this.workMounts = isolated && tools.root && workDirs.probeWorkMount();
+        this.workMounts = isolated && workMounts;
         var facts = describe(config, tools, cgroups, isolated, dropUid, ptys);
         facts.put(
                 "projects",

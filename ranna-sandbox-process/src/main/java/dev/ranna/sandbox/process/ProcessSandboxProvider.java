@@ -237,7 +237,10 @@ public final class ProcessSandboxProvider implements SandboxProvider {
         return create(sandboxConfig, true);
     }
 
-    /** {@link #create(SandboxConfig)}; with {@code boundPtys} false, as on a host where mounting fails (tests). */
+    /**
+     * {@link #create(SandboxConfig)}; with {@code boundPtys} false, as on a host where mounting fails (tests):
+     * terminal runs keep bubblewrap's devpts, project runs get a host directory as {@code /work}.
+     */
     ProcessSandbox create(SandboxConfig sandboxConfig, boolean boundPtys) throws SandboxException {
         var config = ProcessSandboxConfig.from(sandboxConfig);
         HostTools tools = HostTools.find(config.bwrap());
@@ -305,7 +308,9 @@ public final class ProcessSandboxProvider implements SandboxProvider {
                     config.ptys(),
                     ProcessSandboxConfig.PTYS);
         }
-        var sandbox = new ProcessSandbox(config, tools, cgroups, workDirs, filter, leases, ptys);
+        // Project runs' own tmpfs /work needs the same as a bounded devpts: a root server that may mount.
+        boolean workMounts = boundPtys && isolated && tools.root && workDirs.probeWorkMount();
+        var sandbox = new ProcessSandbox(config, tools, cgroups, workDirs, filter, leases, ptys, workMounts);
         log.info("process sandbox {} ready: {}; cgroups: {}", sandbox.version(), sandbox.info(), cgroups.reason());
         return sandbox;
     }

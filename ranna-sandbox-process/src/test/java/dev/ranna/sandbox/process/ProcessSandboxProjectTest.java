@@ -468,6 +468,35 @@ class ProcessSandboxProjectTest {
     }
 
     @Test
+    void withoutMountsAProjectRunsInAHostDirectoryBoundAsWork() throws Exception {
+        Infrastructure.require(Files.isExecutable(Path.of("/usr/bin/gcc")), "gcc is not installed");
+        ProcessSandbox unmounted = new ProcessSandboxProvider().create(SandboxConfig.defaults(), false);
+        try {
+            assertThat(unmounted.info()).containsEntry("projects", "host directory as /work (no size cap)");
+            var request = SandboxRequest.builder(
+                            RunId.random(),
+                            c(),
+                            "#include \"util.h\"\n#include <stdio.h>\nint main(void) { printf(\"%d\\n\", twice(5));"
+                                    + " return 0; }\n")
+                    .files(List.of(
+                            SourceFile.of("util.h", "int twice(int x);\n"),
+                            SourceFile.of("util.c", "int twice(int x) { return 2 * x; }\n")))
+                    .timeout(TIMEOUT)
+                    .build();
+            var run = TestSupport.run(unmounted, request);
+            assertThat(run.status().exitCode()).as(run.stderr()).isZero();
+            assertThat(run.stdout()).isEqualTo("10\n");
+            assertThat(TestSupport.poll(PROMPTLY, () -> unmounted.running() == 0))
+                    .isTrue();
+            assertThat(Leftovers.of(unmounted, false))
+                    .filteredOn(left -> !left.startsWith("process "))
+                    .isEmpty();
+        } finally {
+            unmounted.close();
+        }
+    }
+
+    @Test
     void secondLaunchCost() throws Exception {
         var plain =
                 LanguageSpec.builder("plain", "main.sh").entrypoint("/bin/true").build();
