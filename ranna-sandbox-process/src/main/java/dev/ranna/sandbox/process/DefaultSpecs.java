@@ -65,13 +65,14 @@ final class DefaultSpecs {
     }
 
     /**
-     * The host programs a spec's command names by absolute path, as the sandbox sees them: every word of
-     * its entrypoint and cmd (a {@code sh -c} script included) that starts with {@code /usr/}, {@code
+     * The host programs a spec's commands name by absolute path, as the sandbox sees them: every word of
+     * its compile command, entrypoint and cmd (a {@code sh -c} script included) that starts with {@code /usr/}, {@code
      * /bin/} or {@code /sbin/}, the last two mapped below {@code /usr}. Other absolute paths, such as the
      * run's private {@code /tmp}, are not host programs.
      */
     static Set<Path> needs(SpecEntry spec) {
         var needs = new LinkedHashSet<Path>();
+        addPrograms(spec.compile(), needs);
         addPrograms(spec.entrypoint(), needs);
         addPrograms(spec.cmd(), needs);
         return needs;

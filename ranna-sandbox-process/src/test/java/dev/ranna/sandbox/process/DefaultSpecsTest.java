@@ -25,17 +25,22 @@ class DefaultSpecsTest {
         var specs = DefaultSpecs.detect(installed::contains);
         assertThat(specs.entries().keySet()).startsWith("python3", "sh", "c");
         assertThat(specs.get("python")).contains(SpecEntry.alias("python3"));
-        assertThat(specs.get("c").orElseThrow().entrypoint()).startsWith("/bin/sh -c");
+        assertThat(specs.get("c").orElseThrow().compile()).startsWith("/bin/sh -c");
+        assertThat(specs.get("c").orElseThrow().cmd()).isEqualTo("./main");
     }
 
     @Test
     void aLanguageNeedsEveryHostProgramItsCommandNamesByAbsolutePath() {
         var all = DefaultSpecs.all();
         assertThat(DefaultSpecs.needs(all.get("sh").orElseThrow())).containsExactly(Path.of("/usr/bin/sh"));
-        // The compiler inside the sh -c script counts; the run's own /tmp/main does not.
+        // The compiler inside the compile stage's sh -c script counts; the run's own ./main does not.
         assertThat(DefaultSpecs.needs(all.get("c").orElseThrow()))
                 .containsExactly(Path.of("/usr/bin/sh"), Path.of("/usr/bin/gcc"));
-        assertThat(DefaultSpecs.needs(all.get("java").orElseThrow())).containsExactly(Path.of("/usr/bin/java"));
+        assertThat(DefaultSpecs.needs(all.get("java").orElseThrow()))
+                .containsExactly(Path.of("/usr/bin/javac"), Path.of("/usr/bin/java"));
+        // Without its compiler a compiled language is not offered, though its cmd names no host program.
+        assertThat(DefaultSpecs.detect(Set.of(Path.of("/usr/bin/sh"))::contains).entries())
+                .doesNotContainKeys("c", "cpp", "java");
     }
 
     @Test

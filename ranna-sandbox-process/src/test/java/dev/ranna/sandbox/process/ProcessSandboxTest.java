@@ -231,6 +231,7 @@ class ProcessSandboxTest {
             assertThat(spec.example()).as(entry.getKey()).isNotBlank();
             assertThat(spec.language()).as(entry.getKey()).isNotBlank();
             var language = LanguageSpec.builder(entry.getKey(), spec.filename())
+                    .compile(spec.compile())
                     .entrypoint(spec.entrypoint())
                     .cmd(spec.cmd())
                     .language(spec.language())
@@ -267,6 +268,7 @@ class ProcessSandboxTest {
                 .orElse(null);
         Infrastructure.require(c != null, "gcc is not installed (the default c spec needs it; .ci/run installs it)");
         var language = LanguageSpec.builder("c", c.filename())
+                .compile(c.compile())
                 .entrypoint(c.entrypoint())
                 .cmd(c.cmd())
                 .build();
