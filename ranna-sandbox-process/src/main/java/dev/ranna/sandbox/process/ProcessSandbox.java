@@ -146,6 +146,14 @@ final class ProcessSandbox implements Sandbox {
                                 ? "tmpfs /work " + (config.workSizeBytes() >> 20) + "M shared by compile and run"
                                 : "host directory as /work (no size cap)");
         this.info = Collections.unmodifiableMap(facts);
+        String names = System.getProperty("sun.jnu.encoding", "UTF-8");
+        if (!java.nio.charset.Charset.isSupported(names)
+                || !java.nio.charset.Charset.forName(names).equals(java.nio.charset.StandardCharsets.UTF_8)) {
+            log.warn(
+                    "this JVM's file names are {}, not UTF-8: a run's files with non-ASCII names are refused;"
+                            + " start the server with LANG=C.UTF-8",
+                    names);
+        }
         if (isolated && !workMounts) {
             log.warn("project runs (files, compile stages) get a host directory as /work, capped only per file"
                     + " (RLIMIT_FSIZE): the server cannot mount a tmpfs for them (not root, or the parents of "

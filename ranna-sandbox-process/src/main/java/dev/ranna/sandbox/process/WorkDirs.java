@@ -191,6 +191,15 @@ final class WorkDirs {
             throws IOException {
         String[] segments = file.segments();
         String where = "files[" + index + "].name: ";
+        for (String segment : segments) {
+            try {
+                Path.of(segment);
+            } catch (java.nio.file.InvalidPathException e) {
+                throw new FileProblem(where + "'" + file.name() + "' cannot be written by this server: its file"
+                        + " names are " + System.getProperty("sun.jnu.encoding") + ", not UTF-8 (start it with"
+                        + " LANG=C.UTF-8)");
+            }
+        }
         var opened = new ArrayList<SecureDirectoryStream<Path>>();
         try {
             SecureDirectoryStream<Path> current = root;

@@ -146,6 +146,26 @@ class ProcessSandboxProjectTest {
     }
 
     @Test
+    void nonAsciiNamesArriveOnAUtf8ServerAndAreRefusedClearlyElsewhere() throws Exception {
+        var request = SandboxRequest.builder(RunId.random(), sh(), "cat 'dïr/ünïcode €.txt'\n")
+                .files(List.of(SourceFile.of("dïr/ünïcode €.txt", "ok\n")))
+                .timeout(TIMEOUT)
+                .build();
+        if ("UTF-8".equals(System.getProperty("sun.jnu.encoding"))) {
+            var run = run(request);
+            assertThat(run.stderr()).isEmpty();
+            assertThat(run.stdout()).isEqualTo("ok\n");
+        } else {
+            // A JVM started without a UTF-8 locale (LANG=C) cannot name such a file at all.
+            assertThatThrownBy(() -> sandbox.start(request, CollectingSink.create()))
+                    .isInstanceOfSatisfying(
+                            SandboxException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.BAD_REQUEST))
+                    .hasMessageStartingWith("files[0].name: 'dïr/ünïcode €.txt' cannot be written by this server")
+                    .hasMessageEndingWith("(start it with LANG=C.UTF-8)");
+        }
+    }
+
+    @Test
     void binaryFilesArriveByteForByte() throws Exception {
         byte[] all = new byte[256 * 4];
         for (int i = 0; i < all.length; i++) {
