@@ -413,6 +413,22 @@ class ProcessSandboxProjectTest {
     }
 
     @Test
+    void thePrestartedLauncherServesTheRunStageAndBothStagesShareItsUid() throws Exception {
+        // A launcher is prestarted after each run's start.
+        TestSupport.sh(sandbox, "true\n");
+        assertThat(TestSupport.poll(PROMPTLY, () -> sandbox.prestarted() != null))
+                .isTrue();
+        int prestartedUid =
+                java.util.Objects.requireNonNull(sandbox.prestarted()).uid();
+        var spec = compiled("main.sh", "/bin/sh -c \"id -u > compiler-uid\"", "/bin/sh -c \"cat compiler-uid; id -u\"");
+        var run = run(SandboxRequest.builder(RunId.random(), spec, "")
+                .timeout(TIMEOUT)
+                .build());
+        // Inside the user namespace the uid maps to itself.
+        assertThat(run.stdout()).isEqualTo(prestartedUid + "\n" + prestartedUid + "\n");
+    }
+
+    @Test
     void theCompilerReadsNoInputAndTheProgramGetsAllOfIt() throws Exception {
         var spec = compiled("main.sh", "/bin/sh -c \"cat > compiler-input\"", "/bin/sh main.sh");
         var request = SandboxRequest.builder(
