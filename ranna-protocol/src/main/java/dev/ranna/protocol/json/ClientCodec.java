@@ -22,10 +22,14 @@ import dev.ranna.protocol.RunId;
 import dev.ranna.protocol.RunResult;
 import dev.ranna.protocol.Stage;
 import dev.ranna.protocol.StdStream;
+import dev.ranna.protocol.SystemInfo;
 import dev.ranna.protocol.Usage;
 import dev.ranna.protocol.json.UntrustedFields.FieldException;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -441,6 +445,54 @@ public final class ClientCodec {
             throw new IllegalArgumentException("code: expected an integer");
         }
         return new ErrorResponse(trustedString(root, "error"), code.intValue());
+    }
+
+    /**
+     * Decodes the body of {@code GET /v1/info}. Only ranna's fields are required ({@code version},
+     * {@code builddate}, {@code go_version}, {@code sandbox.type}, {@code sandbox.version}, each read as
+     * text); {@code features} and the sandbox's other text fields are kept when present.
+     *
+     * @throws IllegalArgumentException if {@code text} is not a valid info body
+     */
+    public SystemInfo decodeSystemInfo(String text) {
+        JsonNode root = readTrusted(text, "info");
+        if (!root.isObject()) {
+            throw new IllegalArgumentException("info: expected a JSON object, got " + typeOf(root));
+        }
+        JsonNode sandbox = root.path("sandbox");
+        if (!sandbox.isObject()) {
+            throw new IllegalArgumentException("sandbox: expected an object, got " + typeOf(root.get("sandbox")));
+        }
+        var details = new LinkedHashMap<String, String>();
+        for (Map.Entry<String, JsonNode> field : sandbox.properties()) {
+            String name = field.getKey();
+            if (!name.equals("type")
+                    && !name.equals("version")
+                    && field.getValue().isValueNode()) {
+                details.put(name, field.getValue().asText());
+            }
+        }
+        var features = new ArrayList<String>();
+        for (JsonNode feature : root.path("features")) {
+            if (feature.isTextual()) {
+                features.add(feature.textValue());
+            }
+        }
+        return new SystemInfo(
+                scalarText(root, "version"),
+                scalarText(root, "builddate"),
+                scalarText(root, "go_version"),
+                new SystemInfo.Sandbox(scalarText(sandbox, "type"), scalarText(sandbox, "version"), details),
+                features);
+    }
+
+    /** A field that servers write as text; ranna's own server may write some as other scalars. */
+    private static String scalarText(JsonNode object, String field) {
+        JsonNode node = object.get(field);
+        if (node == null || !node.isValueNode() || node.isNull()) {
+            throw new IllegalArgumentException(field + ": expected a string, got " + typeOf(node));
+        }
+        return node.asText();
     }
 
     private static RunResult readRunResult(JsonNode data) {
