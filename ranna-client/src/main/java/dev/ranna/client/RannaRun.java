@@ -106,7 +106,7 @@ public final class RannaRun {
 
     /** The run's id once SPAWN arrived, else null. */
     public @Nullable RunId runId() {
-        return spawned.getNow(null);
+        return spawned.isDone() && !spawned.isCompletedExceptionally() ? spawned.join() : null;
     }
 
     /** Completes with the STOP's result; see the class documentation for the exceptional completions. */
