@@ -4,12 +4,17 @@ import dev.ranna.protocol.Event;
 import dev.ranna.protocol.ExecutionRequest;
 import dev.ranna.protocol.Nonce;
 import dev.ranna.protocol.Operation;
+import dev.ranna.protocol.RunId;
+import dev.ranna.protocol.Stage;
+import dev.ranna.protocol.StdStream;
 import dev.ranna.protocol.json.ClientCodec;
 import java.lang.System.Logger.Level;
 import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -53,6 +58,8 @@ import org.jspecify.annotations.Nullable;
 public final class RannaConnection implements AutoCloseable {
     private static final System.Logger log = System.getLogger("dev.ranna.client");
     private static final Duration CLOSE_WAIT = Duration.ofSeconds(2);
+    /** A receive buffer grown past this (by a large message) is dropped after it. */
+    private static final int SHRINK_ABOVE = 256 * 1024;
 
     private final ClientCodec codec = ClientCodec.create();
     private final int window;
@@ -343,8 +350,32 @@ public final class RannaConnection implements AutoCloseable {
     }
 
     private final class Receiver implements WebSocket.Listener {
-        /** Only the receiving thread (one at a time) touches it. */
-        private final StringBuilder partial = new StringBuilder();
+        /** The message being assembled from its parts; only the receiving thread (one at a time) touches it. */
+        private char[] message = new char[1024];
+
+        private int length;
+        /** Set by {@link #logs} for the message being decoded. */
+        private boolean held;
+
+        /** A LOG decoded by the codec's streaming pass: one String for its text, no JSON tree. */
+        private final ClientCodec.LogHandler logs = new ClientCodec.LogHandler() {
+            @Override
+            public void log(Nonce nonce, RunId runId, StdStream stream, char[] text, int offset, int count) {
+                log(nonce, runId, null, stream, text, offset, count);
+            }
+
+            @Override
+            public void log(
+                    Nonce nonce,
+                    RunId runId,
+                    @Nullable Stage stage,
+                    StdStream stream,
+                    char[] text,
+                    int offset,
+                    int count) {
+                held = dispatch(new Event.Log(nonce, runId, stream, new String(text, offset, count), stage));
+            }
+        };
 
         @Override
         public void onOpen(WebSocket webSocket) {
@@ -354,36 +385,45 @@ public final class RannaConnection implements AutoCloseable {
 
         @Override
         public @Nullable CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
-            if (partial.length() + data.length() > maxMessageChars) {
-                partial.setLength(0);
+            int size = data.length();
+            if ((long) length + size > maxMessageChars) {
+                length = 0;
                 var failure = new RannaConnectionException(
-                        WebSocket.NORMAL_CLOSURE + 9, // 1009: message too big
-                        "the server sent a message larger than " + maxMessageChars + " chars",
-                        null);
+                        1009, "the server sent a message larger than " + maxMessageChars + " chars", null);
                 if (fail(failure)) {
                     webSocket.sendClose(1009, "message too big").whenComplete((x, e) -> webSocket.abort());
                 }
                 return null;
             }
+            if (length + size > message.length) {
+                message = Arrays.copyOf(message, Math.max(message.length * 2, length + size));
+            }
+            if (data instanceof CharBuffer) {
+                ((CharBuffer) data).duplicate().get(message, length, size);
+            } else {
+                data.toString().getChars(0, size, message, length);
+            }
+            length += size;
             if (!last) {
                 // A part of a message is not an event: ask for the rest at once.
-                partial.append(data);
                 webSocket.request(1);
                 return null;
             }
-            String text;
-            if (partial.length() == 0) {
-                text = data.toString();
-            } else {
-                text = partial.append(data).toString();
-                partial.setLength(0);
-            }
-            boolean held = false;
+            int whole = length;
+            length = 0;
+            held = false;
             try {
-                held = dispatch(codec.decodeEvent(text));
+                Event event = codec.decodeEvent(message, 0, whole, logs);
+                if (event != null) {
+                    held = dispatch(event);
+                }
             } catch (IllegalArgumentException e) {
                 // Unknown event codes of a newer server, or a broken message: skipped, the rest still flows.
                 log.log(Level.WARNING, "undecodable event skipped: " + e.getMessage());
+            }
+            if (message.length > SHRINK_ABOVE && whole < SHRINK_ABOVE) {
+                // A rare large message does not keep its buffer for the connection's life.
+                message = new char[1024];
             }
             if (!held && !closed.isDone()) {
                 webSocket.request(1);
