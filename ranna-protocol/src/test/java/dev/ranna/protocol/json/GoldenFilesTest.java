@@ -2,6 +2,7 @@ package dev.ranna.protocol.json;
 
 import static dev.ranna.protocol.json.Golden.assertSameJson;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ranna.protocol.CompileResult;
 import dev.ranna.protocol.DecodeResult;
@@ -327,6 +328,20 @@ class GoldenFilesTest {
                 "17.0.15",
                 new SystemInfo.Sandbox("process", "bubblewrap 0.8.0", Map.of("isolation", "bubblewrap")));
         assertSameJson(REST_RESPONSES.encode(info), Golden.read("rest/system-info.json"));
+        assertThat(CLIENT.decodeSystemInfo(Golden.read("rest/system-info.json")))
+                .isEqualTo(info);
+    }
+
+    @Test
+    void aClientReadsRannasOwnInfoWithoutOurFields() {
+        // ranna's Go server: no features, no sandbox details, and numbers where a client might not expect them.
+        SystemInfo info = CLIENT.decodeSystemInfo("{\"version\": \"1.2.0\", \"builddate\": \"2021-09-01\","
+                + " \"go_version\": \"go1.17\", \"sandbox\": {\"type\": \"docker\", \"version\": 20}}");
+        assertThat(info.sandbox()).isEqualTo(new SystemInfo.Sandbox("docker", "20", Map.of()));
+        assertThat(info.features()).isEmpty();
+        assertThatThrownBy(() -> CLIENT.decodeSystemInfo("{\"version\": \"1\"}"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("sandbox");
     }
 
     @Test
@@ -338,6 +353,8 @@ class GoldenFilesTest {
                 new SystemInfo.Sandbox("process", "bubblewrap 0.8.0", Map.of("isolation", "bubblewrap")),
                 List.of("usage"));
         assertSameJson(REST_RESPONSES.encode(info), Golden.read("rest/system-info-features.json"));
+        assertThat(CLIENT.decodeSystemInfo(Golden.read("rest/system-info-features.json")))
+                .isEqualTo(info);
     }
 
     @Test
