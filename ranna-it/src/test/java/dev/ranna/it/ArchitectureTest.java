@@ -30,7 +30,8 @@ import org.junit.jupiter.api.Test;
  * <p>Modules map one-to-one onto package trees: {@code ranna-protocol} is {@code dev.ranna.protocol..},
  * {@code ranna-engine} is {@code dev.ranna.engine..}, {@code ranna-sandbox-tck} is {@code
  * dev.ranna.sandbox.tck..}, the sandboxes are {@code dev.ranna.sandbox.process..} and {@code
- * dev.ranna.sandbox.docker..}, {@code ranna-netty} is {@code dev.ranna.netty..}. Rules about what a module
+ * dev.ranna.sandbox.docker..}, {@code ranna-netty} is {@code dev.ranna.netty..}, {@code ranna-client} is {@code
+ * dev.ranna.client..}. Rules about what a module
  * may use are checked on main classes only ({@link #main}); rules about what nobody may reach into also see
  * this module's test classes ({@link #all}).
  */
@@ -44,6 +45,7 @@ class ArchitectureTest {
     private static final String DOCKER = "dev.ranna.sandbox.docker..";
     private static final String NETTY = "dev.ranna.netty..";
     private static final String NETTY_INTERNAL = "dev.ranna.netty.internal..";
+    private static final String CLIENT = "dev.ranna.client..";
     private static final String JACKSON = "com.fasterxml.jackson..";
 
     private static JavaClasses main;
@@ -118,6 +120,26 @@ class ArchitectureTest {
                                 ProcessBuilder.class,
                                 Process.class)))
                 .because("ranna-protocol does no I/O: it reads and writes what the caller hands it")
+                .check(main);
+    }
+
+    @Test
+    void theClientIsTheProtocolAndTheJdkOnlyAndNoServerModuleUsesIt() {
+        classes()
+                .that()
+                .resideInAPackage(CLIENT)
+                .should()
+                .onlyDependOnClassesThat(resideInAnyPackage(CLIENT, PROTOCOL, "java..", "org.jspecify.."))
+                .because("ranna-client runs on java.net.http and ranna-protocol alone, so a Java program that"
+                        + " uses a ranna server receives nothing of the server")
+                .check(main);
+        noClasses()
+                .that()
+                .resideInAnyPackage(PROTOCOL, ENGINE, TCK, PROCESS, DOCKER, NETTY)
+                .should()
+                .dependOnClassesThat()
+                .resideInAPackage(CLIENT)
+                .because("the client is a leaf: servers and sandboxes never need it")
                 .check(main);
     }
 
