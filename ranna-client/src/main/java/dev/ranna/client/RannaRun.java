@@ -49,7 +49,7 @@ import org.jspecify.annotations.Nullable;
  * or the refusing ERROR), or call {@link #discardEvents()}: events not taken hold the connection's window.
  *
  * <p><b>Threading.</b> Thread-safe, except that events are read by one thread at a time. Nothing here blocks
- * but {@link #events()}'s iteration and {@link #nextEvent(Duration)}.
+ * but {@link #await()}, {@link #events()}'s iteration and {@link #nextEvent(Duration)}.
  */
 public final class RannaRun {
     private static final System.Logger log = System.getLogger("dev.ranna.client");
@@ -112,6 +112,34 @@ public final class RannaRun {
     /** Completes with the STOP's result; see the class documentation for the exceptional completions. */
     public CompletionStage<RunResult> stop() {
         return stop.copy();
+    }
+
+    /**
+     * Waits for the run's end and returns the STOP's result: {@link #stop()} for a thread that may block.
+     *
+     * @throws RannaException with the ERROR's code and message if the server refused the run
+     * @throws RannaConnectionException if the connection ended first, or the thread was interrupted while
+     *     waiting (its interrupt flag is then set again)
+     */
+    public RunResult await() {
+        try {
+            return stop.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RannaConnectionException(0, "interrupted while waiting for the run's end", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            Throwable cause = e.getCause();
+            // Rethrown here, so the stack shows the caller; the original is the cause.
+            if (cause instanceof RannaConnectionException) {
+                var failure = (RannaConnectionException) cause;
+                throw new RannaConnectionException(failure.code(), failure.getMessage(), failure);
+            }
+            if (cause instanceof RannaException) {
+                var failure = (RannaException) cause;
+                throw new RannaException(failure.code(), failure.getMessage(), failure);
+            }
+            throw new RannaConnectionException(0, "the run failed: " + cause, cause);
+        }
     }
 
     /** Whether the run has ended: stopped, refused, or lost with its connection. */

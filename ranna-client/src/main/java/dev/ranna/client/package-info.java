@@ -8,7 +8,7 @@
  * try (RannaConnection connection = client.connect()) {
  *     RannaRun run = connection.exec(ExecutionRequest.of("python3", "print('hi')"));
  *     run.events().forEach(System.out::println);
- *     RunResult result = run.stop().toCompletableFuture().join();
+ *     RunResult result = run.await();
  * }
  * }</pre>
  *

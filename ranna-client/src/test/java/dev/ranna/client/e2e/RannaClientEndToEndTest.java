@@ -192,7 +192,7 @@ class RannaClientEndToEndTest {
                     }
                 });
 
-        RunResult result = stopOf(run);
+        RunResult result = run.await();
         assertThat(result.exitCode()).isEqualTo(4);
         assertThat(stdout.toString()).isEqualTo("first\nsecond\n");
         assertThat(stderr.toString()).isEqualTo("oops\n");
@@ -301,7 +301,11 @@ class RannaClientEndToEndTest {
     @Test
     void a_refused_run_fails_its_stop_with_the_servers_code_and_message() throws Exception {
         RannaConnection connection = connect();
-        RannaException unknown = failureOf(connection.exec(ExecutionRequest.of("cobol", "DISPLAY 'hi'")));
+        RannaRun cobol = connection.exec(ExecutionRequest.of("cobol", "DISPLAY 'hi'"));
+        assertThatThrownBy(cobol::await)
+                .isExactlyInstanceOf(RannaException.class)
+                .hasMessage("unsupported language spec");
+        RannaException unknown = failureOf(cobol);
         assertThat(unknown).isExactlyInstanceOf(RannaException.class);
         assertThat(unknown.code()).isEqualTo(400);
         assertThat(unknown.getMessage()).isEqualTo("unsupported language spec");
