@@ -1,42 +1,33 @@
 package dev.ranna.bench;
 
+import dev.ranna.client.RannaClient;
+import dev.ranna.client.RannaConnection;
+import dev.ranna.client.RannaException;
+import dev.ranna.client.RannaRun;
+import dev.ranna.client.RunListener;
 import dev.ranna.protocol.Event;
-import dev.ranna.protocol.EventCode;
 import dev.ranna.protocol.ExecutionRequest;
-import dev.ranna.protocol.Nonce;
-import dev.ranna.protocol.Operation;
-import dev.ranna.protocol.RunId;
 import dev.ranna.protocol.StdStream;
 import dev.ranna.protocol.json.ClientCodec;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.WebSocket;
-import java.nio.CharBuffer;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A ranna WebSocket client on {@code java.net.http}: sends EXEC/PING, routes events by nonce. With a read
- * rate set it requests the next message only when the bytes read so far are due at that rate, so the
- * server sees a slow reader through TCP (no message is buffered unread in the client beyond one).
+ * The bench's WebSocket client: a thin layer over ranna-client's {@link RannaConnection} that keeps what the
+ * scenarios measure ({@link RunTracker}: send and STOP times, stdout counted and checked). Runs' events go to
+ * a {@link RunListener}, so at most one event is held at a time. With a read rate set, the listener waits until
+ * the output read so far is due at that rate before it returns, and the connection reads nothing meanwhile: the
+ * server sees a slow reader through TCP.
  */
-final class WsClient implements WebSocket.Listener {
+final class WsClient {
     static final ClientCodec CODEC = ClientCodec.create();
-    private static final ScheduledExecutorService PACER = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "ws-pacer");
-        t.setDaemon(true);
-        return t;
-    });
 
     /** The outcome of one EXEC as the client saw it. */
     static final class RunTracker {
@@ -58,10 +49,8 @@ final class WsClient implements WebSocket.Listener {
 
         final CompletableFuture<Event.Stop> stop = new CompletableFuture<>();
         volatile long stopNanos;
-
-        RunTracker(boolean keepOutput, int expectChar) {
-            this(keepOutput, expectChar, false);
-        }
+        /** The run, once started. */
+        volatile @Nullable RannaRun run;
 
         RunTracker(boolean keepOutput, int expectChar, boolean interactive) {
             this.keepOutput = keepOutput;
@@ -70,57 +59,43 @@ final class WsClient implements WebSocket.Listener {
         }
 
         /** Counts, checks (and keeps, if asked) one LOG's stdout text. Called on the listener's thread only. */
-        void stdout(char[] chars, int offset, int length) {
-            counted(length, unexpected(chars, offset, length));
+        void stdout(String text) {
+            long unexpected = 0;
+            if (expectChar >= 0) {
+                for (int i = 0, end = text.length(); i < end; i++) {
+                    if (text.charAt(i) != expectChar) {
+                        unexpected++;
+                    }
+                }
+            }
+            stdoutChars.addAndGet(text.length());
+            if (unexpected != 0) {
+                unexpectedChars.addAndGet(unexpected);
+            }
             if (keepOutput) {
-                stdout.append(chars, offset, length);
+                stdout.append(text);
             }
             BlockingQueue<String> queue = chunks;
             if (queue != null) {
-                queue.add(new String(chars, offset, length));
-            }
-        }
-
-        /** How many of {@code chars[offset, offset+length)} are not {@link #expectChar}. */
-        long unexpected(char[] chars, int offset, int length) {
-            if (expectChar < 0) {
-                return 0;
-            }
-            long unexpected = 0;
-            for (int i = offset, end = offset + length; i < end; i++) {
-                if (chars[i] != expectChar) {
-                    unexpected++;
-                }
-            }
-            return unexpected;
-        }
-
-        void counted(long chars, long unexpected) {
-            stdoutChars.addAndGet(chars);
-            if (unexpected != 0) {
-                unexpectedChars.addAndGet(unexpected);
+                queue.add(text);
             }
         }
     }
 
-    private final ClientCodec.LogHandler logs = this::log;
-    private final ConcurrentHashMap<Long, RunTracker> runs = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<Long, CompletableFuture<Long>> pings = new ConcurrentHashMap<>();
-    private final AtomicLong nonces = new AtomicLong();
-    // The message being received (java.net.http may deliver one in several parts), reused; allocated on
-    // first use, so the thousands of idle clients (which do not decode) cost nothing here.
-    private char[] message = new char[0];
-    private int messageLength;
+    private final RannaConnection connection;
     private final long bytesPerSecond;
-    private final boolean decode;
-    private long readBytes;
+    /** Runs by id, for {@link #stdin}. */
+    private final ConcurrentHashMap<String, RannaRun> runs = new ConcurrentHashMap<>();
+    /** Touched by the receiving thread only (one at a time per connection). */
+    private long readChars;
+
     private long firstReadNanos;
-    volatile @Nullable WebSocket ws;
+    /** ERRORs answering an operation (not a run's own): a refused STDIN, for example. */
     final AtomicLong protocolErrors = new AtomicLong();
 
-    private WsClient(long bytesPerSecond, boolean decode) {
+    private WsClient(RannaConnection connection, long bytesPerSecond) {
+        this.connection = connection;
         this.bytesPerSecond = bytesPerSecond;
-        this.decode = decode;
     }
 
     static WsClient connect(HttpClient http, int port) {
@@ -128,18 +103,17 @@ final class WsClient implements WebSocket.Listener {
     }
 
     /**
-     * @param bytesPerSecond read rate limit, 0 for none
-     * @param decode whether to decode events (false: idle connections that only answer pings)
+     * @param bytesPerSecond read rate limit (of the runs' output), 0 for none
+     * @param decode kept for the scenarios' calls; every connection decodes (an idle one receives nothing)
      */
     static CompletableFuture<WsClient> connectAsync(HttpClient http, int port, long bytesPerSecond, boolean decode) {
-        var client = new WsClient(bytesPerSecond, decode);
-        return http.newWebSocketBuilder()
+        return RannaClient.builder()
+                .baseUri("http://127.0.0.1:" + port)
+                .httpClient(http)
                 .connectTimeout(Duration.ofSeconds(30))
-                .buildAsync(URI.create("ws://127.0.0.1:" + port + "/v1/ws"), client)
-                .thenApply(ws -> {
-                    client.ws = ws;
-                    return client;
-                });
+                .build()
+                .connectAsync()
+                .thenApply(connection -> new WsClient(connection, bytesPerSecond));
     }
 
     RunTracker exec(String code, boolean keepOutput) {
@@ -148,187 +122,112 @@ final class WsClient implements WebSocket.Listener {
 
     /** Runs {@code code}; with {@code expectChar >= 0} every stdout char is checked to be that char. */
     RunTracker exec(String code, boolean keepOutput, int expectChar) {
-        long nonce = nonces.incrementAndGet();
-        var tracker = new RunTracker(keepOutput, expectChar);
-        runs.put(nonce, tracker);
-        send(CODEC.encode(new Operation.Exec(Nonce.of(nonce), ExecutionRequest.of(BenchServer.LANGUAGE, code))));
-        return tracker;
+        return start(ExecutionRequest.of(BenchServer.LANGUAGE, code), new RunTracker(keepOutput, expectChar, false));
     }
 
     /**
-     * Starts an interactive run of {@code code} (EXEC with {@code "interactive": true}, raw JSON as in the
-     * wire contract); its stdout arrives in {@link RunTracker#chunks}, its id in {@link RunTracker#runId}.
+     * Starts an interactive run of {@code code} (EXEC with {@code "interactive": true}); its stdout arrives in
+     * {@link RunTracker#chunks}, its id in {@link RunTracker#runId}.
      */
     RunTracker execInteractive(String code) {
-        long nonce = nonces.incrementAndGet();
-        var tracker = new RunTracker(false, -1, true);
-        runs.put(nonce, tracker);
-        send("{\"op\":1,\"nonce\":" + nonce + ",\"args\":{\"language\":\"" + BenchServer.LANGUAGE
-                + "\",\"code\":\""
-                + code.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n")
-                + "\",\"interactive\":true}}");
+        return start(
+                ExecutionRequest.of(BenchServer.LANGUAGE, code).withInput("", true, false),
+                new RunTracker(false, -1, true));
+    }
+
+    private RunTracker start(ExecutionRequest request, RunTracker tracker) {
+        RannaRun run = connection.exec(request, new RunListener() {
+            @Override
+            public void onEvent(Event event) {
+                switch (event.eventCode()) {
+                    case LOG: {
+                        var log = (Event.Log) event;
+                        if (log.stream() == StdStream.STDOUT) {
+                            tracker.stdout(log.text());
+                        }
+                        pace(log.text().length());
+                        break;
+                    }
+                    case ERROR: {
+                        var error = (Event.Error) event;
+                        RannaRun self = tracker.run;
+                        if (self != null
+                                && tracker.runId.isDone()
+                                && !error.nonce().equals(self.nonce())) {
+                            protocolErrors.incrementAndGet();
+                        } else {
+                            tracker.error = error.code() + " " + error.message();
+                        }
+                        break;
+                    }
+                    case STOP:
+                        tracker.stopNanos = System.nanoTime();
+                        tracker.stop.complete((Event.Stop) event);
+                        break;
+                    case SPAWN:
+                    case PONG:
+                        break;
+                }
+            }
+
+            @Override
+            public void onFailure(RannaException failure) {
+                tracker.runId.completeExceptionally(failure);
+                tracker.stop.completeExceptionally(failure);
+            }
+        });
+        // The id is published only once stdin() can find the run by it.
+        run.spawned().thenAccept(id -> {
+            runs.put(id.value(), run);
+            tracker.runId.complete(id.value());
+        });
+        run.stop().whenComplete((result, error) -> {
+            var id = run.runId();
+            if (id != null) {
+                runs.remove(id.value());
+            }
+        });
+        tracker.run = run;
         return tracker;
     }
 
-    /**
-     * STDIN (op 3) to {@code runId}, without a nonce: success sends no event, and a refusal (an ERROR without
-     * a nonce) counts as a {@link #protocolErrors protocol error}. {@code data} is plain text (no escaping).
-     */
+    /** Waits, on the receiving thread, until {@code chars} more output is due at the read rate. */
+    private void pace(int chars) {
+        if (bytesPerSecond <= 0) {
+            return;
+        }
+        long now = System.nanoTime();
+        if (firstReadNanos == 0) {
+            firstReadNanos = now;
+        }
+        readChars += chars;
+        long due = firstReadNanos + readChars * 1_000_000_000L / bytesPerSecond;
+        while (due - System.nanoTime() > 0) {
+            LockSupport.parkNanos(due - System.nanoTime());
+        }
+    }
+
+    /** STDIN to {@code runId}: {@code data}, then EOF if {@code eof}. A refusal counts as a protocol error. */
     void stdin(String runId, String data, boolean eof) {
-        send("{\"op\":3,\"args\":{\"runid\":\"" + runId + "\",\"data\":\"" + data.replace("\n", "\\n") + "\",\"eof\":"
-                + eof + "}}");
+        RannaRun run = runs.get(runId);
+        if (run == null) {
+            protocolErrors.incrementAndGet();
+            return;
+        }
+        if (!data.isEmpty() || !eof) {
+            run.stdin(data);
+        }
+        if (eof) {
+            run.closeStdin();
+        }
     }
 
     /** Sends a PING; the future completes with the round trip in nanoseconds. */
     CompletableFuture<Long> ping() {
-        long nonce = nonces.incrementAndGet();
-        var done = new CompletableFuture<Long>();
-        pings.put(nonce, done);
-        long t0 = System.nanoTime();
-        send(CODEC.encode(new Operation.Ping(Nonce.of(nonce))));
-        return done.thenApply(t1 -> t1 - t0);
-    }
-
-    private synchronized void send(String text) {
-        WebSocket socket = ws;
-        if (socket == null) {
-            throw new IllegalStateException("not connected");
-        }
-        socket.sendText(text, true).join();
+        return connection.ping().thenApply(Duration::toNanos).toCompletableFuture();
     }
 
     void abort() {
-        WebSocket socket = ws;
-        if (socket != null) {
-            socket.abort();
-        }
-    }
-
-    @Override
-    public void onOpen(WebSocket webSocket) {
-        webSocket.request(1);
-    }
-
-    @Override
-    public @Nullable CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
-        int length = data.length();
-        readBytes += length;
-        if (decode) {
-            if (messageLength + length > message.length) {
-                message = Arrays.copyOf(message, Math.max(message.length * 2, messageLength + length));
-            }
-            if (data instanceof CharBuffer) {
-                // A bulk copy; StringBuilder.append(CharSequence) copies a CharBuffer char by char.
-                ((CharBuffer) data).duplicate().get(message, messageLength, length);
-            } else {
-                data.toString().getChars(0, length, message, messageLength);
-            }
-            messageLength += length;
-        }
-        if (last && decode) {
-            int n = messageLength;
-            messageLength = 0;
-            handle(message, n);
-        }
-        if (bytesPerSecond <= 0) {
-            webSocket.request(1);
-        } else {
-            long now = System.nanoTime();
-            if (firstReadNanos == 0) {
-                firstReadNanos = now;
-            }
-            long dueNanos = firstReadNanos + readBytes * 1_000_000_000L / bytesPerSecond;
-            long wait = dueNanos - now;
-            if (wait <= 0) {
-                webSocket.request(1);
-            } else {
-                PACER.schedule(() -> webSocket.request(1), wait, TimeUnit.NANOSECONDS);
-            }
-        }
-        return null;
-    }
-
-    /**
-     * One whole message. A LOG is decoded by the codec's streaming pass and its text counted where it
-     * lies ({@link #log}); any other event is decoded whole.
-     */
-    private void handle(char[] text, int length) {
-        Event event;
-        try {
-            event = CODEC.decodeEvent(text, 0, length, logs);
-        } catch (RuntimeException e) {
-            protocolErrors.incrementAndGet();
-            return;
-        }
-        if (event != null) {
-            handle(event);
-        }
-    }
-
-    /** A LOG's text, counted and checked (and kept, if asked) without a {@code String}. */
-    private void log(Nonce nonce, RunId runId, StdStream stream, char[] chars, int offset, int length) {
-        RunTracker tracker = nonce.kind() == Nonce.Kind.NUMERIC ? runs.get(((Nonce.Numeric) nonce).value()) : null;
-        if (tracker == null) {
-            protocolErrors.incrementAndGet();
-            return;
-        }
-        if (stream == StdStream.STDOUT) {
-            tracker.stdout(chars, offset, length);
-        }
-    }
-
-    /** Any event but a LOG. */
-    private void handle(Event event) {
-        if (event.nonce().kind() != Nonce.Kind.NUMERIC) {
-            protocolErrors.incrementAndGet();
-            return;
-        }
-        long nonce = ((Nonce.Numeric) event.nonce()).value();
-        if (event.eventCode() == EventCode.PONG) {
-            var done = pings.remove(nonce);
-            if (done != null) {
-                done.complete(System.nanoTime());
-            }
-            return;
-        }
-        RunTracker tracker = runs.get(nonce);
-        if (tracker == null) {
-            protocolErrors.incrementAndGet();
-            return;
-        }
-        switch (event.eventCode()) {
-            case ERROR:
-                tracker.error = ((Event.Error) event).code() + " " + ((Event.Error) event).message();
-                // An EXEC refused before its SPAWN has no run to wait for.
-                tracker.runId.completeExceptionally(new IllegalStateException("ERROR " + tracker.error));
-                break;
-            case STOP:
-                runs.remove(nonce);
-                tracker.stopNanos = System.nanoTime();
-                tracker.stop.complete((Event.Stop) event);
-                break;
-            case SPAWN:
-                tracker.runId.complete(((Event.Spawn) event).runId().value());
-                break;
-            case PONG:
-            case LOG:
-                break;
-        }
-    }
-
-    @Override
-    public @Nullable CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
-        failAll(new IllegalStateException("closed " + statusCode + " " + reason));
-        return null;
-    }
-
-    @Override
-    public void onError(WebSocket webSocket, Throwable error) {
-        failAll(error);
-    }
-
-    private void failAll(Throwable error) {
-        runs.values().forEach(t -> t.stop.completeExceptionally(error));
-        pings.values().forEach(p -> p.completeExceptionally(error));
+        connection.close();
     }
 }
