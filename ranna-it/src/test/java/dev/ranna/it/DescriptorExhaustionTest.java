@@ -2,8 +2,11 @@ package dev.ranna.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ranna.client.RannaClient;
+import dev.ranna.client.RannaConnection;
+import dev.ranna.client.RannaRun;
 import dev.ranna.protocol.Event;
-import dev.ranna.protocol.Nonce;
+import dev.ranna.protocol.ExecutionRequest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -55,7 +58,11 @@ class DescriptorExhaustionTest {
     @Test
     void withTheDefaultCapAFloodLeavesDescriptorsForRuns() throws Exception {
         try (ServerProcess server = start("auto", "cap-auto")) {
-            RawWebSocket ws = RawWebSocket.connect(server.port());
+            // An ordinary client, connected before the flood.
+            RannaConnection ws = RannaClient.builder()
+                    .baseUri("http://127.0.0.1:" + server.port())
+                    .build()
+                    .connect();
             var flood = new ArrayList<Socket>();
             try {
                 open(server.port(), flood);
@@ -64,11 +71,11 @@ class DescriptorExhaustionTest {
                 assertThat(refused).as("refused at the cap").isPositive();
 
                 long started = System.nanoTime();
-                ws.sendText("{\"op\":1,\"nonce\":7,\"args\":{\"language\":\"sh\",\"code\":\"echo fine\"}}");
+                RannaRun run = ws.exec(ExecutionRequest.of("sh", "echo fine"));
                 String output = "";
                 Event event;
                 do {
-                    event = ws.nextEvent(WAIT);
+                    event = run.nextEvent(WAIT);
                     assertThat(event).as("events of the run during the flood").isNotNull();
                     assertThat(event).isNotInstanceOf(Event.Error.class);
                     if (event instanceof Event.Log) {
@@ -76,7 +83,6 @@ class DescriptorExhaustionTest {
                     }
                 } while (!(event instanceof Event.Stop));
                 summary.set("default cap: a run during the flood took (ms)", (System.nanoTime() - started) / 1_000_000);
-                assertThat(event.nonce()).isEqualTo(Nonce.of(7));
                 assertThat(output).isEqualTo("fine\n");
                 assertThat(((Event.Stop) event).result().exitCode()).isEqualTo(0);
             } finally {

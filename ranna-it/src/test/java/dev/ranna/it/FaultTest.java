@@ -2,6 +2,10 @@ package dev.ranna.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ranna.client.RannaClient;
+import dev.ranna.client.RannaConnection;
+import dev.ranna.client.RannaConnectionException;
+import dev.ranna.client.RannaRun;
 import dev.ranna.engine.EngineSession;
 import dev.ranna.engine.RannaEngine;
 import dev.ranna.netty.RannaServer;
@@ -10,6 +14,7 @@ import dev.ranna.protocol.Event;
 import dev.ranna.protocol.ExecutionRequest;
 import dev.ranna.protocol.Nonce;
 import dev.ranna.protocol.Operation;
+import dev.ranna.protocol.RunResult;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -151,12 +156,20 @@ class FaultTest {
             assertThat(Host.poll(WAIT, () -> Host.sandboxProcesses(null).isEmpty()))
                     .as("sandbox processes left: %s", Host.sandboxProcesses(null))
                     .isTrue();
-            try (RawWebSocket ws = RawWebSocket.connect(server.port())) {
-                ws.sendText("{\"op\":1,\"nonce\":1,\"args\":{\"language\":\"sh\",\"code\":\"echo alive\"}}");
-                assertThat(ws.nextEvent(WAIT)).isInstanceOf(Event.Spawn.class);
-                Event log = ws.nextEvent(WAIT);
-                assertThat(((Event.Log) log).text()).isEqualTo("alive\n");
-                assertThat(ws.nextEvent(WAIT)).isInstanceOf(Event.Stop.class);
+            // After the storm, an ordinary client's ordinary run.
+            try (RannaConnection ws = client(server.port()).connect()) {
+                var output = new StringBuffer();
+                RannaRun run = ws.exec(ExecutionRequest.of("sh", "echo alive"), e -> {
+                    if (e instanceof Event.Log) {
+                        output.append(((Event.Log) e).text());
+                    }
+                });
+                assertThat(run.stop()
+                                .toCompletableFuture()
+                                .get(WAIT.toSeconds(), TimeUnit.SECONDS)
+                                .exitCode())
+                        .isZero();
+                assertThat(output).hasToString("alive\n");
             }
         }
         summary.count("faults survived");
@@ -234,30 +247,25 @@ class FaultTest {
             assertThat(Host.poll(Duration.ofSeconds(60), () -> canConnect(port)))
                     .as("the server came up (log: %s)", log)
                     .isTrue();
-            var sockets = new ArrayList<RawWebSocket>();
+            var connections = new ArrayList<RannaConnection>();
+            var runs = new ArrayList<RannaRun>();
             for (int i = 0; i < 3; i++) {
-                RawWebSocket ws = RawWebSocket.connect(port);
-                sockets.add(ws);
-                ws.sendText("{\"op\":1,\"nonce\":" + i + ",\"args\":{\"language\":\"sh\",\"code\":\"while :; do echo"
-                        + " t; sleep 0.1; done\"}}");
-                assertThat(ws.nextEvent(WAIT)).isInstanceOf(Event.Spawn.class);
-                assertThat(ws.nextEvent(WAIT)).isInstanceOf(Event.Log.class);
+                RannaConnection ws = client(port).connect();
+                connections.add(ws);
+                RannaRun run = ws.exec(ExecutionRequest.of("sh", "while :; do echo t; sleep 0.1; done"));
+                runs.add(run);
+                assertThat(run.nextEvent(WAIT)).isInstanceOf(Event.Spawn.class);
+                assertThat(run.nextEvent(WAIT)).isInstanceOf(Event.Log.class);
+                run.discardEvents();
             }
             server.destroy(); // SIGTERM
-            for (int i = 0; i < sockets.size(); i++) {
-                RawWebSocket ws = sockets.get(i);
-                Event stop = null;
-                for (Event e = ws.nextEvent(WAIT); e != null; e = ws.nextEvent(WAIT)) {
-                    if (e instanceof Event.Stop) {
-                        stop = e;
-                        break;
-                    }
-                }
-                assertThat(stop).as("STOP for run %d", i).isNotNull();
-                assertThat(stop.nonce()).isEqualTo(Nonce.of(i));
-                assertThat(((Event.Stop) stop).result().killed()).isTrue();
-                assertThat(ws.awaitClose(WAIT)).as("close status").isEqualTo(1001);
-                ws.close();
+            for (int i = 0; i < runs.size(); i++) {
+                RunResult stop = runs.get(i).stop().toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+                assertThat(stop.killed()).as("STOP of run %d: killed", i).isTrue();
+                RannaConnectionException closed =
+                        connections.get(i).closed().toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+                assertThat(closed.code()).as("close status").isEqualTo(1001);
+                connections.get(i).close();
             }
             assertThat(server.waitFor(40, TimeUnit.SECONDS))
                     .as("the server exited")
@@ -273,6 +281,11 @@ class FaultTest {
             }
         }
         summary.count("faults survived");
+    }
+
+    /** An ordinary client of the server on {@code port}. */
+    private static RannaClient client(int port) {
+        return RannaClient.builder().baseUri("http://127.0.0.1:" + port).build();
     }
 
     private static boolean canConnect(int port) {

@@ -2,6 +2,9 @@ package dev.ranna.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ranna.client.RannaClient;
+import dev.ranna.client.RannaConnection;
+import dev.ranna.client.RannaRun;
 import dev.ranna.engine.EngineSession;
 import dev.ranna.engine.RannaEngine;
 import dev.ranna.protocol.Event;
@@ -56,7 +59,7 @@ class SharedIdentityTest {
     void twoServersOnOneHostNeverRunProgramsAsTheSameUid() throws Exception {
         Requirements.root();
         var servers = new ArrayList<ServerProcess>();
-        var sockets = new ArrayList<RawWebSocket>();
+        var sockets = new ArrayList<RannaConnection>();
         try {
             for (int i = 0; i < 2; i++) {
                 servers.add(ServerProcess.start("identity-server-" + i, List.of(), List.of(), List.of()));
@@ -64,12 +67,15 @@ class SharedIdentityTest {
             // Each server's first runs: before, both handed out uidbase+0, +1, ... in the same order.
             var uids = new ArrayList<String>();
             for (ServerProcess server : servers) {
-                for (int run = 0; run < 2; run++) {
-                    RawWebSocket ws = RawWebSocket.connect(server.port());
+                for (int i = 0; i < 2; i++) {
+                    RannaConnection ws = RannaClient.builder()
+                            .baseUri("http://127.0.0.1:" + server.port())
+                            .build()
+                            .connect();
                     sockets.add(ws);
-                    ws.sendText("{\"op\":1,\"nonce\":1,\"args\":{\"language\":\"sh\",\"code\":\"id -u; sleep 60\"}}");
-                    assertThat(ws.nextEvent(WAIT)).isInstanceOf(Event.Spawn.class);
-                    Event log = ws.nextEvent(WAIT);
+                    RannaRun run = ws.exec(ExecutionRequest.of("sh", "id -u; sleep 60"));
+                    assertThat(run.nextEvent(WAIT)).isInstanceOf(Event.Spawn.class);
+                    Event log = run.nextEvent(WAIT);
                     assertThat(log).isInstanceOf(Event.Log.class);
                     uids.add(((Event.Log) log).text().strip());
                 }
@@ -80,7 +86,7 @@ class SharedIdentityTest {
                     .allSatisfy(
                             uid -> assertThat(Long.parseLong(uid)).isBetween(Host.RUN_UID_BASE, Host.RUN_UID_END - 1));
         } finally {
-            for (RawWebSocket ws : sockets) {
+            for (RannaConnection ws : sockets) {
                 ws.close();
             }
             servers.forEach(ServerProcess::close);
