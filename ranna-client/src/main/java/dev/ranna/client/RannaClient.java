@@ -238,6 +238,7 @@ public final class RannaClient {
         }
         return builder.buildAsync(ws, connection.listener()).handle((socket, error) -> {
             if (error == null) {
+                connection.attach(socket);
                 return connection;
             }
             Throwable cause = unwrap(error);

@@ -98,6 +98,18 @@ public final class RannaConnection implements AutoCloseable {
         return receiver;
     }
 
+    /**
+     * The socket the JDK built, once its future completed: sends may start at once, whether or not {@code
+     * onOpen} (which asks for the first messages) has run yet.
+     */
+    void attach(WebSocket webSocket) {
+        synchronized (sendLock) {
+            if (socket == null) {
+                socket = webSocket;
+            }
+        }
+    }
+
     // ---------------------------------------------------------------------------------------------
     // Runs
 
@@ -379,7 +391,7 @@ public final class RannaConnection implements AutoCloseable {
 
         @Override
         public void onOpen(WebSocket webSocket) {
-            socket = webSocket;
+            attach(webSocket);
             webSocket.request(window);
         }
 

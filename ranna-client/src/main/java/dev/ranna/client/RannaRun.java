@@ -78,8 +78,8 @@ public final class RannaRun {
     /** Guarded by lock: the end was delivered (STOP, refusal or failure). */
     private boolean ended;
 
-    /** Reader side only: the pull reader has taken the end. */
-    private @Nullable Object end;
+    /** The end, once the pull reader took it (or {@link #discardEvents()} found it): every later read returns it. */
+    private volatile @Nullable Object end;
 
     RannaRun(RannaConnection connection, ExecutionRequest request, long execNonce, @Nullable RunListener listener) {
         this.connection = connection;
