@@ -2,11 +2,11 @@ package dev.ranna.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ranna.client.RannaClient;
+import dev.ranna.client.RannaConnection;
 import dev.ranna.engine.RannaEngine;
 import dev.ranna.netty.RannaServer;
 import dev.ranna.netty.ServerOptions;
-import dev.ranna.protocol.Event;
-import dev.ranna.protocol.Nonce;
 import io.netty.util.internal.PlatformDependent;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -21,7 +21,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
@@ -84,8 +86,8 @@ class NetworkAttackTest {
 
     private RannaEngine engine;
     private RannaServer server;
-    private RawWebSocket watcher;
-    private final AtomicLong pings = new AtomicLong(1);
+    /** An ordinary client, connected throughout: it must be served during every attack. */
+    private RannaConnection watcher;
 
     @BeforeAll
     void start() throws IOException {
@@ -99,7 +101,10 @@ class NetworkAttackTest {
                         .maxConnectionsPerAddress(PER_ADDRESS)
                         .maxConnections(SERVER_WIDE)
                         .build());
-        watcher = RawWebSocket.connect(server.port());
+        watcher = RannaClient.builder()
+                .baseUri("http://127.0.0.1:" + server.port())
+                .build()
+                .connect();
         assertThat(ping()).as("the watching WebSocket is served").isLessThan(SERVED_WITHIN.toMillis());
         // Warm up the allocator and the codec, so the baselines below are the server at rest.
         for (int i = 0; i < 5; i++) {
@@ -392,14 +397,19 @@ class NetworkAttackTest {
     }
 
     /** A PING on the watching WebSocket; milliseconds to its PONG, or a failure. */
+    /** The watcher's PING round trip in milliseconds; fails if no PONG comes within the wait. */
     private long ping() throws IOException {
-        long nonce = pings.incrementAndGet();
-        long started = System.nanoTime();
-        watcher.sendText("{\"op\":0,\"nonce\":" + nonce + "}");
-        Event event = watcher.nextEvent(WAIT);
-        assertThat(event).as("PONG for %d", nonce).isInstanceOf(Event.Pong.class);
-        assertThat(event.nonce()).isEqualTo(Nonce.of(nonce));
-        return (System.nanoTime() - started) / 1_000_000;
+        try {
+            return watcher.ping()
+                    .toCompletableFuture()
+                    .get(WAIT.toMillis(), TimeUnit.MILLISECONDS)
+                    .toMillis();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted waiting for the PONG", e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new AssertionError("the watcher's PING was not answered: " + e, e);
+        }
     }
 
     private interface Call {
