@@ -14,6 +14,10 @@
 //
 // With access tokens configured, set RANNA_TOKEN. Exits 0 after the run's STOP (with the program's exit code
 // 0 in the interactive modes), 1 after an ERROR.
+//
+// It speaks the raw protocol on purpose, to show every message as it crosses the wire, and runs with nothing
+// but a JDK. A Java program that uses a ranna server wants ranna-client instead (typed events, nonces and flow
+// control handled, errors as exceptions): see "Use from Java" in the README.
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.URI;
