@@ -35,6 +35,9 @@ public interface RunListener {
     /**
      * The run ended without a STOP: the server refused it (the exception carries its ERROR's code and message),
      * or the connection was lost or closed ({@link RannaConnectionException}). Does nothing by default.
+     *
+     * <p>Called on the receiving thread, except after {@link RannaConnection#close()}: then on the thread that
+     * closed, possibly while an {@link #onEvent(Event)} of the same connection is still running.
      */
     default void onFailure(RannaException failure) {}
 }
