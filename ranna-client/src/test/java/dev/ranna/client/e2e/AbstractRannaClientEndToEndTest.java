@@ -386,6 +386,7 @@ public abstract class AbstractRannaClientEndToEndTest {
         assertThat(stopOf(fast).killed()).isTrue();
 
         // Writes as fast as the pipe takes it, far more than the slow reader below ever takes.
+        long heapBefore = heapAfterGc();
         RannaRun run = connection.exec(ExecutionRequest.of("sh", "yes 0123456789abcdefghijklmnopqrstuvwxyz"));
         long slowBytes = 0;
         int slowEvents = 0;
@@ -401,6 +402,8 @@ public abstract class AbstractRannaClientEndToEndTest {
             // The pace of a slow consumer (this is the behaviour under test, not a wait for something).
             Thread.sleep(20);
         }
+        // Server and client share this JVM: neither may have taken up what the program wrote meanwhile.
+        long heapGrowth = heapAfterGc() - heapBefore;
         run.kill();
         // Drain fast: whatever the server still held for us, plus what was in flight.
         long tailBytes = 0;
@@ -414,18 +417,23 @@ public abstract class AbstractRannaClientEndToEndTest {
         RunResult result = stopOf(run);
         System.out.printf(
                 "slow consumer: %d events / %d KiB read in 3 s at one per 20 ms, %d KiB after the kill, peak"
-                        + " buffered %d of %d; a reader that keeps up got %d KiB in 1 s%n",
+                        + " buffered %d of %d; a reader that keeps up got %d KiB in 1 s; heap growth after GC"
+                        + " %d KiB%n",
                 slowEvents,
                 slowBytes / 1024,
                 tailBytes / 1024,
                 connection.peakBufferedEvents(),
                 window,
-                fastBytes / 1024);
+                fastBytes / 1024,
+                heapGrowth / 1024);
         assertThat(result.killed()).isTrue();
         assertThat(result.truncated())
                 .as("the output limit (1 GiB) was never the brake")
                 .isFalse();
         assertThat(connection.peakBufferedEvents()).isLessThanOrEqualTo(window);
+        assertThat(heapGrowth)
+                .as("heap (server and client) after GC, grown while the program flooded a slow reader")
+                .isLessThan(16L * 1024 * 1024);
         // Unthrottled, `yes` writes hundreds of MiB in 3 s. Held back, all the program wrote is what was read
         // slowly plus what sat in the pipe, the server's bounded queue and the kernel's socket buffers (on
         // loopback the receive buffer alone may grow to tcp_rmem's maximum): never in either JVM's heap.
@@ -433,6 +441,14 @@ public abstract class AbstractRannaClientEndToEndTest {
         assertThat(tailBytes)
                 .as("bytes in flight after the kill (socket buffers: %d KiB)", socketBuffers / 1024)
                 .isLessThan(socketBuffers + 8L * 1024 * 1024);
+    }
+
+    /** Heap in use after a full collection (G1 collects on System.gc() unless told otherwise). */
+    private static long heapAfterGc() {
+        System.gc();
+        return java.lang.management.ManagementFactory.getMemoryMXBean()
+                .getHeapMemoryUsage()
+                .getUsed();
     }
 
     /** The third number of a tcp_rmem/tcp_wmem file (the most autotuning grows a buffer to), or 32 MiB. */
