@@ -1,7 +1,9 @@
 package dev.ranna.sandbox.docker;
 
+import dev.ranna.engine.spi.SourceFile;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 
@@ -101,27 +103,110 @@ final class Boot {
             List<String> command,
             Map<String, String> environment,
             Input input) {
+        return payload(workdir, filename, code, command, environment, input, Project.NONE);
+    }
+
+    /**
+     * More than one file, and a compile stage: what a run adds to the plain payload.
+     *
+     * <p>{@code files} are written before the code, in order, each with {@code dd} reading exactly its
+     * bytes, at {@code ./<name>} (so no name is ever taken for an option, and the name is one single-quoted
+     * word: {@code $(x)}, {@code -rf} or a newline are written literally), after one {@code mkdir -p} of
+     * every directory they need. The shell's {@code noclobber} is on, so nothing that is already there is
+     * ever written through; the container is fresh (one run per container) and no program has run in it
+     * yet, so nothing is.
+     *
+     * <p>{@code compile}, when not empty, runs after the code is written, with stdin from {@code
+     * /dev/null}. When it returns, every process left in the container but the shell and init is killed
+     * ({@code kill -9 -1}: all run as the run's uid), and the shell prints {@code marker} and the
+     * compiler's status as three digits and a newline, on stdout and on stderr, so each stream's compiler
+     * output ends exactly there. A non-zero status ends the container with that status. Otherwise the
+     * shell waits for a line on stdin (the sandbox sends {@link #GO} once it has set the run's limits) and
+     * only then starts the program.
+     *
+     * @param files the run's other files, names valid ({@link SourceFile})
+     * @param compile the compile stage's argv, empty for none
+     * @param marker the per-run random boundary marker (ASCII letters and digits only)
+     */
+    record Project(List<SourceFile> files, List<String> compile, String marker) {
+        static final Project NONE = new Project(List.of(), List.of(), "");
+
+        Project {
+            files = List.copyOf(files);
+            compile = List.copyOf(compile);
+            if (!compile.isEmpty() && !marker.matches("[A-Za-z0-9]{16,}")) {
+                throw new IllegalArgumentException("marker must be at least 16 letters or digits");
+            }
+        }
+
+        boolean compiles() {
+            return !compile.isEmpty();
+        }
+    }
+
+    /** What the sandbox sends to start the program after a clean compile. */
+    static final byte[] GO = "go\n".getBytes(StandardCharsets.US_ASCII);
+
+    /** The payload for one run with {@code project}'s files and compile stage. */
+    static byte[] payload(
+            String workdir,
+            String filename,
+            String code,
+            List<String> command,
+            Map<String, String> environment,
+            Input input,
+            Project project) {
         byte[] codeBytes = code.getBytes(StandardCharsets.UTF_8);
         var script = new StringBuilder();
         script.append("unset TINI_KILL_PROCESS_GROUP\n");
         script.append("cd ").append(quote(workdir)).append(" || exit 125\n");
+        if (!project.files().isEmpty()) {
+            script.append("set -C\n");
+            var directories = new LinkedHashSet<String>();
+            for (SourceFile file : project.files()) {
+                String[] segments = file.segments();
+                var path = new StringBuilder(".");
+                for (int i = 0; i < segments.length - 1; i++) {
+                    path.append('/').append(segments[i]);
+                    directories.add(path.toString());
+                }
+            }
+            if (!directories.isEmpty()) {
+                script.append("mkdir -p");
+                directories.forEach(directory -> script.append(' ').append(quote(directory)));
+                script.append(" || exit 125\n");
+            }
+            for (SourceFile file : project.files()) {
+                exactly(script, file.size(), "./" + file.name());
+            }
+        }
         if (input == Input.NONE) {
             script.append("head -c ")
                     .append(codeBytes.length)
                     .append(" > ")
                     .append(quote(filename))
                     .append(" || exit 125\n");
-            script.append("exec </dev/null\n");
-        } else if (codeBytes.length == 0) {
-            script.append(": > ").append(quote(filename)).append(" || exit 125\n");
         } else {
-            script.append("{ dd bs=")
-                    .append(codeBytes.length)
-                    .append(" count=1 iflag=fullblock 2>/dev/null || dd bs=1 count=")
-                    .append(codeBytes.length)
-                    .append(" 2>/dev/null; } > ")
-                    .append(quote(filename))
-                    .append(" || exit 125\n");
+            exactly(script, codeBytes.length, filename);
+        }
+        if (project.compiles()) {
+            for (String word : project.compile()) {
+                script.append(quote(word)).append(' ');
+            }
+            script.append("</dev/null\n");
+            script.append("ranna_s=$?\n");
+            script.append("kill -9 -1 2>/dev/null\n");
+            String mark = "printf '%s%03d\\n' " + quote(project.marker()) + " \"$ranna_s\"";
+            script.append(mark).append('\n');
+            if (input != Input.TERMINAL) {
+                script.append(mark).append(" >&2\n");
+            }
+            script.append("[ \"$ranna_s\" -eq 0 ] || exit \"$ranna_s\"\n");
+            script.append("IFS= read -r ranna_s || exit 125\n");
+            script.append("unset ranna_s\n");
+        }
+        if (input == Input.NONE) {
+            script.append("exec </dev/null\n");
         }
         if (input == Input.TERMINAL) {
             script.append("stty \"$ranna_tty\" && printf '\\033[ranna-run]' || exit 125\n");
@@ -145,11 +230,36 @@ final class Boot {
             }
         }
         byte[] header = text.getBytes(StandardCharsets.UTF_8);
-        var out = new ByteArrayOutputStream(header.length + codeBytes.length + 16);
+        int size = header.length + codeBytes.length + 16;
+        for (SourceFile file : project.files()) {
+            size += file.size();
+        }
+        var out = new ByteArrayOutputStream(size);
         out.writeBytes((header.length + " " + lines + "\n").getBytes(StandardCharsets.US_ASCII));
         out.writeBytes(header);
+        for (SourceFile file : project.files()) {
+            out.writeBytes(file.content());
+        }
         out.writeBytes(codeBytes);
         return out.toByteArray();
+    }
+
+    /**
+     * Appends a command that writes exactly the next {@code length} bytes of stdin to {@code path} and no
+     * more: {@code dd} with {@code iflag=fullblock}, else (busybox before 1.33) one byte per read.
+     */
+    private static void exactly(StringBuilder script, int length, String path) {
+        if (length == 0) {
+            script.append(": > ").append(quote(path)).append(" || exit 125\n");
+            return;
+        }
+        script.append("{ dd bs=")
+                .append(length)
+                .append(" count=1 iflag=fullblock 2>/dev/null || dd bs=1 count=")
+                .append(length)
+                .append(" 2>/dev/null; } > ")
+                .append(quote(path))
+                .append(" || exit 125\n");
     }
 
     /** {@code word} as one single-quoted shell word. */

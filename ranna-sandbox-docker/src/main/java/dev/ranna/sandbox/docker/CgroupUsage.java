@@ -95,6 +95,38 @@ final class CgroupUsage {
         return new ResourceUsage(Duration.ofNanos(cpuNanos), peak);
     }
 
+    /**
+     * The end of a compile stage in the container under {@code parent}: returns what the compile used (CPU
+     * time and peak memory so far) and resets the peak so that the run stage's own is read at the end (v1:
+     * {@code memory.max_usage_in_bytes} takes a write of 0). cgroup v2's {@code memory.peak} cannot be reset
+     * for a later reader, so there the run's peak is the higher of the two stages'. The run's CPU time is
+     * the total minus the returned one ({@link #read(String, ResourceUsage)}). Null when unreadable.
+     */
+    @Nullable
+    ResourceUsage boundary(String parent) {
+        ResourceUsage compile = read(parent);
+        if (!v2) {
+            Path peak = root.resolve("memory").resolve(parent.substring(1)).resolve("memory.max_usage_in_bytes");
+            try {
+                java.nio.file.Files.writeString(peak, "0");
+            } catch (IOException e) {
+                log.debug("cannot reset {}: {}", peak, e.toString());
+            }
+        }
+        return compile;
+    }
+
+    /** As {@link #read(String)}, minus the CPU time of a compile stage ({@link #boundary}) if there was one. */
+    @Nullable
+    ResourceUsage read(String parent, @Nullable ResourceUsage compile) {
+        ResourceUsage total = read(parent);
+        if (total == null || compile == null) {
+            return total;
+        }
+        Duration cpu = total.cpuTime().minus(compile.cpuTime());
+        return new ResourceUsage(cpu.isNegative() ? Duration.ZERO : cpu, total.peakMemoryBytes());
+    }
+
     /** Removes {@code parent} from every hierarchy Docker made it in. Never throws. */
     void remove(String parent) {
         for (Path dir : dirsOf(parent.substring(1))) {

@@ -42,7 +42,13 @@ final class Containers {
      * terminal ({@link Boot#TTY_SCRIPT}), for a run with {@code tty} only.
      */
     record Prepared(
-            String id, String name, LanguageSpec spec, String user, List<String> imageEntrypoint, boolean tty) {}
+            String id,
+            String name,
+            LanguageSpec spec,
+            String user,
+            List<String> imageEntrypoint,
+            boolean tty,
+            long memoryBytes) {}
 
     /**
      * Set in every container: docker-init (tini, PID 1) then forwards a signal it gets from {@code docker
@@ -67,6 +73,8 @@ final class Containers {
     private final @Nullable CgroupUsage usage;
     /** A devpts instance with {@code max=} per terminal container; null when tty runs are not pty-bounded. */
     private final @Nullable PtyMounts ptys;
+
+    private final MemoryLimits memoryLimits;
     /** Container id to the cgroup parent it was created in, while it exists. */
     private final Map<String, String> cgroupParents = new ConcurrentHashMap<>();
     /** The uid lease of each container this sandbox created and has not yet seen removed, by id. */
@@ -80,7 +88,9 @@ final class Containers {
             UidLeases leases,
             OciRuntime runtime,
             @Nullable CgroupUsage usage,
-            @Nullable PtyMounts ptys) {
+            @Nullable PtyMounts ptys,
+            MemoryLimits memoryLimits) {
+        this.memoryLimits = memoryLimits;
         this.runtime = runtime;
         this.ptys = ptys;
         this.usage = usage;
@@ -256,7 +266,7 @@ final class Containers {
         Prepared prepared;
         try {
             List<String> imageEntrypoint = spec.entrypoint().isEmpty() ? images.entrypoint(image) : List.of();
-            prepared = new Prepared(id, name, spec, user, imageEntrypoint, tty);
+            prepared = new Prepared(id, name, spec, user, imageEntrypoint, tty, creationMemory(spec));
         } catch (RuntimeException e) {
             remove(id);
             throw new SandboxException("could not inspect image " + image + ": " + Images.rootMessage(e), e);
@@ -308,10 +318,11 @@ final class Containers {
             // runc allocates a terminal container's console from its own devpts: it needs /dev/ptmx there
             tmpfsMounts.put("/dev/pts", NO_TERMINALS);
         }
+        long memory = creationMemory(spec);
         HostConfig host = HostConfig.newHostConfig()
                 .withNetworkMode(config.networking() ? config.networkMode() : "none")
-                .withMemory(config.memoryBytes())
-                .withMemorySwap(config.memoryBytes())
+                .withMemory(memory)
+                .withMemorySwap(memory)
                 .withPidsLimit(runtime.hostPidsLimit(config.pids()))
                 .withNanoCPUs((long) (config.cpus() * 1_000_000_000L))
                 .withCapDrop(Capability.ALL)
@@ -372,6 +383,34 @@ final class Containers {
         return id;
     }
 
+    /**
+     * The memory limit a container of {@code spec} starts with: the compile stage's ({@code
+     * sandbox.compile.memory}) for a spec with one, when the limit can be changed at the stage boundary;
+     * otherwise the run's ({@code sandbox.memory}).
+     */
+    long creationMemory(LanguageSpec spec) {
+        return spec.hasCompileStage() && memoryLimits.available() ? config.compileMemoryBytes() : config.memoryBytes();
+    }
+
+    /**
+     * Sets the running container's memory limit (see {@link MemoryLimits}).
+     *
+     * @throws MemoryLimits.Refused if it uses more than that and the kernel could not reclaim enough
+     */
+    void setMemory(String id, long bytes) throws MemoryLimits.Refused, SandboxException {
+        memoryLimits.set(id, bytes);
+    }
+
+    /**
+     * The end of a compile stage in container {@code id}: what the compile used, with the peak reset for the
+     * run stage ({@link CgroupUsage#boundary}); null when usage is not measured.
+     */
+    @Nullable
+    ResourceUsage stageBoundary(String id) {
+        String parent = cgroupParents.get(id);
+        return parent == null || usage == null ? null : usage.boundary(parent);
+    }
+
     /** The name of a container that serves run {@code runId}. */
     static String runName(String runId) {
         return RUN_NAME_PREFIX + runId;
@@ -414,17 +453,21 @@ final class Containers {
      * when not measured or not readable) and removes the parent. Never throws.
      */
     @Nullable
-    ResourceUsage removeMeasured(String id) {
+    ResourceUsage removeMeasured(String id, @Nullable ResourceUsage compile) {
         removeContainer(id);
-        return forgetCgroup(id, true);
+        return forgetCgroup(id, true, compile);
     }
 
     private @Nullable ResourceUsage forgetCgroup(String id, boolean measure) {
+        return forgetCgroup(id, measure, null);
+    }
+
+    private @Nullable ResourceUsage forgetCgroup(String id, boolean measure, @Nullable ResourceUsage compile) {
         String parent = cgroupParents.remove(id);
         if (parent == null || usage == null) {
             return null;
         }
-        ResourceUsage measured = measure ? usage.read(parent) : null;
+        ResourceUsage measured = measure ? usage.read(parent, compile) : null;
         usage.remove(parent);
         return measured;
     }

@@ -95,6 +95,23 @@ final class DockerExecution extends AbstractExecution {
     private volatile long endNanos;
     private volatile long startedNanos;
 
+    // compile stage (Boot.Project); the markers are only touched on the attach's streaming thread
+    private final OutputSink sink;
+    private final Boot.Project project;
+    private final long runMemory;
+    private final @Nullable StageMarker stdoutStage;
+    private final @Nullable StageMarker stderrStage;
+    /** Completed true when the program may start (the shell gets {@link Boot#GO}), false when it never will. */
+    private final CompletableFuture<Boolean> go = new CompletableFuture<>();
+
+    private volatile boolean compiled;
+    private volatile long runStartNanos;
+    private volatile @Nullable ResourceUsage compileUsage;
+    /** The run stage's memory limit could not be set: the container used more at the boundary. */
+    private volatile boolean memoryRefused;
+
+    private volatile @Nullable SandboxException setupFailure;
+
     DockerExecution(
             DockerClient client,
             Containers containers,
@@ -102,8 +119,15 @@ final class DockerExecution extends AbstractExecution {
             SandboxRequest request,
             OutputSink sink,
             Executor executor,
-            Runnable onDone) {
+            Runnable onDone,
+            Boot.Project project,
+            long runMemory) {
         super(sink);
+        this.sink = sink;
+        this.project = project;
+        this.runMemory = runMemory;
+        this.stdoutStage = project.compiles() ? new StageMarker(project.marker()) : null;
+        this.stderrStage = project.compiles() && !container.tty() ? new StageMarker(project.marker()) : null;
         this.client = client;
         this.containers = containers;
         this.container = container;
@@ -134,6 +158,11 @@ final class DockerExecution extends AbstractExecution {
         return container.id();
     }
 
+    /** This run's compile-stage marker, empty without a compile stage (tests). */
+    String marker() {
+        return project.marker();
+    }
+
     /**
      * Attaches and sends the payload; returns once the program is on its way. {@code meanwhile} runs on
      * the calling thread while the attach is being established.
@@ -141,6 +170,14 @@ final class DockerExecution extends AbstractExecution {
      * @throws AttachFailed if the container did not accept the attach (it is not removed here)
      */
     void begin(byte[] payload, Runnable meanwhile) throws AttachFailed, SandboxException {
+        if (!project.compiles() && runMemory != container.memoryBytes()) {
+            // the run's own limit (limits.memorybytes), set before any of its code arrives
+            try {
+                containers.setMemory(container.id(), runMemory);
+            } catch (MemoryLimits.Refused e) {
+                throw new SandboxException("could not set the run's memory limit: " + e.getMessage(), e);
+            }
+        }
         startNanos = System.nanoTime();
         var output = client.attachContainerCmd(container.id())
                 .withStdOut(true)
@@ -148,7 +185,8 @@ final class DockerExecution extends AbstractExecution {
                 .withFollowStream(true)
                 .withLogs(false);
         switch (input) {
-            case NONE -> output.withStdIn(new ByteArrayInputStream(payload));
+            case NONE ->
+                output.withStdIn(project.compiles() ? new GatedPayload(payload) : new ByteArrayInputStream(payload));
             case TERMINAL -> output.withStdIn(pipe.source());
             case PIPE ->
                 client.attachContainerCmd(container.id())
@@ -201,6 +239,7 @@ final class DockerExecution extends AbstractExecution {
     }
 
     private void closeAttaches() {
+        go.complete(false);
         pipe.abort();
         attach.close();
         inputAttach.close();
@@ -215,7 +254,8 @@ final class DockerExecution extends AbstractExecution {
         StdinSource program = request.stdin();
         boolean terminal = input == Boot.Input.TERMINAL;
         return new StdinSource() {
-            private int phase; // 0: payload, 1: the program's input
+            private int phase; // 0: payload, 1: the go line (after a clean compile), 2: the program's input
+            private final StdinSource goLine = StdinSource.of(Boot.GO);
 
             @Override
             public int read(byte[] buffer, int offset, int length) throws InterruptedException {
@@ -228,6 +268,18 @@ final class DockerExecution extends AbstractExecution {
                         return n;
                     }
                     phase = 1;
+                    if (project.compiles() && !awaitGo()) {
+                        return -1;
+                    }
+                }
+                if (phase == 1) {
+                    if (project.compiles()) {
+                        int n = goLine.read(buffer, offset, length);
+                        if (n > 0) {
+                            return n;
+                        }
+                    }
+                    phase = 2;
                     if (terminal && !await(cookedSeen)) {
                         return -1;
                     }
@@ -235,6 +287,114 @@ final class DockerExecution extends AbstractExecution {
                 return program.read(buffer, offset, length);
             }
         };
+    }
+
+    /** Waits until the program may start: true, or false if it never will (the run is over). */
+    private boolean awaitGo() throws InterruptedException {
+        try {
+            return go.get();
+        } catch (ExecutionException e) {
+            return false;
+        }
+    }
+
+    /**
+     * The stdin of a run without input whose spec compiles: the payload, then, once the compile ended
+     * cleanly and the run's limits are set, {@link Boot#GO}; then the end. Read by docker-java's stdin
+     * thread, which it blocks meanwhile (a thread of that attach's own).
+     */
+    private final class GatedPayload extends java.io.InputStream {
+        private final byte[] payload;
+        private int position;
+        private byte @Nullable [] rest;
+
+        GatedPayload(byte[] payload) {
+            this.payload = payload;
+        }
+
+        @Override
+        public int read() throws java.io.IOException {
+            var one = new byte[1];
+            int n = read(one, 0, 1);
+            return n < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] buffer, int offset, int length) throws java.io.IOException {
+            if (length == 0) {
+                return 0;
+            }
+            if (position < payload.length) {
+                int n = Math.min(length, payload.length - position);
+                System.arraycopy(payload, position, buffer, offset, n);
+                position += n;
+                return n;
+            }
+            if (rest == null) {
+                try {
+                    rest = awaitGo() ? Boot.GO.clone() : new byte[0];
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new java.io.InterruptedIOException("interrupted while waiting for the compile stage");
+                }
+            }
+            byte[] left = rest;
+            int at = position - payload.length;
+            if (at >= left.length) {
+                return -1;
+            }
+            int n = Math.min(length, left.length - at);
+            System.arraycopy(left, at, buffer, offset, n);
+            position += n;
+            return n;
+        }
+    }
+
+    /**
+     * The compile stage ended: the marker line was seen on every stream. On a clean compile the run's
+     * memory limit is set and the usage so far is taken as the compile's, the sink learns the boundary,
+     * and the program is let go. A failed compile needs nothing: the shell exits with its status. Runs on
+     * the streaming thread (so every compiler byte was written before), never concurrently with a write.
+     */
+    private void compileEnded(int status) {
+        if (status != 0 || compiled || killRequested()) {
+            return;
+        }
+        long ended = System.nanoTime();
+        boolean refused = false;
+        if (runMemory != container.memoryBytes()) {
+            try {
+                containers.setMemory(container.id(), runMemory);
+            } catch (MemoryLimits.Refused e) {
+                log.debug("run {}: {}", request.runId(), e.getMessage());
+                refused = true;
+            } catch (SandboxException e) {
+                log.warn("run {}: {}", request.runId(), e.getMessage());
+                setupFailure = e;
+                kill();
+                return;
+            }
+        }
+        ResourceUsage usage = containers.stageBoundary(container.id());
+        compileUsage = usage;
+        compiled = true;
+        try {
+            sink.compiled(
+                    ExitStatus.exited(0, Duration.ofNanos(ended - startNanos)).withUsage(usage));
+        } catch (RuntimeException e) {
+            log.warn("run {}: the sink failed at the end of the compile stage", request.runId(), e);
+            kill();
+            return;
+        }
+        runStartNanos = System.nanoTime();
+        if (refused) {
+            // the compile left more in the container (its files) than the run may have: the run's limit ends it
+            memoryRefused = true;
+            kill();
+            go.complete(false);
+            return;
+        }
+        go.complete(true);
     }
 
     /** Waits for a boot marker; false if the boot failed before printing it (the run is over). */
@@ -362,44 +522,83 @@ final class DockerExecution extends AbstractExecution {
             return;
         }
         StdStream stream = frame.getStreamType() == StreamType.STDERR ? StdStream.STDERR : StdStream.STDOUT;
-        output(stream, payload, 0, payload.length);
+        StageMarker stage = stream == StdStream.STDERR ? stderrStage : stdoutStage;
+        int from = 0;
+        if (stage != null && !stage.found()) {
+            int end = stage.scan(payload, 0, payload.length, (b, o, l) -> output(stream, b, o, l));
+            if (end < 0) {
+                return;
+            }
+            from = end;
+            StageMarker other = stream == StdStream.STDERR ? stdoutStage : stderrStage;
+            if (other == null || other.found()) {
+                compileEnded(stage.status());
+            }
+        }
+        if (from < payload.length) {
+            output(stream, payload, from, payload.length - from);
+        }
     }
 
     /**
-     * Takes the boot markers out of a terminal's output: {@link Boot#RAW} then {@link Boot#COOKED} at its
-     * very start (they may arrive split). Anything else there (the shell's complaint when the boot failed)
-     * ends the matching and is passed on. Runs on the attach's streaming thread only.
+     * Takes the boot markers out of a terminal's output: {@link Boot#RAW} at its very start, then, for a spec
+     * with a compile stage, the compiler's output up to the stage marker ({@link StageMarker}), then {@link
+     * Boot#COOKED} (each may arrive split). Anything else where a boot marker belongs (the shell's complaint
+     * when the boot failed) ends the matching and is passed on. Runs on the attach's streaming thread only.
      */
     private final class MarkerFilter {
-        private final byte[][] expected = {Boot.RAW, Boot.COOKED};
-        private int marker; // index into expected; expected.length once done
-        private int matched; // bytes of expected[marker] seen so far
+        private static final int RAW = 0;
+        private static final int COMPILE = 1;
+        private static final int COOKED = 2;
+        private static final int PROGRAM = 3;
+        private int phase = RAW;
+        private int matched; // bytes of the current boot marker seen so far
 
         void accept(byte[] bytes) {
             int i = 0;
-            while (marker < expected.length && i < bytes.length) {
-                byte[] want = expected[marker];
-                if (bytes[i] == want[matched]) {
-                    matched++;
-                    i++;
-                    if (matched == want.length) {
-                        (marker == 0 ? rawSeen : cookedSeen).complete(null);
-                        if (marker == 0) {
-                            control.execute(DockerExecution.this::applySize);
+            while (i < bytes.length) {
+                switch (phase) {
+                    case RAW, COOKED -> {
+                        byte[] want = phase == RAW ? Boot.RAW : Boot.COOKED;
+                        if (bytes[i] == want[matched]) {
+                            matched++;
+                            i++;
+                            if (matched == want.length) {
+                                matched = 0;
+                                if (phase == RAW) {
+                                    rawSeen.complete(null);
+                                    control.execute(DockerExecution.this::applySize);
+                                    phase = stdoutStage != null ? COMPILE : COOKED;
+                                } else {
+                                    cookedSeen.complete(null);
+                                    phase = PROGRAM;
+                                }
+                            }
+                        } else {
+                            // not the boot speaking: hand over what was held back, stop looking
+                            byte[] held = java.util.Arrays.copyOf(want, matched);
+                            phase = PROGRAM;
+                            failMarkers();
+                            output(StdStream.STDOUT, held, 0, held.length);
                         }
-                        marker++;
-                        matched = 0;
                     }
-                } else {
-                    // not the boot speaking: hand over what was held back, stop looking
-                    byte[] held = java.util.Arrays.copyOf(want, matched);
-                    marker = expected.length;
-                    failMarkers();
-                    output(StdStream.STDOUT, held, 0, held.length);
+                    case COMPILE -> {
+                        StageMarker stage = java.util.Objects.requireNonNull(stdoutStage, "stage");
+                        int end =
+                                stage.scan(bytes, i, bytes.length - i, (b, o, l) -> output(StdStream.STDOUT, b, o, l));
+                        if (end < 0) {
+                            i = bytes.length;
+                        } else {
+                            i = end;
+                            phase = COOKED;
+                            compileEnded(stage.status());
+                        }
+                    }
+                    default -> {
+                        output(StdStream.STDOUT, bytes, i, bytes.length - i);
+                        i = bytes.length;
+                    }
                 }
-            }
-            if (i < bytes.length) {
-                output(StdStream.STDOUT, bytes, i, bytes.length - i);
             }
         }
     }
@@ -422,7 +621,15 @@ final class DockerExecution extends AbstractExecution {
     }
 
     private void finish(@Nullable Throwable attachError) {
+        go.complete(false);
         stopInput();
+        // a stream that ended inside something marker-like: those bytes were output after all
+        if (stdoutStage != null && !stdoutStage.found()) {
+            stdoutStage.flush((b, o, l) -> output(StdStream.STDOUT, b, o, l));
+        }
+        if (stderrStage != null && !stderrStage.found()) {
+            stderrStage.flush((b, o, l) -> output(StdStream.STDERR, b, o, l));
+        }
         @Nullable ExitStatus status = null;
         @Nullable Throwable failure = null;
         try {
@@ -441,7 +648,7 @@ final class DockerExecution extends AbstractExecution {
         } finally {
             long inspected = System.nanoTime();
             // The container's cgroup goes with it; its parent keeps the counters until read here.
-            ResourceUsage usage = containers.removeMeasured(container.id());
+            ResourceUsage usage = containers.removeMeasured(container.id(), compiled ? compileUsage : null);
             if (status != null) {
                 status = status.withUsage(usage);
             }
@@ -456,6 +663,10 @@ final class DockerExecution extends AbstractExecution {
                         (inspected - endNanos) / 1e6,
                         (removed - inspected) / 1e6);
             }
+        }
+        SandboxException setup = setupFailure;
+        if (failure == null && setup != null) {
+            failure = setup;
         }
         if (failure != null) {
             log.warn("run {} in container {} failed: {}", request.runId(), container.id(), failure.getMessage());
@@ -501,8 +712,9 @@ final class DockerExecution extends AbstractExecution {
     }
 
     private ExitStatus status(InspectContainerResponse.ContainerState state) throws ExternalStop {
-        Duration elapsed = Duration.ofNanos(Math.max(0, endNanos - startNanos));
-        boolean oom = Boolean.TRUE.equals(state.getOOMKilled());
+        // after a clean compile the run stage's time, else the compile's (or the program's, without one)
+        Duration elapsed = Duration.ofNanos(Math.max(0, endNanos - (compiled ? runStartNanos : startNanos)));
+        boolean oom = Boolean.TRUE.equals(state.getOOMKilled()) || memoryRefused;
         Long exitCodeLong = state.getExitCodeLong();
         int code = exitCodeLong == null ? -1 : exitCodeLong.intValue();
         boolean killed = killRequested();

@@ -52,6 +52,7 @@ final class DockerSandbox implements Sandbox {
     private final OciRuntime runtime;
     private final @Nullable CgroupUsage usage;
     private final @Nullable PtyMounts ptys;
+    private final MemoryLimits memoryLimits;
     /** What bounds a tty run's terminals, for {@link #info()}. */
     private final String ttyBound;
 
@@ -98,7 +99,10 @@ final class DockerSandbox implements Sandbox {
                             + " kernel.pty.max and starve the others until its timeout",
                     why[0]);
         }
-        this.containers = new Containers(client, config, instanceId, images, leases, runtime, usage, ptys);
+        this.memoryLimits = MemoryLimits.detect(
+                client, dockerHost.startsWith("unix://"), runtime, MemoryLimits.forceDockerUpdateForTests);
+        this.containers =
+                new Containers(client, config, instanceId, images, leases, runtime, usage, ptys, memoryLimits);
         this.pool = new WarmPool(containers, preparer, config::poolSize);
     }
 
@@ -112,14 +116,21 @@ final class DockerSandbox implements Sandbox {
     }
 
     /**
-     * {@link Capability#STDIN}, {@link Capability#SIGNALS} and {@link Capability#TTY} on every runtime, and
-     * {@link Capability#USAGE} with runc on a local cgroupfs daemon; not under gVisor (see {@link CgroupUsage}).
+     * {@link Capability#STDIN}, {@link Capability#SIGNALS}, {@link Capability#TTY}, {@link Capability#FILES}
+     * and {@link Capability#COMPILE} on every runtime; {@link Capability#LIMITS} when a running container's
+     * memory limit can be changed ({@link MemoryLimits}: always on runc, on gVisor with a local daemon and a
+     * server that may write cgroups); {@link Capability#USAGE} with runc on a local cgroupfs daemon, not
+     * under gVisor (see {@link CgroupUsage}).
      */
     @Override
     public Set<Capability> capabilities() {
-        var capabilities = EnumSet.of(Capability.STDIN, Capability.SIGNALS, Capability.TTY);
+        var capabilities =
+                EnumSet.of(Capability.STDIN, Capability.SIGNALS, Capability.TTY, Capability.FILES, Capability.COMPILE);
         if (usage != null) {
             capabilities.add(Capability.USAGE);
+        }
+        if (memoryLimits.available()) {
+            capabilities.add(Capability.LIMITS);
         }
         return capabilities;
     }
@@ -231,6 +242,17 @@ final class DockerSandbox implements Sandbox {
             throw new SandboxException(ErrorCode.UNAVAILABLE, "the docker sandbox is closed", null);
         }
         LanguageSpec spec = request.spec();
+        String fileProblem = fileProblem(request);
+        if (fileProblem != null) {
+            throw new SandboxException(ErrorCode.BAD_REQUEST, fileProblem, null);
+        }
+        Long memoryLimit = request.memoryLimit();
+        if (memoryLimit != null && !memoryLimits.available()) {
+            throw new SandboxException(
+                    ErrorCode.BAD_REQUEST, "this sandbox cannot give a run a memory limit of its own", null);
+        }
+        Boot.Project project =
+                new Boot.Project(request.files(), spec.compile(), spec.hasCompileStage() ? StageMarker.random() : "");
         Boot.Input input = request.tty()
                 ? Boot.Input.TERMINAL
                 : request.stdin() == dev.ranna.engine.spi.StdinSource.EMPTY ? Boot.Input.NONE : Boot.Input.PIPE;
@@ -255,15 +277,24 @@ final class DockerSandbox implements Sandbox {
                         request.code(),
                         command(request, prepared),
                         request.environment(),
-                        input);
+                        input,
+                        project);
             } catch (IllegalArgumentException e) {
                 release(prepared);
                 throw new SandboxException(
                         ErrorCode.BAD_REQUEST, "arguments and environment must not contain NUL characters", e);
             }
             var holder = new DockerExecution[1];
-            DockerExecution run =
-                    new DockerExecution(client, containers, prepared, request, sink, io, () -> runs.remove(holder[0]));
+            DockerExecution run = new DockerExecution(
+                    client,
+                    containers,
+                    prepared,
+                    request,
+                    sink,
+                    io,
+                    () -> runs.remove(holder[0]),
+                    project,
+                    runMemory(request));
             holder[0] = run;
             runs.add(run);
             if (closed) {
@@ -295,6 +326,44 @@ final class DockerSandbox implements Sandbox {
             }
             return run;
         }
+    }
+
+    /** The run stage's memory limit: the request's own, else {@code sandbox.memory}. */
+    private long runMemory(SandboxRequest request) {
+        Long own = request.memoryLimit();
+        return own != null ? Math.min(own, config.memoryBytes()) : config.memoryBytes();
+    }
+
+    /**
+     * What is wrong with the request's files beyond their names (which {@link
+     * dev.ranna.engine.spi.SourceFile} checked): the engine checks these too; a file written over another,
+     * or over the code, would only make the boot fail with status 125.
+     */
+    private static @Nullable String fileProblem(SandboxRequest request) {
+        var names = new java.util.HashSet<String>();
+        var directories = new java.util.HashSet<String>();
+        int i = 0;
+        for (dev.ranna.engine.spi.SourceFile file : request.files()) {
+            String name = file.name();
+            String[] segments = file.segments();
+            if (name.equals(request.spec().filename())
+                    || segments[0].equals(request.spec().filename())) {
+                return "files[" + i + "].name: must not be the main file's name";
+            }
+            if (!names.add(name) || directories.contains(name)) {
+                return "files[" + i + "].name: duplicate or a directory of another file";
+            }
+            var path = new StringBuilder();
+            for (int s = 0; s < segments.length - 1; s++) {
+                path.append(s == 0 ? "" : "/").append(segments[s]);
+                if (names.contains(path.toString())) {
+                    return "files[" + i + "].name: duplicate or a directory of another file";
+                }
+                directories.add(path.toString());
+            }
+            i++;
+        }
+        return null;
     }
 
     private List<String> command(SandboxRequest request, Containers.Prepared prepared) {
@@ -329,13 +398,15 @@ final class DockerSandbox implements Sandbox {
         info.put("docker.host", dockerHost);
         info.put("network", config.networking() ? config.networkMode() : "none");
         info.put("memory", Long.toString(config.memoryBytes()));
+        info.put("compile.memory", Long.toString(config.compileMemoryBytes()));
+        info.put("memory.per.run", memoryLimits.how());
         info.put("pids", pids());
         info.put("cpus", Double.toString(config.cpus()));
         info.put("user", config.user().orElse("per-run uid, leased host-wide"));
         info.put("terminals", "tty runs only: a terminal container's own devpts; other runs: none");
         info.put("tty", ttyBound);
         info.put("rootfs", config.readOnlyRootfs() ? "read-only" : "writable");
-        info.put("code.delivery", "stdin");
+        info.put("code.delivery", "stdin (code and files)");
         info.put("pool.size", Integer.toString(config.poolSize()));
         info.put("syscalls", syscalls());
         return info;

@@ -315,6 +315,7 @@ public final class DockerSandboxConfig {
     private final SandboxConfig source;
     private final Optional<String> host;
     private final long memoryBytes;
+    private final long compileMemoryBytes;
     private final boolean networking;
     private final String networkMode;
     private final Optional<String> runtime;
@@ -344,6 +345,11 @@ public final class DockerSandboxConfig {
         this.memoryBytes = source.memoryBytes();
         if (memoryBytes < 6L * 1024 * 1024) {
             throw new IllegalArgumentException(SandboxConfig.MEMORY + ": Docker needs at least 6M, got " + memoryBytes);
+        }
+        this.compileMemoryBytes = source.get(SandboxConfig.Keys.COMPILE_MEMORY);
+        if (compileMemoryBytes < 6L * 1024 * 1024) {
+            throw new IllegalArgumentException(
+                    SandboxConfig.COMPILE_MEMORY + ": Docker needs at least 6M, got " + compileMemoryBytes);
         }
         this.networking = source.networking();
         this.networkMode = source.get(Keys.NETWORK_MODE);
@@ -395,6 +401,15 @@ public final class DockerSandboxConfig {
     /** {@code sandbox.memory}: memory and memory+swap limit of each container, in bytes. */
     public long memoryBytes() {
         return memoryBytes;
+    }
+
+    /**
+     * {@code sandbox.compile.memory}: memory and memory+swap limit of a run's compile stage, in bytes. A
+     * container of a spec with a compile stage is created with it and set to the run's limit once the
+     * compile ended cleanly.
+     */
+    public long compileMemoryBytes() {
+        return compileMemoryBytes;
     }
 
     /** {@code sandbox.enablenetworking}. */

@@ -7,6 +7,7 @@ import com.github.dockerjava.api.model.Container;
 import com.github.dockerjava.core.DockerClientImpl;
 import com.github.dockerjava.httpclient5.ApacheDockerHttpClient;
 import dev.ranna.engine.spi.Availability;
+import dev.ranna.engine.spi.ExitStatus;
 import dev.ranna.engine.spi.LanguageSpec;
 import dev.ranna.engine.spi.OutputSink;
 import dev.ranna.engine.spi.SandboxConfig;
@@ -35,7 +36,66 @@ final class DockerTestSupport {
             .language("shell")
             .build();
 
+    /**
+     * Built by .ci/run with debootstrap from the machine's Debian mirror: python3, gcc and libc6-dev on
+     * bookworm (minbase), WORKDIR /work; never pulled.
+     */
+    static final String TOOLCHAIN = "ranna-test/toolchain:local";
+
     private static volatile Availability availability;
+
+    /** Skips (or, under CI, fails) the calling test when {@value #TOOLCHAIN} is not on the engine. */
+    static void assumeToolchain() {
+        assumeDocker();
+        boolean present;
+        try {
+            client().inspectImageCmd(TOOLCHAIN).exec();
+            present = true;
+        } catch (com.github.dockerjava.api.exception.NotFoundException e) {
+            present = false;
+        }
+        Infrastructure.require(present, "image " + TOOLCHAIN + " is missing; .ci/run builds it");
+    }
+
+    /**
+     * Records output with the stage it arrived in (before or after {@link OutputSink#compiled}) and the
+     * compile's status; thread-safe.
+     */
+    static final class StagedSink extends RecordingSink {
+        private final RecordingSink compile = new RecordingSink();
+        private volatile ExitStatus compiled;
+        private final java.util.concurrent.atomic.AtomicInteger compiledCalls =
+                new java.util.concurrent.atomic.AtomicInteger();
+
+        @Override
+        public synchronized void write(StdStream stream, byte[] data, int offset, int length) {
+            if (compiled == null) {
+                compile.write(stream, data, offset, length);
+            } else {
+                super.write(stream, data, offset, length);
+            }
+        }
+
+        @Override
+        public synchronized void compiled(ExitStatus status) {
+            compiledCalls.incrementAndGet();
+            compiled = status;
+        }
+
+        /** The compile stage's output. */
+        RecordingSink compile() {
+            return compile;
+        }
+
+        /** The compile's status, or null if {@link #compiled} was not called. */
+        ExitStatus compiledStatus() {
+            return compiled;
+        }
+
+        int compiledCalls() {
+            return compiledCalls.get();
+        }
+    }
 
     private DockerTestSupport() {}
 
@@ -100,7 +160,7 @@ final class DockerTestSupport {
     }
 
     /** Records output; thread-safe. */
-    static final class RecordingSink implements OutputSink {
+    static class RecordingSink implements OutputSink {
         private final ByteArrayOutputStream out = new ByteArrayOutputStream();
         private final ByteArrayOutputStream err = new ByteArrayOutputStream();
         private long bytes;
