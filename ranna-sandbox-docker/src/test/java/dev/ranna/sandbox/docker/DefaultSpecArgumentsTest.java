@@ -35,6 +35,9 @@ class DefaultSpecArgumentsTest {
             + "printf '#!/bin/sh\\necho $#\\nfor a in \"$@\"; do echo \"[$a]\"; done\\n' > \"$out\"\n"
             + "chmod +x \"$out\"\n";
 
+    /** Compilers replaced by {@link #STAND_IN_COMPILER} where the host has none in /usr/bin. */
+    private static final List<String> STAND_INS = List.of("gcc", "g++", "rustc", "go");
+
     @TempDir
     Path work;
 
@@ -52,17 +55,24 @@ class DefaultSpecArgumentsTest {
                     && command.get(0).equals("/bin/sh")
                     && command.get(1).equals("-c");
             if (!wrapper) {
+                // a compiled program gets the arguments alone; an interpreter the file name, then them
                 var tail = new ArrayList<String>();
-                tail.add(spec.filename());
+                if (!spec.hasCompileStage()) {
+                    tail.add(spec.filename());
+                }
                 tail.addAll(ArgumentEcho.ARGUMENTS);
                 assertThat(command.subList(command.size() - tail.size(), command.size()))
                         .as("%s: %s", spec.key(), command)
                         .isEqualTo(tail);
             }
-            Path interpreter =
-                    command.get(0).startsWith("/") ? Path.of(command.get(0)) : Path.of("/usr/bin", command.get(0));
-            if (!Files.isExecutable(interpreter)) {
+            String first = spec.hasCompileStage() ? spec.compile().get(0) : command.get(0);
+            Path interpreter = first.startsWith("/") ? Path.of(first) : Path.of("/usr/bin", first);
+            if (!Files.isExecutable(interpreter) && !STAND_INS.contains(first)) {
                 continue; // not on this host; its command shape was checked above
+            }
+            if (spec.hasCompileStage()) {
+                // a binary is run as ./main, never through a shell (the work directory is the cwd)
+                assertThat(command.get(0)).as(spec.key()).isIn("./main", "java");
             }
             String output = runOnHost(spec, program, command);
             assertThat(output)
@@ -70,15 +80,15 @@ class DefaultSpecArgumentsTest {
                     .isEqualTo(ArgumentEcho.expected(ArgumentEcho.ARGUMENTS));
             ran.add(spec.key());
         }
-        // The wrappers are what broke: they must have been run, not only looked at.
-        assertThat(ran).contains("c", "cpp", "rust", "bash", "python3");
+        // The compiled ones are what broke before: they must have been run, not only looked at.
+        assertThat(ran).contains("c", "cpp", "rust", "golang", "java", "bash", "python3");
     }
 
     private String runOnHost(LanguageSpec spec, String program, List<String> command) throws Exception {
         Path dir = Files.createTempDirectory(work, spec.key());
         Files.writeString(dir.resolve(spec.filename()), program);
         Path stubs = Files.createDirectories(work.resolve("stubs"));
-        for (String compiler : List.of("gcc", "g++", "rustc")) {
+        for (String compiler : STAND_INS) {
             if (!Files.isExecutable(Path.of("/usr/bin", compiler))) {
                 Path stub = stubs.resolve(compiler);
                 Files.writeString(stub, STAND_IN_COMPILER);
@@ -88,6 +98,23 @@ class DefaultSpecArgumentsTest {
         var builder = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true);
         builder.environment().put("PATH", stubs + ":/usr/local/bin:/usr/bin:/bin");
         builder.environment().put("HOME", dir.toString());
+        if (spec.hasCompileStage()) {
+            // the JVM looks a program up on its own PATH, not the child's: resolve it on the child's
+            var argv = new ArrayList<>(spec.compile());
+            for (String entry : builder.environment().get("PATH").split(":")) {
+                if (!argv.get(0).contains("/") && Files.isExecutable(Path.of(entry, argv.get(0)))) {
+                    argv.set(0, Path.of(entry, argv.get(0)).toString());
+                    break;
+                }
+            }
+            var compile = new ProcessBuilder(argv).directory(dir.toFile()).redirectErrorStream(true);
+            compile.environment().putAll(builder.environment());
+            Process compiler = compile.start();
+            compiler.getOutputStream().close();
+            String said = new String(compiler.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(compiler.waitFor(120, TimeUnit.SECONDS)).isTrue();
+            assertThat(compiler.exitValue()).as("%s: %s", spec.compile(), said).isZero();
+        }
         Process process = builder.start();
         process.getOutputStream().close();
         byte[] out = process.getInputStream().readAllBytes();

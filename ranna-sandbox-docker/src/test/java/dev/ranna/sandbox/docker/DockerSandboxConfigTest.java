@@ -14,6 +14,7 @@ class DockerSandboxConfigTest {
     void defaultsAreHardened() {
         var config = DockerSandboxConfig.from(SandboxConfig.defaults());
         assertThat(config.memoryBytes()).isEqualTo(100L * 1024 * 1024);
+        assertThat(config.compileMemoryBytes()).isEqualTo(512L * 1024 * 1024);
         assertThat(config.networking()).isFalse();
         assertThat(config.user())
                 .as("no fixed user: each container leases its own uid")
@@ -101,6 +102,8 @@ class DockerSandboxConfigTest {
                 .hasMessageContaining(DockerSandboxConfig.UID_COUNT);
         assertThatThrownBy(() -> DockerSandboxConfig.from(SandboxConfig.of(Map.of("sandbox.uidleasedir", "x"))))
                 .hasMessageContaining("sandbox.uidleasedir");
+        assertThatThrownBy(() -> DockerSandboxConfig.from(SandboxConfig.of(Map.of(SandboxConfig.COMPILE_MEMORY, "5M"))))
+                .hasMessageContaining(SandboxConfig.COMPILE_MEMORY);
     }
 
     @Test
@@ -109,6 +112,14 @@ class DockerSandboxConfigTest {
         assertThat(specs).containsKeys("python3", "python", "node", "js", "go", "bash", "sh", "rust", "java");
         assertThat(specs.get("python3").image()).isEqualTo("python:3-alpine");
         assertThat(specs.get("go").use()).isEqualTo("golang");
+        // every compiled language has a compile stage, and only those
+        var compiled = new java.util.TreeSet<String>();
+        for (var spec : dev.ranna.engine.SpecRegistry.of(DefaultSpecs.map()).specs()) {
+            if (spec.hasCompileStage()) {
+                compiled.add(spec.key());
+            }
+        }
+        assertThat(compiled).containsExactly("c", "cpp", "golang", "java", "rust");
         assertThat(dev.ranna.engine.SpecRegistry.of(DefaultSpecs.map()).specs())
                 .allSatisfy(spec -> assertThat(spec.image()).isNotBlank());
         // The same greeting as the process sandbox's examples, which its tests run.
