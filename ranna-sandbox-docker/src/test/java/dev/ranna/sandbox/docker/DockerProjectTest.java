@@ -95,6 +95,8 @@ class DockerProjectTest {
     @Test
     void declaresFilesCompileAndLimits() {
         assertThat(sandbox.capabilities()).contains(Capability.FILES, Capability.COMPILE, Capability.LIMITS);
+        // the tests run as root beside the daemon: limits are set in the container's cgroup
+        assertThat(sandbox.info()).containsEntry("memory.per.run", "cgroup");
     }
 
     @Test
