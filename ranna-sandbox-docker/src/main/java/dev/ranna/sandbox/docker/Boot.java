@@ -144,6 +144,9 @@ final class Boot {
         }
     }
 
+    /** The signals a client may send that a shell can catch (SIGKILL, SIGSTOP and SIGCONT aside). */
+    private static final String SIGNALS = "INT TERM HUP QUIT USR1 USR2";
+
     /** What the sandbox sends to start the program after a clean compile. */
     static final byte[] GO = "go\n".getBytes(StandardCharsets.US_ASCII);
 
@@ -190,6 +193,10 @@ final class Boot {
             exactly(script, codeBytes.length, filename);
         }
         if (project.compiles()) {
+            // SIGNAL during the compile is the compiler's (tini sends it to the whole process group): the
+            // shell catches them (a handler, not an ignore, so the compiler still gets the default) and
+            // waits on, so a compiler that traps one compiles on
+            script.append("trap : ").append(SIGNALS).append('\n');
             for (String word : project.compile()) {
                 script.append(quote(word)).append(' ');
             }
@@ -204,6 +211,7 @@ final class Boot {
             script.append("[ \"$ranna_s\" -eq 0 ] || exit \"$ranna_s\"\n");
             script.append("IFS= read -r ranna_s || exit 125\n");
             script.append("unset ranna_s\n");
+            script.append("trap - ").append(SIGNALS).append('\n');
         }
         if (input == Input.NONE) {
             script.append("exec </dev/null\n");

@@ -60,6 +60,7 @@ class BootTest {
                         + "{ dd bs=1 count=1 iflag=fullblock 2>/dev/null || dd bs=1 count=1 2>/dev/null; } > './it'\\''s'"
                         + " || exit 125\n"
                         + "head -c 9 > 'main.c' || exit 125\n"
+                        + "trap : INT TERM HUP QUIT USR1 USR2\n"
                         + "'gcc' '-o' 'main' 'main.c' </dev/null\n"
                         + "ranna_s=$?\n"
                         + "kill -9 -1 2>/dev/null\n"
@@ -68,10 +69,11 @@ class BootTest {
                         + "[ \"$ranna_s\" -eq 0 ] || exit \"$ranna_s\"\n"
                         + "IFS= read -r ranna_s || exit 125\n"
                         + "unset ranna_s\n"
+                        + "trap - INT TERM HUP QUIT USR1 USR2\n"
                         + "exec </dev/null\n"
                         + "exec './main'\n"
                         + Boot.END + "\n");
-        assertThat(text).startsWith(header.getBytes(StandardCharsets.UTF_8).length + " 19\n");
+        assertThat(text).startsWith(header.getBytes(StandardCharsets.UTF_8).length + " 21\n");
         assertThat(text).endsWith(Boot.END + "\nxyzint main;");
     }
 }

@@ -272,6 +272,47 @@ class DockerProjectTest {
     }
 
     @Test
+    void aSignalDuringTheCompileIsTheCompilers() throws Exception {
+        // a compiler that traps SIGINT compiles on, and the program runs
+        var trapped = new StagedSink();
+        Execution run = sandbox.start(
+                request(
+                                shCompiling("trap 'echo got-int; : > done' INT; echo compiling; i=0;"
+                                        + " while [ $i -lt 100 ] && [ ! -e done ]; do sleep 0.1; i=$((i+1)); done;"
+                                        + " echo compiled-on"),
+                                "echo ran")
+                        .build(),
+                trapped);
+        await(
+                Duration.ofSeconds(20),
+                "the compile stage",
+                () -> trapped.compile().stdout().contains("compiling"));
+        run.signal(dev.ranna.protocol.ProgramSignal.SIGINT);
+        await(
+                Duration.ofSeconds(20),
+                "the compiler's trap",
+                () -> trapped.compile().stdout().contains("got-int"));
+        ExitStatus status = exit(run);
+        assertThat(trapped.compile().stdout()).isEqualTo("compiling\ngot-int\ncompiled-on\n");
+        assertThat(trapped.compiledCalls()).isEqualTo(1);
+        assertThat(trapped.stdout()).isEqualTo("ran\n");
+        assertThat(status.exitCode()).isZero();
+        // one that does not ends the run with it, and no program runs
+        var plain = new StagedSink();
+        run = sandbox.start(
+                request(shCompiling("echo compiling; sleep 30"), "echo ran").build(), plain);
+        await(
+                Duration.ofSeconds(20),
+                "the compile stage",
+                () -> plain.compile().stdout().contains("compiling"));
+        run.signal(dev.ranna.protocol.ProgramSignal.SIGINT);
+        status = exit(run);
+        assertThat(status.signal()).isEqualTo("SIGINT");
+        assertThat(plain.compiledCalls()).isZero();
+        assertThat(plain.stdout()).isEmpty();
+    }
+
+    @Test
     void killDuringTheCompileMeansNoRunStageEver() throws Exception {
         var sink = new StagedSink();
         Execution run = sandbox.start(
