@@ -42,9 +42,11 @@ class ProjectBenchmarkTest {
         var results = new LinkedHashMap<String, Double>();
         measure("runc", false, results);
         measure("runc", true, results);
+        cold("runc", results);
         if (Boolean.getBoolean("ranna.docker.bench.runsc")) {
             DockerTestSupport.assumeRunsc();
             measure(DockerTestSupport.RUNSC, false, results);
+            cold(DockerTestSupport.RUNSC, results);
         }
         var table = new StringBuilder("\n| series | median ms |\n|---|---|\n");
         results.forEach((name, ms) -> table.append(String.format("| %s | %.1f |%n", name, ms)));
@@ -80,6 +82,20 @@ class ProjectBenchmarkTest {
             results.put(
                     tag + ": own memory limit",
                     median(sandbox, () -> builder(SH, "echo hi").memoryLimit(32L << 20)));
+        } finally {
+            sandbox.close();
+        }
+    }
+
+    /** Bypassing the pool, the other way to give a run its own limit: what a cold container costs. */
+    private void cold(String runtime, Map<String, Double> results) throws Exception {
+        var keys = new ArrayList<>(List.of(DockerSandboxConfig.POOL_SIZE, "0", SandboxConfig.MEMORY, "256M"));
+        if (!runtime.equals("runc")) {
+            keys.addAll(List.of(SandboxConfig.RUNTIME, runtime));
+        }
+        DockerSandbox sandbox = DockerTestSupport.create(DockerTestSupport.config(keys.toArray(String[]::new)));
+        try {
+            results.put(runtime + ": one code file, no pool", median(sandbox, () -> builder(SH, "echo hi")));
         } finally {
             sandbox.close();
         }
