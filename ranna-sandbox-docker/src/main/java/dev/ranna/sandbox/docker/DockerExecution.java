@@ -170,13 +170,8 @@ final class DockerExecution extends AbstractExecution {
      * @throws AttachFailed if the container did not accept the attach (it is not removed here)
      */
     void begin(byte[] payload, Runnable meanwhile) throws AttachFailed, SandboxException {
-        if (!project.compiles() && runMemory != container.memoryBytes()) {
-            // the run's own limit (limits.memorybytes), set before any of its code arrives
-            try {
-                containers.setMemory(container.id(), runMemory);
-            } catch (MemoryLimits.Refused e) {
-                throw new SandboxException("could not set the run's memory limit: " + e.getMessage(), e);
-            }
+        if (input != Boot.Input.TERMINAL) {
+            ownMemoryLimit(); // before the attach: a run without input sends its payload with it
         }
         startNanos = System.nanoTime();
         var output = client.attachContainerCmd(container.id())
@@ -219,6 +214,7 @@ final class DockerExecution extends AbstractExecution {
         if (input == Boot.Input.TERMINAL) {
             try {
                 containers.start(container); // created, not started: its script speaks first
+                ownMemoryLimit(); // its cgroup exists now; the payload waits for the pump below
             } catch (SandboxException e) {
                 closeAttaches();
                 throw e;
@@ -236,6 +232,21 @@ final class DockerExecution extends AbstractExecution {
             endNanos = System.nanoTime();
             executor.execute(() -> finish(error));
         });
+    }
+
+    /**
+     * Sets the run's own memory limit ({@code limits.memorybytes}) on its running container, before any of
+     * its code arrives; a spec with a compile stage sets the run's limit at the boundary instead.
+     */
+    private void ownMemoryLimit() throws SandboxException {
+        if (project.compiles() || runMemory == container.memoryBytes()) {
+            return;
+        }
+        try {
+            containers.setMemory(container.id(), runMemory);
+        } catch (MemoryLimits.Refused e) {
+            throw new SandboxException("could not set the run's memory limit: " + e.getMessage(), e);
+        }
     }
 
     private void closeAttaches() {

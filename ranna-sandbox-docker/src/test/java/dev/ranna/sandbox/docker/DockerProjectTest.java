@@ -380,6 +380,11 @@ class DockerProjectTest {
         ExitStatus status = exit(
                 sandbox.start(request(SH, bomb).memoryLimit(32L * 1024 * 1024).build(), limited));
         assertThat(status.oomKilled()).isTrue();
+        // a terminal run's container is started only after its attach: the limit is set then
+        var terminal = new RecordingSink();
+        status = exit(sandbox.start(
+                request(SH, bomb).tty(true).memoryLimit(32L * 1024 * 1024).build(), terminal));
+        assertThat(status.oomKilled()).as("%s %s", status, terminal.stdout()).isTrue();
         String thirtyTwoMegabytes = THIRTY_TWO_MEGABYTES;
         var fits = new RecordingSink();
         status = exit(sandbox.start(request(SH, thirtyTwoMegabytes).build(), fits));
