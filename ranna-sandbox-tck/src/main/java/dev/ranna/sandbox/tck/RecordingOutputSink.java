@@ -1,6 +1,7 @@
 package dev.ranna.sandbox.tck;
 
 import dev.ranna.engine.spi.Execution;
+import dev.ranna.engine.spi.ExitStatus;
 import dev.ranna.engine.spi.OutputSink;
 import dev.ranna.protocol.StdStream;
 import java.io.ByteArrayOutputStream;
@@ -22,8 +23,10 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>It keeps the bytes of each stream (up to a cap, counting the rest), the sequence of calls, and a
  * list of <em>violations</em>: a call after {@link Execution#exit()} completed, two concurrent calls for
- * the same stream, or an offset and length outside the array. The TCK asserts that list is empty; a
- * provider author's own tests can use the class the same way.
+ * the same stream, or an offset and length outside the array; and for {@link #compiled}: a second call,
+ * a call after exit completed, or one concurrent with a write. The TCK asserts that list is empty; a
+ * provider author's own tests can use the class the same way. It also keeps every {@link #compiled} call
+ * with the output that had arrived when it came ({@link #compiledCalls()}, {@link #stdoutAtCompiled()}).
  *
  * <p>Two behaviours can be switched on to test a sandbox under pressure: {@link #killingAfter(long)}
  * makes the sink call {@link Execution#kill()} from the sandbox's own thread once that many bytes
@@ -70,6 +73,9 @@ public final class RecordingOutputSink implements OutputSink {
     private final CompletableFuture<Void> exitRecorded = new CompletableFuture<>();
 
     private byte @Nullable [] stderrAtExit;
+    private final List<ExitStatus> compiledCalls = new ArrayList<>();
+    private byte @Nullable [] stdoutAtCompiled;
+    private byte @Nullable [] stderrAtCompiled;
     private boolean killRequested;
     private long bytesWhenKilled = -1;
     private boolean gateUsed;
@@ -191,6 +197,51 @@ public final class RecordingOutputSink implements OutputSink {
             }
         } finally {
             busy.set(false);
+        }
+    }
+
+    /**
+     * Records the end of the compile stage with the output that had arrived by then; a second call, a call
+     * after {@code exit()} completed, or a call while a {@link #write} is in progress is a violation.
+     */
+    @Override
+    public void compiled(ExitStatus compile) {
+        if (stdoutState.writing.get() || stderrState.writing.get()) {
+            violation("compiled(" + compile + ") while a write call was in progress");
+        }
+        synchronized (lock) {
+            if (exited) {
+                violations.add("compiled(" + compile + ") after exit() completed");
+            }
+            if (!compiledCalls.isEmpty()) {
+                violations.add("compiled(" + compile + ") called again, after compiled(" + compiledCalls.get(0) + ")");
+            } else {
+                stdoutAtCompiled = stdoutState.kept.toByteArray();
+                stderrAtCompiled = stderrState.kept.toByteArray();
+            }
+            compiledCalls.add(compile);
+            lock.notifyAll();
+        }
+    }
+
+    /** The statuses {@link #compiled} was called with, in order (a conforming sandbox calls it at most once). */
+    public List<ExitStatus> compiledCalls() {
+        synchronized (lock) {
+            return List.copyOf(compiledCalls);
+        }
+    }
+
+    /** The standard output that had arrived at the first {@link #compiled} call, or null if none came. */
+    public byte @Nullable [] stdoutAtCompiled() {
+        synchronized (lock) {
+            return stdoutAtCompiled;
+        }
+    }
+
+    /** The standard error that had arrived at the first {@link #compiled} call, or null if none came. */
+    public byte @Nullable [] stderrAtCompiled() {
+        synchronized (lock) {
+            return stderrAtCompiled;
         }
     }
 

@@ -14,6 +14,7 @@ import dev.ranna.engine.spi.SandboxConfig;
 import dev.ranna.engine.spi.SandboxException;
 import dev.ranna.engine.spi.SandboxProvider;
 import dev.ranna.engine.spi.SandboxRequest;
+import dev.ranna.engine.spi.SourceFile;
 import dev.ranna.engine.spi.StdinSource;
 import dev.ranna.protocol.Event;
 import dev.ranna.protocol.ProgramSignal;
@@ -21,7 +22,10 @@ import dev.ranna.protocol.RunId;
 import dev.ranna.protocol.RunResult;
 import dev.ranna.protocol.StdStream;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -77,12 +81,14 @@ import org.junit.jupiter.params.provider.ValueSource;
  *   <li>{@link #shellSpec()}: a language spec whose program runs the code file with a POSIX {@code sh}.
  *       Every program of the kit is a small sh script that uses only {@code printf}, {@code echo},
  *       {@code cat}, {@code sleep} (also {@code sleep 0.1}), {@code kill}, {@code pwd}, {@code test},
- *       {@code yes}, {@code dd}, {@code od}, {@code tr}, {@code wc}, {@code md5sum}, {@code stty} and shell
- *       built-ins, so a host {@code /bin/sh} with coreutils and a busybox container both work.
+ *       {@code yes}, {@code dd}, {@code od}, {@code tr}, {@code wc}, {@code md5sum}, {@code stty}, {@code
+ *       id}, {@code ls}, {@code chmod}, {@code rm}, {@code rmdir}, {@code ln} and shell built-ins, so a
+ *       host {@code /bin/sh} with coreutils and a busybox container both work.
  *   <li>{@link #leftovers()}: how to see what the sandbox left on the host.
  *   <li>Optionally {@link #config()}, and {@link #reportsSignalNames()} / {@link #isolatesRuns()} for a
  *       sandbox that cannot do those things (each documented weakening must be stated in the provider's
- *       documentation too).
+ *       documentation too); {@link #compileSpec()} when the compile-stage spec cannot be derived from the
+ *       shell spec, and {@link #allocationProgram(long)} when {@code dd} cannot hold a buffer that large.
  * </ol>
  *
  * <p>The kit creates <b>one</b> sandbox for the whole class ({@link #createSandbox()}), runs the groups
@@ -140,6 +146,28 @@ import org.junit.jupiter.params.provider.ValueSource;
  *       Execution#resize} changes the size the program sees next (it has taken effect when resize returns);
  *       stderr arrives on stdout in order; input is echoed and a newline arrives as {@code \r\n}; escape
  *       sequences arrive unchanged; the end of input (Ctrl-D) ends {@code cat}, and only then.
+ *   <li><b>Files</b> (only with {@link Capability#FILES}; {@link SandboxRequest#files()}): files in a
+ *       subdirectory arrive byte-exact (every byte value, NUL and 0xFF, an empty file, 1 MiB by {@code
+ *       md5sum}); they and their directories belong to the program's user (same owner as {@code id -u};
+ *       it can overwrite, {@code chmod} and delete them); names with spaces, quotes, {@code -rf}, {@code
+ *       $(...)}, newlines and the like are written literally and run nothing; deep directories are made;
+ *       a run finds exactly its own files, and symbolic links an earlier run planted in its directory
+ *       neither show up nor make the next run's files land outside its working directory (checked on the
+ *       host too).
+ *   <li><b>Compile stage</b> (only with {@link Capability#COMPILE}; runs of {@link #compileSpec()}):
+ *       {@link dev.ranna.engine.spi.OutputSink#compiled} is called once, with exit code 0, after all the
+ *       compiler's output (256 KiB to a slow sink) and before any of the program's; the compile's and the
+ *       program's elapsed times are their own; a compile that fails never runs the program, calls no
+ *       {@code compiled()}, and its exit code and output are the run's; {@code kill()} during the compile
+ *       ends it and the program never runs; the compile stage reads end-of-file, the request's input is the
+ *       program's (with {@link Capability#STDIN}); it sees the request's files (with {@link
+ *       Capability#FILES}); it has its own memory limit ({@code sandbox.compile.memory}), not the run's.
+ *       After every test of the kit: no {@code compiled()} for a spec without a compile stage.
+ *   <li><b>Limits</b> (only with {@link Capability#LIMITS}; {@link SandboxRequest#memoryLimit()}): an
+ *       allocation past a run's own 32 MiB limit does not complete (and is reported {@code oomKilled} by
+ *       a sandbox with {@link Capability#USAGE}), one below it does; a later request without a limit gets
+ *       the server's {@code sandbox.memory} again, neither the earlier run's nor none; the compile stage is
+ *       not held to the run's own limit (with {@link Capability#COMPILE}).
  *   <li><b>Cleanup</b>: background processes are gone when {@code exit()} completes, also ones holding
  *       the output open; exited, killed and timed-out runs leave nothing behind.
  *   <li><b>Closing</b> (runs last): {@code close()} ends running programs, leaves nothing behind, can be
@@ -276,6 +304,50 @@ public abstract class SandboxProviderTck {
         return true;
     }
 
+    /** The code file of {@link #compileSpec()}: the build script its compile stage runs. */
+    public static final String BUILD_FILE = "build.sh";
+
+    /** The file the build script of {@link #compileSpec()} writes, and its run stage runs. */
+    public static final String PROGRAM_FILE = "program.sh";
+
+    /**
+     * A spec with a compile stage that every sandbox able to run {@link #shellSpec()} can run: the code is
+     * a build script in {@value #BUILD_FILE}, the compile stage runs it with the shell ({@code sh
+     * build.sh}), and the run stage runs the {@value #PROGRAM_FILE} it wrote with the shell ({@code sh
+     * program.sh ARGS...}).
+     *
+     * <p>The default derives it from {@link #shellSpec()}, whose command (entrypoint, then cmd) must end
+     * with its file name after the shell's words, as {@code /bin/sh main.sh} does; override it otherwise.
+     */
+    protected LanguageSpec compileSpec() {
+        LanguageSpec shell = shellSpec();
+        var command = new ArrayList<>(shell.entrypoint());
+        command.addAll(shell.cmd());
+        if (command.size() < 2 || !command.get(command.size() - 1).equals(shell.filename())) {
+            throw new IllegalStateException("cannot derive compileSpec() from shellSpec() " + shell
+                    + ": its command does not end with its file name; override compileSpec()");
+        }
+        List<String> shellWords = command.subList(0, command.size() - 1);
+        var compile = new ArrayList<>(shellWords);
+        compile.add(BUILD_FILE);
+        return LanguageSpec.builder(shell.key() + "-compiled", BUILD_FILE)
+                .image(shell.image())
+                .entrypoint(shellWords)
+                .cmd(List.of(PROGRAM_FILE))
+                .language(shell.language())
+                .compile(compile)
+                .build();
+    }
+
+    /**
+     * An sh script that holds {@code bytes} of touched memory at once and then prints {@code allocated}
+     * (and nothing else) on standard output; the usage and limit checks run it. The default is one {@code
+     * dd} buffer of that size filled from {@code /dev/zero}.
+     */
+    protected String allocationProgram(long bytes) {
+        return allocate(bytes);
+    }
+
     /** The provider under test, as returned by {@link #provider()} at the start. */
     protected final SandboxProvider providerUnderTest() {
         SandboxProvider current = provider;
@@ -354,6 +426,11 @@ public abstract class SandboxProviderTck {
             run.sink()
                     .violations()
                     .forEach(v -> problems.add("run " + run.request().runId() + ": " + v));
+            if (!run.request().spec().hasCompileStage()
+                    && !run.sink().compiledCalls().isEmpty()) {
+                problems.add("run " + run.request().runId() + ": compiled("
+                        + run.sink().compiledCalls() + ") for a spec without a compile stage");
+            }
         }
         if (sandbox != null) {
             List<String> left = awaitNoLeftovers();
@@ -1225,7 +1302,7 @@ public abstract class SandboxProviderTck {
         void peakMemoryIsMeasured() throws Exception {
             long limit = sandboxConfig().memoryBytes();
             long bytes = Math.min(50L * MIB, limit / 2);
-            Run run = run(allocate(bytes));
+            Run run = run(allocationProgram(bytes));
             ExitStatus status = run.awaitExit();
             assertExitedNormally(status, 0);
             assertThat(run.sink().stdout()).isEqualTo("allocated\n");
@@ -1238,7 +1315,7 @@ public abstract class SandboxProviderTck {
         @DisplayName("a program ended by the memory limit is reported as OOM-killed")
         void oomIsReported() throws Exception {
             long limit = sandboxConfig().memoryBytes();
-            Run run = run(allocate(limit + 64L * MIB));
+            Run run = run(allocationProgram(limit + 64L * MIB));
             ExitStatus status = run.awaitExit();
             assertThat(status.oomKilled()).as("oomKilled of %s", status).isTrue();
             assertThat(run.sink().stdout())
@@ -1718,6 +1795,437 @@ public abstract class SandboxProviderTck {
             stdin.end();
             assertExitedNormally(run.awaitExit(PROMPTLY), 0);
             assertThat(run.sink().stdout()).isEqualTo("line one\r\nline one\r\ncat ended\r\n");
+        }
+    }
+
+    /** {@code bytes} as a file of the request, at {@code name}. */
+    private static SourceFile file(String name, byte[] bytes) {
+        return new SourceFile(name, bytes);
+    }
+
+    /** Every byte value 0..255, then NUL, 0xFF, CR and LF runs, as a file's content. */
+    private static byte[] everyByte() {
+        var bytes = new ByteArrayOutputStream();
+        for (int b = 0; b < 256; b++) {
+            bytes.write(b);
+        }
+        bytes.writeBytes(new byte[] {0, 0, (byte) 0xff, (byte) 0xff, 0, '\r', '\n', (byte) 0xff, 0});
+        return bytes.toByteArray();
+    }
+
+    @Nested
+    @DisplayName("Files (sandboxes that declare Capability.FILES)")
+    class ExtraFiles {
+
+        @BeforeEach
+        void onlyWhenDeclared() {
+            SandboxProviderTck.this.onlyWhenDeclared(
+                    Capability.FILES, "the engine refuses runs with files (ERROR 400) on it");
+        }
+
+        private Run runWithFiles(String script, List<SourceFile> files, String... arguments) throws SandboxException {
+            return run(requestBuilder(script, arguments).files(files));
+        }
+
+        @Test
+        @DisplayName("files in a subdirectory arrive byte-exact: every byte value, NUL and 0xFF, empty, 1 MiB")
+        void filesArriveByteExact() throws Exception {
+            byte[] binary = everyByte();
+            byte[] large = noise(MIB);
+            Run run = runWithFiles(
+                    "od -An -v -tx1 data/binary.bin | tr -d ' \\n'\nprintf '\\n'\n"
+                            + "test -f data/empty.txt && wc -c < data/empty.txt | tr -d ' '\n"
+                            + "wc -c < data/large.bin | tr -d ' '\n"
+                            + "md5sum < data/large.bin\n",
+                    List.of(
+                            file("data/binary.bin", binary),
+                            file("data/empty.txt", new byte[0]),
+                            file("data/large.bin", large)));
+            assertExitedNormally(run.awaitExit(), 0);
+            String md5 = hex(java.security.MessageDigest.getInstance("MD5").digest(large));
+            assertThat(run.sink().stdout())
+                    .as("od of data/binary.bin, the size of data/empty.txt, the size and md5sum of data/large.bin")
+                    .startsWith(hex(binary) + "\n0\n" + MIB + "\n" + md5 + " ");
+        }
+
+        @Test
+        @DisplayName("the files and their directories belong to the program's user: it can overwrite, chmod, delete")
+        void filesBelongToTheProgram() throws Exception {
+            String script = "uid=$(id -u)\n"
+                    + "for f in data data/a.txt data/sub data/sub/b.txt; do\n"
+                    + "  set -- $(ls -lnd \"$f\")\n"
+                    + "  [ \"$3\" = \"$uid\" ] || printf 'owner of %s is %s, the program is %s\\n' \"$f\" \"$3\" \"$uid\"\n"
+                    + "done\n"
+                    + "printf 'new' > data/a.txt && cat data/a.txt && printf '\\n'\n"
+                    + "printf ' more' >> data/sub/b.txt && cat data/sub/b.txt && printf '\\n'\n"
+                    + "chmod 600 data/a.txt || printf 'chmod failed\\n'\n"
+                    + "printf 'x' > data/sub/created.txt || printf 'cannot create a file beside them\\n'\n"
+                    + "rm -f data/a.txt && rm -rf data/sub && rmdir data && printf 'removed\\n'\n"
+                    + "test -e data || printf 'gone\\n'\n";
+            Run run = runWithFiles(
+                    script, List.of(SourceFile.of("data/a.txt", "old"), SourceFile.of("data/sub/b.txt", "b")));
+            run.awaitExit();
+            assertThat(run.sink().stdout())
+                    .as(
+                            "the program's own files: owner, overwrite, append, chmod, create beside, delete; stderr: '%s'",
+                            run.sink().stderr())
+                    .isEqualTo("new\nb more\nremoved\ngone\n");
+        }
+
+        @Test
+        @DisplayName(
+                "names with spaces, quotes, -rf, $(...), newlines and globs are written literally, running nothing")
+        void namesAreWrittenLiterally() throws Exception {
+            List<String> names = List.of(
+                    "it's a \"quoted\" name.txt",
+                    "-rf",
+                    "-",
+                    "$(touch pwned)",
+                    "`touch pwned`",
+                    "a;b|c&d>e",
+                    "*",
+                    "~",
+                    "sub dir/--help",
+                    "sub dir/ leading and trailing ",
+                    "ünïcødé ✓.txt",
+                    "line\nbreak",
+                    "tab\there",
+                    "$HOME");
+            var files = new ArrayList<SourceFile>();
+            var expected = new StringBuilder();
+            for (int i = 0; i < names.size(); i++) {
+                files.add(SourceFile.of(names.get(i), "file " + i + "\n"));
+                expected.append("file ").append(i).append('\n');
+            }
+            String script = "for f in \"$@\"; do\n"
+                    + "  if [ -f \"$f\" ] && [ ! -L \"$f\" ]; then cat < \"$f\"; else printf 'missing [%s]\\n' \"$f\"; fi\n"
+                    + "done\n"
+                    + "n=0\n"
+                    + "for e in * .[!.]* ..?*; do if [ -e \"$e\" ] || [ -L \"$e\" ]; then n=$((n + 1)); fi; done\n"
+                    + "m=0\n"
+                    + "for e in 'sub dir'/* 'sub dir'/.[!.]* 'sub dir'/..?*; do"
+                    + " if [ -e \"$e\" ] || [ -L \"$e\" ]; then m=$((m + 1)); fi; done\n"
+                    + "printf '%d entries, %d in sub dir\\n' \"$n\" \"$m\"\n"
+                    + "if [ -e pwned ]; then printf 'a name ran a command\\n'; fi\n";
+            Run run = runWithFiles(script, files, names.toArray(new String[0]));
+            assertExitedNormally(run.awaitExit(), 0);
+            // main.sh, "sub dir" and the twelve names at the top level.
+            assertThat(run.sink().stdout())
+                    .as(
+                            "each file's content by its literal name, then the entries; stderr: '%s'",
+                            run.sink().stderr())
+                    .isEqualTo(expected + "14 entries, 2 in sub dir\n");
+        }
+
+        @Test
+        @DisplayName("deep directories are made, shared parents once")
+        void deepDirectoriesAreMade() throws Exception {
+            List<String> names = List.of("a/b/c/d/e/f/g/h/i/j/k/l/deep.txt", "a/b/near.txt", "a/other/x.txt", "z.txt");
+            var files = new ArrayList<SourceFile>();
+            var expected = new StringBuilder();
+            for (String name : names) {
+                files.add(SourceFile.of(name, name + "\n"));
+                expected.append(name).append('\n');
+            }
+            Run run = runWithFiles("for f in \"$@\"; do cat < \"$f\"; done\n", files, names.toArray(new String[0]));
+            assertExitedNormally(run.awaitExit(), 0);
+            assertThat(run.sink().stdout())
+                    .as("the files; stderr: '%s'", run.sink().stderr())
+                    .isEqualTo(expected.toString());
+        }
+
+        @Test
+        @DisplayName("a run finds exactly its own files; an earlier run's files and symlinks neither show nor redirect")
+        void earlierRunsPlantNothing() throws Exception {
+            Path target = java.nio.file.Files.createTempDirectory(Path.of("/tmp"), "ranna-tck-target-");
+            try {
+                java.nio.file.Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rwxrwxrwx"));
+                String planter = "t=$1\n"
+                        + "printf 'planted' > shared/planted.txt\n"
+                        + "ln -s \"$t/b.txt\" shared/b.txt\n"
+                        + "ln -s \"$t\" link\n"
+                        + "ln -s \"$t/top.txt\" top.txt\n"
+                        + "printf 'planted\\n'\n";
+                Run a = runWithFiles(planter, List.of(SourceFile.of("shared/a.txt", "a's a")), target.toString());
+                assertExitedNormally(a.awaitExit(), 0);
+                assertThat(a.sink().stdout())
+                        .as("run A, planting; stderr: '%s'", a.sink().stderr())
+                        .isEqualTo("planted\n");
+                String checker = "for f in shared link shared/a.txt shared/b.txt link/c.txt top.txt; do\n"
+                        + "  if [ -L \"$f\" ]; then printf 'symlink %s\\n' \"$f\"; fi\n"
+                        + "done\n"
+                        + "for f in shared/a.txt shared/b.txt link/c.txt top.txt; do cat < \"$f\"; printf '\\n'; done\n"
+                        + "for e in * shared/* link/*; do printf '[%s]' \"$e\"; done\n"
+                        + "printf '\\n'\n"
+                        + "for e in \"$1/b.txt\" \"$1/c.txt\" \"$1/top.txt\"; do\n"
+                        + "  if [ -e \"$e\" ]; then printf 'outside: %s\\n' \"$e\"; fi\n"
+                        + "done\n"
+                        + "printf 'end\\n'\n";
+                Run b = runWithFiles(
+                        checker,
+                        List.of(
+                                SourceFile.of("shared/a.txt", "b's a"),
+                                SourceFile.of("shared/b.txt", "b's b"),
+                                SourceFile.of("link/c.txt", "b's c"),
+                                SourceFile.of("top.txt", "b's top")),
+                        target.toString());
+                assertExitedNormally(b.awaitExit(), 0);
+                assertThat(b.sink().stdout())
+                        .as(
+                                "run B's view of its files after run A planted links; stderr: '%s'",
+                                b.sink().stderr())
+                        .isEqualTo("b's a\nb's b\nb's c\nb's top\n"
+                                + "[link][main.sh][shared][top.txt][shared/a.txt][shared/b.txt][link/c.txt]\nend\n");
+                try (var landed = java.nio.file.Files.list(target)) {
+                    assertThat(landed.map(Path::toString).collect(Collectors.toList()))
+                            .as("files that landed on the host, outside any run, in the directory run A linked to")
+                            .isEmpty();
+                }
+            } finally {
+                deleteTree(target);
+            }
+        }
+    }
+
+    /** Deletes {@code directory} and what is in it, never following a link. */
+    private static void deleteTree(Path directory) throws IOException {
+        if (!java.nio.file.Files.exists(directory, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (var paths = java.nio.file.Files.walk(directory)) {
+            for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).collect(Collectors.toList())) {
+                java.nio.file.Files.deleteIfExists(path);
+            }
+        }
+    }
+
+    /** A request of {@link #compileSpec()} running the build script {@code build}. */
+    protected final SandboxRequest.Builder compileRequestBuilder(String build) {
+        return SandboxRequest.builder(RunId.random(), compileSpec(), build).timeout(DEFAULT_TIMEOUT);
+    }
+
+    /** A part of a build script that writes {@code program} to {@value #PROGRAM_FILE}. */
+    static String writesProgram(String program) {
+        return "cat > " + PROGRAM_FILE + " <<'RANNA_TCK_PROGRAM'\n" + program + "RANNA_TCK_PROGRAM\n";
+    }
+
+    /** A program that says it ran: what a run stage that must never start would print. */
+    private static final String PROGRAM_THAT_RAN = "printf 'the program ran\\n'\nexit 0\n";
+
+    @Nested
+    @DisplayName("Compile stage (sandboxes that declare Capability.COMPILE)")
+    class CompileStage {
+
+        @BeforeEach
+        void onlyWhenDeclared() {
+            SandboxProviderTck.this.onlyWhenDeclared(
+                    Capability.COMPILE, "the engine refuses a spec map with a compile stage on it");
+        }
+
+        @Test
+        @DisplayName("compiled() comes once, exit code 0, after all the compiler's output and before the program's")
+        void compiledSeparatesTheStages() throws Exception {
+            var compilerOutput = new NumberedOutput(256 * 1024 / 64);
+            String build = writesProgram("printf 'running\\n'\nprintf 'run err\\n' >&2\nexit 3\n")
+                    + compilerOutput.script
+                    + "sleep 1\n";
+            var sink = RecordingOutputSink.slowedBy(Duration.ofMillis(1));
+            Run run = run(compileRequestBuilder(build).build(), sink);
+            ExitStatus status = run.awaitExit(STARTUP.plus(DEFAULT_TIMEOUT));
+            Duration wall = run.sinceStart();
+            assertExitedNormally(status, 3);
+            List<ExitStatus> compiled = sink.compiledCalls();
+            assertThat(compiled).as("compiled() calls").hasSize(1);
+            assertExitedNormally(compiled.get(0), 0);
+            assertThat(sink.stdoutAtCompiled())
+                    .as("stdout when compiled() came: all the compiler's, none of the program's")
+                    .isEqualTo(compilerOutput.stdout);
+            assertThat(sink.stderrAtCompiled())
+                    .as("stderr when compiled() came: all the compiler's, none of the program's")
+                    .isEqualTo(compilerOutput.stderr);
+            var stdout = new ByteArrayOutputStream();
+            stdout.writeBytes(compilerOutput.stdout);
+            stdout.writeBytes(utf8("running\n"));
+            var stderr = new ByteArrayOutputStream();
+            stderr.writeBytes(compilerOutput.stderr);
+            stderr.writeBytes(utf8("run err\n"));
+            assertThat(sink.stdoutBytes())
+                    .as("stdout: the compiler's, then the program's")
+                    .isEqualTo(stdout.toByteArray());
+            assertThat(sink.stderrBytes())
+                    .as("stderr: the compiler's, then the program's")
+                    .isEqualTo(stderr.toByteArray());
+            assertThat(compiled.get(0).elapsed())
+                    .as("the compile stage's elapsed (it slept 1 s)")
+                    .isGreaterThanOrEqualTo(Duration.ofMillis(900));
+            assertThat(status.elapsed().plus(compiled.get(0).elapsed()))
+                    .as(
+                            "the program's elapsed %s plus the compile's %s: each stage's own, within the wall time %s",
+                            status.elapsed(), compiled.get(0).elapsed(), wall)
+                    .isLessThanOrEqualTo(wall.plusMillis(200));
+        }
+
+        @Test
+        @DisplayName("a compile that fails never runs the program; its exit code and output are the run's")
+        void failedCompileNeverRunsTheProgram() throws Exception {
+            String build =
+                    writesProgram(PROGRAM_THAT_RAN) + "printf 'compiling\\n'\nprintf 'error: broken\\n' >&2\nexit 4\n";
+            Run run = run(compileRequestBuilder(build));
+            ExitStatus status = run.awaitExit(STARTUP.plus(DEFAULT_TIMEOUT));
+            assertThat(run.sink().compiledCalls())
+                    .as("compiled() calls after a failed compile")
+                    .isEmpty();
+            assertThat(run.sink().stdout()).as("stdout of a failed compile").isEqualTo("compiling\n");
+            assertThat(run.sink().stderr()).as("stderr of a failed compile").isEqualTo("error: broken\n");
+            assertExitedNormally(status, 4);
+        }
+
+        @Test
+        @DisplayName("kill() during the compile ends it promptly, and the program never runs")
+        void killDuringCompileNeverRunsTheProgram() throws Exception {
+            String build = writesProgram(PROGRAM_THAT_RAN) + "printf 'compiling\\n'\nsleep 30\n";
+            Run run = run(compileRequestBuilder(build));
+            run.awaitStdoutContaining("compiling\n");
+            long before = System.nanoTime();
+            run.execution().kill();
+            ExitStatus status = run.awaitExit(PROMPTLY);
+            assertThat(Duration.ofNanos(System.nanoTime() - before))
+                    .as("kill() to exit")
+                    .isLessThan(PROMPTLY);
+            assertThat(run.sink().compiledCalls())
+                    .as("compiled() calls after a killed compile")
+                    .isEmpty();
+            assertThat(run.sink().stdout()).as("stdout of a killed compile").isEqualTo("compiling\n");
+            assertKilled(status);
+        }
+
+        @Test
+        @DisplayName("the compile stage reads end-of-file; the request's input is the program's")
+        void compileStageReadsNoInput() throws Exception {
+            SandboxProviderTck.this.onlyWhenDeclared(Capability.STDIN, "runs with stdin are refused on it");
+            String build = writesProgram("read -r line\nprintf 'program read [%s]\\n' \"$line\"\n")
+                    + "cat\nprintf 'the compile read to its end\\n'\n";
+            Run run = run(compileRequestBuilder(build).stdin(StdinSource.of(utf8("for the program\n"))));
+            assertExitedNormally(run.awaitExit(STARTUP.plus(DEFAULT_TIMEOUT)), 0);
+            assertThat(run.sink().stdout())
+                    .as("what the compile and the program read")
+                    .isEqualTo("the compile read to its end\nprogram read [for the program]\n");
+        }
+
+        @Test
+        @DisplayName("the compile stage sees the request's files")
+        void compileStageSeesTheFiles() throws Exception {
+            SandboxProviderTck.this.onlyWhenDeclared(Capability.FILES, "runs with files are refused on it");
+            String build = "cat < 'src/part one.sh' > " + PROGRAM_FILE + "\nprintf 'built\\n'\n";
+            Run run = run(compileRequestBuilder(build)
+                    .files(List.of(SourceFile.of("src/part one.sh", "printf 'from the file\\n'\n"))));
+            assertExitedNormally(run.awaitExit(STARTUP.plus(DEFAULT_TIMEOUT)), 0);
+            assertThat(run.sink().stdout())
+                    .as(
+                            "the compile's output, then the program built from the file; stderr: '%s'",
+                            run.sink().stderr())
+                    .isEqualTo("built\nfrom the file\n");
+        }
+
+        @Test
+        @DisplayName("the compile stage has its own memory limit: it may use more than the program's")
+        void compileStageHasItsOwnMemoryLimit() throws Exception {
+            long runLimit = sandboxConfig().memoryBytes();
+            long compileLimit = sandboxConfig().get(SandboxConfig.Keys.COMPILE_MEMORY);
+            long bytes = runLimit + 32L * MIB;
+            Assumptions.assumeTrue(
+                    compileLimit >= bytes + 64L * MIB,
+                    "sandbox.compile.memory (" + compileLimit + ") is not at least sandbox.memory + 96 MiB");
+            String build = writesProgram(allocationProgram(bytes)) + allocationProgram(bytes);
+            Run run = run(compileRequestBuilder(build));
+            run.awaitExit(STARTUP.plus(DEFAULT_TIMEOUT));
+            assertThat(run.sink().compiledCalls())
+                    .as(
+                            "compiled() after the compile allocated %s bytes under sandbox.compile.memory %s; %s",
+                            bytes, compileLimit, run.describeOutput())
+                    .hasSize(1);
+            assertThat(run.sink().stdout())
+                    .as("the compile allocated, the program (sandbox.memory %s) did not", runLimit)
+                    .isEqualTo("allocated\n");
+        }
+    }
+
+    @Nested
+    @DisplayName("Limits (sandboxes that declare Capability.LIMITS)")
+    class Limits {
+
+        @BeforeEach
+        void onlyWhenDeclared() {
+            SandboxProviderTck.this.onlyWhenDeclared(
+                    Capability.LIMITS, "the engine refuses runs with limits.memorybytes (ERROR 400) on it");
+        }
+
+        /** Checks a run's allocation was stopped by its memory limit: no output, OOM with USAGE. */
+        private void assertStoppedByTheLimit(Run run, ExitStatus status, String what) {
+            assertThat(run.sink().stdout())
+                    .as("stdout of %s (the allocation completed)", what)
+                    .isEmpty();
+            assertThat(Integer.valueOf(0).equals(status.exitCode()))
+                    .as("exit code 0 of %s: %s", what, status)
+                    .isFalse();
+            if (sandbox().capabilities().contains(Capability.USAGE)) {
+                assertThat(status.oomKilled())
+                        .as("oomKilled of %s: %s", what, status)
+                        .isTrue();
+            }
+        }
+
+        @Test
+        @DisplayName("an allocation of 64 MiB under a run's own 32 MiB limit does not complete; 8 MiB does")
+        void memoryLimitHoldsTheRun() throws Exception {
+            Run over = run(requestBuilder(allocationProgram(64L * MIB)).memoryLimit(32L * MIB));
+            assertStoppedByTheLimit(over, over.awaitExit(), "64 MiB under a 32 MiB memoryLimit");
+            Run under = run(requestBuilder(allocationProgram(8L * MIB)).memoryLimit(32L * MIB));
+            ExitStatus status = under.awaitExit();
+            assertThat(under.sink().stdout())
+                    .as("8 MiB under a 32 MiB memoryLimit; %s", status)
+                    .isEqualTo("allocated\n");
+            assertExitedNormally(status, 0);
+        }
+
+        @Test
+        @DisplayName("a request without a limit gets the server's again: not the last run's, and not none")
+        void requestWithoutLimitGetsTheServers() throws Exception {
+            long server = sandboxConfig().memoryBytes();
+            long between = 48L * MIB;
+            Assumptions.assumeTrue(
+                    server >= 2 * between, "sandbox.memory (" + server + ") is below 96 MiB: no room between limits");
+            Run limited = run(requestBuilder(allocationProgram(64L * MIB)).memoryLimit(32L * MIB));
+            assertStoppedByTheLimit(limited, limited.awaitExit(), "64 MiB under a 32 MiB memoryLimit");
+            for (int i = 0; i < 2; i++) { // a pooled sandbox may hand out more than one prepared slot
+                Run unlimited = run(requestBuilder(allocationProgram(between)));
+                ExitStatus status = unlimited.awaitExit();
+                assertThat(unlimited.sink().stdout())
+                        .as(
+                                "48 MiB without memoryLimit after a run limited to 32 MiB (sandbox.memory %s); %s",
+                                server, status)
+                        .isEqualTo("allocated\n");
+            }
+            Run past = run(allocationProgram(server + 64L * MIB));
+            assertStoppedByTheLimit(past, past.awaitExit(), "sandbox.memory + 64 MiB without memoryLimit");
+        }
+
+        @Test
+        @DisplayName("the compile stage is not held to the run's own limit")
+        void compileStageIsNotHeldToTheRunsLimit() throws Exception {
+            SandboxProviderTck.this.onlyWhenDeclared(
+                    Capability.COMPILE, "the engine refuses a spec map with a compile stage on it");
+            String build = writesProgram(allocationProgram(64L * MIB)) + allocationProgram(64L * MIB);
+            Run run = run(compileRequestBuilder(build).memoryLimit(32L * MIB));
+            ExitStatus status = run.awaitExit(STARTUP.plus(DEFAULT_TIMEOUT));
+            assertThat(run.sink().compiledCalls())
+                    .as(
+                            "compiled() after the compile allocated 64 MiB with a run's memoryLimit of 32 MiB; %s",
+                            run.describeOutput())
+                    .hasSize(1);
+            assertThat(run.sink().stdout())
+                    .as("the compile allocated 64 MiB, the program (memoryLimit 32 MiB) did not; %s", status)
+                    .isEqualTo("allocated\n");
         }
     }
 
