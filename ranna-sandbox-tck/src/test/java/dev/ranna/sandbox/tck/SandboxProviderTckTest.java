@@ -94,7 +94,7 @@ class SandboxProviderTckTest {
         }
     }
 
-    static Stream<Arguments> interactiveGroups() {
+    static Stream<Arguments> capabilityGroups() {
         return Stream.of(
                 arguments(
                         SandboxProviderTck.StandardInput.class,
@@ -104,12 +104,18 @@ class SandboxProviderTckTest {
                         SandboxProviderTck.Signals.class,
                         "sigtermIsReportedAsSignal",
                         "declares no signals capability"),
-                arguments(SandboxProviderTck.Terminal.class, "initialSizeIs80By24", "declares no tty capability"));
+                arguments(SandboxProviderTck.Terminal.class, "initialSizeIs80By24", "declares no tty capability"),
+                arguments(SandboxProviderTck.ExtraFiles.class, "filesArriveByteExact", "declares no files capability"),
+                arguments(
+                        SandboxProviderTck.CompileStage.class,
+                        "compiledSeparatesTheStages",
+                        "declares no compile capability"),
+                arguments(SandboxProviderTck.Limits.class, "memoryLimitHoldsTheRun", "declares no limits capability"));
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("interactiveGroups")
-    void sandboxWithoutAnInteractiveCapabilitySkipsItsGroupSayingSo(Class<?> group, String test, String why) {
+    @MethodSource("capabilityGroups")
+    void sandboxWithoutACapabilitySkipsItsGroupSayingSo(Class<?> group, String test, String why) {
         String previous = System.setProperty(SandboxProviderTck.REQUIRE_AVAILABLE_PROPERTY, "true");
         try {
             FaultyFixtureKit.use(Fault.DECLARES_NO_INTERACTION);
@@ -372,7 +378,103 @@ class SandboxProviderTckTest {
                         Fault.STDIN_NEVER_CLOSED,
                         SandboxProviderTck.Terminal.class,
                         "endOfInputEndsCat",
-                        "exit() did not complete within"));
+                        "exit() did not complete within"),
+                arguments(Fault.FILES_MANGLED, SandboxProviderTck.ExtraFiles.class, "filesArriveByteExact", "od of"),
+                arguments(
+                        Fault.FILES_NOT_THE_PROGRAMS,
+                        SandboxProviderTck.ExtraFiles.class,
+                        "filesBelongToTheProgram",
+                        "the program's own files"),
+                arguments(
+                        Fault.FILES_WRITTEN_BY_SHELL,
+                        SandboxProviderTck.ExtraFiles.class,
+                        "namesAreWrittenLiterally",
+                        "by its literal name"),
+                arguments(
+                        Fault.FILES_PARENT_ONLY,
+                        SandboxProviderTck.ExtraFiles.class,
+                        "deepDirectoriesAreMade",
+                        "could not write the files"),
+                arguments(
+                        Fault.FILES_SHARED_DIRECTORY,
+                        SandboxProviderTck.ExtraFiles.class,
+                        "earlierRunsPlantNothing",
+                        "run B's view of its files"),
+                arguments(
+                        Fault.FILES_AFTER_COMPILE,
+                        SandboxProviderTck.CompileStage.class,
+                        "compileStageSeesTheFiles",
+                        "the program built from the file"),
+                arguments(
+                        Fault.COMPILED_BEFORE_DRAIN,
+                        SandboxProviderTck.CompileStage.class,
+                        "compiledSeparatesTheStages",
+                        "stdout when compiled() came"),
+                arguments(
+                        Fault.COMPILED_AFTER_RUN,
+                        SandboxProviderTck.CompileStage.class,
+                        "compiledSeparatesTheStages",
+                        "stdout when compiled() came"),
+                arguments(
+                        Fault.ELAPSED_INCLUDES_COMPILE,
+                        SandboxProviderTck.CompileStage.class,
+                        "compiledSeparatesTheStages",
+                        "each stage's own"),
+                arguments(
+                        Fault.COMPILE_FAILURE_IGNORED,
+                        SandboxProviderTck.CompileStage.class,
+                        "failedCompileNeverRunsTheProgram",
+                        "compiled() calls after a failed compile"),
+                arguments(
+                        Fault.COMPILED_ON_FAILURE,
+                        SandboxProviderTck.CompileStage.class,
+                        "failedCompileNeverRunsTheProgram",
+                        "compiled() calls after a failed compile"),
+                arguments(
+                        Fault.RUN_STAGE_AFTER_KILL,
+                        SandboxProviderTck.CompileStage.class,
+                        "killDuringCompileNeverRunsTheProgram",
+                        "compiled() calls after a killed compile"),
+                arguments(
+                        Fault.COMPILE_READS_STDIN,
+                        SandboxProviderTck.CompileStage.class,
+                        "compileStageReadsNoInput",
+                        "what the compile and the program read"),
+                arguments(
+                        Fault.COMPILE_UNDER_RUN_MEMORY,
+                        SandboxProviderTck.CompileStage.class,
+                        "compileStageHasItsOwnMemoryLimit",
+                        "compiled() after the compile allocated"),
+                arguments(
+                        Fault.COMPILE_UNDER_RUN_MEMORY,
+                        SandboxProviderTck.Limits.class,
+                        "compileStageIsNotHeldToTheRunsLimit",
+                        "compiled() after the compile allocated"),
+                arguments(
+                        Fault.MEMORY_LIMIT_IGNORED,
+                        SandboxProviderTck.Limits.class,
+                        "memoryLimitHoldsTheRun",
+                        "the allocation completed"),
+                arguments(
+                        Fault.USAGE_FROM_WALL_TIME,
+                        SandboxProviderTck.Limits.class,
+                        "memoryLimitHoldsTheRun",
+                        "oomKilled of 64 MiB under a 32 MiB memoryLimit"),
+                arguments(
+                        Fault.MEMORY_LIMIT_STICKS,
+                        SandboxProviderTck.Limits.class,
+                        "requestWithoutLimitGetsTheServers",
+                        "48 MiB without memoryLimit after a run limited to 32 MiB"),
+                arguments(
+                        Fault.SERVER_MEMORY_UNLIMITED,
+                        SandboxProviderTck.Limits.class,
+                        "requestWithoutLimitGetsTheServers",
+                        "sandbox.memory + 64 MiB without memoryLimit"),
+                arguments(
+                        Fault.COMPILED_WITHOUT_STAGE,
+                        SandboxProviderTck.ExitStatusReporting.class,
+                        "exitZero",
+                        "for a spec without a compile stage"));
     }
 
     @ParameterizedTest(name = "{0} is caught by {2}")
