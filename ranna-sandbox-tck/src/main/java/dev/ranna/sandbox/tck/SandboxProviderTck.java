@@ -3,6 +3,7 @@ package dev.ranna.sandbox.tck;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
+import dev.ranna.engine.RunLimits;
 import dev.ranna.engine.spi.Availability;
 import dev.ranna.engine.spi.Capability;
 import dev.ranna.engine.spi.Execution;
@@ -20,6 +21,7 @@ import dev.ranna.protocol.Event;
 import dev.ranna.protocol.ProgramSignal;
 import dev.ranna.protocol.RunId;
 import dev.ranna.protocol.RunResult;
+import dev.ranna.protocol.Stage;
 import dev.ranna.protocol.StdStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -162,6 +164,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  *       ends it and the program never runs; the compile stage reads end-of-file, the request's input is the
  *       program's (with {@link Capability#STDIN}); it sees the request's files (with {@link
  *       Capability#FILES}); it has its own memory limit ({@code sandbox.compile.memory}), not the run's.
+ *       Through a real engine: a compile past its own timeout is stopped with what it started, reported
+ *       as {@code ERROR 408 "compilation timed out"} and a STOP {@code timedout} in stage {@code compile};
+ *       the run's timeout starts when the compile ended, and LOGs carry their stage.
  *       After every test of the kit: no {@code compiled()} for a spec without a compile stage.
  *   <li><b>Limits</b> (only with {@link Capability#LIMITS}; {@link SandboxRequest#memoryLimit()}): an
  *       allocation past a run's own 32 MiB limit does not complete (and is reported {@code oomKilled} by
@@ -605,6 +610,14 @@ public abstract class SandboxProviderTck {
             // Polling an external state (processes, containers) that has no notification: bounded retries.
             TimeUnit.MILLISECONDS.sleep(100);
         }
+    }
+
+    /** The LOG events among {@code events}, in order. */
+    private static List<Event.Log> logsOf(List<Event> events) {
+        return events.stream()
+                .filter(Event.Log.class::isInstance)
+                .map(Event.Log.class::cast)
+                .collect(Collectors.toList());
     }
 
     /** {@code text} as one sh word, single-quoted. */
@@ -2127,6 +2140,83 @@ public abstract class SandboxProviderTck {
                             run.sink().stderr())
                     .isEqualTo("built\nfrom the file\n");
             assertExitedNormally(status, 0);
+        }
+
+        @Test
+        @DisplayName(
+                "through the engine, a compile past its own timeout is stopped and reported; the program never runs")
+        void compileTimeoutStopsTheCompile() throws Exception {
+            Duration compileTimeout = Duration.ofSeconds(1);
+            String build = writesProgram(PROGRAM_THAT_RAN) + "printf 'compiling\\n'\nsleep 30 &\nsleep 30\n";
+            List<Event> events;
+            long before = System.nanoTime();
+            RunLimits limits = RunLimits.builder()
+                    .timeout(DEFAULT_TIMEOUT)
+                    .compileTimeout(compileTimeout)
+                    .build();
+            try (var engine = new EngineHarness(sandbox(), shellSpec(), compileSpec(), limits)) {
+                events = engine.exec(
+                        EngineHarness.COMPILED,
+                        build,
+                        STARTUP.plus(compileTimeout).plus(PROMPTLY));
+            }
+            assertThat(Duration.ofNanos(System.nanoTime() - before))
+                    .as("EXEC to STOP with a %s compile timeout", compileTimeout)
+                    .isLessThan(STARTUP.plus(compileTimeout).plus(PROMPTLY));
+            assertThat(events.stream().filter(Event.Error.class::isInstance).map(Event.Error.class::cast))
+                    .as("the ERROR of a compile past its timeout, in %s", events)
+                    .extracting(Event.Error::code, Event.Error::message)
+                    .containsExactly(org.assertj.core.groups.Tuple.tuple(408, "compilation timed out"));
+            List<Event.Log> logs = logsOf(events);
+            assertThat(logs.stream().map(Event.Log::text).collect(Collectors.joining()))
+                    .as("output of a compile past its timeout")
+                    .isEqualTo("compiling\n");
+            assertThat(logs)
+                    .as("stages of the LOGs")
+                    .allSatisfy(log -> assertThat(log.stage()).isEqualTo(Stage.COMPILE));
+            RunResult result = ((Event.Stop) events.get(events.size() - 1)).result();
+            assertThat(result.timedOut()).as("timedout of %s", result).isTrue();
+            assertThat(result.stage()).as("stage of %s", result).isEqualTo(Stage.COMPILE);
+            assertThat(result.execTimeMs())
+                    .as("exectime of %s (the program never ran)", result)
+                    .isZero();
+            assertThat(awaitNoLeftovers())
+                    .as("left behind after the compile timed out")
+                    .isEmpty();
+        }
+
+        @Test
+        @DisplayName("through the engine, the run's timeout starts when the compile ended")
+        void runTimeoutStartsAfterTheCompile() throws Exception {
+            Duration timeout = Duration.ofSeconds(3);
+            String build = writesProgram("sleep 1\nprintf 'ran\\n'\n") + "sleep 2.5\nprintf 'compiled\\n'\n";
+            List<Event> events;
+            RunLimits limits = RunLimits.builder()
+                    .timeout(timeout)
+                    .compileTimeout(DEFAULT_TIMEOUT)
+                    .build();
+            try (var engine = new EngineHarness(sandbox(), shellSpec(), compileSpec(), limits)) {
+                events = engine.exec(
+                        EngineHarness.COMPILED,
+                        build,
+                        STARTUP.plus(DEFAULT_TIMEOUT).plus(PROMPTLY));
+            }
+            RunResult result = ((Event.Stop) events.get(events.size() - 1)).result();
+            assertThat(result.timedOut())
+                    .as("timedout of a 2.5 s compile and a 1 s program under a 3 s run timeout: %s", events)
+                    .isFalse();
+            assertThat(result.exitCode()).as("exit code of %s", result).isEqualTo(0);
+            assertThat(result.stage()).as("stage of %s", result).isEqualTo(Stage.RUN);
+            assertThat(result.compileTimeMs())
+                    .as("compiletime of %s", result)
+                    .isNotNull()
+                    .isGreaterThanOrEqualTo(2400L);
+            assertThat(logsOf(events))
+                    .as("LOGs with their stages")
+                    .extracting(Event.Log::text, Event.Log::stage)
+                    .containsExactly(
+                            org.assertj.core.groups.Tuple.tuple("compiled\n", Stage.COMPILE),
+                            org.assertj.core.groups.Tuple.tuple("ran\n", Stage.RUN));
         }
 
         @Test

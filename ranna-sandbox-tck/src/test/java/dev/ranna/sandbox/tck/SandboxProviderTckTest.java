@@ -471,6 +471,16 @@ class SandboxProviderTckTest {
                         "requestWithoutLimitGetsTheServers",
                         "sandbox.memory + 64 MiB without memoryLimit"),
                 arguments(
+                        Fault.COMPILED_AFTER_RUN,
+                        SandboxProviderTck.CompileStage.class,
+                        "runTimeoutStartsAfterTheCompile",
+                        "LOGs with their stages"),
+                arguments(
+                        Fault.IGNORE_KILL,
+                        SandboxProviderTck.CompileStage.class,
+                        "compileTimeoutStopsTheCompile",
+                        "the ERROR of a compile past its timeout"),
+                arguments(
                         Fault.COMPILED_WITHOUT_STAGE,
                         SandboxProviderTck.ExitStatusReporting.class,
                         "exitZero",
