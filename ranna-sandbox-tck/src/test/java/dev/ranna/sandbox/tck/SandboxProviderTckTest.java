@@ -391,6 +391,11 @@ class SandboxProviderTckTest {
                         "namesAreWrittenLiterally",
                         "by its literal name"),
                 arguments(
+                        Fault.FILES_NAMES_ASCII,
+                        SandboxProviderTck.ExtraFiles.class,
+                        "unicodeNamesAreWritten",
+                        "the files by their UTF-8 names"),
+                arguments(
                         Fault.FILES_PARENT_ONLY,
                         SandboxProviderTck.ExtraFiles.class,
                         "deepDirectoriesAreMade",
