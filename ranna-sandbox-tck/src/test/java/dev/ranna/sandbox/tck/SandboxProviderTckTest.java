@@ -469,7 +469,7 @@ class SandboxProviderTckTest {
                         Fault.MEMORY_LIMIT_STICKS,
                         SandboxProviderTck.Limits.class,
                         "requestWithoutLimitGetsTheServers",
-                        "48 MiB without memoryLimit after a run limited to 32 MiB"),
+                        "49 MiB without memoryLimit after a run limited to 32 MiB"),
                 arguments(
                         Fault.SERVER_MEMORY_UNLIMITED,
                         SandboxProviderTck.Limits.class,
