@@ -1,6 +1,9 @@
 package dev.ranna.netty.internal;
 
 import dev.ranna.engine.RannaEngine;
+import dev.ranna.engine.access.AccessPolicy;
+import dev.ranna.engine.access.ConnectionLimiter;
+import dev.ranna.engine.access.TrustedProxies;
 import dev.ranna.netty.ServerOptions;
 import dev.ranna.protocol.json.RestRequestDecoder;
 import dev.ranna.protocol.json.RestResponseEncoder;
@@ -61,7 +64,11 @@ public final class ServerContext {
         this.registry = Objects.requireNonNull(registry, "registry");
         this.scrape = scrape;
         this.buildInfo = Objects.requireNonNull(buildInfo, "buildInfo");
-        this.access = new AccessPolicy(options);
+        this.access = new AccessPolicy(
+                options.tokens(),
+                options.corsAllowedOrigins(),
+                options.webSocketAllowedOrigins(),
+                options.loopbackOriginsOnly());
         this.proxies = TrustedProxies.parse(options.trustedProxies()).withIpv6PrefixLength(options.ipv6PrefixLength());
         this.limiter = new ConnectionLimiter(options.maxConnectionsPerClient());
         this.addressLimiter = new ConnectionLimiter(options.maxConnectionsPerAddress());

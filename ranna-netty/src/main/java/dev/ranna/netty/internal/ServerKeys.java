@@ -1,5 +1,6 @@
 package dev.ranna.netty.internal;
 
+import dev.ranna.engine.access.ApiKeys;
 import dev.ranna.engine.spi.config.ConfigKey;
 import dev.ranna.engine.spi.config.ConfigType;
 import dev.ranna.netty.ServerOptions;
@@ -10,7 +11,8 @@ import java.util.List;
 /**
  * The standalone server's own configuration keys (listening, access, connections, logging): ranna's keys
  * with ranna's meaning and defaults, plus ours in the same style. The engine's keys are {@link
- * dev.ranna.engine.EngineKeys}, the sandboxes' their providers' {@code configKeys()}.
+ * dev.ranna.engine.EngineKeys}, the sandboxes' their providers' {@code configKeys()}; the API's access and
+ * connection keys that every transport shares are {@link ApiKeys}, listed here too.
  */
 public final class ServerKeys {
     private ServerKeys() {}
@@ -57,12 +59,6 @@ public final class ServerKeys {
         throw new IllegalArgumentException("expected a port 0..65535 in host:port");
     }
 
-    private static final ConfigType<List<String>> PROXIES = ConfigType.of("addresses or CIDR ranges", text -> {
-        List<String> entries = ConfigType.LIST.parse(text);
-        TrustedProxies.parse(entries);
-        return entries;
-    });
-
     private static final ConfigType<Integer> MAX_CONNECTIONS_TYPE = ConfigType.of("auto or a whole number", text -> {
         if (text.trim().equalsIgnoreCase("auto")) {
             return ServerOptions.defaultMaxConnections();
@@ -90,10 +86,7 @@ public final class ServerKeys {
             .description("listen address host:port; an empty host means every interface")
             .ranna()
             .build();
-    public static final ConfigKey<List<String>> TRUSTED_PROXIES = ConfigKey.builder("api.trustedproxies", PROXIES)
-            .description("addresses or CIDR ranges whose X-Forwarded-For is believed (comma separated)")
-            .ranna()
-            .build();
+    public static final ConfigKey<List<String>> TRUSTED_PROXIES = ApiKeys.TRUSTED_PROXIES;
     public static final ConfigKey<String> LOG_LEVEL = ConfigKey.builder("log.level", LOG_LEVEL_TYPE)
             .defaultValue("info")
             .description("log level: trace, debug, info, warn (or warning), error")
@@ -104,40 +97,13 @@ public final class ServerKeys {
             .description("shorthand for log.level=debug")
             .ranna()
             .build();
-    public static final ConfigKey<List<String>> TOKENS = ConfigKey.builder("api.tokens", ConfigType.LIST)
-            .description("access tokens (comma separated); when set, REST needs 'Authorization: Bearer <token>',"
-                    + " WebSocket that header or ?token=")
-            .secret()
-            .build();
-    public static final ConfigKey<List<String>> CORS_ORIGINS = ConfigKey.builder(
-                    "api.cors.allowedorigins", ConfigType.LIST)
-            .defaultValue("*")
-            .description("origins answered by CORS (comma separated); * allows any")
-            .build();
-    public static final ConfigKey<List<String>> WS_ORIGINS = ConfigKey.builder("api.ws.allowedorigins", ConfigType.LIST)
-            .defaultHelp("any")
-            .description("origins whose WebSocket upgrades are accepted (comma separated); empty: any")
-            .build();
-    public static final ConfigKey<Integer> WS_MAX_MESSAGE = ConfigKey.builder(
-                    "api.ws.maxmessagesize", ConfigType.INT_SIZE)
-            .defaultValue("2M")
-            .description("largest WebSocket message; larger closes with 1009 (size)")
-            .build();
-    public static final ConfigKey<Integer> WS_MAX_CONNECTIONS = ConfigKey.builder(
-                    "api.ws.maxconnectionsperclient", ConfigType.nonNegativeInteger())
-            .defaultValue("32")
-            .description("open WebSocket connections per client address; 0: unlimited")
-            .build();
-    public static final ConfigKey<Duration> WS_PING_SECONDS = ConfigKey.builder(
-                    "api.ws.pingintervalseconds", ConfigType.SECONDS)
-            .defaultValue("30")
-            .description("seconds of client silence before the server pings")
-            .build();
-    public static final ConfigKey<Duration> WS_PONG_SECONDS = ConfigKey.builder(
-                    "api.ws.pongtimeoutseconds", ConfigType.SECONDS)
-            .defaultValue("30")
-            .description("seconds without any answer to a ping before closing")
-            .build();
+    public static final ConfigKey<List<String>> TOKENS = ApiKeys.TOKENS;
+    public static final ConfigKey<List<String>> CORS_ORIGINS = ApiKeys.CORS_ORIGINS;
+    public static final ConfigKey<List<String>> WS_ORIGINS = ApiKeys.WS_ORIGINS;
+    public static final ConfigKey<Integer> WS_MAX_MESSAGE = ApiKeys.WS_MAX_MESSAGE;
+    public static final ConfigKey<Integer> WS_MAX_CONNECTIONS = ApiKeys.WS_MAX_CONNECTIONS;
+    public static final ConfigKey<Duration> WS_PING_SECONDS = ApiKeys.WS_PING_SECONDS;
+    public static final ConfigKey<Duration> WS_PONG_SECONDS = ApiKeys.WS_PONG_SECONDS;
     public static final ConfigKey<Duration> HANDSHAKE_SECONDS = ConfigKey.builder(
                     "api.handshaketimeoutseconds", ConfigType.SECONDS)
             .defaultValue("10")
@@ -161,22 +127,9 @@ public final class ServerKeys {
             .description("open connections (HTTP and WebSocket) per client address, so one client cannot take every"
                     + " descriptor; not applied to trusted proxies; 0: unlimited")
             .build();
-    public static final ConfigKey<Integer> IPV6_PREFIX = ConfigKey.builder(
-                    "api.ipv6prefixlength", ConfigType.integer(1, 128))
-            .defaultValue("64")
-            .description("IPv6 clients are keyed by this prefix for every per-client limit (one host usually holds a"
-                    + " whole /64); 128: each address alone")
-            .build();
-    public static final ConfigKey<Duration> WRITE_TIMEOUT_SECONDS = ConfigKey.builder(
-                    "api.writetimeoutseconds", ConfigType.SECONDS)
-            .defaultValue("30")
-            .description("seconds an answer or event may wait to reach a client that does not read before its"
-                    + " connection is closed (and its runs killed)")
-            .build();
-    public static final ConfigKey<Integer> MAX_BODY = ConfigKey.builder("api.maxbodysize", ConfigType.INT_SIZE)
-            .defaultValue("2M")
-            .description("largest REST request body (size)")
-            .build();
+    public static final ConfigKey<Integer> IPV6_PREFIX = ApiKeys.IPV6_PREFIX;
+    public static final ConfigKey<Duration> WRITE_TIMEOUT_SECONDS = ApiKeys.WRITE_TIMEOUT_SECONDS;
+    public static final ConfigKey<Integer> MAX_BODY = ApiKeys.MAX_BODY;
     public static final ConfigKey<Boolean> DANGEROUSLY_EXPOSE_UNISOLATED = ConfigKey.builder(
                     "api.dangerouslyexposeunisolated", ConfigType.BOOLEAN)
             .defaultValue("false")

@@ -5,6 +5,7 @@ import dev.ranna.engine.RannaEngine;
 import dev.ranna.engine.SandboxSelection;
 import dev.ranna.engine.SandboxSelector;
 import dev.ranna.engine.SpecRegistry;
+import dev.ranna.engine.access.IpLiterals;
 import dev.ranna.engine.spi.SandboxConfig;
 import dev.ranna.netty.RannaServer;
 import dev.ranna.netty.ServerOptions;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ranna.engine.SandboxSelection;
+import dev.ranna.engine.access.IpLiterals;
 import dev.ranna.engine.spi.Availability;
 import dev.ranna.engine.spi.Isolation;
 import dev.ranna.engine.spi.LanguageSpec;

@@ -1,4 +1,4 @@
-package dev.ranna.netty.internal;
+package dev.ranna.engine.access;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -9,7 +9,7 @@ import org.jspecify.annotations.Nullable;
  * IP address literals, parsed without name resolution and without touching Netty (whose static
  * initialisation creates loggers, which must wait until the standalone server has configured logging).
  */
-final class IpLiterals {
+public final class IpLiterals {
     private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
     private static final Pattern IPV6 = Pattern.compile("[0-9a-fA-F:.]+");
 
@@ -45,7 +45,7 @@ final class IpLiterals {
     }
 
     /** Whether {@code host} is {@code localhost} or a loopback literal ({@code 127.0.0.0/8}, {@code ::1}). */
-    static boolean isLoopback(String host) {
+    public static boolean isLoopback(String host) {
         String value = host.trim();
         if (value.equalsIgnoreCase("localhost")
                 || value.toLowerCase(java.util.Locale.ROOT).endsWith(".localhost")) {

@@ -1,11 +1,11 @@
-package dev.ranna.netty.internal;
+package dev.ranna.engine.access;
 
-import dev.ranna.netty.ServerOptions;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
 import org.jspecify.annotations.Nullable;
@@ -13,7 +13,8 @@ import org.jspecify.annotations.Nullable;
 /**
  * Who may talk to the server: access tokens, CORS origins and the WebSocket {@code Origin} rules.
  *
- * <p>Immutable and thread-safe.
+ * <p>Transport-neutral: the Netty server and the Spring Boot starter apply the same policy. Immutable and
+ * thread-safe.
  */
 public final class AccessPolicy {
     private final List<byte[]> tokens;
@@ -22,15 +23,26 @@ public final class AccessPolicy {
     private final List<String> webSocketOrigins;
     private final boolean loopbackOriginsOnly;
 
-    public AccessPolicy(ServerOptions options) {
+    /**
+     * @param tokens the access tokens ({@link ApiKeys#TOKENS}); empty: no token needed
+     * @param corsAllowedOrigins origins answered by CORS ({@link ApiKeys#CORS_ORIGINS}); {@code *} allows any
+     * @param webSocketAllowedOrigins origins whose WebSocket upgrades are accepted ({@link ApiKeys#WS_ORIGINS});
+     *     empty or {@code *}: any
+     * @param loopbackOriginsOnly whether only loopback origins are served at all (programs run unisolated)
+     */
+    public AccessPolicy(
+            Collection<String> tokens,
+            List<String> corsAllowedOrigins,
+            List<String> webSocketAllowedOrigins,
+            boolean loopbackOriginsOnly) {
         this.tokens = new ArrayList<>();
-        for (String token : options.tokens()) {
-            tokens.add(token.getBytes(StandardCharsets.UTF_8));
+        for (String token : tokens) {
+            this.tokens.add(token.getBytes(StandardCharsets.UTF_8));
         }
-        this.anyCorsOrigin = options.corsAllowedOrigins().contains("*");
-        this.corsOrigins = normalizeAll(options.corsAllowedOrigins());
-        this.webSocketOrigins = normalizeAll(options.webSocketAllowedOrigins());
-        this.loopbackOriginsOnly = options.loopbackOriginsOnly();
+        this.anyCorsOrigin = corsAllowedOrigins.contains("*");
+        this.corsOrigins = normalizeAll(corsAllowedOrigins);
+        this.webSocketOrigins = normalizeAll(webSocketAllowedOrigins);
+        this.loopbackOriginsOnly = loopbackOriginsOnly;
     }
 
     /** Whether a token is needed at all. */

@@ -1,4 +1,4 @@
-package dev.ranna.netty.internal;
+package dev.ranna.engine.access;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

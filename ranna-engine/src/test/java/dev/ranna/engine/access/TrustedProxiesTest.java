@@ -1,4 +1,4 @@
-package dev.ranna.netty.internal;
+package dev.ranna.engine.access;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,4 +1,4 @@
-package dev.ranna.netty.internal;
+package dev.ranna.engine.access;
 
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
