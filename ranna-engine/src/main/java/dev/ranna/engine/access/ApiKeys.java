@@ -10,6 +10,10 @@ import java.util.List;
  * Boot starter): access tokens, CORS and WebSocket origins, message and body sizes, keep-alive pings, write
  * timeouts and per-client connection caps. ranna's keys with ranna's meaning and defaults, plus ours in the
  * same style. Listening, logging and process-wide caps are the standalone server's own keys.
+ *
+ * <p>{@link #DANGEROUSLY_EXPOSE_UNISOLATED} is read where the sandbox is chosen: when nothing isolating can
+ * run, a transport may fall back to unisolated programs only on loopback and for loopback origins, unless it
+ * is set.
  */
 public final class ApiKeys {
     private ApiKeys() {}
@@ -74,6 +78,12 @@ public final class ApiKeys {
             .defaultValue("2M")
             .description("largest REST request body (size)")
             .build();
+    public static final ConfigKey<Boolean> DANGEROUSLY_EXPOSE_UNISOLATED = ConfigKey.builder(
+                    "api.dangerouslyexposeunisolated", ConfigType.BOOLEAN)
+            .defaultValue("false")
+            .description("DANGER: allow a non-loopback address and foreign WebSocket origins while programs run with"
+                    + " no isolation (anyone who can connect can run any command as this server's user)")
+            .build();
 
     /** Every API key, in {@code --help} order. */
     public static final List<ConfigKey<?>> ALL = List.of(
@@ -87,5 +97,6 @@ public final class ApiKeys {
             WS_PONG_SECONDS,
             IPV6_PREFIX,
             WRITE_TIMEOUT_SECONDS,
-            MAX_BODY);
+            MAX_BODY,
+            DANGEROUSLY_EXPOSE_UNISOLATED);
 }

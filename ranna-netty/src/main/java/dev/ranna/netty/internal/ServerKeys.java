@@ -130,12 +130,7 @@ public final class ServerKeys {
     public static final ConfigKey<Integer> IPV6_PREFIX = ApiKeys.IPV6_PREFIX;
     public static final ConfigKey<Duration> WRITE_TIMEOUT_SECONDS = ApiKeys.WRITE_TIMEOUT_SECONDS;
     public static final ConfigKey<Integer> MAX_BODY = ApiKeys.MAX_BODY;
-    public static final ConfigKey<Boolean> DANGEROUSLY_EXPOSE_UNISOLATED = ConfigKey.builder(
-                    "api.dangerouslyexposeunisolated", ConfigType.BOOLEAN)
-            .defaultValue("false")
-            .description("DANGER: allow a non-loopback address and foreign WebSocket origins while programs run with"
-                    + " no isolation (anyone who can connect can run any command as this server's user)")
-            .build();
+    public static final ConfigKey<Boolean> DANGEROUSLY_EXPOSE_UNISOLATED = ApiKeys.DANGEROUSLY_EXPOSE_UNISOLATED;
 
     /** Every server key, in {@code --help} order. */
     public static final List<ConfigKey<?>> ALL = List.of(
