@@ -1,0 +1,55 @@
+package dev.ranna.spring;
+
+import dev.ranna.engine.SpecRegistry;
+import dev.ranna.protocol.SpecEntry;
+import dev.ranna.protocol.SpecMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.web.server.context.WebServerApplicationContext;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.annotation.Bean;
+
+/**
+ * A Spring Boot application with nothing but the starter and spring-boot-starter-web (and actuator for the
+ * health test), started on a random loopback port, with one language, {@code sh}.
+ */
+@SpringBootApplication
+class TestApplication {
+
+    @Bean
+    RannaEngineCustomizer shOnly() {
+        return builder -> builder.specs(shSpecs());
+    }
+
+    static SpecRegistry shSpecs() {
+        var entries = new LinkedHashMap<String, SpecEntry>();
+        entries.put(
+                "sh",
+                SpecEntry.builder()
+                        .entrypoint("/bin/sh")
+                        .filename("main.sh")
+                        .language("shell")
+                        .example("echo hi")
+                        .build());
+        return SpecRegistry.of(new SpecMap(entries));
+    }
+
+    /** Starts the application with these properties (and a random port on loopback). */
+    static ConfigurableApplicationContext start(Map<String, Object> properties) {
+        var all = new LinkedHashMap<String, Object>();
+        all.put("server.port", "0");
+        all.put("server.address", "127.0.0.1");
+        all.put("ranna.sandbox.type", "process");
+        all.put("ranna.shutdowntimeoutseconds", "5");
+        all.putAll(properties);
+        return new SpringApplicationBuilder(TestApplication.class)
+                .properties(all)
+                .run();
+    }
+
+    static int port(ConfigurableApplicationContext context) {
+        return ((WebServerApplicationContext) context).getWebServer().getPort();
+    }
+}
