@@ -31,7 +31,8 @@ import org.junit.jupiter.api.Test;
  * {@code ranna-engine} is {@code dev.ranna.engine..}, {@code ranna-sandbox-tck} is {@code
  * dev.ranna.sandbox.tck..}, the sandboxes are {@code dev.ranna.sandbox.process..} and {@code
  * dev.ranna.sandbox.docker..}, {@code ranna-netty} is {@code dev.ranna.netty..}, {@code ranna-client} is {@code
- * dev.ranna.client..}. Rules about what a module
+ * dev.ranna.client..}, {@code ranna-spring-boot-starter} is {@code dev.ranna.spring..}, {@code ranna-api-tck} is
+ * {@code dev.ranna.api.tck..}. Rules about what a module
  * may use are checked on main classes only ({@link #main}); rules about what nobody may reach into also see
  * this module's test classes ({@link #all}).
  */
@@ -46,6 +47,8 @@ class ArchitectureTest {
     private static final String NETTY = "dev.ranna.netty..";
     private static final String NETTY_INTERNAL = "dev.ranna.netty.internal..";
     private static final String CLIENT = "dev.ranna.client..";
+    private static final String SPRING = "dev.ranna.spring..";
+    private static final String API_TCK = "dev.ranna.api.tck..";
     private static final String JACKSON = "com.fasterxml.jackson..";
 
     private static JavaClasses main;
@@ -81,7 +84,15 @@ class ArchitectureTest {
                 .definedBy(DOCKER)
                 .layer("netty")
                 .definedBy(NETTY)
+                .layer("spring")
+                .definedBy(SPRING)
+                .layer("api tck")
+                .definedBy(API_TCK)
                 .whereLayer("netty")
+                .mayNotBeAccessedByAnyLayer()
+                .whereLayer("spring")
+                .mayNotBeAccessedByAnyLayer()
+                .whereLayer("api tck")
                 .mayNotBeAccessedByAnyLayer()
                 .whereLayer("process sandbox")
                 .mayNotBeAccessedByAnyLayer()
@@ -90,9 +101,9 @@ class ArchitectureTest {
                 .whereLayer("tck")
                 .mayNotBeAccessedByAnyLayer()
                 .whereLayer("engine")
-                .mayOnlyBeAccessedByLayers("tck", "process sandbox", "docker sandbox", "netty")
-                .because("dependencies point one way: protocol <- engine <- {sandboxes, tck, netty}; a sandbox"
-                        + " is reached only through ServiceLoader")
+                .mayOnlyBeAccessedByLayers("tck", "process sandbox", "docker sandbox", "netty", "spring")
+                .because("dependencies point one way: protocol <- engine <- {sandboxes, tck, netty, spring};"
+                        + " protocol <- api tck; a sandbox is reached only through ServiceLoader")
                 .check(main);
     }
 
@@ -175,6 +186,32 @@ class ArchitectureTest {
                 .dependOnClassesThat()
                 .resideInAPackage(NETTY_INTERNAL)
                 .because("dev.ranna.netty.internal is not API")
+                .check(main);
+    }
+
+    @Test
+    void theStarterIsAnotherTransportNotAWrapperOfNetty() {
+        noClasses()
+                .that()
+                .resideInAPackage(SPRING)
+                .should()
+                .dependOnClassesThat(resideInAnyPackage(NETTY, "io.netty..", PROCESS, DOCKER, TCK, API_TCK))
+                .because("the starter serves the API on the application's servlet container with the engine's own"
+                        + " pieces (dev.ranna.engine.access); an embedder gets neither our Netty server nor Netty,"
+                        + " and sandboxes only through ServiceLoader")
+                .check(main);
+    }
+
+    @Test
+    void theWireSuiteSpeaksOnlyTheProtocol() {
+        classes()
+                .that()
+                .resideInAPackage(API_TCK)
+                .should()
+                .onlyDependOnClassesThat(resideInAnyPackage(
+                        API_TCK, PROTOCOL, "java..", "org.junit..", "org.assertj..", "org.jspecify.."))
+                .because("the suite checks any transport from the outside, with the JDK's HTTP and WebSocket"
+                        + " clients")
                 .check(main);
     }
 
