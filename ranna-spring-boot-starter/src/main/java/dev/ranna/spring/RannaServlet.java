@@ -2,7 +2,6 @@ package dev.ranna.spring;
 
 import dev.ranna.engine.ExecOutcome;
 import dev.ranna.protocol.DecodeResult;
-import dev.ranna.protocol.ErrorCode;
 import dev.ranna.protocol.ErrorResponse;
 import dev.ranna.protocol.Operation;
 import dev.ranna.protocol.SystemInfo;
@@ -171,10 +170,9 @@ final class RannaServlet extends HttpServlet {
             }
             try {
                 var out = (HttpServletResponse) async.getResponse();
-                if (outcome instanceof ExecOutcome.Completed completed) {
-                    json(out, origin, 200, context.restResponses.encode(completed.response()));
-                } else if (outcome instanceof ExecOutcome.Failed failed) {
-                    failed(out, origin, failed);
+                if (outcome != null) {
+                    ExecOutcome.RestAnswer answer = outcome.restAnswer(context.restResponses);
+                    json(out, origin, answer.status(), answer.body());
                 } else {
                     log.error("engine exec failed unexpectedly", failure);
                     error(out, origin, 500, "internal error");
@@ -185,26 +183,6 @@ final class RannaServlet extends HttpServlet {
                 async.complete();
             }
         });
-    }
-
-    /**
-     * The answer to a failed run, as the Netty server gives it: a timeout is HTTP 400 with code 400 (browsers
-     * silently re-send a request answered 408); a run that started carries its output and STOP fields.
-     */
-    private void failed(HttpServletResponse response, @Nullable String origin, ExecOutcome.Failed failed)
-            throws IOException {
-        ErrorResponse error = failed.error();
-        int status = error.code() == ErrorCode.TIMEOUT.code() ? 400 : error.code();
-        var answer = new ErrorResponse(error.error(), status);
-        if (failed.run() != null) {
-            json(response, origin, status, context.restResponses.encode(answer, failed.run()));
-            return;
-        }
-        String body = context.restResponses.encode(answer);
-        if (error.code() == ErrorCode.TIMEOUT.code()) {
-            body = body.substring(0, body.lastIndexOf('}')) + ",\"timedout\":true}";
-        }
-        json(response, origin, status, body);
     }
 
     /** The body as UTF-8, or null when it is larger than {@code api.maxbodysize}. */

@@ -2,8 +2,6 @@ package dev.ranna.netty.internal;
 
 import dev.ranna.engine.ExecOutcome;
 import dev.ranna.protocol.DecodeResult;
-import dev.ranna.protocol.ErrorCode;
-import dev.ranna.protocol.ErrorResponse;
 import dev.ranna.protocol.Operation;
 import dev.ranna.protocol.SystemInfo;
 import io.netty.channel.ChannelFutureListener;
@@ -201,39 +199,15 @@ public final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRe
                 return;
             }
             FullHttpResponse response;
-            if (outcome instanceof ExecOutcome.Completed) {
-                response = HttpResponses.json(
-                        HttpResponseStatus.OK,
-                        context.restResponses().encode(((ExecOutcome.Completed) outcome).response()));
-            } else if (outcome instanceof ExecOutcome.Failed) {
-                response = failed((ExecOutcome.Failed) outcome);
+            if (outcome != null) {
+                ExecOutcome.RestAnswer answer = outcome.restAnswer(context.restResponses());
+                response = HttpResponses.json(HttpResponseStatus.valueOf(answer.status()), answer.body());
             } else {
                 log.error("engine exec failed unexpectedly", error);
                 response = HttpResponses.error(context, 500, "internal error");
             }
             ctx.executor().execute(() -> respond(ctx, exchange, response));
         });
-    }
-
-    /**
-     * The answer to a failed run. A timeout is HTTP 400 with code 400, as ranna's own server answers it:
-     * browsers silently re-send a request answered 408 on a reused connection, which would run the program
-     * again. A run that started carries its output so far and the STOP fields ({@code "timedout": true}).
-     */
-    private FullHttpResponse failed(ExecOutcome.Failed failed) {
-        ErrorResponse error = failed.error();
-        int status = error.code() == ErrorCode.TIMEOUT.code() ? 400 : error.code();
-        var answer = new ErrorResponse(error.error(), status);
-        if (failed.run() != null) {
-            return HttpResponses.json(
-                    HttpResponseStatus.valueOf(status), context.restResponses().encode(answer, failed.run()));
-        }
-        String body = context.restResponses().encode(answer);
-        if (error.code() == ErrorCode.TIMEOUT.code()) {
-            // The codec writes a JSON object; the STOP field that says what happened goes inside it.
-            body = body.substring(0, body.lastIndexOf('}')) + ",\"timedout\":true}";
-        }
-        return HttpResponses.json(HttpResponseStatus.valueOf(status), body);
     }
 
     private boolean upgrade(ChannelHandlerContext ctx, Exchange exchange, FullHttpRequest request) {
