@@ -1,6 +1,7 @@
 package com.example.ranna;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -22,6 +23,14 @@ class ExampleApplicationTest {
 
     @LocalServerPort
     int port;
+
+    @Test
+    void theApplicationGetsNeitherRannasNettyServerNorALoggingBindingOfItsOwn() {
+        String[] absent = {"dev.ranna.netty.RannaServer", "io.netty.channel.Channel", "org.slf4j.simple.SimpleLogger"};
+        for (String name : absent) {
+            assertThatThrownBy(() -> Class.forName(name)).as(name).isInstanceOf(ClassNotFoundException.class);
+        }
+    }
 
     @Test
     void helloWorldOverRest() throws Exception {
