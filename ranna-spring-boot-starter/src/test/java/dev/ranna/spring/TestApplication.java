@@ -13,7 +13,7 @@ import org.springframework.context.annotation.Bean;
 
 /**
  * A Spring Boot application with nothing but the starter and spring-boot-starter-web (and actuator for the
- * health test), started on a random loopback port, with one language, {@code sh}.
+ * health test), started on a random loopback port, with one language, {@code sh}, and its alias {@code shell}.
  */
 @SpringBootApplication
 class TestApplication {
@@ -33,6 +33,7 @@ class TestApplication {
                         .language("shell")
                         .example("echo hi")
                         .build());
+        entries.put("shell", SpecEntry.alias("sh"));
         return SpecRegistry.of(new SpecMap(entries));
     }
 
