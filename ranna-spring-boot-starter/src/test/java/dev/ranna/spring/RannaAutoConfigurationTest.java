@@ -28,7 +28,10 @@ import org.springframework.core.env.SystemEnvironmentPropertySource;
 class RannaAutoConfigurationTest {
     private final ApplicationContextRunner runner = new ApplicationContextRunner()
             .withConfiguration(AutoConfigurations.of(RannaAutoConfiguration.class))
-            .withPropertyValues("ranna.sandbox.type=process", "server.address=127.0.0.1");
+            .withPropertyValues(TestApplication.sandboxProperties().entrySet().stream()
+                    .map(entry -> entry.getKey() + "=" + entry.getValue())
+                    .toArray(String[]::new))
+            .withPropertyValues("server.address=127.0.0.1");
 
     @Test
     void theEngineTakesRannasKeysWithRannasDefaults() {

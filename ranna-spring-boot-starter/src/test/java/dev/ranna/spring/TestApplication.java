@@ -1,9 +1,12 @@
 package dev.ranna.spring;
 
+import dev.ranna.engine.RannaEngine;
 import dev.ranna.engine.SpecRegistry;
+import dev.ranna.engine.spi.SandboxConfig;
 import dev.ranna.protocol.SpecEntry;
 import dev.ranna.protocol.SpecMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.builder.SpringApplicationBuilder;
@@ -42,12 +45,34 @@ class TestApplication {
         var all = new LinkedHashMap<String, Object>();
         all.put("server.port", "0");
         all.put("server.address", "127.0.0.1");
-        all.put("ranna.sandbox.type", "process");
         all.put("ranna.shutdowntimeoutseconds", "5");
+        all.putAll(sandboxProperties());
         all.putAll(properties);
         return new SpringApplicationBuilder(TestApplication.class)
                 .properties(all)
                 .run();
+    }
+
+    /**
+     * The process sandbox, with bubblewrap when the host has it working, else (as the Netty server's end-to-end
+     * tests do) without isolation; then also the origins a test uses, since the server listens on loopback
+     * only anyway.
+     */
+    static Map<String, String> sandboxProperties() {
+        if (bubblewrapWorks()) {
+            return Map.of("ranna.sandbox.type", "process");
+        }
+        return Map.of(
+                "ranna.sandbox.type", "process",
+                "ranna.sandbox.process.isolation", "none",
+                "ranna.api.dangerouslyexposeunisolated", "true");
+    }
+
+    private static boolean bubblewrapWorks() {
+        return RannaEngine.discoverSandboxes(TestApplication.class.getClassLoader()).stream()
+                .filter(provider -> provider.name().equals("process"))
+                .anyMatch(provider -> provider.availability(SandboxConfig.defaults(), List.of())
+                        .available());
     }
 
     static int port(ConfigurableApplicationContext context) {
