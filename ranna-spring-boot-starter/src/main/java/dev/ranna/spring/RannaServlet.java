@@ -118,7 +118,9 @@ final class RannaServlet extends HttpServlet {
             throws IOException {
         String body = readBody(request);
         if (body == null) {
-            error(response, origin, 413, "request body too large");
+            // The rest of the body is not read: the connection goes, as on the Netty server.
+            response.setHeader("Connection", "close");
+            error(response, origin, 413, "request body too large: at most " + context.maxBodyBytes + " bytes");
             return;
         }
         DecodeResult decoded = context.restRequests.decodeExecutionRequest(body);

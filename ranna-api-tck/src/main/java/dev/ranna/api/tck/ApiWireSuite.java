@@ -32,8 +32,8 @@ import org.junit.jupiter.api.Timeout;
  *
  * <p>A transport's test extends this and serves, at {@link #baseUri()}, an engine on a real sandbox with:
  * the language {@code sh} ({@code /bin/sh}); the access token {@link #TOKEN} required; CORS answered for
- * {@link #ALLOWED_ORIGIN} only; WebSocket messages up to {@link #MAX_MESSAGE_BYTES}; a run timeout of at
- * least 10 s. The subclass starts the server before the first test and stops it after the last.
+ * {@link #ALLOWED_ORIGIN} only; WebSocket messages up to {@link #MAX_MESSAGE_BYTES}; REST bodies up to the
+ * default {@code api.maxbodysize}, {@link #MAX_BODY_BYTES}; a run timeout of at least 10 s. The subclass starts the server before the first test and stops it after the last.
  *
  * <p>Tests are independent and may run in any order; each closes what it opened.
  */
@@ -45,6 +45,8 @@ public abstract class ApiWireSuite {
     public static final String ALLOWED_ORIGIN = "https://allowed.example";
     /** The server's {@code api.ws.maxmessagesize}. */
     public static final int MAX_MESSAGE_BYTES = 64 * 1024;
+    /** The server's {@code api.maxbodysize}: its default. */
+    public static final int MAX_BODY_BYTES = 2 * 1024 * 1024;
 
     private static final Duration WAIT = Duration.ofSeconds(15);
     private static final ContractSchemas SCHEMAS = ContractSchemas.get();
@@ -324,6 +326,18 @@ public abstract class ApiWireSuite {
         HttpResponse<String> unknown = send(authorized("/v1/exec")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"language\":\"cobol\",\"code\":\"x\"}")));
         assertThat(unknown.statusCode()).isEqualTo(400);
+    }
+
+    @Test
+    void anOversizedRestBodyIs413WithRannasErrorBody() throws Exception {
+        String code = "#" + "x".repeat(MAX_BODY_BYTES);
+        HttpResponse<String> response = send(authorized("/v1/exec")
+                .header("Origin", ALLOWED_ORIGIN)
+                .POST(HttpRequest.BodyPublishers.ofString("{\"language\":\"sh\",\"code\":\"" + code + "\"}")));
+
+        assertThat(response.statusCode()).isEqualTo(413);
+        assertThat(response.body()).contains("\"code\":413").contains("request body too large");
+        assertThat(response.headers().firstValue("Access-Control-Allow-Origin")).contains(ALLOWED_ORIGIN);
     }
 
     @Test
