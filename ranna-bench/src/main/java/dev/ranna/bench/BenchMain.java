@@ -3,6 +3,8 @@ package dev.ranna.bench;
 import dev.ranna.protocol.Event;
 import dev.ranna.protocol.ExecutionRequest;
 import dev.ranna.protocol.ExecutionResponse;
+import dev.ranna.protocol.ProjectFile;
+import dev.ranna.protocol.RequestLimits;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.management.ManagementFactory;
@@ -72,8 +74,8 @@ public final class BenchMain {
         boolean quick = false;
         boolean docker = true;
         int connections = 10_000;
-        Set<String> only =
-                new LinkedHashSet<>(List.of("latency", "interactive", "throughput", "streaming", "connections", "jmh"));
+        Set<String> only = new LinkedHashSet<>(
+                List.of("latency", "interactive", "projects", "throughput", "streaming", "connections", "jmh"));
         Path out = Path.of("docs", "benchmarks.md");
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -119,6 +121,9 @@ public final class BenchMain {
         }
         if (only.contains("interactive")) {
             interactive();
+        }
+        if (only.contains("projects")) {
+            projects();
         }
         if (only.contains("throughput")) {
             throughput();
@@ -279,6 +284,83 @@ public final class BenchMain {
                     "Docker sandbox via WebSocket, STDIN op -> LOG event",
                     ws,
                     dockerSpi != null ? dockerSpi : dockerCat);
+        }
+    }
+
+    // --- 1c. a three-file C project, compile + run --------------------------------------------------------
+
+    /** The project's EXEC: {@code main.c} as the code, {@code util.c} and {@code util.h} as files. */
+    private static final ExecutionRequest PROJECT_REQUEST = ExecutionRequest.of(
+                    BenchServer.C_LANGUAGE, Raw.PROJECT.get("main.c"))
+            .withProject(
+                    List.of(
+                            ProjectFile.utf8("util.c", Raw.PROJECT.get("util.c")),
+                            ProjectFile.utf8("util.h", Raw.PROJECT.get("util.h"))),
+                    RequestLimits.NONE);
+
+    /** One project run over the WebSocket: from sending the EXEC until its STOP; output and exit checked. */
+    private static long wsProject(WsClient ws) throws Exception {
+        WsClient.RunTracker t = ws.exec(PROJECT_REQUEST);
+        t.runId.get(60, TimeUnit.SECONDS); // a refusal (ERROR before SPAWN) throws here
+        Event.Stop stop = t.stop.get(60, TimeUnit.SECONDS);
+        if (t.error != null
+                || stop.result().exitCode() == null
+                || stop.result().exitCode() != 0
+                || !t.stdout.toString().equals(Raw.PROJECT_OUT)) {
+            throw new IOException("project run failed: " + t.error + " " + stop.result() + " " + t.stdout);
+        }
+        return t.stopNanos - t.sentNanos;
+    }
+
+    private static long checkedProject(Raw.Result r) throws IOException {
+        if (r.exitCode() != 0 || !r.stdoutHead().equals(Raw.PROJECT_OUT)) {
+            throw new IOException("raw project run failed: exit " + r.exitCode() + ", output " + r.stdoutHead());
+        }
+        return r.nanos();
+    }
+
+    /**
+     * The three-file C project ({@code main.c}, {@code util.c}, {@code util.h}): gcc in the compile stage,
+     * then the binary, over the WebSocket, against the same two commands run by hand in the bare sandbox
+     * command, interleaved (process) or one block after the other (Docker).
+     */
+    private void projects() throws Exception {
+        int warm = quick ? 3 : 5;
+        int n = quick ? 15 : 50;
+        try (ServerProcess server = ServerProcess.start("projects-process", List.of(), "sandbox=process")) {
+            WsClient ws = WsClient.connect(http, server.port());
+            log("projects: process sandbox vs two bare bubblewrap commands, interleaved, " + n + " each");
+            var results = interleaved(
+                    warm, n, List.of(() -> checkedProject(Raw.bwrapProject(1_999_000_000)), () -> wsProject(ws)));
+            Stats raw = results.get(0);
+            report.projectRow(
+                    "by hand: files written to a fresh directory, bare bubblewrap command `gcc`, then another"
+                            + " `./main`, directory removed",
+                    raw,
+                    null);
+            report.projectRow(
+                    "process sandbox via WebSocket EXEC (`files`, compile stage, run stage)", results.get(1), raw);
+            ws.abort();
+        }
+        if (!docker || !imagePresent(BenchServer.TOOLCHAIN_IMAGE)) {
+            report.note("Project benchmark on Docker: skipped (no usable Docker engine or image "
+                    + BenchServer.TOOLCHAIN_IMAGE + ").");
+            return;
+        }
+        int dn = quick ? 10 : 30;
+        log("projects: docker run --rm writing the files, gcc, ./main, " + dn);
+        Stats dockerRun = sequential(warm, dn, () -> checkedProject(Raw.dockerRunProject()));
+        report.projectRow(
+                "by hand: one `docker run --rm` (same profile, image `" + BenchServer.TOOLCHAIN_IMAGE
+                        + "`) writing the files, `gcc`, `./main`",
+                dockerRun,
+                null);
+        try (ServerProcess server = ServerProcess.start("projects-docker", List.of(), "sandbox=docker", "pool=2")) {
+            WsClient ws = WsClient.connect(http, server.port());
+            log("projects: docker sandbox via WebSocket, warm pool 2, " + dn);
+            Stats warmPool = sequential(warm, dn, () -> wsProject(ws));
+            report.projectRow("Docker sandbox via WebSocket EXEC, warm pool (size 2)", warmPool, dockerRun);
+            ws.abort();
         }
     }
 
@@ -807,8 +889,12 @@ public final class BenchMain {
     // --- helpers -----------------------------------------------------------------------------------------
 
     private static boolean dockerUsable() {
+        return imagePresent(BenchServer.IMAGE);
+    }
+
+    private static boolean imagePresent(String image) {
         try {
-            Process p = new ProcessBuilder("docker", "image", "inspect", BenchServer.IMAGE)
+            Process p = new ProcessBuilder("docker", "image", "inspect", image)
                     .redirectErrorStream(true)
                     .start();
             try (InputStream in = p.getInputStream()) {

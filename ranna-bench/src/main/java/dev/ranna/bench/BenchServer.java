@@ -6,8 +6,8 @@ import dev.ranna.engine.SpecRegistry;
 import dev.ranna.engine.spi.SandboxConfig;
 import dev.ranna.netty.RannaServer;
 import dev.ranna.netty.ServerOptions;
-import dev.ranna.protocol.SpecEntry;
 import dev.ranna.protocol.SpecMap;
+import dev.ranna.protocol.json.SpecMapReader;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;
@@ -34,6 +34,12 @@ public final class BenchServer {
 
     static final String IMAGE = "ranna-test/busybox:local";
 
+    /** The image of the language {@code c} in the Docker sandbox: Debian with gcc (built by {@code .ci/run}). */
+    static final String TOOLCHAIN_IMAGE = "ranna-test/toolchain:local";
+
+    /** The compiled language of the project benchmark: gcc in a compile stage, then the binary. */
+    static final String C_LANGUAGE = "c";
+
     private BenchServer() {}
 
     public static void main(String[] args) throws Exception {
@@ -46,7 +52,7 @@ public final class BenchServer {
         var props = new LinkedHashMap<String, String>();
         props.put(SandboxConfig.SKIP_STARTUP_PREP, "true");
         props.put("sandbox.docker.pool.size", opts.getOrDefault("pool", "2"));
-        props.put("sandbox.docker.images", IMAGE);
+        props.put("sandbox.docker.images", IMAGE + "," + TOOLCHAIN_IMAGE);
         opts.forEach((key, value) -> {
             if (key.startsWith("sandbox.")) {
                 props.put(key, value);
@@ -109,16 +115,17 @@ public final class BenchServer {
         System.exit(0);
     }
 
-    /** {@code sh}: the code as {@code main.sh}, run by {@code /bin/sh} (busybox in the Docker image). */
+    /**
+     * {@code sh}: the code as {@code main.sh}, run by {@code /bin/sh} (busybox in the Docker image); {@code c}:
+     * {@code main.c} and its project files compiled by gcc in a compile stage ({@link Raw#PROJECT_COMPILE}), then
+     * {@code ./main}. Read as an operator's spec file is, so the compile stage is the spec map's own field.
+     */
     static SpecMap specs() {
-        return new SpecMap(Map.of(
-                LANGUAGE,
-                SpecEntry.builder()
-                        .image(IMAGE)
-                        .entrypoint("/bin/sh")
-                        .cmd("main.sh")
-                        .filename("main.sh")
-                        .language("shell")
-                        .build()));
+        String json = "{\"" + LANGUAGE + "\":{\"image\":\"" + IMAGE
+                + "\",\"entrypoint\":\"/bin/sh\",\"cmd\":\"main.sh\","
+                + "\"filename\":\"main.sh\",\"language\":\"shell\"},"
+                + "\"" + C_LANGUAGE + "\":{\"image\":\"" + TOOLCHAIN_IMAGE + "\",\"compile\":\"" + Raw.PROJECT_COMPILE
+                + "\",\"cmd\":\"./main\",\"filename\":\"main.c\",\"language\":\"c\"}}";
+        return SpecMapReader.create().read(json);
     }
 }

@@ -10,8 +10,12 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The raw primitives the server is compared with, run from this JVM with {@link ProcessBuilder} (as the
@@ -54,6 +58,11 @@ final class Raw {
 
     /** The argv and stdin of the bare bubblewrap command for {@code codeFile}, as uid {@code uid}. */
     static List<String> bwrapArgv(Path codeFile, int uid) {
+        return bwrapArgv(codeFile, uid, List.of("/bin/sh", "main.sh"));
+    }
+
+    /** The bare bubblewrap command running {@code command} as uid {@code uid}. */
+    static List<String> bwrapArgv(Path codeFile, int uid, List<String> command) {
         var argv = new ArrayList<String>(List.of("/bin/sh", "-c", BWRAP_SCRIPT, "ranna-launch", "--"));
         argv.add(codeFile.toString());
         argv.addAll(List.of(
@@ -69,11 +78,20 @@ final class Raw {
                     "--no-new-privs",
                     "--"));
         }
-        argv.addAll(List.of(which("bwrap"), "--args", "3", "--", "/bin/sh", "main.sh"));
+        argv.addAll(List.of(which("bwrap"), "--args", "3", "--"));
+        argv.addAll(command);
         return argv;
     }
 
     static byte[] bwrapOptions() {
+        return bwrapOptions(null);
+    }
+
+    /**
+     * The process sandbox's bubblewrap options; with {@code workDir}, that host directory is bound as {@code
+     * /work} (instead of a tmpfs holding the code file) so that two commands share it.
+     */
+    static byte[] bwrapOptions(@Nullable Path workDir) {
         var o = new ArrayList<String>(
                 List.of("--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent", "--new-session"));
         o.addAll(List.of("--ro-bind", "/usr", "/usr"));
@@ -102,9 +120,16 @@ final class Raw {
         String tmp = Long.toString(16L * 1024 * 1024);
         o.addAll(List.of("--proc", "/proc", "--dev", "/dev", "--size", tmp, "--tmpfs", "/tmp"));
         o.addAll(List.of("--size", tmp, "--tmpfs", "/dev/shm", "--remount-ro", "/dev"));
-        o.addAll(List.of("--size", Long.toString(64L * 1024 * 1024), "--tmpfs", "/work", "--chdir", "/work"));
+        if (workDir == null) {
+            o.addAll(List.of("--size", Long.toString(64L * 1024 * 1024), "--tmpfs", "/work", "--chdir", "/work"));
+        } else {
+            o.addAll(List.of("--bind", workDir.toString(), "/work", "--chdir", "/work"));
+        }
         o.addAll(List.of("--remount-ro", "/", "--cap-drop", "ALL", "--hostname", "sandbox"));
-        o.addAll(List.of("--perms", "0644", "--file", "4", "/work/main.sh", "--clearenv"));
+        if (workDir == null) {
+            o.addAll(List.of("--perms", "0644", "--file", "4", "/work/main.sh"));
+        }
+        o.add("--clearenv");
         o.addAll(List.of("--setenv", "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"));
         o.addAll(List.of("--setenv", "HOME", "/work", "--setenv", "LANG", "C.UTF-8", "--setenv", "TMPDIR", "/tmp"));
         var out = new ByteArrayOutputStream();
@@ -119,6 +144,80 @@ final class Raw {
 
     static Result bwrap(Path codeFile, int uid) throws IOException, InterruptedException {
         return run(bwrapArgv(codeFile, uid), BWRAP_OPTIONS);
+    }
+
+    /** A three-file C project: {@code main.c}, {@code util.c}, {@code util.h}; it prints {@link #PROJECT_OUT}. */
+    static final Map<String, String> PROJECT = Map.of(
+            "main.c",
+            "#include <stdio.h>\n#include \"util.h\"\nint main(void) { printf(\"sum=%d\\n\", add(2, 3)); return 0; }\n",
+            "util.c",
+            "#include \"util.h\"\nint add(int a, int b) { return a + b; }\n",
+            "util.h",
+            "int add(int a, int b);\n");
+
+    static final String PROJECT_OUT = "sum=5\n";
+    /** The compile command of the project, as the bench server's spec {@code c} has it. */
+    static final String PROJECT_COMPILE = "gcc -O1 -o main main.c util.c";
+
+    /**
+     * The project by hand in the bare bubblewrap command: its files written to a fresh host directory (mode
+     * 0777, so the run's uid can write the binary), then two bare bubblewrap commands on it, {@code gcc} and
+     * {@code ./main}, then the directory removed; all of it timed. Its result is the second command's.
+     */
+    static Result bwrapProject(int uid) throws IOException, InterruptedException {
+        long t0 = System.nanoTime();
+        Path dir = Files.createTempDirectory("ranna-bench-project-");
+        try {
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
+            for (Map.Entry<String, String> file : PROJECT.entrySet()) {
+                Files.writeString(dir.resolve(file.getKey()), file.getValue());
+            }
+            byte[] options = bwrapOptions(dir);
+            Path none = Path.of("/dev/null");
+            Result compile = run(bwrapArgv(none, uid, List.of("/bin/sh", "-c", PROJECT_COMPILE)), options);
+            if (compile.exitCode() != 0) {
+                return compile;
+            }
+            Result program = run(bwrapArgv(none, uid, List.of("./main")), options);
+            deleteTree(dir);
+            return new Result(program.exitCode(), program.stdoutBytes(), program.stdoutHead(), System.nanoTime() - t0);
+        } finally {
+            deleteTree(dir);
+        }
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(root)) {
+            for (Path path : (Iterable<Path>) walk.sorted(Comparator.reverseOrder())::iterator) {
+                Files.deleteIfExists(path);
+            }
+        }
+    }
+
+    /**
+     * The project by hand in one {@code docker run --rm} (the Docker sandbox's profile, image {@link
+     * BenchServer#TOOLCHAIN_IMAGE}): a shell writes the three files given as arguments, then runs {@code gcc}
+     * and {@code ./main}.
+     */
+    static Result dockerRunProject() throws IOException, InterruptedException {
+        var argv = new ArrayList<String>(List.of("docker", "run", "--rm", "-i"));
+        argv.addAll(dockerProfile());
+        argv.set(argv.indexOf("100m"), "512m");
+        argv.set(argv.lastIndexOf("100m"), "512m");
+        argv.addAll(List.of(
+                BenchServer.TOOLCHAIN_IMAGE,
+                "/bin/sh",
+                "-c",
+                "printf %s \"$1\" > main.c && printf %s \"$2\" > util.c && printf %s \"$3\" > util.h && "
+                        + PROJECT_COMPILE + " && ./main",
+                "project",
+                PROJECT.get("main.c"),
+                PROJECT.get("util.c"),
+                PROJECT.get("util.h")));
+        return run(argv, new byte[0]);
     }
 
     /** The Docker sandbox's container profile as {@code docker run}/{@code docker create} flags. */

@@ -18,6 +18,7 @@ final class Report {
     private final List<String> targets = new ArrayList<>();
     private final List<String> latency = new ArrayList<>();
     private final List<String> interactive = new ArrayList<>();
+    private final List<String> projects = new ArrayList<>();
     private final List<String> throughput = new ArrayList<>();
     private final List<String> streaming = new ArrayList<>();
     private final StringBuilder streamingMemory = new StringBuilder();
@@ -106,6 +107,13 @@ final class Report {
                 + Stats.ms(s.p99()) + " | " + Stats.ms(s.mean()) + " | " + s.errors() + " | "
                 + (ref == null ? "reference" : Stats.ratio(s.p50(), ref.p50())) + " | "
                 + (ref == null ? "reference" : Stats.ratio(s.p99(), ref.p99())) + " |");
+    }
+
+    /** A row of the project table; {@code ref} null marks a reference row. */
+    void projectRow(String label, Stats s, @Nullable Stats ref) {
+        projects.add("| " + label + " | " + s.n() + " | " + Stats.ms(s.p50()) + " | " + Stats.ms(s.p90()) + " | "
+                + Stats.ms(s.p99()) + " | " + Stats.ms(s.mean()) + " | " + s.errors() + " | "
+                + (ref == null ? "reference" : Stats.ratio(s.p50(), ref.p50())) + " |");
     }
 
     void latencyDockerDone(Stats startWait, Stats cold) {
@@ -263,7 +271,7 @@ final class Report {
                         + "setpriv), with bubblewrap installed and, for the Docker rows, a Docker engine with the image `"
                         + BenchServer.IMAGE
                         + "` (built by `.ci/run`). `--quick` takes a few minutes with smaller samples; "
-                        + "`--only latency,interactive,throughput,streaming,connections,jmh` picks sections; `--no-docker` skips "
+                        + "`--only latency,interactive,projects,throughput,streaming,connections,jmh` picks sections; `--no-docker` skips "
                         + "Docker. This run took ")
                 .append(String.format(Locale.ROOT, "%.0f s", totalSeconds))
                 .append(".\n\n");
@@ -308,6 +316,24 @@ final class Report {
             interactive.forEach(l -> md.append(l).append('\n'));
             md.append("\nRatios: each SPI row against its raw pipe (host `cat`, `docker run -i`), each WebSocket "
                     + "row against its sandbox's SPI row: what the engine, the JSON and the WebSocket add.\n\n");
+        }
+        md.append("### Projects: a three-file C project, compile + run\n\n");
+        md.append("`main.c` + `util.c` + `util.h` (issue 14): the server rows send `main.c` as the code and the "
+                + "other two as EXEC `files` to the language `c` of the bench server's spec map (compile stage `"
+                + Raw.PROJECT_COMPILE + "`, then `./main`; image `" + BenchServer.TOOLCHAIN_IMAGE + "` in Docker), "
+                + "timed from sending the EXEC until its STOP. The reference rows run the same two commands by hand "
+                + "in the bare sandbox command: for the process sandbox the files are written to a fresh host "
+                + "directory bound as `/work`, then one bare bubblewrap command (the chain of section 1) runs `gcc` "
+                + "and a second one `./main`, then the directory is removed, all timed; for Docker one `docker run "
+                + "--rm` with the sandbox's profile writes the files from its arguments, runs `gcc` and `./main`. "
+                + "Every output (`sum=5`, exit 0) is checked. The process rows are interleaved.\n\n");
+        if (projects.isEmpty()) {
+            md.append("Not run.\n\n");
+        } else {
+            md.append("| what | n | p50 ms | p90 ms | p99 ms | mean ms | errors | p50 ratio |\n"
+                    + "|---|---|---|---|---|---|---|---|\n");
+            projects.forEach(l -> md.append(l).append('\n'));
+            md.append("\nRatios: each server row against the same commands by hand in its bare sandbox command.\n\n");
         }
         md.append("## 2. Throughput\n\n");
         md.append("Closed loop: N workers, each running `echo hello` runs back to back (server: one WebSocket "

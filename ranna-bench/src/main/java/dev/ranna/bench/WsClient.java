@@ -125,6 +125,11 @@ final class WsClient {
         return start(ExecutionRequest.of(BenchServer.LANGUAGE, code), new RunTracker(keepOutput, expectChar, false));
     }
 
+    /** Runs {@code request} (e.g. a project: {@code files} beside the code); its output is kept. */
+    RunTracker exec(ExecutionRequest request) {
+        return start(request, new RunTracker(true, -1, false));
+    }
+
     /**
      * Starts an interactive run of {@code code} (EXEC with {@code "interactive": true}); its stdout arrives in
      * {@link RunTracker#chunks}, its id in {@link RunTracker#runId}.
