@@ -550,9 +550,11 @@ class ProjectsEndToEndTest {
             Args args = new Args("sh", "echo ran\n").files(file("ok.txt", "fine"), file(bad.getKey(), "bad"));
             String expected = "files[1].name: " + bad.getValue();
 
-            assertThat(refusal(exec(sandbox, args)))
+            JsonNode refused = refusal(exec(sandbox, args));
+            assertThat(refused.get("code").asInt()).isEqualTo(400);
+            assertThat(withoutArgsPrefix(refused.get("message").asText()))
                     .as("WebSocket, name %s", JSON.valueToTree(bad.getKey()))
-                    .isEqualTo(error(400, expected));
+                    .isEqualTo(expected);
             HttpResponse<String> response = rest(sandbox, "POST", "/v1/exec", args.rest());
             assertThat(response.statusCode())
                     .as("REST, name %s", JSON.valueToTree(bad.getKey()))
