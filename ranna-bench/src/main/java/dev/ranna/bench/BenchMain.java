@@ -351,7 +351,7 @@ public final class BenchMain {
         log("projects: docker run --rm writing the files, gcc, ./main, " + dn);
         Stats dockerRun = sequential(warm, dn, () -> checkedProject(Raw.dockerRunProject()));
         report.projectRow(
-                "by hand: one `docker run --rm` (same profile, image `" + BenchServer.TOOLCHAIN_IMAGE
+                "by hand: one `docker run --rm` (same profile, memory 512m, image `" + BenchServer.TOOLCHAIN_IMAGE
                         + "`) writing the files, `gcc`, `./main`",
                 dockerRun,
                 null);

@@ -270,7 +270,8 @@ final class Report {
                 .append("Run from the repository root, as root (the process sandbox drops to per-run uids with "
                         + "setpriv), with bubblewrap installed and, for the Docker rows, a Docker engine with the image `"
                         + BenchServer.IMAGE
-                        + "` (built by `.ci/run`). `--quick` takes a few minutes with smaller samples; "
+                        + "` (and `" + BenchServer.TOOLCHAIN_IMAGE + "` for the project rows; both built by `.ci/run`)."
+                        + " The process sandbox's project rows need `gcc` on the host. `--quick` takes a few minutes with smaller samples; "
                         + "`--only latency,interactive,projects,throughput,streaming,connections,jmh` picks sections; `--no-docker` skips "
                         + "Docker. This run took ")
                 .append(String.format(Locale.ROOT, "%.0f s", totalSeconds))
@@ -325,7 +326,7 @@ final class Report {
                 + "in the bare sandbox command: for the process sandbox the files are written to a fresh host "
                 + "directory bound as `/work`, then one bare bubblewrap command (the chain of section 1) runs `gcc` "
                 + "and a second one `./main`, then the directory is removed, all timed; for Docker one `docker run "
-                + "--rm` with the sandbox's profile writes the files from its arguments, runs `gcc` and `./main`. "
+                + "--rm` with the sandbox's profile (memory 512m, the compile stage's limit) writes the files from its arguments, runs `gcc` and `./main`. "
                 + "Every output (`sum=5`, exit 0) is checked. The process rows are interleaved.\n\n");
         if (projects.isEmpty()) {
             md.append("Not run.\n\n");
