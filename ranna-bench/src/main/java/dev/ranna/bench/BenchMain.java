@@ -327,7 +327,8 @@ public final class BenchMain {
     private void projects() throws Exception {
         int warm = quick ? 3 : 5;
         int n = quick ? 15 : 50;
-        try (ServerProcess server = ServerProcess.start("projects-process", List.of(), "sandbox=process")) {
+        try (ServerProcess server =
+                ServerProcess.start("projects-process", List.of(), "sandbox=process", "projects=true")) {
             WsClient ws = WsClient.connect(http, server.port());
             log("projects: process sandbox vs two bare bubblewrap commands, interleaved, " + n + " each");
             var results = interleaved(
@@ -355,7 +356,8 @@ public final class BenchMain {
                         + "`) writing the files, `gcc`, `./main`",
                 dockerRun,
                 null);
-        try (ServerProcess server = ServerProcess.start("projects-docker", List.of(), "sandbox=docker", "pool=2")) {
+        try (ServerProcess server =
+                ServerProcess.start("projects-docker", List.of(), "sandbox=docker", "pool=2", "projects=true")) {
             WsClient ws = WsClient.connect(http, server.port());
             log("projects: docker sandbox via WebSocket, warm pool 2, " + dn);
             Stats warmPool = sequential(warm, dn, () -> wsProject(ws));

@@ -20,7 +20,8 @@ import java.util.Map;
 
 /**
  * The server under test, run in its own JVM by {@link ServerProcess} so its heap and RSS are its own.
- * Arguments are {@code key=value}: {@code sandbox} ({@code process}|{@code docker}), {@code pool} (Docker
+ * Arguments are {@code key=value}: {@code sandbox} ({@code process}|{@code docker}), {@code projects} ({@code
+ * true} adds the compiled language {@code c}), {@code pool} (Docker
  * warm pool size), {@code maxOutput} (bytes), {@code timeout} (seconds), {@code maxConcurrent}; keys
  * starting with {@code sandbox.} go to the sandbox configuration as they are.
  *
@@ -71,7 +72,7 @@ public final class BenchServer {
         RannaEngine engine = RannaEngine.builder()
                 .sandboxName(sandbox)
                 .sandboxConfig(SandboxConfig.of(props))
-                .specs(SpecRegistry.of(specs()))
+                .specs(SpecRegistry.of(specs(Boolean.parseBoolean(opts.getOrDefault("projects", "false")))))
                 .limits(limits)
                 .build();
         RannaServer server = RannaServer.builder()
@@ -116,16 +117,20 @@ public final class BenchServer {
     }
 
     /**
-     * {@code sh}: the code as {@code main.sh}, run by {@code /bin/sh} (busybox in the Docker image); {@code c}:
-     * {@code main.c} and its project files compiled by gcc in a compile stage ({@link Raw#PROJECT_COMPILE}), then
-     * {@code ./main}. Read as an operator's spec file is, so the compile stage is the spec map's own field.
+     * {@code sh}: the code as {@code main.sh}, run by {@code /bin/sh} (busybox in the Docker image); with
+     * {@code projects}, also {@code c}: {@code main.c} and its project files compiled by gcc in a compile stage
+     * ({@link Raw#PROJECT_COMPILE}), then {@code ./main} (only then, so the other sections run on a sandbox
+     * without the compile capability too). Read as an operator's spec file is, so the compile stage is the
+     * spec map's own field.
      */
-    static SpecMap specs() {
-        String json = "{\"" + LANGUAGE + "\":{\"image\":\"" + IMAGE
-                + "\",\"entrypoint\":\"/bin/sh\",\"cmd\":\"main.sh\","
-                + "\"filename\":\"main.sh\",\"language\":\"shell\"},"
-                + "\"" + C_LANGUAGE + "\":{\"image\":\"" + TOOLCHAIN_IMAGE + "\",\"compile\":\"" + Raw.PROJECT_COMPILE
-                + "\",\"cmd\":\"./main\",\"filename\":\"main.c\",\"language\":\"c\"}}";
-        return SpecMapReader.create().read(json);
+    static SpecMap specs(boolean projects) {
+        String json =
+                "{\"" + LANGUAGE + "\":{\"image\":\"" + IMAGE + "\",\"entrypoint\":\"/bin/sh\",\"cmd\":\"main.sh\","
+                        + "\"filename\":\"main.sh\",\"language\":\"shell\"}";
+        if (projects) {
+            json += ",\"" + C_LANGUAGE + "\":{\"image\":\"" + TOOLCHAIN_IMAGE + "\",\"compile\":\""
+                    + Raw.PROJECT_COMPILE + "\",\"cmd\":\"./main\",\"filename\":\"main.c\",\"language\":\"c\"}";
+        }
+        return SpecMapReader.create().read(json + "}");
     }
 }
