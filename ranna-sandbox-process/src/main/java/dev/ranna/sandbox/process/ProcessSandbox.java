@@ -559,19 +559,32 @@ final class ProcessSandbox implements Sandbox {
         };
     }
 
+    /**
+     * Kills what is left of one stage: its launcher, its cgroup and, without isolation (no pid namespace,
+     * so a child may outlive the program), the tree still visible and every process of the run's own uid
+     * (which no other run shares). {@code process} is null for a stage released without starting.
+     */
+    private void killStage(@Nullable Process process, Cgroups.RunGroup group, int uid) {
+        if (process != null) {
+            process.toHandle().destroyForcibly();
+        }
+        group.killAll();
+        if (!isolated) {
+            if (process != null) {
+                process.descendants().forEach(ProcessHandle::destroyForcibly);
+            }
+            if (uid >= 0) {
+                killUid(uid);
+            }
+        }
+    }
+
     /** The compile stage's own: its launcher and cgroup (the run's directories and uid are the run stage's). */
     private ProcessExecution.Resources compileResources(Process process, Cgroups.RunGroup group, int uid) {
         return new ProcessExecution.Resources() {
             @Override
             public void killLeftovers() {
-                process.toHandle().destroyForcibly();
-                group.killAll();
-                if (!isolated) {
-                    process.descendants().forEach(ProcessHandle::destroyForcibly);
-                    if (uid >= 0) {
-                        killUid(uid);
-                    }
-                }
+                killStage(process, group, uid);
             }
 
             @Override
@@ -833,20 +846,7 @@ final class ProcessSandbox implements Sandbox {
         return new ProcessExecution.Resources() {
             @Override
             public void killLeftovers() {
-                if (process != null) {
-                    process.toHandle().destroyForcibly();
-                }
-                group.killAll();
-                if (!isolated) {
-                    // Without a pid namespace a child may outlive the program: take the tree we can still
-                    // see, and every process of the run's own uid (which no other run shares).
-                    if (process != null) {
-                        process.descendants().forEach(ProcessHandle::destroyForcibly);
-                    }
-                    if (uid >= 0) {
-                        killUid(uid);
-                    }
-                }
+                killStage(process, group, uid);
             }
 
             @Override
