@@ -52,6 +52,8 @@ import java.util.Set;
  *     the engine has closed (5 s)
  * @param infoDetails extra fields for the {@code sandbox} object of {@code /v1/info}, added when the
  *     engine does not already report them (e.g. {@code isolation=none})
+ * @param playground serve the browser playground at {@code /} and {@code /playground/...} (true); false
+ *     answers 404 there
  */
 public record ServerOptions(
         int maxMessageBytes,
@@ -71,7 +73,8 @@ public record ServerOptions(
         List<String> webSocketAllowedOrigins,
         boolean loopbackOriginsOnly,
         Duration shutdownTimeout,
-        Map<String, String> infoDetails) {
+        Map<String, String> infoDetails,
+        boolean playground) {
 
     /** The defaults listed above. */
     public static final ServerOptions DEFAULTS = builder().build();
@@ -175,7 +178,8 @@ public record ServerOptions(
                 .webSocketAllowedOrigins(webSocketAllowedOrigins)
                 .loopbackOriginsOnly(loopbackOriginsOnly)
                 .shutdownTimeout(shutdownTimeout)
-                .infoDetails(infoDetails);
+                .infoDetails(infoDetails)
+                .playground(playground);
     }
 
     @Override
@@ -189,7 +193,7 @@ public record ServerOptions(
                 + ", writeTimeout=" + writeTimeout + ", trustedProxies=" + trustedProxies + ", tokens=" + tokens.size()
                 + " configured, corsAllowedOrigins=" + corsAllowedOrigins + ", webSocketAllowedOrigins="
                 + webSocketAllowedOrigins + ", loopbackOriginsOnly=" + loopbackOriginsOnly + ", shutdownTimeout="
-                + shutdownTimeout + ", infoDetails=" + infoDetails + "]";
+                + shutdownTimeout + ", infoDetails=" + infoDetails + ", playground=" + playground + "]";
     }
 
     /** Builds {@link ServerOptions}; not thread-safe. Setters take the record's parameter names. */
@@ -212,6 +216,7 @@ public record ServerOptions(
         private boolean loopbackOriginsOnly;
         private Duration shutdownTimeout = Duration.ofSeconds(5);
         private Map<String, String> infoDetails = Map.of();
+        private boolean playground = true;
 
         private Builder() {}
 
@@ -305,6 +310,11 @@ public record ServerOptions(
             return this;
         }
 
+        public Builder playground(boolean playground) {
+            this.playground = playground;
+            return this;
+        }
+
         /** @throws IllegalArgumentException if a value is out of range */
         public ServerOptions build() {
             return new ServerOptions(
@@ -325,7 +335,8 @@ public record ServerOptions(
                     webSocketAllowedOrigins,
                     loopbackOriginsOnly,
                     shutdownTimeout,
-                    infoDetails);
+                    infoDetails,
+                    playground);
         }
     }
 }

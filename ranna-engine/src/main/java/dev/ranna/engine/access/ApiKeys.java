@@ -86,6 +86,12 @@ public final class ApiKeys {
             .build();
 
     /** Every API key, in {@code --help} order. */
+    public static final ConfigKey<Boolean> PLAYGROUND = ConfigKey.builder("api.playground", ConfigType.BOOLEAN)
+            .defaultValue("true")
+            .description("serve the browser playground at / (the page holds no secret; under api.tokens every API call"
+                    + " it makes needs a token); false answers 404 there")
+            .build();
+
     public static final List<ConfigKey<?>> ALL = List.of(
             TRUSTED_PROXIES,
             TOKENS,
@@ -98,5 +104,6 @@ public final class ApiKeys {
             IPV6_PREFIX,
             WRITE_TIMEOUT_SECONDS,
             MAX_BODY,
-            DANGEROUSLY_EXPOSE_UNISOLATED);
+            DANGEROUSLY_EXPOSE_UNISOLATED,
+            PLAYGROUND);
 }

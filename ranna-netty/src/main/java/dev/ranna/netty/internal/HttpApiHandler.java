@@ -1,14 +1,17 @@
 package dev.ranna.netty.internal;
 
 import dev.ranna.engine.ExecOutcome;
+import dev.ranna.playground.PlaygroundAssets;
 import dev.ranna.protocol.DecodeResult;
 import dev.ranna.protocol.Operation;
 import dev.ranna.protocol.SystemInfo;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.PrematureChannelClosureException;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -67,8 +70,10 @@ public final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRe
             case "/healthz":
             case "/metrics":
                 return path;
+            case "/":
+                return "/playground";
             default:
-                return "other";
+                return path.startsWith(PlaygroundAssets.PREFIX) ? "/playground" : "other";
         }
     }
 
@@ -93,6 +98,12 @@ public final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRe
             return false;
         }
         HttpMethod method = request.method();
+        if (context.playground() != null && PlaygroundAssets.owns(exchange.path)) {
+            // Public static files, the same for everyone: no origin rule, no token (the page holds no secret;
+            // every API call it makes is under the API's own rules).
+            playground(ctx, exchange, request, context.playground());
+            return false;
+        }
         if (!exchange.path.equals("/healthz") && !context.access().requestOriginAllowed(exchange.origin)) {
             respond(ctx, exchange, HttpResponses.error(context, 403, "origin not allowed"));
             return false;
@@ -157,6 +168,35 @@ public final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRe
                 respond(ctx, exchange, HttpResponses.error(context, 404, "not found"));
                 return false;
         }
+    }
+
+    private void playground(
+            ChannelHandlerContext ctx, Exchange exchange, FullHttpRequest request, PlaygroundAssets assets) {
+        HttpMethod method = request.method();
+        FullHttpResponse response;
+        PlaygroundAssets.Asset asset = assets.find(exchange.path);
+        if (!HttpMethod.GET.equals(method) && !HttpMethod.HEAD.equals(method)) {
+            response = HttpResponses.body(
+                    HttpResponseStatus.METHOD_NOT_ALLOWED, "text/plain; charset=utf-8", "method not allowed\n");
+            response.headers().set(HttpHeaderNames.ALLOW, "GET, HEAD");
+        } else if (asset == null) {
+            response = HttpResponses.body(HttpResponseStatus.NOT_FOUND, "text/plain; charset=utf-8", "not found\n");
+        } else if (asset.matches(request.headers().get(HttpHeaderNames.IF_NONE_MATCH))) {
+            response = HttpResponses.empty(HttpResponseStatus.NOT_MODIFIED);
+            response.headers().remove(HttpHeaderNames.CONTENT_LENGTH);
+            response.headers().set(HttpHeaderNames.ETAG, asset.etag());
+        } else {
+            boolean head = HttpMethod.HEAD.equals(method);
+            var body = head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(asset.body());
+            response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, body);
+            response.headers()
+                    .set(HttpHeaderNames.CONTENT_TYPE, asset.contentType())
+                    .setInt(HttpHeaderNames.CONTENT_LENGTH, asset.body().length)
+                    .set(HttpHeaderNames.ETAG, asset.etag());
+        }
+        PlaygroundAssets.securityHeaders(request.headers().get(HttpHeaderNames.HOST))
+                .forEach((name, value) -> response.headers().set(name, value));
+        respond(ctx, exchange, response);
     }
 
     private SystemInfo info() {

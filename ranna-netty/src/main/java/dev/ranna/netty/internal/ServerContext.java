@@ -5,6 +5,7 @@ import dev.ranna.engine.access.AccessPolicy;
 import dev.ranna.engine.access.ConnectionLimiter;
 import dev.ranna.engine.access.TrustedProxies;
 import dev.ranna.netty.ServerOptions;
+import dev.ranna.playground.PlaygroundAssets;
 import dev.ranna.protocol.json.RestRequestDecoder;
 import dev.ranna.protocol.json.RestResponseEncoder;
 import io.micrometer.core.instrument.Counter;
@@ -47,6 +48,7 @@ public final class ServerContext {
     private final MeterRegistry registry;
     private final @Nullable Supplier<String> scrape;
     private final BuildInfo buildInfo;
+    private final @Nullable PlaygroundAssets playground;
     private volatile boolean shuttingDown;
 
     /**
@@ -64,6 +66,8 @@ public final class ServerContext {
         this.registry = Objects.requireNonNull(registry, "registry");
         this.scrape = scrape;
         this.buildInfo = Objects.requireNonNull(buildInfo, "buildInfo");
+        // Read once, at start: a build that lost a WebJar fails here rather than on a visitor's request.
+        this.playground = options.playground() ? PlaygroundAssets.load() : null;
         this.access = new AccessPolicy(
                 options.tokens(),
                 options.corsAllowedOrigins(),
@@ -168,6 +172,11 @@ public final class ServerContext {
     /** Open WebSocket channels, closed with 1001 at shutdown. */
     public ChannelGroup webSockets() {
         return webSockets;
+    }
+
+    /** The playground's files, or null when {@code api.playground} is off. */
+    public @Nullable PlaygroundAssets playground() {
+        return playground;
     }
 
     public @Nullable Supplier<String> scrape() {

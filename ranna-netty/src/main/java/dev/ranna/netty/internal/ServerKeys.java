@@ -131,6 +131,7 @@ public final class ServerKeys {
     public static final ConfigKey<Duration> WRITE_TIMEOUT_SECONDS = ApiKeys.WRITE_TIMEOUT_SECONDS;
     public static final ConfigKey<Integer> MAX_BODY = ApiKeys.MAX_BODY;
     public static final ConfigKey<Boolean> DANGEROUSLY_EXPOSE_UNISOLATED = ApiKeys.DANGEROUSLY_EXPOSE_UNISOLATED;
+    public static final ConfigKey<Boolean> PLAYGROUND = ApiKeys.PLAYGROUND;
 
     /** Every server key, in {@code --help} order. */
     public static final List<ConfigKey<?>> ALL = List.of(
@@ -152,5 +153,6 @@ public final class ServerKeys {
             IPV6_PREFIX,
             WRITE_TIMEOUT_SECONDS,
             MAX_BODY,
-            DANGEROUSLY_EXPOSE_UNISOLATED);
+            DANGEROUSLY_EXPOSE_UNISOLATED,
+            PLAYGROUND);
 }

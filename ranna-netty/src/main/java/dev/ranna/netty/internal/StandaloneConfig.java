@@ -421,6 +421,7 @@ public final class StandaloneConfig implements ConfigValues {
                     .tokens(new LinkedHashSet<>(find(ServerKeys.TOKENS).orElse(List.of())))
                     .corsAllowedOrigins(cors.isEmpty() ? List.of("*") : cors)
                     .webSocketAllowedOrigins(find(ServerKeys.WS_ORIGINS).orElse(List.of()))
+                    .playground(get(ServerKeys.PLAYGROUND))
                     .build();
         } catch (ConfigException e) {
             throw e;
