@@ -14,6 +14,7 @@ const RETRY_MAX = 15_000;
 
 const LANGUAGE_KEY = 'ranna.playground.language';
 const TOKEN_KEY = 'ranna.playground.token';
+const TTY_KEY = 'ranna.playground.tty';
 
 // The spec's `language` (a display name) to a CodeMirror mode; anything else goes through CodeMirror's own
 // table of names (mode/meta.js), and plain text if that does not know it either.
@@ -32,7 +33,7 @@ const ui = {
   tabs: $('tabs'), addFile: $('add-file'), editor: $('editor'),
   alerts: $('alerts'), compile: $('compile'), compileOutput: $('compile-output'),
   output: $('output'), cutNote: $('cut-note'), summary: $('summary'),
-  eof: $('eof'), ctrlC: $('ctrl-c'), terminal: $('terminal'), line: $('line'),
+  eof: $('eof'), ctrlC: $('ctrl-c'), tty: $('tty'), ttyChoice: $('tty-choice'), terminal: $('terminal'), line: $('line'),
 };
 
 const state = {
@@ -231,10 +232,9 @@ function summarize(stop) {
 const term = { xterm: null, fit: null, queue: '', scheduled: false };
 
 function setUpInput() {
-  const tty = state.features.includes('tty') && typeof Terminal === 'function';
-  if (tty && !term.xterm) {
-    ui.line.remove();
-    ui.terminal.hidden = false;
+  const canTty = state.features.includes('tty') && typeof Terminal === 'function';
+  ui.ttyChoice.hidden = !canTty;
+  if (canTty && !term.xterm) {
     term.xterm = new Terminal({
       convertEol: false, cursorBlink: true, scrollback: 2000, fontSize: 13,
       fontFamily: 'ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace',
@@ -245,20 +245,40 @@ function setUpInput() {
       term.xterm.loadAddon(term.fit);
     }
     term.xterm.open(ui.terminal);
-    term.xterm.textarea.setAttribute('aria-label', 'Input');
-    fitTerminal();
     term.xterm.onData((data) => sendStdin(data, false));
     term.xterm.onResize(({ cols, rows }) => {
       if (state.run && state.run.runid && state.run.tty) send(OP.RESIZE, { runid: state.run.runid, cols, rows });
     });
     new ResizeObserver(() => fitTerminal()).observe(ui.terminal);
-  } else if (!tty) {
-    ui.terminal.hidden = true;
-    if (!ui.line.isConnected) ui.terminal.after(ui.line);
-    ui.line.hidden = false;
   }
-  ui.line.disabled = !state.features.includes('stdin');
+  ui.tty.checked = canTty && localStorage.getItem(TTY_KEY) !== 'off';
+  applyTtyChoice();
 }
+
+// Exactly one element is the page's "Input": the terminal's own textarea with tty, else the line input.
+function applyTtyChoice() {
+  const tty = ttyWanted();
+  ui.terminal.hidden = !tty;
+  ui.line.hidden = tty;
+  ui.line.disabled = !state.features.includes('stdin');
+  if (tty) {
+    ui.line.removeAttribute('aria-label');
+    term.xterm.textarea.setAttribute('aria-label', 'Input');
+    fitTerminal();
+  } else {
+    ui.line.setAttribute('aria-label', 'Input');
+    if (term.xterm) term.xterm.textarea.setAttribute('aria-label', 'Terminal');
+  }
+}
+
+function ttyWanted() {
+  return !!term.xterm && ui.tty.checked;
+}
+
+ui.tty.addEventListener('change', () => {
+  localStorage.setItem(TTY_KEY, ui.tty.checked ? 'on' : 'off');
+  applyTtyChoice();
+});
 
 function fitTerminal() {
   if (term.fit && ui.terminal.offsetParent !== null) {
@@ -544,7 +564,9 @@ function setConnection(name, text) {
 function connect() {
   clearTimeout(state.retryTimer);
   if (state.ws) return;
-  setConnection('connecting', 'Connecting…');
+  // While retrying, the page stays visibly disconnected until a connection is actually open.
+  if (document.body.dataset.connection === 'disconnected') ui.connection.textContent = 'Disconnected: reconnecting…';
+  else setConnection('connecting', 'Connecting…');
   const ws = new WebSocket(wsUrl());
   state.ws = ws;
   ws.addEventListener('open', () => {
@@ -614,7 +636,7 @@ function run() {
   const draft = draftFor(state.language);
   const code = draft.main.getValue();
   const interactive = state.features.includes('stdin');
-  const tty = interactive && !!term.xterm;
+  const tty = interactive && ttyWanted();
   const args = { language: state.language, code };
   if (interactive) args.interactive = true;
   if (tty) args.tty = true;
@@ -623,7 +645,7 @@ function run() {
   }
   clearAlerts();
   resetOutput();
-  if (term.xterm) {
+  if (tty) {
     term.xterm.reset();
     fitTerminal();
   }
@@ -632,7 +654,8 @@ function run() {
   state.run = { nonce, runid: null, interactive, tty, stopping: false };
   setRunning(true);
   ui.summary.textContent = 'Running…';
-  if (term.xterm) term.xterm.focus();
+  if (tty) term.xterm.focus();
+  else if (interactive) ui.line.focus();
 }
 
 function stop() {
@@ -649,6 +672,7 @@ function setRunning(running) {
   ui.run.classList.toggle('danger', running);
   ui.eof.disabled = !running || !state.features.includes('stdin');
   ui.ctrlC.disabled = !running || !state.features.includes('signals');
+  ui.tty.disabled = running;
 }
 
 function endRun() {
