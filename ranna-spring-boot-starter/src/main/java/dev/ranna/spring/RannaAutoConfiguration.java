@@ -8,6 +8,7 @@ import dev.ranna.engine.SpecRegistry;
 import dev.ranna.engine.access.ApiKeys;
 import dev.ranna.engine.access.IpLiterals;
 import dev.ranna.engine.spi.SandboxProvider;
+import dev.ranna.playground.PlaygroundAssets;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.servlet.Servlet;
 import jakarta.websocket.server.ServerContainer;
@@ -191,6 +192,22 @@ public class RannaAutoConfiguration {
             registration.setAsyncSupported(true);
             registration.setLoadOnStartup(1);
             log.info("ranna: API at {} (WebSocket {}/v1/ws)", mapping, settings.pathPrefix());
+            return registration;
+        }
+
+        /** The browser playground at the prefix's root, unless {@code ranna.api.playground} is false. */
+        @Bean
+        @ConditionalOnProperty(prefix = "ranna.api", name = "playground", havingValue = "true", matchIfMissing = true)
+        ServletRegistrationBean<PlaygroundServlet> rannaPlaygroundServlet(RannaSettings settings) {
+            String prefix = settings.pathPrefix();
+            var servlet = new PlaygroundServlet(PlaygroundAssets.load(), prefix);
+            // "" is the context root exactly (not "/", which would take every path from the application).
+            String[] mappings = prefix.isEmpty()
+                    ? new String[] {"", "/playground/*"}
+                    : new String[] {prefix, prefix + "/", prefix + "/playground/*"};
+            var registration = new ServletRegistrationBean<>(servlet, mappings);
+            registration.setName("ranna-playground");
+            log.info("ranna: playground at {}/", prefix);
             return registration;
         }
 
