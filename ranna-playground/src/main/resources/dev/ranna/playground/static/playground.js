@@ -31,7 +31,7 @@ const ui = {
   tokenBox: $('token-box'), token: $('token'), tokenUse: $('token-use'),
   connection: $('connection'), reconnect: $('reconnect'),
   tabs: $('tabs'), addFile: $('add-file'), editor: $('editor'),
-  alerts: $('alerts'), compile: $('compile'), compileOutput: $('compile-output'),
+  alerts: $('alerts'), compile: $('compile'), compileOutput: $('compile-output'), compileStatus: $('compile-status'),
   output: $('output'), cutNote: $('cut-note'), summary: $('summary'),
   eof: $('eof'), ctrlC: $('ctrl-c'), tty: $('tty'), ttyChoice: $('tty-choice'), terminal: $('terminal'), line: $('line'),
 };
@@ -72,7 +72,9 @@ async function getJson(path) {
   if (state.token) headers.Authorization = 'Bearer ' + state.token;
   const response = await fetch(apiUrl(path), { headers, cache: 'no-store' });
   if (response.status === 401) {
-    const error = new Error('This server needs a token: enter it in the Token field.');
+    const error = new Error(state.token
+      ? 'Unauthorized: the server refused this token. Check it, then Reconnect.'
+      : 'This server needs a token: enter it in the Token field.');
     error.unauthorized = true;
     throw error;
   }
@@ -184,12 +186,15 @@ function resetOutput() {
   ui.output.replaceChildren();
   ui.cutNote.textContent = '';
   ui.compileOutput.replaceChildren();
+  ui.compileOutput.hidden = true;
+  ui.compileStatus.textContent = '';
   ui.compile.hidden = true;
   ui.summary.textContent = '';
   ui.summary.className = 'summary';
 }
 
 function appendCompile(stream, text) {
+  ui.compileOutput.hidden = false;
   const span = document.createElement('span');
   span.className = stream;
   span.textContent = text;
@@ -442,7 +447,8 @@ ui.language.addEventListener('change', () => chooseLanguage(ui.language.value));
 
 async function loadServer() {
   try {
-    const [specs, info] = await Promise.all([getJson('v1/spec'), getJson('v1/info')]);
+    const info = await getJson('v1/info'); // first alone: without a token, one refused request, not two
+    const specs = await getJson('v1/spec');
     state.needsToken = state.needsToken || !!state.token;
     ui.tokenBox.hidden = !state.needsToken;
     state.features = Array.isArray(info.features) ? info.features : [];
@@ -466,7 +472,7 @@ async function loadServer() {
     if (error.unauthorized) {
       state.needsToken = true;
       ui.tokenBox.hidden = false;
-      setConnection('unauthorized', 'Needs a token');
+      setConnection('unauthorized', 'Disconnected: this server needs a token');
       ui.token.focus();
     } else {
       setConnection('disconnected', 'Disconnected: the server did not answer');
@@ -558,7 +564,7 @@ window.addEventListener('hashchange', () => {
 function setConnection(name, text) {
   document.body.dataset.connection = name;
   ui.connection.textContent = text;
-  ui.reconnect.hidden = name !== 'disconnected';
+  ui.reconnect.hidden = name !== 'disconnected' && name !== 'unauthorized';
 }
 
 function connect() {
@@ -610,8 +616,13 @@ function scheduleRetry(action) {
 ui.reconnect.addEventListener('click', () => {
   state.retryDelay = RETRY_MIN;
   clearTimeout(state.retryTimer);
-  if (Object.keys(state.specs).length === 0) loadServer();
-  else connect();
+  if (!ui.tokenBox.hidden && ui.token.value.trim() !== state.token) {
+    useToken(); // a token typed but not yet used: reconnecting means with it
+  } else if (Object.keys(state.specs).length === 0) {
+    loadServer();
+  } else {
+    connect();
+  }
 });
 
 function send(op, args) {
@@ -652,6 +663,10 @@ function run() {
   const nonce = send(OP.EXEC, args);
   if (nonce === false) return;
   state.run = { nonce, runid: null, interactive, tty, stopping: false };
+  if (state.specs[state.language].compile) {
+    ui.compile.hidden = false;
+    ui.compileStatus.textContent = 'Compiling…';
+  }
   setRunning(true);
   ui.summary.textContent = 'Running…';
   if (tty) term.xterm.focus();
@@ -714,9 +729,9 @@ function onEvent(message) {
       break;
     case EV.LOG:
       if (data.stage === 'compile') {
-        ui.compile.hidden = false;
         appendCompile(data.stdout !== undefined ? 'stdout' : 'stderr', plain(data.stdout || data.stderr || ''));
       } else if (data.stdout !== undefined) {
+        if (data.stage === 'run' && ui.compileStatus.textContent === 'Compiling…') ui.compileStatus.textContent = 'Compiled';
         queueOutput('stdout', plain(data.stdout));
         if (run.tty) queueTerminal(data.stdout);
       } else if (data.stderr !== undefined) {
@@ -725,6 +740,12 @@ function onEvent(message) {
       }
       break;
     case EV.STOP:
+      if (data.compiletimems !== undefined) {
+        ui.compile.hidden = false;
+        ui.compileStatus.textContent = data.stage === 'compile'
+          ? `Compilation failed after ${data.compiletimems} ms`
+          : `Compiled in ${data.compiletimems} ms`;
+      }
       summarize(data);
       endRun();
       break;
