@@ -16,8 +16,12 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -27,26 +31,59 @@ import org.junit.jupiter.params.provider.ValueSource;
  * headers, and what is not (traversal, files of the WebJars that are not on the list, the switch off).
  */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class PlaygroundServingTest {
     private final HttpClient http =
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    /** The server with the default options, shared by the tests that need nothing else. */
+    private RannaServer defaults;
+    /** The server the current test talks to. */
     private RannaServer server;
 
-    private RannaServer start(ServerOptions options) {
-        server = RannaServer.builder()
+    private @Nullable RannaServer own;
+
+    @BeforeAll
+    void startDefaults() {
+        defaults = RannaServer.builder()
                 .engine(new FakeEngine())
                 .host("127.0.0.1")
                 .port(0)
-                .options(options)
+                .options(ServerOptions.DEFAULTS.toBuilder()
+                        .shutdownTimeout(Duration.ofMillis(200))
+                        .build())
                 .build()
                 .start();
+    }
+
+    @AfterAll
+    void stopDefaults() {
+        defaults.close();
+    }
+
+    private RannaServer start(ServerOptions options) {
+        if (options == ServerOptions.DEFAULTS) {
+            server = defaults;
+            return server;
+        }
+        own = RannaServer.builder()
+                .engine(new FakeEngine())
+                .host("127.0.0.1")
+                .port(0)
+                // The client's idle keep-alive connection would hold a close for the whole default timeout.
+                .options(options.toBuilder()
+                        .shutdownTimeout(Duration.ofMillis(200))
+                        .build())
+                .build()
+                .start();
+        server = own;
         return server;
     }
 
     @AfterEach
     void stop() {
-        if (server != null) {
-            server.close();
+        if (own != null) {
+            own.close();
+            own = null;
         }
     }
 
