@@ -234,7 +234,7 @@ function summarize(stop) {
 
 // With the tty feature every run is interactive on a pseudo-terminal, shown in xterm.js (whose input
 // textarea is the page's "Input"); without it a plain line input sends standard input.
-const term = { xterm: null, fit: null, queue: '', scheduled: false };
+const term = { xterm: null, fit: null, queue: '', scheduled: false, lineDirty: false };
 
 function setUpInput() {
   const canTty = state.features.includes('tty') && typeof Terminal === 'function';
@@ -250,7 +250,13 @@ function setUpInput() {
       term.xterm.loadAddon(term.fit);
     }
     term.xterm.open(ui.terminal);
-    term.xterm.onData((data) => sendStdin(data, false));
+    term.xterm.onData((data) => {
+      if (!sendStdin(data, false)) return;
+      // Whether the terminal's current line holds typed text, for EOF (see sendEof).
+      const end = Math.max(data.lastIndexOf('\r'), data.lastIndexOf('\n'), data.lastIndexOf('\x03'), data.lastIndexOf('\x04'));
+      if (end >= 0) term.lineDirty = false;
+      if (data.length > end + 1) term.lineDirty = true;
+    });
     term.xterm.onResize(({ cols, rows }) => {
       if (state.run && state.run.runid && state.run.tty) send(OP.RESIZE, { runid: state.run.runid, cols, rows });
     });
@@ -327,6 +333,17 @@ function sendStdin(data, eof) {
 }
 
 function sendEof() {
+  const run = state.run;
+  // On a terminal, EOF is a typed Ctrl-D, which ends input only at the start of a line; after typed text
+  // it only hands that text over. So, as in a shell, a pending line gets one Ctrl-D first.
+  if (run && run.tty && term.lineDirty) sendStdin('\x04', false);
+  term.lineDirty = false;
+  // Likewise text typed into the line input and not yet sent goes first, without a newline.
+  if (run && !run.tty && ui.line.value) {
+    const text = ui.line.value;
+    ui.line.value = '';
+    if (sendStdin(text, false)) queueOutput('stdin', text);
+  }
   sendStdin('', true);
 }
 
@@ -464,7 +481,10 @@ async function loadServer() {
     }));
     ui.language.disabled = false;
     setUpInput();
-    const shared = readShared();
+    // A shared link is opened once, on the first load: a later reload of the languages (a new token) keeps
+    // what the user has typed since.
+    const shared = state.sharedOpened ? null : readShared();
+    state.sharedOpened = true;
     chooseLanguage(shared && state.specs[shared.language] ? shared.language : localStorage.getItem(LANGUAGE_KEY));
     if (shared) restoreShared(shared);
     connect();
@@ -656,6 +676,7 @@ function run() {
   }
   clearAlerts();
   resetOutput();
+  term.lineDirty = false;
   if (tty) {
     term.xterm.reset();
     fitTerminal();
