@@ -32,7 +32,7 @@ import org.junit.jupiter.api.Test;
  * dev.ranna.sandbox.tck..}, the sandboxes are {@code dev.ranna.sandbox.process..} and {@code
  * dev.ranna.sandbox.docker..}, {@code ranna-netty} is {@code dev.ranna.netty..}, {@code ranna-client} is {@code
  * dev.ranna.client..}, {@code ranna-spring-boot-starter} is {@code dev.ranna.spring..}, {@code ranna-api-tck} is
- * {@code dev.ranna.api.tck..}. Rules about what a module
+ * {@code dev.ranna.api.tck..}, {@code ranna-playground} is {@code dev.ranna.playground..}. Rules about what a module
  * may use are checked on main classes only ({@link #main}); rules about what nobody may reach into also see
  * this module's test classes ({@link #all}).
  */
@@ -49,6 +49,7 @@ class ArchitectureTest {
     private static final String CLIENT = "dev.ranna.client..";
     private static final String SPRING = "dev.ranna.spring..";
     private static final String API_TCK = "dev.ranna.api.tck..";
+    private static final String PLAYGROUND = "dev.ranna.playground..";
     private static final String JACKSON = "com.fasterxml.jackson..";
 
     private static JavaClasses main;
@@ -199,6 +200,18 @@ class ArchitectureTest {
                 .because("the starter serves the API on the application's servlet container with the engine's own"
                         + " pieces (dev.ranna.engine.access); an embedder gets neither our Netty server nor Netty,"
                         + " and sandboxes only through ServiceLoader")
+                .check(main);
+    }
+
+    @Test
+    void thePlaygroundIsFilesAndTheirRulesForEveryTransport() {
+        classes()
+                .that()
+                .resideInAPackage(PLAYGROUND)
+                .should()
+                .onlyDependOnClassesThat(resideInAnyPackage(PLAYGROUND, "java..", "org.jspecify.."))
+                .because("the Netty server and the Spring Boot starter serve the same page from the same allow-list"
+                        + " and headers; it knows neither")
                 .check(main);
     }
 
