@@ -1,0 +1,42 @@
+package dev.ranna.browser;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+/** With tokens on, the page loads (it holds no secret) and runs only with a token typed into its Token field. */
+class PlaygroundTokenTest extends BrowserTestBase {
+    private static final String TOKEN = "browser-test-token-5b1e";
+
+    @Override
+    String[] settings() {
+        return new String[] {"api.tokens", TOKEN};
+    }
+
+    @Test
+    void aWrongTokenIsRefusedVisiblyAndTheRightOneRuns() {
+        // Refused requests and handshakes are logged by the browser itself.
+        expectConsoleError("401");
+        expectConsoleError("WebSocket connection to");
+        page.driver.get(server.base().toString());
+        page.field("Token");
+        page.field("Token").clear();
+        page.field("Token").sendKeys("not-the-token");
+        page.findButton("Reconnect").ifPresent(b -> b.click());
+        page.waitUntil(
+                "the page to say the token was refused",
+                () -> !page.alerts().isBlank() || page.pageText().contains("Disconnected"));
+        System.out.println("playground: with a wrong token the page says: " + Playground.excerpt(page.alerts()));
+
+        page.field("Token").clear();
+        page.field("Token").sendKeys(TOKEN);
+        page.findButton("Reconnect").ifPresent(b -> b.click());
+        page.button("Run");
+        page.chooseLanguage("python3");
+        page.typeCode("print(\"token ok \" + str(3 * 3))");
+        page.run();
+        page.awaitOutput("token ok 9");
+        page.awaitIdle();
+        assertThat(page.driver.getCurrentUrl()).doesNotContain(TOKEN);
+    }
+}
