@@ -54,9 +54,18 @@ final class Playground {
     }
 
     private Optional<WebElement> findNamed(String css, String name) {
+        return findNamed(css, name, true);
+    }
+
+    /**
+     * {@code displayed}: only elements that are shown; else any (a terminal's input is an invisible
+     * textarea that holds the keyboard focus, as in xterm.js).
+     */
+    private Optional<WebElement> findNamed(String css, String name, boolean displayed) {
         try {
             for (WebElement element : driver.findElements(By.cssSelector(css))) {
-                if (element.isDisplayed() && accessibleName(element).equals(name)) {
+                if ((!displayed || element.isDisplayed())
+                        && accessibleName(element).equals(name)) {
                     return Optional.of(element);
                 }
             }
@@ -108,9 +117,9 @@ final class Playground {
         return text.toString();
     }
 
-    /** The whole page's visible text. */
+    /** The whole page's visible text (what is hidden is not in it). */
     String pageText() {
-        return textOf(driver.findElement(By.tagName("body")));
+        return driver.findElement(By.tagName("body")).getText();
     }
 
     private String textOf(WebElement element) {
@@ -127,7 +136,9 @@ final class Playground {
 
     /** Chooses the language whose spec key is {@code key} in the Language combobox. */
     void chooseLanguage(String key) {
-        WebElement combobox = language();
+        WebElement combobox = waitFor(
+                "the Language combobox to be enabled",
+                () -> Optional.of(language()).filter(WebElement::isEnabled));
         if (combobox.getTagName().equalsIgnoreCase("select")) {
             Select select = new Select(combobox);
             for (WebElement option : select.getOptions()) {
@@ -236,12 +247,20 @@ final class Playground {
                 () -> alerts().toLowerCase(Locale.ROOT).contains(lower));
     }
 
-    /** Types a line into the terminal (the field labelled Input) and presses Enter. */
+    /**
+     * Types a line into the terminal (the field labelled Input) and presses Enter: a shown field is clicked
+     * and typed into; a terminal's invisible input is given the focus and the keys go to it as a user's
+     * would.
+     */
     void typeInput(String line) {
-        WebElement input = field("Input");
-        input.click();
-        input.sendKeys(line);
-        input.sendKeys(Keys.ENTER);
+        WebElement input = waitFor("a field labelled \"Input\"", () -> findNamed(CANDIDATES_FIELD, "Input", false));
+        if (input.isDisplayed()) {
+            input.click();
+            input.sendKeys(line, Keys.ENTER);
+        } else {
+            ((JavascriptExecutor) driver).executeScript("arguments[0].focus();", input);
+            new Actions(driver).sendKeys(line).sendKeys(Keys.ENTER).perform();
+        }
     }
 
     void ctrlEnter() {

@@ -1,6 +1,8 @@
 package dev.ranna.browser;
 
-import java.util.Locale;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Keys;
@@ -39,9 +41,24 @@ class PlaygroundFilesTest extends BrowserTestBase {
         page.awaitOutput("twice 21 is 42", java.time.Duration.ofSeconds(60));
         page.awaitIdle();
         page.waitUntil(
-                "the compile stage shown",
-                () -> page.pageText().toLowerCase(Locale.ROOT).contains("compil"));
+                "the compile stage's time shown",
+                () -> COMPILE_TIME.matcher(page.pageText()).find());
+        System.out.println("playground: after a compiled run the page shows: " + Playground.excerpt(page.pageText()));
+        assertThat(page.output()).doesNotContain("undeclared");
+
+        // A compile error: shown as the compile stage's output, apart from the program's, which never runs.
+        page.typeCode("int twice(int x) { return 2 * y; }");
+        page.run();
+        page.awaitIdle();
+        page.waitUntil("the compiler's error shown", () -> page.pageText().contains("undeclared"));
+        assertThat(page.output())
+                .as("the program's output")
+                .doesNotContain("twice 21 is")
+                .doesNotContain("undeclared");
+        System.out.println("playground: after a failed compile the page shows: " + Playground.excerpt(page.pageText()));
     }
+
+    private static final Pattern COMPILE_TIME = Pattern.compile("(?i)compil\\w*\\D{0,20}\\d+\\s*ms");
 
     private String valueOf(WebElement tab) {
         return tab.findElements(By.tagName("input")).stream()
