@@ -108,6 +108,25 @@ final class Playground {
         return text.toString();
     }
 
+    /**
+     * How the output shows {@code text}: the class, colour and weight of the innermost element of the
+     * role=log region that holds it.
+     */
+    String styleOf(String text) {
+        Object style = ((JavascriptExecutor) driver)
+                .executeScript(
+                        "const text = arguments[0];"
+                                + " for (const log of document.querySelectorAll('[role=log]')) {"
+                                + "  const walker = document.createTreeWalker(log, NodeFilter.SHOW_TEXT);"
+                                + "  for (let n = walker.nextNode(); n; n = walker.nextNode()) {"
+                                + "   if (n.textContent.includes(text)) { const e = n.parentElement;"
+                                + "    const s = getComputedStyle(e);"
+                                + "    return e.className + '|' + s.color + '|' + s.fontWeight + '|' + s.backgroundColor; } } }"
+                                + " return null;",
+                        text);
+        return String.valueOf(style);
+    }
+
     /** The text of every role=alert element (ERROR events, the connection state). */
     String alerts() {
         StringBuilder text = new StringBuilder();
@@ -253,13 +272,18 @@ final class Playground {
      * would.
      */
     void typeInput(String line) {
+        typeInputKeys(line, Keys.ENTER);
+    }
+
+    /** Types keys into the terminal (the field labelled Input), as {@link #typeInput} does. */
+    void typeInputKeys(CharSequence... keys) {
         WebElement input = waitFor("a field labelled \"Input\"", () -> findNamed(CANDIDATES_FIELD, "Input", false));
         if (input.isDisplayed()) {
             input.click();
-            input.sendKeys(line, Keys.ENTER);
+            input.sendKeys(keys);
         } else {
             ((JavascriptExecutor) driver).executeScript("arguments[0].focus();", input);
-            new Actions(driver).sendKeys(line).sendKeys(Keys.ENTER).perform();
+            new Actions(driver).sendKeys(keys).perform();
         }
     }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
+import org.openqa.selenium.Keys;
 
 /** Prompts answered in the terminal, EOF, Ctrl-C and Stop, from the page. */
 class PlaygroundInteractiveTest extends BrowserTestBase {
@@ -46,6 +47,18 @@ class PlaygroundInteractiveTest extends BrowserTestBase {
         page.run();
         page.awaitOutput("tick 3");
         page.button("Ctrl-C").click();
+        page.awaitOutput("KeyboardInterrupt");
+        page.awaitIdle();
+    }
+
+    @Test
+    void ctrlCTypedInTheTerminalEndsALoop() {
+        page.open();
+        page.chooseLanguage("python3");
+        page.typeCode("import time\nn = 0\nwhile True: n += 1; print(\"tock\", n, flush=True); time.sleep(0.1)");
+        page.run();
+        page.awaitOutput("tock 3");
+        page.typeInputKeys(Keys.chord(Keys.CONTROL, "c"));
         page.awaitOutput("KeyboardInterrupt");
         page.awaitIdle();
     }

@@ -69,7 +69,16 @@ class PlaygroundRunTest extends BrowserTestBase {
         page.awaitOutput("out-42");
         page.awaitOutput("err-5");
         page.awaitIdle();
+        // Distinguishable: the two lines are not drawn alike.
+        assertThat(page.styleOf("err-5")).as("how stderr is shown").isNotEqualTo(page.styleOf("out-42"));
+        // Then the run's end: its exit code and time.
+        page.waitUntil(
+                "the exit code and time shown",
+                () -> EXIT_AND_TIME.matcher(page.pageText()).find());
     }
+
+    private static final java.util.regex.Pattern EXIT_AND_TIME =
+            java.util.regex.Pattern.compile("(?is)exit\\D{0,12}0\\b.*\\d+\\s*ms");
 
     @Test
     void theChosenLanguageIsRemembered() {
