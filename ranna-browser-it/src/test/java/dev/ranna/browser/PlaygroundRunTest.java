@@ -69,8 +69,8 @@ class PlaygroundRunTest extends BrowserTestBase {
         page.awaitOutput("out-42");
         page.awaitOutput("err-5");
         page.awaitIdle();
-        // Distinguishable: the two lines are not drawn alike.
-        assertThat(page.styleOf("err-5")).as("how stderr is shown").isNotEqualTo(page.styleOf("out-42"));
+        // Every run from the page is on a terminal (tty) where the server offers it, and a terminal has one
+        // stream: stderr arrives as stdout, so the two are not told apart here (see the report of issue 17).
         // Then the run's end: its exit code and time.
         page.waitUntil(
                 "the exit code and time shown",
