@@ -108,6 +108,25 @@ final class Playground {
         return text.toString();
     }
 
+    /**
+     * How the output shows {@code text}: the class, colour, weight and background of the innermost element
+     * of a role=log region that holds it.
+     */
+    String styleOf(String text) {
+        Object style = ((JavascriptExecutor) driver)
+                .executeScript(
+                        "const text = arguments[0];"
+                                + " for (const log of document.querySelectorAll('[role=log]')) {"
+                                + "  const walker = document.createTreeWalker(log, NodeFilter.SHOW_TEXT);"
+                                + "  for (let n = walker.nextNode(); n; n = walker.nextNode()) {"
+                                + "   if (n.textContent.includes(text)) { const e = n.parentElement;"
+                                + "    const s = getComputedStyle(e);"
+                                + "    return e.className + '|' + s.color + '|' + s.fontWeight + '|' + s.backgroundColor; } } }"
+                                + " return null;",
+                        text);
+        return String.valueOf(style);
+    }
+
     /** The text of every role=alert element (ERROR events, the connection state). */
     String alerts() {
         StringBuilder text = new StringBuilder();

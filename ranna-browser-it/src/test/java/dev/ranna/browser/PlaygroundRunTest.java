@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.openqa.selenium.WebElement;
 import org.openqa.selenium.json.Json;
 import org.openqa.selenium.support.ui.Select;
 
@@ -69,8 +70,19 @@ class PlaygroundRunTest extends BrowserTestBase {
         page.awaitOutput("out-42");
         page.awaitOutput("err-5");
         page.awaitIdle();
-        // Every run from the page is on a terminal (tty) where the server offers it, and a terminal has one
-        // stream: stderr arrives as stdout, so the two are not told apart here (see the report of issue 17).
+        // On a terminal (the default where the server offers one) stdout and stderr are one stream; without
+        // it (the "tty" choice off) the page draws them differently.
+        WebElement tty = page.field("tty");
+        if (tty.isSelected()) {
+            tty.click();
+        }
+        page.run();
+        page.awaitIdle();
+        page.waitUntil(
+                "both lines again",
+                () -> page.output().contains("out-42") && page.output().contains("err-5"));
+        assertThat(page.styleOf("err-5")).as("how stderr is shown").isNotEqualTo(page.styleOf("out-42"));
+        tty.click();
         // Then the run's end: its exit code and time.
         page.waitUntil(
                 "the exit code and time shown",
