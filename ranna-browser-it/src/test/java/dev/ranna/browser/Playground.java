@@ -215,8 +215,7 @@ final class Playground {
     void typeCode(String code) {
         WebElement editor = editor();
         editor.click();
-        Keys mod = Keys.CONTROL;
-        editor.sendKeys(Keys.chord(mod, "a"), Keys.DELETE);
+        editor.sendKeys(Keys.chord(Keys.CONTROL, "a"), Keys.DELETE);
         String[] lines = code.split("\n", -1);
         for (int i = 0; i < lines.length; i++) {
             if (i > 0) {

@@ -2,7 +2,6 @@ package dev.ranna.browser;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -77,11 +76,13 @@ class PlaygroundRunTest extends BrowserTestBase {
             tty.click();
         }
         page.run();
-        page.awaitIdle();
+        // Polled, not read once: the previous run's lines are on the page until this run clears them.
         page.waitUntil(
-                "both lines again",
-                () -> page.output().contains("out-42") && page.output().contains("err-5"));
-        assertThat(page.styleOf("err-5")).as("how stderr is shown").isNotEqualTo(page.styleOf("out-42"));
+                "stderr drawn unlike stdout",
+                () -> page.output().contains("out-42")
+                        && page.output().contains("err-5")
+                        && !page.styleOf("err-5").equals(page.styleOf("out-42")));
+        page.awaitIdle();
         tty.click();
         // Then the run's end: its exit code and time.
         page.waitUntil(
@@ -114,9 +115,5 @@ class PlaygroundRunTest extends BrowserTestBase {
         page.waitUntil(
                 "the first language, " + first, () -> page.chosenLanguage().equals(first));
         page.waitUntil("its example in the editor", () -> page.code().contains("Hello, World!"));
-    }
-
-    URI base() {
-        return server.base();
     }
 }
