@@ -47,8 +47,8 @@ class PlaygroundInteractiveTest extends BrowserTestBase {
         page.run();
         page.awaitOutput("tick 3");
         page.button("Ctrl-C").click();
-        page.awaitOutput("KeyboardInterrupt");
         page.awaitIdle();
+        assertEndedBySigint();
     }
 
     @Test
@@ -59,8 +59,8 @@ class PlaygroundInteractiveTest extends BrowserTestBase {
         page.run();
         page.awaitOutput("tock 3");
         page.typeInputKeys(Keys.chord(Keys.CONTROL, "c"));
-        page.awaitOutput("KeyboardInterrupt");
         page.awaitIdle();
+        assertEndedBySigint();
     }
 
     @Test
@@ -76,5 +76,18 @@ class PlaygroundInteractiveTest extends BrowserTestBase {
         Duration took = Duration.ofNanos(System.nanoTime() - start);
         System.out.printf("playground: Stop to Run again in %d ms%n", took.toMillis());
         assertThat(took).isLessThan(Duration.ofSeconds(10));
+    }
+
+    /**
+     * The run ended by SIGINT: Python's KeyboardInterrupt in the output, or SIGINT as the signal the run
+     * ended with (STOP's signal, shown with the exit). Either, not both: Python prints its traceback and
+     * then dies of the signal, and the end of what it printed on the terminal is at times not delivered
+     * (seen once in several runs: "^CTraceback (most recent call last):" and nothing after it).
+     */
+    private void assertEndedBySigint() {
+        page.waitUntil(
+                "the run to have ended by SIGINT",
+                () -> page.output().contains("KeyboardInterrupt")
+                        || page.pageText().contains("SIGINT"));
     }
 }
