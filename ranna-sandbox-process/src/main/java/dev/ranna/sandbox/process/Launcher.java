@@ -337,7 +337,7 @@ final class Launcher {
      * spoil the run's own status report).
      */
     static final String WAITER = "my @t = qw(HUP INT QUIT TERM USR1 USR2 PIPE TSTP TTIN TTOU); my $s;"
-            + " $s = undef unless open($s, \">&=\", 8); local $SIG{$_} = \"IGNORE\" for @t; my $p = fork;"
+            + " $s = undef unless open($s, \">&=\", 8); $SIG{$_} = \"IGNORE\" for @t; my $p = fork;"
             + " die \"ranna: fork: $!\\n\" unless defined $p;"
             + " syswrite $s, \"pid $p\\n\" if $s && $p > 0;"
             + " if ($p == 0) { close $s if $s; $SIG{$_} = \"DEFAULT\" for @t; exec { $ARGV[0] } @ARGV;"

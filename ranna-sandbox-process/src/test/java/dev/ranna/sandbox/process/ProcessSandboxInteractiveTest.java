@@ -321,6 +321,27 @@ class ProcessSandboxInteractiveTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"bubblewrap", "none"})
+    void aTypedCtrlCInterruptsTheProgramAndNeverItsWaiter(String isolation) throws Exception {
+        // The terminal's SIGINT goes to its foreground group: the program and the waiter that reports its
+        // end. The waiter must ignore it; when it did not (a `local` undone at each loop turn), it died at
+        // once, `script` stopped relaying, and the program's output after the Ctrl-C was lost.
+        var feed = new Feed();
+        var run = start(
+                sandbox(isolation),
+                "c=0; trap 'c=$((c+1)); echo \"int $c\"' INT\n"
+                        + "n=0; while [ $n -lt 5 ]; do n=$((n+1)); echo tock $n; sleep 0.1; done\n"
+                        + "echo \"end c=$c\"\n",
+                feed,
+                true);
+        run.awaitStdout("tock 1");
+        feed.send("\u0003");
+        ExitStatus status = run.await();
+        assertThat(status.exitCode()).as("%s %s", status, run.sink().stdout()).isZero();
+        assertThat(run.sink().stdout()).contains("^Cint 1\r\n").endsWith("end c=1\r\n");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"bubblewrap", "none"})
     void aTerminalIsResized(String isolation) throws Exception {
         var feed = new Feed();
         var run = start(sandbox(isolation), "trap 'stty size' WINCH\nstty size\nread -r x\nstty size\n", feed, true);
