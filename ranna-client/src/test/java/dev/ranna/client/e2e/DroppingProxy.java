@@ -6,6 +6,7 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.SocketException;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -66,11 +67,20 @@ final class DroppingProxy implements AutoCloseable {
         thread.start();
     }
 
-    /** Resets every connection through the proxy. */
+    /**
+     * Resets every connection through the proxy. A side its pump already closed (the other end went
+     * first) is skipped: there is nothing left to reset.
+     */
     void drop() throws IOException {
         for (Socket socket : sockets) {
-            socket.setSoLinger(true, 0);
-            socket.close();
+            try {
+                socket.setSoLinger(true, 0);
+                socket.close();
+            } catch (SocketException e) {
+                if (!socket.isClosed()) {
+                    throw e;
+                }
+            }
         }
         sockets.clear();
     }
