@@ -581,6 +581,15 @@ final class ProcessSandbox implements Sandbox {
 
     /** The compile stage's own: its launcher and cgroup (the run's directories and uid are the run stage's). */
     private ProcessExecution.Resources compileResources(Process process, Cgroups.RunGroup group, int uid) {
+        return stageResources(process, group, uid, group::remove);
+    }
+
+    /**
+     * One stage's resources: its leftovers die with {@link #killStage}, its cgroup reports OOM and usage,
+     * and {@code release} frees what the stage owns.
+     */
+    private ProcessExecution.Resources stageResources(
+            @Nullable Process process, Cgroups.RunGroup group, int uid, Runnable release) {
         return new ProcessExecution.Resources() {
             @Override
             public void killLeftovers() {
@@ -599,7 +608,7 @@ final class ProcessSandbox implements Sandbox {
 
             @Override
             public void release() {
-                group.remove();
+                release.run();
             }
         };
     }
@@ -843,34 +852,16 @@ final class ProcessSandbox implements Sandbox {
             @Nullable Path ptyDir,
             @Nullable Path workDir,
             int uid) {
-        return new ProcessExecution.Resources() {
-            @Override
-            public void killLeftovers() {
-                killStage(process, group, uid);
+        return stageResources(process, group, uid, () -> {
+            try {
+                // After killLeftovers(): nothing of the run holds a terminal of it any more.
+                Ptys.unmount(ptyDir);
+                WorkDirs.removeWorkDir(workDir);
+                deleteQuietly(controlDir);
+            } finally {
+                releaseQuietly(group, runDir, uid);
             }
-
-            @Override
-            public boolean oomKilled() {
-                return group.oomKilled();
-            }
-
-            @Override
-            public @Nullable ResourceUsage usage() {
-                return group.usage();
-            }
-
-            @Override
-            public void release() {
-                try {
-                    // After killLeftovers(): nothing of the run holds a terminal of it any more.
-                    Ptys.unmount(ptyDir);
-                    WorkDirs.removeWorkDir(workDir);
-                    deleteQuietly(controlDir);
-                } finally {
-                    releaseQuietly(group, runDir, uid);
-                }
-            }
-        };
+        });
     }
 
     private void releaseQuietly(Cgroups.@Nullable RunGroup group, @Nullable Path runDir, int uid) {
