@@ -69,7 +69,16 @@ final class Host {
         return true;
     }
 
-    /** Live (non-zombie) processes running as one of the process sandbox's run uids, or matching a marker. */
+    /**
+     * The last word of a waiting pooled process sandbox's command lines ({@code Launcher.POOLED}; its stub
+     * renames itself when a run takes it).
+     */
+    static final String POOLED_SANDBOX = "ranna-pooled-sandbox";
+
+    /**
+     * Live (non-zombie) processes running as one of the process sandbox's run uids, or matching a marker;
+     * not the sandboxes the server keeps waiting for runs.
+     */
     static List<String> sandboxProcesses(String marker) {
         var found = new ArrayList<String>();
         long self = ProcessHandle.current().pid();
@@ -92,6 +101,10 @@ final class Host {
                         continue;
                     }
                     String cmdline = cmdline(proc);
+                    if (cmdline.endsWith(" " + POOLED_SANDBOX + " ")) {
+                        // A process sandbox set up ahead of its run, waiting: the server's own, not a run's.
+                        continue;
+                    }
                     if ((uid >= RUN_UID_BASE && uid < RUN_UID_END)
                             || (marker != null && !marker.isEmpty() && cmdline.contains(marker))) {
                         found.add(proc.getFileName() + " uid " + uid + " " + cmdline);

@@ -254,8 +254,127 @@ final class Launcher {
         return out.toByteArray();
     }
 
+    /**
+     * A sandbox set up ahead of its run ({@link ProcessSandbox}'s pool): the same chain as {@link
+     * #bubblewrap} (cgroup join, rlimits, uid, namespaces, mounts, syscall filter), with {@link #STUB} as
+     * the program. {@code run} names the sandbox's cgroups, uid, CPU limit, options and status files; its
+     * command, code and environment are not used: they come later through {@link #warmHandOff}. The stub
+     * starts with {@link #baseEnvironment} only.
+     */
+    Command warm(Run run) {
+        var argv = new ArrayList<String>();
+        argv.add(tools.shell.toString());
+        argv.add("-c");
+        argv.add(BWRAP_SCRIPT);
+        argv.add("ranna-launch");
+        run.cgroupProcs().forEach(path -> argv.add(path.toString()));
+        argv.add("--");
+        argv.addAll(bubblewrapChain(run, List.of(String.valueOf(perl), "-e", STUB, POOLED)));
+        var options = new ArrayList<>(fixedBwrapOptions);
+        options.add("--clearenv");
+        baseEnvironment("/work").forEach((key, value) -> {
+            options.add("--setenv");
+            options.add(key);
+            options.add(value);
+        });
+        return new Command(argv, nulSeparated(options));
+    }
+
+    /**
+     * What a {@link #warm} sandbox reads on stdin to become {@code command} in {@code environment} with
+     * {@code code} as {@code /work/<filename>}: {@code "<header bytes> <code bytes>\n"}, the header (the
+     * file name, the variable count, {@code KEY=value} each, the word count, the words, each ended by NUL),
+     * then the code's bytes. What follows on stdin is the program's input. Null when a run cannot be handed
+     * over that way (a NUL in a word, {@code =} or NUL in a variable's name, a file name with {@code /}):
+     * such a run starts a launcher of its own.
+     */
+    static byte @Nullable [] warmHandOff(
+            String filename, byte[] code, Map<String, String> environment, List<String> command) {
+        if (command.isEmpty()
+                || filename.isEmpty()
+                || filename.indexOf('/') >= 0
+                || filename.indexOf('\0') >= 0
+                || filename.equals(".")
+                || filename.equals("..")) {
+            return null;
+        }
+        var header = new ByteArrayOutputStream();
+        if (!field(header, filename)) {
+            return null;
+        }
+        field(header, Integer.toString(environment.size()));
+        for (var variable : environment.entrySet()) {
+            String key = variable.getKey();
+            if (key.isEmpty() || key.indexOf('=') >= 0 || !field(header, key + "=" + variable.getValue())) {
+                return null;
+            }
+        }
+        field(header, Integer.toString(command.size()));
+        for (String word : command) {
+            if (!field(header, word)) {
+                return null;
+            }
+        }
+        var out = new ByteArrayOutputStream(header.size() + code.length + 24);
+        out.writeBytes((header.size() + " " + code.length + "\n").getBytes(StandardCharsets.US_ASCII));
+        out.writeBytes(header.toByteArray());
+        out.writeBytes(code);
+        return out.toByteArray();
+    }
+
+    private static boolean field(ByteArrayOutputStream out, String value) {
+        if (value.indexOf('\0') >= 0) {
+            return false;
+        }
+        out.writeBytes(value.getBytes(StandardCharsets.UTF_8));
+        out.write(0);
+        return true;
+    }
+
+    /**
+     * A {@link #warm} sandbox's program (perl, run by bubblewrap's pid 1 under the filter, as the run's
+     * uid): reads one {@link #warmHandOff} from stdin byte-exactly (sysread; what follows stays for the
+     * program), writes the code as a new file in its own fresh {@code /work} (never following a link),
+     * takes the request's environment (and {@code PWD}, as bubblewrap sets it), renames itself {@code
+     * ranna-waiter} (no longer {@link #POOLED}), then is the {@link #WAITER}: forks the program with the signals'
+     * default dispositions, writes its pid and wait status to fd 8 and exits like it. Anything malformed
+     * ends it with {@link #SETUP_FAILED} before a program exists.
+     */
+    /**
+     * The last word of a waiting pooled sandbox's command lines (its bubblewrap and its stub), so that a
+     * look at the host's processes can tell it from a run: the stub renames itself once it has its run.
+     */
+    static final String POOLED = "ranna-pooled-sandbox";
+
+    static final String STUB = "use Fcntl qw(O_WRONLY O_CREAT O_EXCL O_NOFOLLOW);"
+            + " my @t = qw(HUP INT QUIT TERM USR1 USR2 PIPE TSTP TTIN TTOU); $SIG{$_} = \"IGNORE\" for @t;"
+            + " sub rd { my ($n) = @_; my $b = \"\"; while (length($b) < $n) {"
+            + " my $r = sysread(STDIN, $b, $n - length($b), length($b)); exit 125 unless $r; } return $b; }"
+            + " my $l = \"\"; while ($l !~ /\\n\\z/) { exit 125 if length($l) > 40; $l .= rd(1); }"
+            + " my ($h, $c) = $l =~ /\\A(\\d+) (\\d+)\\n\\z/ or exit 125;"
+            + " my @f = split /\\0/, rd($h), -1; exit 125 unless @f && pop(@f) eq \"\";"
+            + " my $name = shift @f; my $ne = shift @f; exit 125 unless defined $ne && $ne =~ /\\A\\d+\\z/;"
+            + " my %e = map { split /=/, $_, 2 } splice(@f, 0, $ne); my $na = shift @f;"
+            + " exit 125 unless defined $na && $na =~ /\\A\\d+\\z/ && $na > 0 && @f == $na;"
+            + " exit 125 unless defined $name && $name =~ m{\\A[^/]+\\z};"
+            + " sysopen(my $o, \"/work/$name\", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600) or exit 125;"
+            + " my $code = rd($c); while (length $code) { my $w = syswrite($o, $code); exit 125 unless $w;"
+            + " substr($code, 0, $w) = \"\"; } close($o) or exit 125; chmod(0644, \"/work/$name\") or exit 125;"
+            + " $0 = \"ranna-waiter\"; %ENV = (%e, PWD => \"/work\"); my $s; $s = undef unless open($s, \">&=\", 8); my $p = fork;"
+            + " die \"ranna: fork: $!\\n\" unless defined $p;"
+            + " syswrite $s, \"pid $p\\n\" if $s && $p > 0;"
+            + " if ($p == 0) { close $s if $s; $SIG{$_} = \"DEFAULT\" for @t; exec { $f[0] } @f;"
+            + " print STDERR \"ranna: execvp $f[0]: $!\\n\"; exit 1; }"
+            + " 1 while waitpid($p, 0) == -1 && $!{EINTR}; my $w = $?;"
+            + " syswrite $s, ($w & 127 ? \"signal \" . ($w & 127) : \"exit \" . ($w >> 8)) . \"\\n\" if $s;"
+            + " exit($w & 127 ? 128 + ($w & 127) : $w >> 8);";
+
     /** The code file, the filter file, then {@code prlimit ... -- setpriv ... -- bwrap --args 3 -- command...}. */
     private List<String> bubblewrapChain(Run run) {
+        return bubblewrapChain(run, programCommand(run));
+    }
+
+    private List<String> bubblewrapChain(Run run, List<String> program) {
         if (tools.bwrap == null) {
             throw new IllegalStateException("bwrap not found");
         }
@@ -273,7 +392,7 @@ final class Launcher {
         argv.add("--args");
         argv.add("3");
         argv.add("--");
-        argv.addAll(programCommand(run));
+        argv.addAll(program);
         return argv;
     }
 

@@ -29,6 +29,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -113,6 +114,24 @@ final class ProcessSandbox implements Sandbox {
     private final AtomicReference<@Nullable Prestarted> prestarted = new AtomicReference<>();
     private final AtomicBoolean prestarting = new AtomicBoolean();
 
+    /**
+     * A sandbox set up ahead of its run ({@value ProcessSandboxConfig#POOL}): bubblewrap already running
+     * as {@code uid} inside {@code group}, with its namespaces, mounts, rlimits ({@code cpuSeconds} of CPU)
+     * and syscall filter in place, its program {@link Launcher#STUB} blocked on stdin for a run's {@link
+     * Launcher#warmHandOff}. {@code runDir} holds its options and {@code statusFile}. Used by one run only.
+     */
+    record Warm(Process process, int uid, Cgroups.RunGroup group, Path runDir, Path statusFile, int cpuSeconds) {}
+
+    private final int poolSize;
+    private final ConcurrentLinkedDeque<Warm> pool = new ConcurrentLinkedDeque<>();
+    private final AtomicBoolean filling = new AtomicBoolean();
+    /**
+     * The CPU limit pooled sandboxes are made with: the highest a plain run asked for so far (the server's
+     * timeout; a run's own {@code limits.timeoutms} only lowers it), -1 before the first. A run asking for
+     * less starts a launcher of its own, so it gets exactly its limit.
+     */
+    private volatile int poolCpuSeconds = -1;
+
     ProcessSandbox(
             ProcessSandboxConfig config,
             HostTools tools,
@@ -135,6 +154,7 @@ final class ProcessSandbox implements Sandbox {
         }
         this.leases = leases;
         this.prestart = isolated && dropUid && config.prestart();
+        this.poolSize = isolated && dropUid && tools.perl() != null ? config.pool() : 0;
         this.version = isolated ? tools.bwrapVersion() : "none (no isolation)";
         this.workMounts = isolated && workMounts;
         var facts = describe(config, tools, cgroups, isolated, dropUid, ptys);
@@ -259,6 +279,12 @@ final class ProcessSandbox implements Sandbox {
         }
         Long asked = request.memoryLimit();
         long runMemory = asked != null ? Math.min(asked, config.memoryBytes()) : config.memoryBytes();
+        if (poolSize > 0 && !project && !request.tty()) {
+            ProcessExecution warmRun = startWarm(request, sink, runMemory);
+            if (warmRun != null) {
+                return warmRun;
+            }
+        }
         int uid = -1;
         Path runDir = null;
         Path controlDir = null;
@@ -410,26 +436,9 @@ final class ProcessSandbox implements Sandbox {
             }
             var execution = new ProcessExecution(request.runId(), first, next, sink, request.stdin(), control);
             control = null;
-            try {
-                running.add(execution);
-                execution.exitFuture().whenComplete((status, error) -> running.remove(execution));
-                execution.begin(threads);
-            } catch (RejectedExecutionException e) {
-                // Closing: nothing will wait for this run, so end and release it here.
-                running.remove(execution);
-                first.resources().killLeftovers();
-                first.resources().release();
-                if (next != null) {
-                    next.abandon();
-                }
-                throw new SandboxException(ErrorCode.UNAVAILABLE, "the sandbox is shutting down", e);
-            }
-            log.debug(
-                    "run {} started as pid {} (uid {})",
-                    request.runId(),
-                    first.process().pid(),
-                    uid);
+            begin(request, execution, first, next, uid);
             prestartNext();
+            fillPool();
             return execution;
         } catch (WorkDirs.FileProblem e) {
             cleanUpFailedStart(
@@ -444,6 +453,219 @@ final class ProcessSandbox implements Sandbox {
             }
             throw new SandboxException("could not start the program", e);
         }
+    }
+
+    /** Tracks and starts a run's execution; when the sandbox is closing, ends and releases it instead. */
+    private void begin(
+            SandboxRequest request,
+            ProcessExecution execution,
+            ProcessExecution.Stage first,
+            ProcessExecution.@Nullable RunStage next,
+            int uid)
+            throws SandboxException {
+        try {
+            running.add(execution);
+            execution.exitFuture().whenComplete((status, error) -> running.remove(execution));
+            execution.begin(threads);
+        } catch (RejectedExecutionException e) {
+            // Closing: nothing will wait for this run, so end and release it here.
+            running.remove(execution);
+            first.resources().killLeftovers();
+            first.resources().release();
+            if (next != null) {
+                next.abandon();
+            }
+            throw new SandboxException(ErrorCode.UNAVAILABLE, "the sandbox is shutting down", e);
+        }
+        log.debug(
+                "run {} started as pid {} (uid {})",
+                request.runId(),
+                first.process().pid(),
+                uid);
+    }
+
+    /**
+     * A plain run (no terminal, files or compile stage) in a pooled sandbox: the run pays only for its
+     * hand-off (code, command, environment over the pipe) and the program's exec. Null when none can take
+     * it (pool empty, a different CPU limit, words the stub cannot read): the caller starts it cold.
+     */
+    private @Nullable ProcessExecution startWarm(SandboxRequest request, OutputSink sink, long runMemory)
+            throws SandboxException {
+        int cpuSeconds = config.cpuSecondsFor(request.timeout());
+        if (cpuSeconds > poolCpuSeconds) {
+            // The first plain run, or a higher limit than the pool's: the pool is made for it from now on.
+            poolCpuSeconds = cpuSeconds;
+        }
+        byte[] handOff = Launcher.warmHandOff(
+                request.spec().filename(),
+                request.code().getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                environment("/work", request),
+                request.command());
+        Warm ready = handOff == null ? null : takeWarm(cpuSeconds);
+        if (ready == null) {
+            fillPool();
+            return null;
+        }
+        ProcessExecution execution;
+        ProcessExecution.Stage first;
+        try {
+            if (runMemory < config.memoryBytes()) {
+                ready.group().limitMemory(runMemory);
+            }
+            long startNanos = System.nanoTime();
+            writeHandOff(ready.process(), Objects.requireNonNull(handOff));
+            first = new ProcessExecution.Stage(
+                    ready.process(),
+                    startNanos,
+                    resources(ready.process(), ready.group(), ready.runDir(), null, null, null, ready.uid()),
+                    WARM_DEPTH,
+                    ready.statusFile());
+            execution = new ProcessExecution(request.runId(), first, null, sink, request.stdin(), null);
+        } catch (IOException | RuntimeException e) {
+            discardWarm(ready);
+            throw new SandboxException("could not start the program", e);
+        }
+        begin(request, execution, first, null, ready.uid());
+        fillPool();
+        return execution;
+    }
+
+    /** bubblewrap's monitor, its pid 1 and the stub (the waiter): the program is below them. */
+    private static final int WARM_DEPTH = 3;
+
+    /** A live pooled sandbox made for {@code cpuSeconds}, or null; dead or outdated ones are discarded. */
+    private @Nullable Warm takeWarm(int cpuSeconds) {
+        for (Warm ready; (ready = pool.pollFirst()) != null; ) {
+            if (ready.process().isAlive() && ready.cpuSeconds() == cpuSeconds) {
+                return ready;
+            }
+            if (ready.process().isAlive() && ready.cpuSeconds() == poolCpuSeconds) {
+                // Made for the pool's limit, which this run's own lower timeout is not: keep it.
+                pool.offerFirst(ready);
+                return null;
+            }
+            discardWarm(ready);
+        }
+        return null;
+    }
+
+    /** Tops the pool up in the background, off every run's path; one filler at a time. */
+    private void fillPool() {
+        if (poolSize == 0 || closed.get() || poolCpuSeconds < 0 || pool.size() >= poolSize) {
+            return;
+        }
+        try {
+            threads.execute(this::fillNow);
+        } catch (RejectedExecutionException e) {
+            // Closing.
+        }
+    }
+
+    private void fillNow() {
+        if (!filling.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            // Leave the last slot to a run: each pooled sandbox holds a uid while it waits.
+            while (!closed.get() && pool.size() < poolSize && running.size() + pool.size() + 2 <= config.slots()) {
+                Warm ready = makeWarm(poolCpuSeconds);
+                if (ready == null) {
+                    return;
+                }
+                pool.offerLast(ready);
+                if (closed.get()) {
+                    // close() may have drained before the offer: whoever sees it now discards it.
+                    drainPool();
+                }
+            }
+        } finally {
+            filling.set(false);
+        }
+    }
+
+    /** Sets up one pooled sandbox, or null (no uid free, the host refused): logged, never thrown. */
+    private @Nullable Warm makeWarm(int cpuSeconds) {
+        int uid = -1;
+        Cgroups.RunGroup group = null;
+        Path runDir = null;
+        Process process = null;
+        try {
+            uid = acquireUid();
+            if (uid < 0) {
+                return null;
+            }
+            String name = "warm-" + runCounter.incrementAndGet();
+            group = cgroups.newRun(name, config.memoryBytes(), config.pids());
+            runDir = workDirs.newRunDir(name, -1);
+            Path statusFile = runDir.resolve("exit-status");
+            var run = new Launcher.Run(
+                    List.of(),
+                    Map.of(),
+                    Path.of("/dev/null"),
+                    "",
+                    group.procsFiles(),
+                    uid,
+                    cpuSeconds,
+                    dropUid && !cgroups.pids(),
+                    runDir.resolve(OPTIONS_FILE),
+                    null,
+                    statusFile,
+                    null,
+                    null);
+            Launcher.Command command = launcher.warm(run);
+            writeRootOnly(run.optionsFile(), command.bwrapOptions());
+            process = spawn(command, runDir);
+            var ready = new Warm(process, uid, group, runDir, statusFile, cpuSeconds);
+            process = null;
+            group = null;
+            runDir = null;
+            uid = -1;
+            return ready;
+        } catch (IOException | RuntimeException e) {
+            log.debug("could not set up a pooled sandbox: {}", e.toString());
+            return null;
+        } finally {
+            if (process != null) {
+                discardProcess(process);
+            }
+            if (group != null) {
+                group.killAll();
+            }
+            releaseQuietly(group, runDir, uid);
+        }
+    }
+
+    /** Ends an unused pooled sandbox and frees its cgroup, directory and uid. Never throws. */
+    private void discardWarm(Warm ready) {
+        try {
+            discardProcess(ready.process());
+            ready.group().killAll();
+        } catch (RuntimeException e) {
+            log.warn("could not discard a pooled sandbox: {}", e.toString());
+        } finally {
+            releaseQuietly(ready.group(), ready.runDir(), ready.uid());
+        }
+    }
+
+    private void drainPool() {
+        for (Warm ready; (ready = pool.pollFirst()) != null; ) {
+            discardWarm(ready);
+        }
+    }
+
+    /** The pooled sandboxes waiting for a run (tests: they are not leftovers while the sandbox is open). */
+    List<Warm> pooled() {
+        return List.copyOf(pool);
+    }
+
+    /** Whether runs get the waiter, and so a pool (tests). */
+    boolean launcherHasPerl() {
+        return launcher.perl != null;
+    }
+
+    /** Whether the pool is being topped up right now (tests). */
+    boolean filling() {
+        return filling.get();
     }
 
     private static boolean isNoSpace(Throwable e) {
@@ -1067,6 +1289,7 @@ final class ProcessSandbox implements Sandbox {
         if (idle != null) {
             discard(idle);
         }
+        drainPool();
         List<ProcessExecution> left = List.copyOf(running);
         left.forEach(ProcessExecution::kill);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
@@ -1095,6 +1318,7 @@ final class ProcessSandbox implements Sandbox {
         if (idle != null) {
             discard(idle);
         }
+        drainPool();
         cgroups.close();
         workDirs.close();
         log.debug("process sandbox {} closed", config.instanceId());

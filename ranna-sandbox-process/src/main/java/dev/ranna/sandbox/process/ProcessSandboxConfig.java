@@ -74,6 +74,14 @@ public final class ProcessSandboxConfig {
      */
     public static final String PRESTART = "sandbox.process.prestart";
     /**
+     * How many sandboxes to keep fully set up ahead of runs, default 2; 0 disables. Each is a bubblewrap
+     * sandbox with its namespaces, mounts, cgroup, uid, rlimits and syscall filter in place, waiting for a
+     * run's code, command and environment on its stdin, used by one run only. Serves runs without a
+     * terminal, files or a compile stage (the others start a launcher of their own, see {@value #PRESTART}).
+     * Bubblewrap as root with perl only.
+     */
+    public static final String POOL = "sandbox.process.pool";
+    /**
      * {@code on} (default): bubblewrap installs ranna's syscall filter ({@link
      * dev.ranna.engine.spi.seccomp.SyscallPolicy}) in every run, and the sandbox refuses to start on an
      * architecture the filter does not support (x86_64 only); {@code off}: runs are unfiltered. For hosts
@@ -210,6 +218,13 @@ public final class ProcessSandboxConfig {
                 .defaultValue("on")
                 .description("keep one launcher started ahead of the next run (bubblewrap as root only)")
                 .build();
+        /** {@value ProcessSandboxConfig#POOL}. */
+        public static final ConfigKey<Integer> POOL = ConfigKey.builder(
+                        ProcessSandboxConfig.POOL, ConfigType.integer(0, 64))
+                .defaultValue("2")
+                .description("how many sandboxes to keep set up and waiting for a plain run (0 disables;"
+                        + " bubblewrap as root, with perl)")
+                .build();
         /** {@value ProcessSandboxConfig#SECCOMP}. */
         public static final ConfigKey<Boolean> SECCOMP = ConfigKey.builder(
                         ProcessSandboxConfig.SECCOMP, ConfigType.BOOLEAN)
@@ -241,6 +256,7 @@ public final class ProcessSandboxConfig {
                 BIND,
                 CGROUPS,
                 PRESTART,
+                POOL,
                 SECCOMP,
                 PTYS);
     }
@@ -265,6 +281,7 @@ public final class ProcessSandboxConfig {
     private final List<Path> binds;
     private final boolean cgroups;
     private final boolean prestart;
+    private final int pool;
     private final boolean seccomp;
     private final int ptys;
 
@@ -300,6 +317,7 @@ public final class ProcessSandboxConfig {
         this.binds = config.find(Keys.BIND).orElse(List.of());
         this.cgroups = config.get(Keys.CGROUPS);
         this.prestart = config.get(Keys.PRESTART);
+        this.pool = config.get(Keys.POOL);
         this.seccomp = config.get(Keys.SECCOMP);
         this.ptys = config.get(Keys.PTYS);
     }
@@ -419,6 +437,11 @@ public final class ProcessSandboxConfig {
         return prestart;
     }
 
+    /** {@value #POOL}: how many sandboxes are kept set up ahead of plain runs. */
+    public int pool() {
+        return pool;
+    }
+
     /** {@value #SECCOMP}: whether runs get the syscall filter. */
     public boolean seccomp() {
         return seccomp;
@@ -436,6 +459,7 @@ public final class ProcessSandboxConfig {
                 + fileSizeBytes + ", tmpSize=" + tmpSizeBytes + ", workSize=" + workSizeBytes + ", workRoot="
                 + workRoot + ", uidBase=" + uidBase + ", slots=" + slots + ", uidCount=" + uidCount + ", uidLeaseDir="
                 + uidLeaseDir + ", bwrap=" + bwrap + ", binds=" + binds
-                + ", cgroups=" + cgroups + ", prestart=" + prestart + ", seccomp=" + seccomp + ", ptys=" + ptys + "]";
+                + ", cgroups=" + cgroups + ", prestart=" + prestart + ", pool=" + pool + ", seccomp=" + seccomp
+                + ", ptys=" + ptys + "]";
     }
 }

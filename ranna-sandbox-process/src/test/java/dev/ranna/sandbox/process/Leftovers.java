@@ -40,8 +40,22 @@ final class Leftovers {
         if (idle != null) {
             idle.group().procsFiles().forEach(procs -> idleGroups.add(procs.getParent()));
         }
+        // So are the pooled sandboxes waiting for a run: their processes (as their uids), groups, directories.
+        TestSupport.poll(Duration.ofSeconds(10), () -> !sandbox.filling());
+        List<ProcessSandbox.Warm> pooled = closed ? List.of() : sandbox.pooled();
+        var pooledPids = new java.util.HashSet<Long>();
+        var pooledUids = new java.util.HashSet<String>();
+        var pooledDirs = new ArrayList<Path>();
+        for (var warm : pooled) {
+            pooledPids.add(warm.process().pid());
+            warm.process().descendants().forEach(p -> pooledPids.add(p.pid()));
+            pooledUids.add(Integer.toString(warm.uid()));
+            pooledDirs.add(warm.runDir());
+            warm.group().procsFiles().forEach(procs -> idleGroups.add(procs.getParent()));
+        }
         if (HostTools.isRoot()) {
-            TestSupport.processesWithUids(config.uidBase(), (long) config.uidBase() + config.slots())
+            TestSupport.processesWithUids(config.uidBase(), (long) config.uidBase() + config.slots()).stream()
+                    .filter(p -> !pooledUids.contains(p.split(" ")[2]))
                     .forEach(p -> left.add("process " + p));
         }
         // Without root there are no run uids to look for; the JVM's own descendants are the runs' trees.
@@ -49,6 +63,7 @@ final class Leftovers {
                 .descendants()
                 .filter(ProcessHandle::isAlive)
                 .filter(p -> p.pid() != idlePid)
+                .filter(p -> !pooledPids.contains(p.pid()))
                 .forEach(p -> left.add("descendant process " + p.pid() + " "
                         + p.info().commandLine().orElse("?")));
         Path base = sandbox.workDirs().base();
@@ -61,6 +76,7 @@ final class Leftovers {
             list(base).stream()
                     .filter(path -> !path.getFileName().toString().equals("owner"))
                     .filter(path -> !path.getFileName().toString().equals(SeccompBpf.FILE_NAME))
+                    .filter(path -> !pooledDirs.contains(path))
                     .forEach(path -> left.add("run directory " + path));
         }
         for (Path dir : sandbox.cgroups().instanceDirs()) {

@@ -31,10 +31,12 @@ class ProcessSandboxInteractiveTest {
     @BeforeAll
     void create() throws Exception {
         TestSupport.assumeBubblewrap();
-        // No prestarted launcher: Leftovers of the plain sandbox would count the other one's idle launcher
-        // (ProcessSandboxPrestartTest covers stdin and terminals through prestarted launchers).
+        // No prestarted launcher and no pool: Leftovers of the plain sandbox would count the other one's idle
+        // launchers (ProcessSandboxPrestartTest and ProcessSandboxPoolTest cover stdin through them).
         isolated = (ProcessSandbox) new ProcessSandboxProvider()
-                .create(SandboxConfig.defaults().with(ProcessSandboxConfig.PRESTART, "off"));
+                .create(SandboxConfig.defaults()
+                        .with(ProcessSandboxConfig.PRESTART, "off")
+                        .with(ProcessSandboxConfig.POOL, "0"));
         plain = (ProcessSandbox) new ProcessSandboxProvider()
                 .create(SandboxConfig.defaults().with(ProcessSandboxConfig.ISOLATION, "none"));
     }

@@ -34,7 +34,9 @@ class ProcessSandboxPrestartTest {
         var config = SandboxConfig.defaults()
                 .with(SandboxConfig.MEMORY, "64M")
                 .with(ProcessSandboxConfig.PIDS, "64")
-                .with(ProcessSandboxConfig.UID_BASE, UID_BASE);
+                .with(ProcessSandboxConfig.UID_BASE, UID_BASE)
+                // The prestarted launcher serves plain runs only without a pool (ProcessSandboxPoolTest).
+                .with(ProcessSandboxConfig.POOL, "0");
         sandbox = (ProcessSandbox) new ProcessSandboxProvider().create(config);
     }
 

@@ -80,11 +80,16 @@ class ProcessSandboxSeccompTest {
     }
 
     private ProcessSandbox create(String seccomp) throws Exception {
+        return create(seccomp, "2");
+    }
+
+    private ProcessSandbox create(String seccomp, String pool) throws Exception {
         TestSupport.assumeBubblewrap();
         var config = SandboxConfig.defaults()
                 .with(SandboxConfig.MEMORY, "128M")
                 .with(ProcessSandboxConfig.PIDS, "64")
-                .with(ProcessSandboxConfig.SECCOMP, seccomp);
+                .with(ProcessSandboxConfig.SECCOMP, seccomp)
+                .with(ProcessSandboxConfig.POOL, pool);
         sandbox = (ProcessSandbox) new ProcessSandboxProvider().create(config);
         return sandbox;
     }
@@ -146,8 +151,27 @@ class ProcessSandboxSeccompTest {
     }
 
     @Test
-    void thePrestartedLauncherInstallsTheFilterToo() throws Exception {
+    void thePooledSandboxesInstallTheFilterToo() throws Exception {
         create("on");
+        TestSupport.assumeRoot();
+        assertThat(TestSupport.sh(sandbox, "grep Seccomp: /proc/self/status\n").stdout())
+                .isEqualTo("Seccomp:\t2\n");
+        assertThat(TestSupport.poll(PROMPTLY, () -> sandbox.pooled().size() == 2 && !sandbox.filling()))
+                .as("the pool fills")
+                .isTrue();
+        var pooled = sandbox.pooled();
+        var run = TestSupport.sh(sandbox, "grep Seccomp: /proc/self/status; grep Seccomp: /proc/1/status\n");
+        assertThat(pooled.get(0).process().isAlive())
+                .as("the run took a pooled sandbox")
+                .isFalse();
+        // The program and the stub that waited for it (bwrap's pid 1 runs unfiltered, as in a cold run).
+        assertThat(run.stdout()).as(run.stderr()).startsWith("Seccomp:\t2\n");
+    }
+
+    @Test
+    void thePrestartedLauncherInstallsTheFilterToo() throws Exception {
+        // Without a pool: plain runs then take the prestarted launcher.
+        create("on", "0");
         TestSupport.assumeRoot();
         assertThat(TestSupport.sh(sandbox, "grep Seccomp: /proc/self/status\n").stdout())
                 .isEqualTo("Seccomp:\t2\n");

@@ -278,10 +278,7 @@ class ProcessSandboxSecurityTest {
         assertThat(run.status().exitCode()).isZero();
         assertThat(run.stdout()).isEqualTo("started\n");
         assertThat(TestSupport.processesMatching(marker)).isEmpty();
-        assertThat(TestSupport.processesWithUids(
-                        sandbox.config().uidBase(),
-                        (long) sandbox.config().uidBase() + sandbox.config().uidCount()))
-                .isEmpty();
+        assertThat(TestSupport.runProcesses(sandbox)).isEmpty();
     }
 
     @Test

@@ -137,6 +137,20 @@ final class TestSupport {
         return found;
     }
 
+    /**
+     * Live processes of {@code sandbox}'s run uids, but for those of its pooled sandboxes (waiting for a run,
+     * they are the sandbox's own until close()).
+     */
+    static List<String> runProcesses(ProcessSandbox sandbox) {
+        var pooled = sandbox.pooled().stream()
+                .map(warm -> Integer.toString(warm.uid()))
+                .toList();
+        var config = sandbox.config();
+        return processesWithUids(config.uidBase(), (long) config.uidBase() + config.uidCount()).stream()
+                .filter(p -> !pooled.contains(p.split(" ")[2]))
+                .toList();
+    }
+
     /** Live host processes whose command line contains {@code marker}. */
     static List<String> processesMatching(String marker) {
         var found = new ArrayList<String>();
