@@ -142,6 +142,26 @@ final class Raw {
 
     private static final byte[] BWRAP_OPTIONS = bwrapOptions();
 
+    /**
+     * The least bubblewrap can do to run {@code sh -c command}, run as root as this JVM is: new namespaces,
+     * {@code /usr} and its top-level links, {@code /proc} and {@code /dev}; no uid drop, rlimits, syscall
+     * filter, cgroup, tmpfs or code file.
+     */
+    static Result minimalBwrap(String command) throws IOException, InterruptedException {
+        var argv = new ArrayList<String>(List.of(which("bwrap"), "--unshare-all", "--die-with-parent"));
+        argv.addAll(List.of("--ro-bind", "/usr", "/usr"));
+        for (String top : List.of("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")) {
+            Path path = Path.of(top);
+            if (Files.isSymbolicLink(path)) {
+                argv.addAll(List.of("--symlink", Files.readSymbolicLink(path).toString(), top));
+            } else if (Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS)) {
+                argv.addAll(List.of("--ro-bind", top, top));
+            }
+        }
+        argv.addAll(List.of("--proc", "/proc", "--dev", "/dev", "--", "/bin/sh", "-c", command));
+        return run(argv, new byte[0]);
+    }
+
     static Result bwrap(Path codeFile, int uid) throws IOException, InterruptedException {
         return run(bwrapArgv(codeFile, uid), BWRAP_OPTIONS);
     }

@@ -157,7 +157,16 @@ final class ProcessExecution extends AbstractExecution {
      * Starts the readers and the waiter of the first stage (and for the program the input pump). Throws
      * if the executor refuses (sandbox closing).
      */
+    private final CompletableFuture<Void> released = new CompletableFuture<>();
+    /** Set by {@link #await} before it reports the end: it completes {@link #released} itself, later. */
+    private volatile boolean releaseAfterExit;
+
     void begin(ExecutorService threads) {
+        exit().whenComplete((status, failure) -> {
+            if (!releaseAfterExit) {
+                released.complete(null);
+            }
+        });
         this.threads = threads;
         RunStage then = next;
         if (then == null) {
@@ -266,9 +275,18 @@ final class ProcessExecution extends AbstractExecution {
         then.abandon();
     }
 
-    /** The exit future itself, for the sandbox's own bookkeeping. */
+    /** The exit future itself. */
     CompletableFuture<ExitStatus> exitFuture() {
         return exit().toCompletableFuture();
+    }
+
+    /**
+     * Completes once the run ended and released what it held (cgroup, directories, uid), for the sandbox's
+     * own bookkeeping: a run's end is reported before its release ({@link #await}), or after it on every
+     * other path.
+     */
+    CompletableFuture<Void> releasedFuture() {
+        return released;
     }
 
     @Override
@@ -523,14 +541,25 @@ final class ProcessExecution extends AbstractExecution {
             failure = e;
         } finally {
             stopInput();
-            resources.release();
         }
-        if (failure != null || status == null) {
-            log.warn("run {} failed", runId, failure);
-            fail(failure != null ? failure : new IllegalStateException("no exit status"));
-        } else {
-            log.debug("run {} ended: {}", runId, status);
-            complete(status);
+        // The client hears of the end first; the cgroup's removal (an RCU grace period on cgroup v1, up to
+        // milliseconds), the run's directory and uid follow. Nothing of the run is alive any more: its
+        // launcher exited and its cgroup was killed above.
+        releaseAfterExit = true;
+        try {
+            if (failure != null || status == null) {
+                log.warn("run {} failed", runId, failure);
+                fail(failure != null ? failure : new IllegalStateException("no exit status"));
+            } else {
+                log.debug("run {} ended: {}", runId, status);
+                complete(status);
+            }
+        } finally {
+            try {
+                resources.release();
+            } finally {
+                released.complete(null);
+            }
         }
     }
 

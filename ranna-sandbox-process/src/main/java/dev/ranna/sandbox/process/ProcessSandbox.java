@@ -465,7 +465,10 @@ final class ProcessSandbox implements Sandbox {
             throws SandboxException {
         try {
             running.add(execution);
-            execution.exitFuture().whenComplete((status, error) -> running.remove(execution));
+            execution.releasedFuture().whenComplete((done, error) -> {
+                running.remove(execution);
+                fillPool();
+            });
             execution.begin(threads);
         } catch (RejectedExecutionException e) {
             // Closing: nothing will wait for this run, so end and release it here.
@@ -526,7 +529,11 @@ final class ProcessSandbox implements Sandbox {
             throw new SandboxException("could not start the program", e);
         }
         begin(request, execution, first, null, ready.uid());
-        fillPool();
+        if (pool.isEmpty()) {
+            // A burst: refill now. Otherwise the pool refills when this run has ended, so that setting up
+            // the next sandbox never competes with this run for the CPU.
+            fillPool();
+        }
         return execution;
     }
 
@@ -1294,7 +1301,7 @@ final class ProcessSandbox implements Sandbox {
         left.forEach(ProcessExecution::kill);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         for (ProcessExecution execution : left) {
-            CompletableFuture<?> exit = execution.exitFuture();
+            CompletableFuture<?> exit = execution.releasedFuture();
             try {
                 exit.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
             } catch (InterruptedException e) {

@@ -40,22 +40,19 @@ final class Leftovers {
         if (idle != null) {
             idle.group().procsFiles().forEach(procs -> idleGroups.add(procs.getParent()));
         }
-        // So are the pooled sandboxes waiting for a run: their processes (as their uids), groups, directories.
+        // So are the pooled sandboxes waiting for a run: their groups and directories, and their processes,
+        // which say so on their command lines (this sandbox's or another's of this JVM; the pool test checks
+        // that close() ends them, and a live one would keep its cgroup, checked below).
         TestSupport.poll(Duration.ofSeconds(10), () -> !sandbox.filling());
         List<ProcessSandbox.Warm> pooled = closed ? List.of() : sandbox.pooled();
-        var pooledPids = new java.util.HashSet<Long>();
-        var pooledUids = new java.util.HashSet<String>();
         var pooledDirs = new ArrayList<Path>();
         for (var warm : pooled) {
-            pooledPids.add(warm.process().pid());
-            warm.process().descendants().forEach(p -> pooledPids.add(p.pid()));
-            pooledUids.add(Integer.toString(warm.uid()));
             pooledDirs.add(warm.runDir());
             warm.group().procsFiles().forEach(procs -> idleGroups.add(procs.getParent()));
         }
         if (HostTools.isRoot()) {
             TestSupport.processesWithUids(config.uidBase(), (long) config.uidBase() + config.slots()).stream()
-                    .filter(p -> !pooledUids.contains(p.split(" ")[2]))
+                    .filter(p -> !p.contains(Launcher.POOLED))
                     .forEach(p -> left.add("process " + p));
         }
         // Without root there are no run uids to look for; the JVM's own descendants are the runs' trees.
@@ -63,7 +60,7 @@ final class Leftovers {
                 .descendants()
                 .filter(ProcessHandle::isAlive)
                 .filter(p -> p.pid() != idlePid)
-                .filter(p -> !pooledPids.contains(p.pid()))
+                .filter(p -> !p.info().commandLine().orElse("").contains(Launcher.POOLED))
                 .forEach(p -> left.add("descendant process " + p.pid() + " "
                         + p.info().commandLine().orElse("?")));
         Path base = sandbox.workDirs().base();

@@ -46,6 +46,8 @@ class ProcessSandboxIdentityTest {
                         .with(ProcessSandboxConfig.SLOTS, Integer.toString(slots))
                         .with(ProcessSandboxConfig.UID_COUNT, Integer.toString(uids))
                         .with(ProcessSandboxConfig.PRESTART, prestart ? "on" : "off")
+                        // Pooled sandboxes hold uids too: none, where the held uids must be exact.
+                        .with(ProcessSandboxConfig.POOL, prestart ? "2" : "0")
                         .with(ProcessSandboxConfig.UID_LEASE_DIR, leaseDir.toString()));
     }
 

@@ -94,9 +94,10 @@ class ProcessSandboxPoolTest {
         assertThat(run.stdout()).isEqualTo(pooled.get(0).uid() + "\n  a b |x\\y|two\nlines\n/work\nmain.sh\n");
         assertThat(pooled.get(0).process().isAlive()).isFalse();
         for (var procs : group) {
-            assertThat(java.nio.file.Files.exists(procs.getParent()))
+            // Removed right after the run's end is reported.
+            assertThat(TestSupport.poll(PROMPTLY, () -> !java.nio.file.Files.exists(procs.getParent())))
                     .as("the run's cgroup is removed")
-                    .isFalse();
+                    .isTrue();
         }
         List<ProcessSandbox.Warm> refilled = awaitFullPool();
         assertThat(refilled).doesNotContain(pooled.get(0)).contains(pooled.get(1));

@@ -61,6 +61,6 @@ class ProcessSandboxProjectWithoutIsolationTest {
         assertThat(status.exitCode()).as(sink.stderr()).isZero();
         assertThat(sink.compiled()).isNotNull();
         assertThat(sink.stdout()).isEqualTo("8\n");
-        assertThat(sandbox.workDirs().runDirs()).isEmpty();
+        assertThat(TestSupport.runDirectoriesLeft(sandbox)).isEmpty();
     }
 }

@@ -138,17 +138,33 @@ final class TestSupport {
     }
 
     /**
-     * Live processes of {@code sandbox}'s run uids, but for those of its pooled sandboxes (waiting for a run,
-     * they are the sandbox's own until close()).
+     * Live processes of {@code sandbox}'s run uids, but for pooled sandboxes waiting for a run (the sandbox's
+     * own until close(); their command lines say so).
      */
     static List<String> runProcesses(ProcessSandbox sandbox) {
-        var pooled = sandbox.pooled().stream()
-                .map(warm -> Integer.toString(warm.uid()))
-                .toList();
         var config = sandbox.config();
         return processesWithUids(config.uidBase(), (long) config.uidBase() + config.uidCount()).stream()
-                .filter(p -> !pooled.contains(p.split(" ")[2]))
+                .filter(p -> !p.contains(Launcher.POOLED))
                 .toList();
+    }
+
+    /**
+     * {@code sandbox}'s run directories once the runs that ended have released theirs (right after their
+     * end is reported), but for those of its pooled sandboxes: empty unless one leaked.
+     */
+    static List<Path> runDirectoriesLeft(ProcessSandbox sandbox) {
+        var left = new ArrayList<Path>();
+        poll(PROMPTLY, () -> {
+            left.clear();
+            try {
+                left.addAll(sandbox.workDirs().runDirs());
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+            left.removeAll(sandbox.pooled().stream().map(ProcessSandbox.Warm::runDir).toList());
+            return left.isEmpty();
+        });
+        return left;
     }
 
     /** Live host processes whose command line contains {@code marker}. */
