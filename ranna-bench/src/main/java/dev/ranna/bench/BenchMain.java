@@ -50,6 +50,7 @@ public final class BenchMain {
     private static final String HELLO_OUT = "hello\n";
     /** {@link #HELLO} as one {@code sh -c} command, for the minimal bare bubblewrap row. */
     private static final String HELLO_COMMAND = "echo hello";
+
     private static final String USAGE = "usage: java -jar ranna-bench/target/ranna-bench.jar [--quick] [--out FILE]"
             + " [--only latency,interactive,throughput,streaming,connections,jmh] [--no-docker] [--connections N]";
 
@@ -177,11 +178,17 @@ public final class BenchMain {
                     null,
                     true);
             report.latencyRow("bare bubblewrap command (sh -> prlimit -> setpriv -> bwrap)", raw, minimal, false);
-            report.latencyRow("process sandbox via WebSocket EXEC (pool of 2 set-up sandboxes, the default)",
-                    wsStats, minimal, false);
+            report.latencyRow(
+                    "process sandbox via WebSocket EXEC (pool of 2 set-up sandboxes, the default)",
+                    wsStats,
+                    minimal,
+                    false);
             report.latencyRow("process sandbox via REST /v1/exec (pool of 2)", restStats, minimal, false);
-            report.latencyRow("process sandbox via WebSocket EXEC, pool 0 (every run set up cold)",
-                    results.get(4), minimal, false);
+            report.latencyRow(
+                    "process sandbox via WebSocket EXEC, pool 0 (every run set up cold)",
+                    results.get(4),
+                    minimal,
+                    false);
             report.latencyRow("process sandbox via REST /v1/exec, pool 0", results.get(5), minimal, false);
             report.target(
                     "Process sandbox hello world p50 via WebSocket <= 1.0x a minimal bare bubblewrap `sh -c`",

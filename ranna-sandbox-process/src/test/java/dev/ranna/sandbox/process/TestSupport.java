@@ -161,7 +161,8 @@ final class TestSupport {
             } catch (IOException e) {
                 throw new IllegalStateException(e);
             }
-            left.removeAll(sandbox.pooled().stream().map(ProcessSandbox.Warm::runDir).toList());
+            left.removeAll(
+                    sandbox.pooled().stream().map(ProcessSandbox.Warm::runDir).toList());
             return left.isEmpty();
         });
         return left;
