@@ -204,6 +204,7 @@ public final class BenchMain {
                     Stats.ms(restStats.p50()) + " ms vs " + Stats.ms(minimal.p50()) + " ms");
             ws.abort();
             wsCold.abort();
+            report.poolMemory(Raw.pooledSandboxMemory());
         }
         if (!docker) {
             report.note("Docker latency: skipped (no usable Docker engine or image).");

@@ -142,6 +142,77 @@ final class Raw {
 
     private static final byte[] BWRAP_OPTIONS = bwrapOptions();
 
+    /** The marker on a waiting pooled process sandbox's command lines ({@code Launcher.POOLED}). */
+    private static final String POOLED = "ranna-pooled-sandbox";
+
+    /**
+     * What the process sandboxes waiting in pools on this host hold, as one Markdown paragraph: per sandbox
+     * (its uid), the processes' proportional set size (PSS, shared pages split among their users) and what its
+     * memory cgroup is charged (user and kernel memory of its processes, its tmpfs pages).
+     */
+    static String pooledSandboxMemory() {
+        var pss = new java.util.TreeMap<Long, Long>();
+        var processes = new java.util.TreeMap<Long, Integer>();
+        var charged = new java.util.TreeMap<Long, Long>();
+        try (var procs = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
+            for (Path proc : procs) {
+                try {
+                    String cmdline = new String(Files.readAllBytes(proc.resolve("cmdline")), StandardCharsets.UTF_8);
+                    if (!cmdline.contains(POOLED)) {
+                        continue;
+                    }
+                    long uid = -1;
+                    for (String line : Files.readAllLines(proc.resolve("status"))) {
+                        if (line.startsWith("Uid:")) {
+                            uid = Long.parseLong(line.substring(4).trim().split("\\s+")[0]);
+                        }
+                    }
+                    long kb = 0;
+                    for (String line : Files.readAllLines(proc.resolve("smaps_rollup"))) {
+                        if (line.startsWith("Pss:")) {
+                            kb = Long.parseLong(line.replaceAll("[^0-9]", ""));
+                        }
+                    }
+                    pss.merge(uid, kb * 1024, Long::sum);
+                    processes.merge(uid, 1, Integer::sum);
+                    for (String line : Files.readAllLines(proc.resolve("cgroup"))) {
+                        String[] parts = line.split(":", 3);
+                        if (parts.length == 3 && (parts[1].equals("memory") || parts[1].isEmpty())) {
+                            Path dir = parts[1].isEmpty()
+                                    ? Path.of("/sys/fs/cgroup" + parts[2])
+                                    : Path.of("/sys/fs/cgroup/memory" + parts[2]);
+                            Path usage = Files.exists(dir.resolve("memory.usage_in_bytes"))
+                                    ? dir.resolve("memory.usage_in_bytes")
+                                    : dir.resolve("memory.current");
+                            if (Files.exists(usage)) {
+                                charged.put(uid, Long.parseLong(Files.readString(usage).trim()));
+                            }
+                        }
+                    }
+                } catch (IOException | RuntimeException e) {
+                    // Gone while we looked.
+                }
+            }
+        } catch (IOException e) {
+            return "Memory of the pooled sandboxes: not measured (" + e + ").";
+        }
+        if (pss.isEmpty()) {
+            return "Memory of the pooled sandboxes: none was waiting when measured.";
+        }
+        var text = new StringBuilder("Memory of each pooled process sandbox while it waits (measured after the rows"
+                + " above, in the server with the pool):");
+        for (long uid : pss.keySet()) {
+            text.append(String.format(
+                    " %d processes (bubblewrap's monitor and pid 1, the perl stub) with %.1f MiB PSS,"
+                            + " its memory cgroup charged %.1f MiB;",
+                    processes.get(uid),
+                    pss.get(uid) / 1048576.0,
+                    charged.getOrDefault(uid, 0L) / 1048576.0));
+        }
+        text.setLength(text.length() - 1);
+        return text.append(". Each also holds one run uid, three cgroups and an empty run directory.").toString();
+    }
+
     /**
      * The least bubblewrap can do to run {@code sh -c command}, run as root as this JVM is: new namespaces,
      * {@code /usr} and its top-level links, {@code /proc} and {@code /dev}; no uid drop, rlimits, syscall

@@ -91,6 +91,13 @@ final class Report {
                 "| " + name + " | **" + shown + "** — " + figure + " | " + (met ? "**met**" : "**not met**") + " |");
     }
 
+    private final List<String> poolMemory = new ArrayList<>();
+
+    /** A paragraph after the latency table: what the process sandbox's pooled sandboxes hold while they wait. */
+    void poolMemory(String text) {
+        poolMemory.add(text);
+    }
+
     void note(String text) {
         notes.add(text);
     }
@@ -289,15 +296,22 @@ final class Report {
                 + "(WebSocket), or from sending the POST until the whole response arrived (REST), over loopback, "
                 + "so they include JSON encoding/decoding, the engine, the sandbox's setup and cleanup. "
                 + "Raw figures are measured by this JVM from `ProcessBuilder.start()` until stdout hit EOF and the "
-                + "process was reaped. The bare bubblewrap command is the process sandbox's own chain with the same "
+                + "process was reaped. The minimal bare bubblewrap run is the least bubblewrap does to run "
+                + "`sh -c 'echo hello'`: new namespaces, `/usr` and its links, `/proc`, `/dev`, as root. The bare "
+                + "bubblewrap command is the process sandbox's own chain with the same "
                 + "bubblewrap options on stdin, but without its per-run cgroups (mkdir, limits, join, kill check, "
-                + "rmdir) and with one code file written once. The process rows are interleaved (raw, WebSocket, "
-                + "REST, raw, ...); the Docker rows are measured one block after the other. "
+                + "rmdir) and with one code file written once. The server rows run against two servers at once: "
+                + "one with the default pool of 2 sandboxes set up ahead of runs (`sandbox.process.pool`), one "
+                + "with the pool off, where every run sets its sandbox up cold. The process rows are interleaved "
+                + "(minimal, chain, WebSocket, REST, WebSocket cold, REST cold, minimal, ...); the Docker rows are "
+                + "measured one block after the other. "
                 + "Every output is checked (`hello`, exit 0); failed runs are counted as errors and excluded.\n\n");
         md.append("| what | n | p50 ms | p90 ms | p99 ms | mean ms | errors | p50 ratio |\n"
                 + "|---|---|---|---|---|---|---|---|\n");
         latency.forEach(l -> md.append(l).append('\n'));
-        md.append("\nRatios: process rows against the bare bubblewrap command, Docker rows against `docker run --rm`. "
+        poolMemory.forEach(l -> md.append('\n').append(l).append('\n'));
+        md.append("\nRatios: process rows against the minimal bare bubblewrap run, Docker rows against `docker run"
+                + " --rm`. "
                 + "The Docker CLI rows include the CLI's own start (about 15-20 ms of process start and API "
                 + "negotiation per call); the sandbox talks to dockerd over its socket directly.\n\n");
         md.append("### Interactive round trip\n\n");
