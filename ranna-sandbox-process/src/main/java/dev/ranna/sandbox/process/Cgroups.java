@@ -46,7 +46,10 @@ abstract class Cgroups {
         /** The {@code cgroup.procs} files the launcher writes its own pid to before it starts the program. */
         List<Path> procsFiles();
 
-        /** Kills every process in the group and waits (bounded) until it is empty. */
+        /**
+         * Kills every process in the group and waits (bounded) until each one left is exiting (see {@link
+         * Cgroups#killUntilDying}); {@link #remove()} waits for them to be gone.
+         */
         void killAll();
 
         /** Whether the kernel OOM-killed a process of the group. */
@@ -227,9 +230,45 @@ abstract class Cgroups {
 
     /** SIGKILLs everything in {@code procsFile} until it stays empty, for at most {@code seconds}. */
     static boolean killUntilEmpty(Path procsFile, int seconds) {
+        return killUntil(procsFile, seconds, false);
+    }
+
+    /**
+     * SIGKILLs every process in {@code procsFile} until each one left is exiting: in the kernel's exit path
+     * (PF_EXITING), from which no task returns to user space. What a run's end waits for before it is
+     * reported: bubblewrap's pid 1 is often still tearing its namespaces down (1-15 ms measured) when its
+     * monitor, the launcher, has exited; the group empties by itself and {@link RunGroup#remove()} waits
+     * for that. Returns false after {@code seconds} with a live process still there.
+     */
+    static boolean killUntilDying(Path procsFile, int seconds) {
+        return killUntil(procsFile, seconds, true);
+    }
+
+    /**
+     * Whether {@code pid} is exiting or gone: PF_EXITING (0x4) in the flags of {@code /proc/<pid>/stat}
+     * (the seventh field after the command's closing parenthesis), set first thing in the kernel's exit.
+     */
+    static boolean exiting(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ", 8);
+            return (Long.parseLong(fields[6]) & 0x4) != 0;
+        } catch (IOException | RuntimeException e) {
+            return true;
+        }
+    }
+
+    private static boolean killUntil(Path procsFile, int seconds, boolean dyingIsDead) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        // Right after a run's launcher exited, its last processes are often still leaving the group (their
+        // exit in progress): look again soon, then back off to 1 ms. A fixed 1 ms wait was most of the
+        // 1-2 ms this took at the end of a run.
+        long pause = TimeUnit.MICROSECONDS.toNanos(50);
         while (true) {
             List<Long> pids = procs(procsFile);
+            if (dyingIsDead) {
+                pids.removeIf(Cgroups::exiting);
+            }
             if (pids.isEmpty()) {
                 return true;
             }
@@ -240,7 +279,8 @@ abstract class Cgroups {
             for (long pid : pids) {
                 ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
             }
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+            LockSupport.parkNanos(pause);
+            pause = Math.min(TimeUnit.MILLISECONDS.toNanos(1), pause * 2);
         }
     }
 
@@ -609,7 +649,7 @@ abstract class Cgroups {
             public void killAll() {
                 // v1 has no cgroup.kill; the pids group holds the same processes as the memory group.
                 for (Path procs : procsFiles()) {
-                    killUntilEmpty(procs, 10);
+                    killUntilDying(procs, 10);
                 }
             }
 
@@ -811,7 +851,7 @@ abstract class Cgroups {
                         log.debug("cgroup.kill failed for {}: {}", dir, e.toString());
                     }
                 }
-                killUntilEmpty(dir.resolve("cgroup.procs"), 10);
+                killUntilDying(dir.resolve("cgroup.procs"), 10);
             }
 
             @Override
