@@ -50,6 +50,8 @@ public final class BenchMain {
     private static final String HELLO_OUT = "hello\n";
     /** {@link #HELLO} as one {@code sh -c} command, for the minimal bare bubblewrap row. */
     private static final String HELLO_COMMAND = "echo hello";
+    /** Before each sample of the process latency rows: see {@link #interleaved(int, int, List, Duration)}. */
+    private static final Duration LATENCY_PAUSE = Duration.ofMillis(30);
 
     private static final String USAGE = "usage: java -jar ranna-bench/target/ranna-bench.jar [--quick] [--out FILE]"
             + " [--only latency,interactive,throughput,streaming,connections,jmh] [--no-docker] [--connections N]";
@@ -166,7 +168,10 @@ public final class BenchMain {
                             () -> wsHello(ws),
                             () -> restHello(server.port()),
                             () -> wsHello(wsCold),
-                            () -> restHello(cold.port())));
+                            () -> restHello(cold.port()),
+                            () -> ws.ping().get(60, TimeUnit.SECONDS),
+                            () -> restRefused(server.port())),
+                    LATENCY_PAUSE);
             var minimal = results.get(0);
             var raw = results.get(1);
             var wsStats = results.get(2);
@@ -190,6 +195,17 @@ public final class BenchMain {
                     minimal,
                     false);
             report.latencyRow("process sandbox via REST /v1/exec, pool 0", results.get(5), minimal, false);
+            report.latencyRow(
+                    "no run: WebSocket PING -> PONG (the client and the server's WebSocket path alone)",
+                    results.get(6),
+                    minimal,
+                    false);
+            report.latencyRow(
+                    "no run: REST POST /v1/exec refused with 400 (unknown language: the client and the server's"
+                            + " HTTP path alone)",
+                    results.get(7),
+                    minimal,
+                    false);
             report.target(
                     "Process sandbox hello world p50 via WebSocket <= 1.0x a minimal bare bubblewrap `sh -c`",
                     wsStats.p50() / minimal.p50(),
@@ -534,13 +550,41 @@ public final class BenchMain {
         return t1 - t0;
     }
 
+    /** A POST /v1/exec the server refuses before any run (400, unknown language): HTTP's own round trip. */
+    private long restRefused(int port) throws Exception {
+        String body = WsClient.CODEC.encode(ExecutionRequest.of("no-such-language", HELLO));
+        var request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/exec"))
+                .timeout(Duration.ofSeconds(60))
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .build();
+        long t0 = System.nanoTime();
+        HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+        long t1 = System.nanoTime();
+        if (response.statusCode() != 400) {
+            throw new IOException("REST " + response.statusCode() + " " + response.body());
+        }
+        return t1 - t0;
+    }
+
     /** Runs {@code ops} in turn (A, B, C, A, B, C, ...), so drift affects all alike. */
     private static List<Stats> interleaved(int warm, int n, List<Callable<Long>> ops) throws Exception {
+        return interleaved(warm, n, ops, Duration.ZERO);
+    }
+
+    /**
+     * {@link #interleaved(int, int, List)} with {@code pause} before each sample: what one sample leaves
+     * to do in the background (a server refilling its pool or prestarting its next launcher) is then done
+     * before the next one starts, instead of landing in whichever row comes next.
+     */
+    private static List<Stats> interleaved(int warm, int n, List<Callable<Long>> ops, Duration pause) throws Exception {
         var samples = new ArrayList<List<Long>>();
         var errors = new int[ops.size()];
         ops.forEach(op -> samples.add(new ArrayList<>()));
         for (int i = 0; i < warm + n; i++) {
             for (int k = 0; k < ops.size(); k++) {
+                if (!pause.isZero()) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(pause.toNanos());
+                }
                 try {
                     long nanos = ops.get(k).call();
                     if (i >= warm) {

@@ -185,7 +185,9 @@ final class Raw {
                                     ? dir.resolve("memory.usage_in_bytes")
                                     : dir.resolve("memory.current");
                             if (Files.exists(usage)) {
-                                charged.put(uid, Long.parseLong(Files.readString(usage).trim()));
+                                charged.put(
+                                        uid,
+                                        Long.parseLong(Files.readString(usage).trim()));
                             }
                         }
                     }
@@ -205,12 +207,11 @@ final class Raw {
             text.append(String.format(
                     " %d processes (bubblewrap's monitor and pid 1, the perl stub) with %.1f MiB PSS,"
                             + " its memory cgroup charged %.1f MiB;",
-                    processes.get(uid),
-                    pss.get(uid) / 1048576.0,
-                    charged.getOrDefault(uid, 0L) / 1048576.0));
+                    processes.get(uid), pss.get(uid) / 1048576.0, charged.getOrDefault(uid, 0L) / 1048576.0));
         }
         text.setLength(text.length() - 1);
-        return text.append(". Each also holds one run uid, three cgroups and an empty run directory.").toString();
+        return text.append(". Each also holds one run uid, three cgroups and an empty run directory.")
+                .toString();
     }
 
     /**
