@@ -72,8 +72,12 @@ public sealed interface Event {
     /**
      * LOG: data {@code {"runid", "stdout": text}} or {@code {"runid", "stderr": text}}.
      *
-     * @param stream which stream {@code text} came from
-     * @param text a chunk of valid UTF-8 output, in order within its stream
+     * <p>The output is held as UTF-8 bytes when the server made the event from a program's output (so it goes
+     * to the wire without a {@code String}), as a {@code String} when a client decoded it; {@link #text()}
+     * gives the {@code String} either way. Equality compares the text.
+     *
+     * @param stream which stream {@code output} came from
+     * @param output a chunk of output, whole characters, in order within its stream
      * @param stage the stage the output comes from ({@code "stage"}), for a spec with a compile stage; null
      *     (absent on the wire) for a spec without one
      */
@@ -81,13 +85,18 @@ public sealed interface Event {
             Nonce nonce,
             RunId runId,
             StdStream stream,
-            String text,
+            Utf8Text output,
             @Nullable Stage stage) implements Event {
         public Log {
             Objects.requireNonNull(nonce, "nonce");
             Objects.requireNonNull(runId, "runId");
             Objects.requireNonNull(stream, "stream");
-            Objects.requireNonNull(text, "text");
+            Objects.requireNonNull(output, "output");
+        }
+
+        /** A LOG of {@code text}. */
+        public Log(Nonce nonce, RunId runId, StdStream stream, String text, @Nullable Stage stage) {
+            this(nonce, runId, stream, Utf8Text.of(Objects.requireNonNull(text, "text")), stage);
         }
 
         /** A LOG of a run without a compile stage. */
@@ -95,9 +104,20 @@ public sealed interface Event {
             this(nonce, runId, stream, text, null);
         }
 
+        /** The output as text, valid UTF-8 on the wire; decoded from the bytes on first use. */
+        public String text() {
+            return output.text();
+        }
+
         @Override
         public EventCode eventCode() {
             return EventCode.LOG;
+        }
+
+        @Override
+        public String toString() {
+            return "Log[nonce=" + nonce + ", runId=" + runId + ", stream=" + stream + ", text=" + output + ", stage="
+                    + stage + "]";
         }
     }
 

@@ -3,10 +3,13 @@ package dev.ranna.protocol.json;
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.ranna.protocol.Event;
+import dev.ranna.protocol.EventCode;
 import dev.ranna.protocol.Nonce;
 import dev.ranna.protocol.Stage;
+import dev.ranna.protocol.StdStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -27,8 +30,21 @@ public final class EventEncoder {
         return INSTANCE;
     }
 
-    /** Encodes an event as {@code {"code", "nonce"?, "data"}}. */
+    /**
+     * Encodes an event as {@code {"code", "nonce"?, "data"}}. A LOG is written by the byte path ({@link
+     * #encode(Event, OutputStream)}) and decoded once, which costs less than escaping it char by char; one
+     * with an unpaired surrogate (which has no UTF-8 form) goes through Jackson, which keeps it.
+     */
     public String encode(Event event) {
+        if (event.eventCode() == EventCode.LOG && !hasUnpairedSurrogate(event)) {
+            var out = new ByteArray(sizeHint(event));
+            try {
+                writeLog((Event.Log) event, out);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e); // a byte array does not fail
+            }
+            return out.decode();
+        }
         return JsonSupport.write(g -> writeEvent(g, event), sizeHint(event));
     }
 
@@ -38,9 +54,16 @@ public final class EventEncoder {
      * surrogate (which has no UTF-8 form and becomes {@code '?'}, as with Java's and Netty's encoders). The
      * stream is neither flushed nor closed.
      *
+     * <p>A LOG is written on bytes: its output's UTF-8, escaped where JSON needs it and otherwise copied in
+     * runs, with no {@code String} and no char-by-char escaping; the other events go through Jackson.
+     *
      * @throws IOException only if {@code out} throws
      */
     public void encode(Event event, OutputStream out) throws IOException {
+        if (event.eventCode() == EventCode.LOG) {
+            writeLog((Event.Log) event, out);
+            return;
+        }
         if (hasUnpairedSurrogate(event)) {
             // Rare (the engine never splits a pair): keep the exact bytes of the String path.
             out.write(encode(event).getBytes(StandardCharsets.UTF_8));
@@ -53,11 +76,19 @@ public final class EventEncoder {
         }
     }
 
-    /** A likely upper bound of the encoded size in chars (UTF-8 bytes for ASCII text). */
+    /** Every event through Jackson: the reference the byte path of a LOG is tested against. */
+    static String encodeWithJackson(Event event) {
+        return JsonSupport.write(g -> writeEvent(g, event), sizeHint(event));
+    }
+
+    /**
+     * A likely upper bound of the encoded size, in UTF-8 bytes (exact but for escapes and a long nonce, for
+     * a LOG).
+     */
     public static int sizeHint(Event event) {
         switch (event.eventCode()) {
             case LOG:
-                return ((Event.Log) event).text().length() + 176;
+                return ((Event.Log) event).output().byteLength() + 176;
             case ERROR:
                 return ((Event.Error) event).message().length() + 96;
             case PONG:
@@ -66,6 +97,61 @@ public final class EventEncoder {
                 return 256;
         }
         throw new AssertionError(event.eventCode());
+    }
+
+    private static final byte[] LOG_START = ascii("{\"code\":" + EventCode.LOG.code());
+    private static final byte[] NONCE = ascii(",\"nonce\":");
+    private static final byte[] DATA_RUNID = ascii(",\"data\":{\"runid\":");
+    private static final byte[] STDOUT = ascii(",\"" + StdStream.STDOUT.wireName() + "\":");
+    private static final byte[] STDERR = ascii(",\"" + StdStream.STDERR.wireName() + "\":");
+    private static final byte[] STAGE = ascii(",\"stage\":");
+    private static final byte[] LOG_END = ascii("}}");
+
+    /**
+     * A LOG by hand, in the order and form of {@link #writeEvent} (the golden files and the tests that compare
+     * the two paths hold them together): {@code {"code":3,"nonce":..,"data":{"runid":..,"stdout":..,
+     * "stage":..}}}.
+     */
+    private static void writeLog(Event.Log log, OutputStream out) throws IOException {
+        out.write(LOG_START);
+        Nonce nonce = log.nonce();
+        switch (nonce.kind()) {
+            case NONE:
+                break;
+            case NUMERIC:
+                out.write(NONCE);
+                out.write(ascii(Long.toString(((Nonce.Numeric) nonce).value())));
+                break;
+            case TEXT:
+                out.write(NONCE);
+                JsonBytes.writeString(((Nonce.Text) nonce).value(), out);
+                break;
+        }
+        out.write(DATA_RUNID);
+        JsonBytes.writeString(log.runId().value(), out);
+        out.write(log.stream() == StdStream.STDOUT ? STDOUT : STDERR);
+        JsonBytes.writeString(log.output(), out);
+        Stage stage = log.stage();
+        if (stage != null) {
+            out.write(STAGE);
+            JsonBytes.writeString(stage.wireName(), out);
+        }
+        out.write(LOG_END);
+    }
+
+    private static byte[] ascii(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /** A byte array output of a known likely size, decoded without a copy of the array. */
+    private static final class ByteArray extends java.io.ByteArrayOutputStream {
+        ByteArray(int size) {
+            super(size);
+        }
+
+        String decode() {
+            return new String(buf, 0, count, StandardCharsets.UTF_8);
+        }
     }
 
     private static boolean hasUnpairedSurrogate(Event event) {
@@ -82,7 +168,7 @@ public final class EventEncoder {
                 return hasUnpairedSurrogate(((Event.Spawn) event).runId().value());
             case LOG: {
                 var log = (Event.Log) event;
-                return hasUnpairedSurrogate(log.text())
+                return !log.output().isWellFormed()
                         || hasUnpairedSurrogate(log.runId().value());
             }
             case STOP: {

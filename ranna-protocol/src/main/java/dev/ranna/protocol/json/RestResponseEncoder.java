@@ -1,5 +1,6 @@
 package dev.ranna.protocol.json;
 
+import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.ranna.protocol.CompileResult;
 import dev.ranna.protocol.ErrorResponse;
@@ -8,7 +9,11 @@ import dev.ranna.protocol.InlineTemplate;
 import dev.ranna.protocol.SpecEntry;
 import dev.ranna.protocol.SpecMap;
 import dev.ranna.protocol.SystemInfo;
+import dev.ranna.protocol.Utf8Text;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -33,14 +38,18 @@ public final class RestResponseEncoder {
      * top-level fields are the run stage's.
      */
     public String encode(ExecutionResponse response) {
-        return JsonSupport.write(g -> {
-            g.writeStartObject();
-            g.writeStringField("stdout", response.stdout());
-            g.writeStringField("stderr", response.stderr());
-            JsonSupport.writeRunResult(g, response.result());
-            writeCompile(g, response.compile());
-            g.writeEndObject();
-        });
+        return JsonSupport.write(g -> writeResponse(g, null, response, Output.STRINGS));
+    }
+
+    /**
+     * Writes {@link #encode(ExecutionResponse)} as UTF-8 to {@code out}: the same bytes as {@code
+     * encode(response).getBytes(UTF_8)}, with the output escaped on its UTF-8 bytes (no {@code String} of it
+     * is made). The stream is neither flushed nor closed.
+     *
+     * @throws IOException only if {@code out} throws
+     */
+    public void encode(ExecutionResponse response, OutputStream out) throws IOException {
+        writeUtf8(out, null, response);
     }
 
     /** Encodes a REST error body: {@code {"error", "code"}}. */
@@ -59,26 +68,89 @@ public final class RestResponseEncoder {
      * ended (e.g. {@code "timedout": true}).
      */
     public String encode(ErrorResponse error, ExecutionResponse run) {
-        return JsonSupport.write(g -> {
-            g.writeStartObject();
+        return JsonSupport.write(g -> writeResponse(g, error, run, Output.STRINGS));
+    }
+
+    /**
+     * Writes {@link #encode(ErrorResponse, ExecutionResponse)} as UTF-8 to {@code out}, as {@link
+     * #encode(ExecutionResponse, OutputStream)} does.
+     *
+     * @throws IOException only if {@code out} throws
+     */
+    public void encode(ErrorResponse error, ExecutionResponse run, OutputStream out) throws IOException {
+        writeUtf8(out, error, run);
+    }
+
+    private void writeUtf8(OutputStream out, @Nullable ErrorResponse error, ExecutionResponse run) throws IOException {
+        if (hasUnpairedSurrogate(error, run)) {
+            // Jackson's UTF-8 writer refuses a lone surrogate; the String path writes it, and its UTF-8 has '?'.
+            String json = error == null ? encode(run) : encode(error, run);
+            out.write(json.getBytes(StandardCharsets.UTF_8));
+            return;
+        }
+        try (JsonGenerator g = JsonSupport.FACTORY.createGenerator(out, JsonEncoding.UTF8)) {
+            g.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
+            g.disable(JsonGenerator.Feature.FLUSH_PASSED_TO_STREAM);
+            writeResponse(g, error, run, (generator, name, text) -> {
+                generator.writeFieldName(name);
+                // An empty raw value makes Jackson write the separator (':') a value needs; what Jackson holds
+                // goes to the stream, then the output itself, escaped on bytes, straight after it.
+                generator.writeRawValue("");
+                generator.flush();
+                JsonBytes.writeString(text, out);
+            });
+        }
+    }
+
+    private static boolean hasUnpairedSurrogate(@Nullable ErrorResponse error, ExecutionResponse run) {
+        if (error != null && !Utf8Text.of(error.error()).isWellFormed()) {
+            return true;
+        }
+        String signal = run.result().signal();
+        CompileResult compile = run.compile();
+        return !run.stdoutUtf8().isWellFormed()
+                || !run.stderrUtf8().isWellFormed()
+                || (signal != null && !Utf8Text.of(signal).isWellFormed())
+                || (compile != null
+                        && (!compile.stdoutUtf8().isWellFormed()
+                                || !compile.stderrUtf8().isWellFormed()
+                                || (compile.signal() != null
+                                        && !Utf8Text.of(Objects.requireNonNull(compile.signal()))
+                                                .isWellFormed())));
+    }
+
+    /** How a run's output field is written: as a {@code String} through Jackson, or on bytes. */
+    @FunctionalInterface
+    private interface Output {
+        Output STRINGS = (g, name, text) -> g.writeStringField(name, text.text());
+
+        void write(JsonGenerator g, String name, Utf8Text text) throws IOException;
+    }
+
+    /** The one routine of an execution response, with {@code error} first for a run an error ended. */
+    private static void writeResponse(
+            JsonGenerator g, @Nullable ErrorResponse error, ExecutionResponse run, Output output) throws IOException {
+        g.writeStartObject();
+        if (error != null) {
             g.writeStringField("error", error.error());
             g.writeNumberField("code", error.code());
-            g.writeStringField("stdout", run.stdout());
-            g.writeStringField("stderr", run.stderr());
-            JsonSupport.writeRunResult(g, run.result());
-            writeCompile(g, run.compile());
-            g.writeEndObject();
-        });
+        }
+        output.write(g, "stdout", run.stdoutUtf8());
+        output.write(g, "stderr", run.stderrUtf8());
+        JsonSupport.writeRunResult(g, run.result());
+        writeCompile(g, run.compile(), output);
+        g.writeEndObject();
     }
 
     /** The compile stage's object, for a spec with one: {@code "compile": {"stdout", "stderr", ...}}. */
-    private static void writeCompile(JsonGenerator g, @Nullable CompileResult compile) throws IOException {
+    private static void writeCompile(JsonGenerator g, @Nullable CompileResult compile, Output output)
+            throws IOException {
         if (compile == null) {
             return;
         }
         g.writeObjectFieldStart("compile");
-        g.writeStringField("stdout", compile.stdout());
-        g.writeStringField("stderr", compile.stderr());
+        output.write(g, "stdout", compile.stdoutUtf8());
+        output.write(g, "stderr", compile.stderrUtf8());
         Integer exitCode = compile.exitCode();
         if (exitCode != null) {
             g.writeNumberField("exitcode", exitCode);

@@ -7,6 +7,7 @@ import dev.ranna.protocol.Nonce;
 import dev.ranna.protocol.RunId;
 import dev.ranna.protocol.RunResult;
 import dev.ranna.protocol.StdStream;
+import dev.ranna.protocol.Utf8Text;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -46,6 +47,26 @@ class EncodeUtf8Test {
     static void assertSameBytes(Event event) {
         byte[] expected = EVENTS.encode(event).getBytes(StandardCharsets.UTF_8);
         assertThat(utf8(event)).as("%s", event).isEqualTo(expected);
+        // A LOG is written on bytes both ways: Jackson is the reference that holds the byte path to the wire.
+        assertThat(expected)
+                .as("%s against Jackson", event)
+                .isEqualTo(EventEncoder.encodeWithJackson(event).getBytes(StandardCharsets.UTF_8));
+        if (event instanceof Event.Log) {
+            var log = (Event.Log) event;
+            if (log.output().isWellFormed()) {
+                // The engine's form: the output held as bytes, never as a String.
+                var fromBytes = new Event.Log(
+                        log.nonce(),
+                        log.runId(),
+                        log.stream(),
+                        Utf8Text.copyOf(
+                                log.output().toByteArray(), 0, log.output().byteLength()),
+                        log.stage());
+                assertThat(utf8(fromBytes)).as("%s held as bytes", event).isEqualTo(expected);
+                assertThat(EVENTS.encode(fromBytes)).isEqualTo(EVENTS.encode(event));
+                assertThat(fromBytes).isEqualTo(log).hasSameHashCodeAs(log);
+            }
+        }
     }
 
     static List<String> goldenEventFiles() throws IOException, URISyntaxException {
