@@ -12,7 +12,7 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 
 /**
- * {@link Utf8Chunker} alone: decoding one read of {@code chunk} bytes. In package {@code dev.ranna.engine}
+ * {@link Utf8Chunker} alone: checking one read of {@code chunk} bytes into the coalescer's buffer. In package {@code dev.ranna.engine}
  * because the chunker is package-private (a split package, acceptable for this bench-only module; it works
  * on the class path, not as named modules). {@code mixed} text has 2- and 4-byte characters, so reads often
  * end inside a character and the carry path runs.
@@ -31,6 +31,7 @@ public class Utf8ChunkerBench {
     private byte[] data;
     private int offset;
     private final Utf8Chunker chunker = new Utf8Chunker();
+    private final PendingOutput out = new PendingOutput(16 * 1024);
 
     @Setup
     public void setUp() {
@@ -43,12 +44,13 @@ public class Utf8ChunkerBench {
     }
 
     @Benchmark
-    public String decode() {
+    public int decode() {
         if (offset + chunk > data.length) {
             offset = 0;
         }
-        String s = chunker.decode(data, offset, chunk);
+        out.clear();
+        chunker.decode(data, offset, chunk, out);
         offset += chunk;
-        return s;
+        return out.size();
     }
 }

@@ -3,7 +3,11 @@ package dev.ranna.engine;
 import dev.ranna.protocol.ErrorCode;
 import dev.ranna.protocol.ErrorResponse;
 import dev.ranna.protocol.ExecutionResponse;
+import dev.ranna.protocol.Utf8Text;
 import dev.ranna.protocol.json.RestResponseEncoder;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
@@ -15,13 +19,19 @@ public sealed interface ExecOutcome {
      * run's output; for a failure the error's code as the status, except that a timeout is 400 with code 400
      * as ranna's own server answers it (browsers silently re-send a request answered 408 on a reused
      * connection, which would run the program again). A run that started carries its output so far and the
-     * STOP fields ({@code "timedout": true}).
+     * STOP fields ({@code "timedout": true}). The run's output is written escaped on its UTF-8 bytes.
      *
      * @param encoder the REST body writer
      */
     default RestAnswer restAnswer(RestResponseEncoder encoder) {
         if (this instanceof Completed completed) {
-            return new RestAnswer(200, encoder.encode(completed.response()));
+            var body = new RestAnswer.Body(completed.response());
+            try {
+                encoder.encode(completed.response(), body);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e); // a byte array does not fail
+            }
+            return new RestAnswer(200, body.text());
         }
         Failed failed = (Failed) this;
         ErrorResponse error = failed.error();
@@ -30,7 +40,13 @@ public sealed interface ExecOutcome {
         var answer = new ErrorResponse(error.error(), status);
         ExecutionResponse run = failed.run();
         if (run != null) {
-            return new RestAnswer(status, encoder.encode(answer, run));
+            var body = new RestAnswer.Body(run);
+            try {
+                encoder.encode(answer, run, body);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            return new RestAnswer(status, body.text());
         }
         String body = encoder.encode(answer);
         if (timeout) {
@@ -41,14 +57,36 @@ public sealed interface ExecOutcome {
     }
 
     /**
-     * An HTTP answer: status and JSON body.
+     * An HTTP answer: status and JSON body, held as UTF-8 (what goes on the wire); {@link #body()} decodes
+     * it.
      *
      * @param status the HTTP status
-     * @param body the JSON body
+     * @param utf8Body the JSON body
      */
-    record RestAnswer(int status, String body) {
+    record RestAnswer(int status, Utf8Text utf8Body) {
         public RestAnswer {
-            Objects.requireNonNull(body, "body");
+            Objects.requireNonNull(utf8Body, "utf8Body");
+        }
+
+        /** An answer with a JSON body given as text. */
+        public RestAnswer(int status, String body) {
+            this(status, Utf8Text.of(Objects.requireNonNull(body, "body")));
+        }
+
+        /** The JSON body. */
+        public String body() {
+            return utf8Body.text();
+        }
+
+        /** A body written by the encoder, sized for the run's output. */
+        private static final class Body extends ByteArrayOutputStream {
+            Body(ExecutionResponse run) {
+                super(run.stdoutUtf8().byteLength() + run.stderrUtf8().byteLength() + 256);
+            }
+
+            Utf8Text text() {
+                return Utf8Text.copyOf(buf, 0, count);
+            }
         }
     }
 

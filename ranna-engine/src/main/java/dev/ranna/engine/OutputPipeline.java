@@ -6,14 +6,15 @@ import dev.ranna.protocol.RunId;
 import dev.ranna.protocol.Stage;
 import dev.ranna.protocol.StdStream;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 
 /**
- * One run's output path, the only one: backpressure -> output budget -> UTF-8 decoder -> coalescer ->
- * LOG events.
+ * One run's output path, the only one: backpressure -> output budget -> UTF-8 check -> coalescer -> LOG
+ * events, all on bytes: a program's output reaches the LOG as the UTF-8 it wrote, never as a {@code String}.
  *
  * <ol>
  *   <li><b>Backpressure</b>: a writer first waits on the session's {@link Writability} while the client
@@ -23,14 +24,19 @@ import org.jspecify.annotations.Nullable;
  *       {@code limits.outputbytes}) bytes are taken, compile and run stage together; the write that crosses
  *       it is cut there, the pipeline closes and the write reports the overflow (the run then ends with
  *       413).
- *   <li><b>Decoder</b>: a {@link Utf8Chunker} per stream keeps a character split across reads whole.
+ *   <li><b>UTF-8</b>: a {@link Utf8Chunker} per stream keeps a character split across reads whole and
+ *       replaces ill-formed bytes, appending straight into the coalescer's buffer.
  *   <li><b>Coalescer</b>: output after a quiet spell (nothing sent for {@link RunLimits#coalesceDelay()})
  *       is sent at once, so an interactive program's answer or prompt is not held back; what follows
- *       within the delay is gathered up to {@link RunLimits#coalesceBytes()} or the end of the delay,
- *       whichever comes first. A burst of small writes therefore costs at most one LOG more than a
- *       purely delayed coalescer. Output right after the program took input ({@link #inputTaken()}) is
- *       sent at once too, as the answer to it, however busy the run was before. A change of stream
- *       flushes, so order is kept.
+ *       within the delay is gathered up to the chunk size or the end of the delay, whichever comes first.
+ *       A burst of small writes therefore costs at most one LOG more than a purely delayed coalescer.
+ *       Output right after the program took input ({@link #inputTaken()}) is sent at once too, as the
+ *       answer to it, however busy the run was before. A change of stream flushes, so order is kept.
+ *   <li><b>Chunk size</b>: {@link RunLimits#coalesceBytes()} to start with. Each time output fills a chunk
+ *       before the delay ends (a flood) while the client keeps up, the next chunk may be twice as large, up
+ *       to {@link RunLimits#maxCoalesceBytes()}: fewer, larger LOGs cost less per byte on both ends. A
+ *       send for any other reason (the delay ended, a quiet spell, an answer) and a writer that had to
+ *       wait for the client bring it back to {@code coalesceBytes}. Backpressure itself is unchanged.
  * </ol>
  *
  * <p>Guarded by the run's lock, which it shares so that LOG events and the run's STOP are sent in one
@@ -48,13 +54,17 @@ final class OutputPipeline {
     private final RunId runId;
     private final long maxBytes;
     private final int coalesceBytes;
+    private final int maxCoalesceBytes;
     private final Duration coalesceDelay;
 
     // Guarded by lock.
     private final Utf8Chunker stdout = new Utf8Chunker();
     private final Utf8Chunker stderr = new Utf8Chunker();
     private @Nullable StdStream pendingStream;
-    private final StringBuilder pending = new StringBuilder();
+    private final PendingOutput pending;
+    /** The size of the next LOG chunk: {@link #coalesceBytes} up to {@link #maxCoalesceBytes}. */
+    private int chunkBytes;
+
     private EngineScheduler.Scheduled flushTask = EngineScheduler.NONE;
     private boolean flushScheduled;
     private long taken;
@@ -89,6 +99,9 @@ final class OutputPipeline {
         this.maxBytes = maxBytes;
         this.stage = stage;
         this.coalesceBytes = limits.coalesceBytes();
+        this.maxCoalesceBytes = Math.max(limits.coalesceBytes(), limits.maxCoalesceBytes());
+        this.chunkBytes = coalesceBytes;
+        this.pending = new PendingOutput(coalesceBytes);
         this.coalesceDelay = limits.coalesceDelay();
         this.lastSent = scheduler.nanoTime() - coalesceDelay.toNanos();
     }
@@ -100,21 +113,27 @@ final class OutputPipeline {
      *     the run for its output limit
      */
     boolean write(StdStream stream, byte[] bytes, int offset, int length) {
-        writability.awaitWritable(ending);
+        boolean waited = writability.awaitWritable(ending);
         lock.lock();
         try {
             if (closed) {
                 return false;
+            }
+            if (waited) {
+                chunkBytes = coalesceBytes; // the client fell behind: no larger LOGs for it
             }
             long budget = maxBytes - taken;
             int take = (int) Math.min(length, budget);
             if (take > 0) {
                 taken += take;
                 metrics.output(take);
-                append(stream, chunker(stream).decode(bytes, offset, take));
+                switchTo(stream);
+                int before = pending.size();
+                chunker(stream).decode(bytes, offset, take, pending);
+                appended(pending.size() > before);
             }
             if (take < length) {
-                flush();
+                flush(false);
                 close();
                 return true;
             }
@@ -127,9 +146,8 @@ final class OutputPipeline {
     /** The run ended: flushes what the decoders and the coalescer hold, then closes. Caller holds the lock. */
     void finish() {
         // Also after the budget closed the pipeline: a character the cut split ends as a replacement.
-        append(StdStream.STDOUT, stdout.finish());
-        append(StdStream.STDERR, stderr.finish());
-        flush();
+        finishStreams();
+        flush(false);
         close();
     }
 
@@ -139,9 +157,8 @@ final class OutputPipeline {
      * stages; later output carries {@code next}. The output budget is shared. Caller holds the lock.
      */
     void startStage(Stage next) {
-        append(StdStream.STDOUT, stdout.finish());
-        append(StdStream.STDERR, stderr.finish());
-        flush();
+        finishStreams();
+        flush(false);
         stage = next;
     }
 
@@ -155,17 +172,37 @@ final class OutputPipeline {
         return stream == StdStream.STDOUT ? stdout : stderr;
     }
 
-    private void append(StdStream stream, String text) {
-        if (text.isEmpty()) {
-            return;
+    /** A character cut at a stream's end becomes U+FFFD, in that stream's order. */
+    private void finishStreams() {
+        for (StdStream stream : List.of(StdStream.STDOUT, StdStream.STDERR)) {
+            Utf8Chunker chunker = chunker(stream);
+            if (chunker.holdsPartialCharacter()) {
+                switchTo(stream);
+                chunker.finish(pending);
+                appended(true);
+            }
         }
+    }
+
+    /**
+     * Output of {@code stream} comes: what the other stream left pending goes first, so order is kept (also
+     * when this read turns out to hold only the start of a character, which sends nothing yet).
+     */
+    private void switchTo(StdStream stream) {
         if (pendingStream != null && pendingStream != stream) {
-            flush();
+            flush(false);
         }
         pendingStream = stream;
-        pending.append(text);
-        if (pending.length() >= coalesceBytes || coalesceDelay.isZero() || answerDue || (!flushScheduled && quiet())) {
-            flush();
+    }
+
+    /** The coalescer's decision after a write: send now, or when the delay ends. */
+    private void appended(boolean grew) {
+        if (!grew) {
+            return;
+        }
+        boolean full = pending.size() >= chunkBytes;
+        if (full || coalesceDelay.isZero() || answerDue || (!flushScheduled && quiet())) {
+            flush(full);
         } else if (!flushScheduled) {
             flushScheduled = true;
             flushTask = scheduler.schedule(this::timedFlush, coalesceDelay);
@@ -188,7 +225,7 @@ final class OutputPipeline {
             flushScheduled = false;
             flushTask = EngineScheduler.NONE;
             if (!closed) {
-                flush();
+                flush(false); // the delay ended before a chunk filled: not a flood
             }
         } finally {
             lock.unlock();
@@ -203,22 +240,37 @@ final class OutputPipeline {
         }
     }
 
-    private void flush() {
+    /**
+     * Sends what is pending as LOG chunks of the current size, split only between characters. {@code full}:
+     * output filled a chunk before the delay ended (a flood), so while the client keeps up the next chunk may
+     * be twice as large; a send for any other reason returns to {@link #coalesceBytes}.
+     */
+    private void flush(boolean full) {
         cancelFlush();
-        if (pending.length() == 0 || pendingStream == null) {
+        if (!full) {
+            chunkBytes = coalesceBytes;
+        }
+        StdStream stream = pendingStream;
+        if (pending.size() == 0 || stream == null) {
             return;
         }
+        int size = pending.size();
         int start = 0;
-        while (start < pending.length()) {
-            int end = Math.min(pending.length(), start + coalesceBytes);
-            if (end < pending.length() && Character.isHighSurrogate(pending.charAt(end - 1))) {
-                end--;
-            }
-            send.accept(new Event.Log(nonce, runId, pendingStream, pending.substring(start, end), stage));
+        while (start < size) {
+            int end = pending.chunkEnd(start, chunkBytes);
+            send.accept(new Event.Log(nonce, runId, stream, pending.text(start, end), stage));
             start = end;
         }
-        pending.setLength(0);
+        pending.clear();
         lastSent = scheduler.nanoTime();
         answerDue = false;
+        if (full && chunkBytes < maxCoalesceBytes && writability.isWritable()) {
+            chunkBytes = (int) Math.min((long) chunkBytes * 2, maxCoalesceBytes);
+        }
+    }
+
+    /** The size of the next LOG chunk (tests). Caller holds the lock, or the test owns the pipeline. */
+    int chunkBytes() {
+        return chunkBytes;
     }
 }

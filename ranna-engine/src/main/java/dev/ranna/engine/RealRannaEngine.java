@@ -15,6 +15,7 @@ import dev.ranna.protocol.RunResult;
 import dev.ranna.protocol.Stage;
 import dev.ranna.protocol.StdStream;
 import dev.ranna.protocol.SystemInfo;
+import dev.ranna.protocol.Utf8Text;
 import dev.ranna.protocol.json.RestRequestDecoder;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
@@ -406,14 +407,15 @@ final class RealRannaEngine implements RannaEngine {
     /**
      * Collects one run's events into a REST outcome; the run's output limit bounds what it holds. For a spec
      * with a compile stage, LOGs of the compile stage go to the response's {@code compile} object and the
-     * top-level output is the run stage's.
+     * top-level output is the run stage's. The output is joined as the LOGs' UTF-8 bytes, so the REST answer
+     * is written from them without a {@code String}.
      */
     private static final class CollectingSink implements EventSink {
         final CompletableFuture<ExecOutcome> result = new CompletableFuture<>();
-        private final StringBuilder stdout = new StringBuilder();
-        private final StringBuilder stderr = new StringBuilder();
-        private final StringBuilder compileStdout = new StringBuilder();
-        private final StringBuilder compileStderr = new StringBuilder();
+        private final Utf8Text.Builder stdout = new Utf8Text.Builder(256);
+        private final Utf8Text.Builder stderr = new Utf8Text.Builder(256);
+        private final Utf8Text.Builder compileStdout = new Utf8Text.Builder(0);
+        private final Utf8Text.Builder compileStderr = new Utf8Text.Builder(0);
         private boolean spawned;
         private Event.@Nullable Error error;
 
@@ -435,12 +437,12 @@ final class RealRannaEngine implements RannaEngine {
                     var log = (Event.Log) event;
                     boolean compile = log.stage() == Stage.COMPILE;
                     boolean out = log.stream() == StdStream.STDOUT;
-                    (compile ? (out ? compileStdout : compileStderr) : (out ? stdout : stderr)).append(log.text());
+                    (compile ? (out ? compileStdout : compileStderr) : (out ? stdout : stderr)).append(log.output());
                     break;
                 }
                 case STOP: {
                     RunResult stop = ((Event.Stop) event).result();
-                    var run = new ExecutionResponse(stdout.toString(), stderr.toString(), stop, compile(stop));
+                    var run = new ExecutionResponse(stdout.build(), stderr.build(), stop, compile(stop));
                     result.complete(
                             error != null
                                     ? new ExecOutcome.Failed(new ErrorResponse(error.message(), error.code()), run)
@@ -464,9 +466,9 @@ final class RealRannaEngine implements RannaEngine {
             switch (stage) {
                 case COMPILE:
                     return new CompileResult(
-                            compileStdout.toString(), compileStderr.toString(), stop.exitCode(), stop.signal(), millis);
+                            compileStdout.build(), compileStderr.build(), stop.exitCode(), stop.signal(), millis);
                 case RUN:
-                    return new CompileResult(compileStdout.toString(), compileStderr.toString(), 0, null, millis);
+                    return new CompileResult(compileStdout.build(), compileStderr.build(), 0, null, millis);
             }
             throw new AssertionError(stage);
         }

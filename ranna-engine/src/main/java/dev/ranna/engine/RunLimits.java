@@ -23,7 +23,13 @@ import java.util.Objects;
  *     ({@code api.ws.ratelimit.burst})
  * @param rateLimitInterval time to refill one token ({@code api.ws.ratelimit.limitseconds})
  * @param coalesceDelay how long small output writes may wait to be merged into one LOG (5 ms)
- * @param coalesceBytes the largest LOG chunk the coalescer builds before sending (16 KiB)
+ * @param coalesceBytes the LOG chunk the coalescer builds before sending (16 KiB), and the size it returns to
+ *     when output is sparse or the client falls behind
+ * @param maxCoalesceBytes the largest LOG chunk the coalescer grows to, doubling from {@code coalesceBytes},
+ *     while output floods and the client keeps up (256 KiB; never below {@code coalesceBytes}). A byte of
+ *     output is at most 6 bytes of JSON (a control character as a backslash-u escape), so a LOG stays below
+ *     1.5 MiB plus its envelope, under the 2 MiB WebSocket message limit ({@code ws.maxmessage}) that
+ *     clients are usually given too
  * @param compileTimeout wall-clock limit of a spec's compile stage ({@code sandbox.compile.timeoutseconds},
  *     30 s); the run stage's {@code timeout} starts when the compile ended
  * @param maxFiles the most {@code files} one EXEC may carry ({@code api.maxfiles}, 64)
@@ -42,6 +48,7 @@ public record RunLimits(
         Duration rateLimitInterval,
         Duration coalesceDelay,
         int coalesceBytes,
+        int maxCoalesceBytes,
         Duration compileTimeout,
         int maxFiles) {
 
@@ -75,6 +82,7 @@ public record RunLimits(
             throw new IllegalArgumentException("coalesceDelay must be >= 0: " + coalesceDelay);
         }
         positive("coalesceBytes", coalesceBytes);
+        positive("maxCoalesceBytes", maxCoalesceBytes);
         positive("compileTimeout", compileTimeout);
         if (maxFiles < 0) {
             throw new IllegalArgumentException("maxFiles must be >= 0: " + maxFiles);
@@ -119,6 +127,7 @@ public record RunLimits(
                 .rateLimit(rateLimitBurst, rateLimitInterval)
                 .coalesceDelay(coalesceDelay)
                 .coalesceBytes(coalesceBytes)
+                .maxCoalesceBytes(maxCoalesceBytes)
                 .compileTimeout(compileTimeout)
                 .maxFiles(maxFiles);
     }
@@ -138,6 +147,7 @@ public record RunLimits(
         private Duration rateLimitInterval = Duration.ofSeconds(1);
         private Duration coalesceDelay = Duration.ofMillis(5);
         private int coalesceBytes = 16 * 1024;
+        private int maxCoalesceBytes = 256 * 1024;
         private Duration compileTimeout = Duration.ofSeconds(30);
         private int maxFiles = 64;
 
@@ -207,6 +217,12 @@ public record RunLimits(
             return this;
         }
 
+        /** The largest LOG chunk while output floods and the client keeps up; see {@link RunLimits}. */
+        public Builder maxCoalesceBytes(int maxCoalesceBytes) {
+            this.maxCoalesceBytes = maxCoalesceBytes;
+            return this;
+        }
+
         /** The compile stage's wall-clock limit (a spec with {@code compile}); the run's own starts after it. */
         public Builder compileTimeout(Duration compileTimeout) {
             this.compileTimeout = compileTimeout;
@@ -235,6 +251,7 @@ public record RunLimits(
                     rateLimitInterval,
                     coalesceDelay,
                     coalesceBytes,
+                    maxCoalesceBytes,
                     compileTimeout,
                     maxFiles);
         }

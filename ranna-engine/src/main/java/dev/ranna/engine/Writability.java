@@ -36,11 +36,15 @@ final class Writability {
      * Blocks while the sink is not writable, unless {@code stop} says the waiting writer's run is ending
      * (it is re-checked after every {@link #wake()}) or the session closed. Returns at once when
      * writable. An interrupt ends the wait with the thread's interrupt flag set.
+     *
+     * @return whether the caller found the sink not writable (and so waited, or was let go without)
      */
-    void awaitWritable(BooleanSupplier stop) {
+    boolean awaitWritable(BooleanSupplier stop) {
         lock.lock();
+        boolean waited = false;
         try {
             while (!writable && !closed && !stop.getAsBoolean()) {
+                waited = true;
                 changed.await();
             }
         } catch (InterruptedException e) {
@@ -48,6 +52,7 @@ final class Writability {
         } finally {
             lock.unlock();
         }
+        return waited;
     }
 
     /** Wakes every waiter to re-check its run: call after a run's stop condition became true. */

@@ -6,7 +6,9 @@ import dev.ranna.protocol.ErrorCode;
 import dev.ranna.protocol.ErrorResponse;
 import dev.ranna.protocol.ExecutionResponse;
 import dev.ranna.protocol.RunResult;
+import dev.ranna.protocol.Utf8Text;
 import dev.ranna.protocol.json.RestResponseEncoder;
+import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
 /** The one mapping of a REST run's outcome to its HTTP answer, which the Netty server and the starter share. */
@@ -21,6 +23,30 @@ class ExecOutcomeRestAnswerTest {
 
         assertThat(answer.status()).isEqualTo(200);
         assertThat(answer.body()).isEqualTo(encoder.encode(response));
+    }
+
+    @Test
+    void outputJoinedFromLogBytesIsAnsweredWithTheBytesOfTheStringEncoder() {
+        byte[] out = "line \"1\"\n\tünï 😀 \u0001\\".repeat(500).getBytes(StandardCharsets.UTF_8);
+        var response = new ExecutionResponse(
+                new Utf8Text.Builder(0)
+                        .append(Utf8Text.copyOf(out, 0, out.length))
+                        .append(Utf8Text.of("end"))
+                        .build(),
+                Utf8Text.copyOf(out, 0, 7),
+                RunResult.exited(5, 0),
+                null);
+
+        ExecOutcome.RestAnswer answer = new ExecOutcome.Completed(response).restAnswer(encoder);
+
+        assertThat(answer.utf8Body().toByteArray())
+                .isEqualTo(encoder.encode(response).getBytes(StandardCharsets.UTF_8));
+        ExecOutcome.RestAnswer failed =
+                new ExecOutcome.Failed(new ErrorResponse("output limit exceeded", 413), response).restAnswer(encoder);
+        assertThat(failed.status()).isEqualTo(413);
+        assertThat(failed.utf8Body().toByteArray())
+                .isEqualTo(encoder.encode(new ErrorResponse("output limit exceeded", 413), response)
+                        .getBytes(StandardCharsets.UTF_8));
     }
 
     @Test

@@ -12,19 +12,32 @@ import org.junit.jupiter.api.Test;
 /** Unit tests of the small pieces on the output and admission paths. */
 class OutputPiecesTest {
 
+    /** One read through the chunker, as text. */
+    static String decode(Utf8Chunker chunker, byte[] bytes, int offset, int length) {
+        var out = new PendingOutput(16);
+        chunker.decode(bytes, offset, length, out);
+        return out.text(0, out.size()).text();
+    }
+
+    static String finish(Utf8Chunker chunker) {
+        var out = new PendingOutput(16);
+        chunker.finish(out);
+        return out.text(0, out.size()).text();
+    }
+
     @Test
     void chunkerCarriesSplitCharactersAndReplacesInvalidBytes() {
         var chunker = new Utf8Chunker();
         byte[] text = "aé👋z".getBytes(StandardCharsets.UTF_8);
         var out = new StringBuilder();
         for (byte b : text) {
-            out.append(chunker.decode(new byte[] {b}, 0, 1));
+            out.append(decode(chunker, new byte[] {b}, 0, 1));
         }
         assertThat(out.toString()).isEqualTo("aé👋z");
-        assertThat(chunker.decode(new byte[] {(byte) 0xc3, 'x'}, 0, 2)).isEqualTo("\uFFFDx");
-        assertThat(chunker.decode(new byte[] {(byte) 0xf0, (byte) 0x9f}, 0, 2)).isEmpty();
-        assertThat(chunker.finish()).isEqualTo("\uFFFD");
-        assertThat(chunker.decode(new byte[] {'o', 'k'}, 0, 2)).isEqualTo("ok");
+        assertThat(decode(chunker, new byte[] {(byte) 0xc3, 'x'}, 0, 2)).isEqualTo("\uFFFDx");
+        assertThat(decode(chunker, new byte[] {(byte) 0xf0, (byte) 0x9f}, 0, 2)).isEmpty();
+        assertThat(finish(chunker)).isEqualTo("\uFFFD");
+        assertThat(decode(chunker, new byte[] {'o', 'k'}, 0, 2)).isEqualTo("ok");
     }
 
     @Test
@@ -33,7 +46,7 @@ class OutputPiecesTest {
         for (int cut = 0; cut <= text.length; cut++) {
             var chunker = new Utf8Chunker();
             String decoded =
-                    chunker.decode(text, 0, cut) + chunker.decode(text, cut, text.length - cut) + chunker.finish();
+                    decode(chunker, text, 0, cut) + decode(chunker, text, cut, text.length - cut) + finish(chunker);
             assertThat(decoded).as("cut at %d", cut).isEqualTo(new String(text, StandardCharsets.UTF_8));
         }
     }
@@ -52,10 +65,10 @@ class OutputPiecesTest {
             int at = 0;
             while (at < text.length) {
                 int n = Math.min(text.length - at, random.nextInt(5) == 0 ? 1 : random.nextInt(40));
-                out.append(chunker.decode(text, at, n));
+                out.append(decode(chunker, text, at, n));
                 at += n;
             }
-            out.append(chunker.finish());
+            out.append(finish(chunker));
             String expected = StandardCharsets.UTF_8
                     .newDecoder()
                     .onMalformedInput(java.nio.charset.CodingErrorAction.REPLACE)
