@@ -76,6 +76,8 @@ final class RannaEndpoint extends Endpoint {
                 });
         this.outbound = queue;
         try {
+            // Jakarta WebSocket sends a text message only as a String (or through a Writer, chars too), so the
+            // event is a String here; a LOG's is decoded once from the bytes the encoder escaped on bytes.
             engineSession = context.engine.openSession(event -> queue.send(context.events.encode(event)), clientKey);
         } catch (IllegalStateException e) {
             // The engine is closed: the application is going down.

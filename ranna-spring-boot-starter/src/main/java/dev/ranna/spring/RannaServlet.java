@@ -5,6 +5,7 @@ import dev.ranna.protocol.DecodeResult;
 import dev.ranna.protocol.ErrorResponse;
 import dev.ranna.protocol.Operation;
 import dev.ranna.protocol.SystemInfo;
+import dev.ranna.protocol.Utf8Text;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.AsyncEvent;
 import jakarta.servlet.AsyncListener;
@@ -174,7 +175,7 @@ final class RannaServlet extends HttpServlet {
                 var out = (HttpServletResponse) async.getResponse();
                 if (outcome != null) {
                     ExecOutcome.RestAnswer answer = outcome.restAnswer(context.restResponses);
-                    json(out, origin, answer.status(), answer.body());
+                    json(out, origin, answer.status(), answer.utf8Body());
                 } else {
                     log.error("engine exec failed unexpectedly", failure);
                     error(out, origin, 500, "internal error");
@@ -349,6 +350,16 @@ final class RannaServlet extends HttpServlet {
         response.setContentType(JSON);
         response.setContentLength(bytes.length);
         response.getOutputStream().write(bytes);
+    }
+
+    /** A body that is already UTF-8 (a run's answer, its output escaped on bytes), written as it is. */
+    private void json(HttpServletResponse response, @Nullable String origin, int status, Utf8Text body)
+            throws IOException {
+        cors(response, origin);
+        response.setStatus(status);
+        response.setContentType(JSON);
+        response.setContentLength(body.byteLength());
+        body.read(response.getOutputStream()::write);
     }
 
     private void empty(HttpServletResponse response, @Nullable String origin, int status) {

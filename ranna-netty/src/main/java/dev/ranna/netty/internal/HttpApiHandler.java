@@ -241,7 +241,7 @@ public final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRe
             FullHttpResponse response;
             if (outcome != null) {
                 ExecOutcome.RestAnswer answer = outcome.restAnswer(context.restResponses());
-                response = HttpResponses.json(HttpResponseStatus.valueOf(answer.status()), answer.body());
+                response = HttpResponses.json(HttpResponseStatus.valueOf(answer.status()), answer.utf8Body());
             } else {
                 log.error("engine exec failed unexpectedly", error);
                 response = HttpResponses.error(context, 500, "internal error");

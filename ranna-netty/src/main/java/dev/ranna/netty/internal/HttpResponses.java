@@ -1,6 +1,7 @@
 package dev.ranna.netty.internal;
 
 import dev.ranna.protocol.ErrorResponse;
+import dev.ranna.protocol.Utf8Text;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -9,6 +10,8 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import org.jspecify.annotations.Nullable;
 
@@ -29,6 +32,20 @@ final class HttpResponses {
 
     static FullHttpResponse json(HttpResponseStatus status, String json) {
         return body(status, JSON, json);
+    }
+
+    /** A JSON body that is already UTF-8 (a run's answer, its output escaped on bytes): copied once, as it is. */
+    static FullHttpResponse json(HttpResponseStatus status, Utf8Text json) {
+        ByteBuf content = Unpooled.buffer(json.byteLength());
+        try {
+            json.read(content::writeBytes);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // a heap buffer does not fail
+        }
+        var response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, content);
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, JSON);
+        response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, content.readableBytes());
+        return response;
     }
 
     static FullHttpResponse empty(HttpResponseStatus status) {

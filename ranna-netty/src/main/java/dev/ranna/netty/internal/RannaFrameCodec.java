@@ -38,7 +38,9 @@ public final class RannaFrameCodec extends MessageToMessageCodec<WebSocketFrame,
 
     /**
      * Writes the event's JSON as UTF-8 straight into a pooled buffer: no intermediate {@code String} and
-     * no second encoding pass (the bytes are the same as the UTF-8 of {@link EventEncoder#encode(Event)}).
+     * no second encoding pass (the bytes are the same as the UTF-8 of {@link EventEncoder#encode(Event)}). A
+     * LOG's output goes in as the program's bytes, escaped where JSON needs it and otherwise copied in runs;
+     * the buffer is sized for it unescaped, so it is allocated once for ordinary output.
      */
     @Override
     protected void encode(ChannelHandlerContext ctx, Event event, List<Object> out) throws IOException {
