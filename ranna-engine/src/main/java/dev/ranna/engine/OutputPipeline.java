@@ -35,8 +35,9 @@ import org.jspecify.annotations.Nullable;
  *   <li><b>Chunk size</b>: {@link RunLimits#coalesceBytes()} to start with. Each time output fills a chunk
  *       before the delay ends (a flood) while the client keeps up, the next chunk may be twice as large, up
  *       to {@link RunLimits#maxCoalesceBytes()}: fewer, larger LOGs cost less per byte on both ends. A
- *       send for any other reason (the delay ended, a quiet spell, an answer) and a writer that had to
- *       wait for the client bring it back to {@code coalesceBytes}. Backpressure itself is unchanged.
+ *       send for any other reason (the delay ended, a quiet spell, an answer) and a writer that waited a
+ *       whole coalescing delay for the client bring it back to {@code coalesceBytes}. Backpressure itself
+ *       is unchanged.
  * </ol>
  *
  * <p>Guarded by the run's lock, which it shares so that LOG events and the run's STOP are sent in one
@@ -113,14 +114,17 @@ final class OutputPipeline {
      *     the run for its output limit
      */
     boolean write(StdStream stream, byte[] bytes, int offset, int length) {
+        long waitStart = scheduler.nanoTime();
         boolean waited = writability.awaitWritable(ending);
         lock.lock();
         try {
             if (closed) {
                 return false;
             }
-            if (waited) {
-                chunkBytes = coalesceBytes; // the client fell behind: no larger LOGs for it
+            if (waited && scheduler.nanoTime() - waitStart >= coalesceDelay.toNanos()) {
+                // The client fell behind for a whole delay: no larger LOGs for it. A shorter wait is the
+                // transport draining a LOG it just took, which a client that keeps up causes too.
+                chunkBytes = coalesceBytes;
             }
             long budget = maxBytes - taken;
             int take = (int) Math.min(length, budget);
@@ -242,8 +246,9 @@ final class OutputPipeline {
 
     /**
      * Sends what is pending as LOG chunks of the current size, split only between characters. {@code full}:
-     * output filled a chunk before the delay ended (a flood), so while the client keeps up the next chunk may
-     * be twice as large; a send for any other reason returns to {@link #coalesceBytes}.
+     * output filled a chunk before the delay ended (a flood), so the next chunk may be twice as large (a
+     * writer that then waits a whole delay for the client brings it back, see {@link #write}); a send for any
+     * other reason returns to {@link #coalesceBytes}.
      */
     private void flush(boolean full) {
         cancelFlush();
@@ -264,7 +269,7 @@ final class OutputPipeline {
         pending.clear();
         lastSent = scheduler.nanoTime();
         answerDue = false;
-        if (full && chunkBytes < maxCoalesceBytes && writability.isWritable()) {
+        if (full && chunkBytes < maxCoalesceBytes) {
             chunkBytes = (int) Math.min((long) chunkBytes * 2, maxCoalesceBytes);
         }
     }

@@ -26,10 +26,12 @@ import java.util.Objects;
  * @param coalesceBytes the LOG chunk the coalescer builds before sending (16 KiB), and the size it returns to
  *     when output is sparse or the client falls behind
  * @param maxCoalesceBytes the largest LOG chunk the coalescer grows to, doubling from {@code coalesceBytes},
- *     while output floods and the client keeps up (256 KiB; never below {@code coalesceBytes}). A byte of
+ *     while output floods and the client keeps up (64 KiB; never below {@code coalesceBytes}). A byte of
  *     output is at most 6 bytes of JSON (a control character as a backslash-u escape), so a LOG stays below
- *     1.5 MiB plus its envelope, under the 2 MiB WebSocket message limit ({@code ws.maxmessage}) that
- *     clients are usually given too
+ *     384 KiB plus its envelope, well under the 2 MiB WebSocket message limit ({@code ws.maxmessage}) that
+ *     clients are usually given too. Kept below the Netty server's write high-water mark (128 KiB): a LOG
+ *     larger than it makes the session unwritable on its own, so the output reader waits for every LOG to
+ *     reach the socket instead of reading the next one meanwhile
  * @param compileTimeout wall-clock limit of a spec's compile stage ({@code sandbox.compile.timeoutseconds},
  *     30 s); the run stage's {@code timeout} starts when the compile ended
  * @param maxFiles the most {@code files} one EXEC may carry ({@code api.maxfiles}, 64)
@@ -147,7 +149,7 @@ public record RunLimits(
         private Duration rateLimitInterval = Duration.ofSeconds(1);
         private Duration coalesceDelay = Duration.ofMillis(5);
         private int coalesceBytes = 16 * 1024;
-        private int maxCoalesceBytes = 256 * 1024;
+        private int maxCoalesceBytes = 64 * 1024;
         private Duration compileTimeout = Duration.ofSeconds(30);
         private int maxFiles = 64;
 

@@ -19,8 +19,10 @@ import org.junit.jupiter.api.Test;
  */
 class OutputPipelineTest {
     private static final Duration DELAY = Duration.ofMillis(5);
-    private static final int SMALL = RunLimits.DEFAULTS.coalesceBytes();
-    private static final int LARGE = RunLimits.DEFAULTS.maxCoalesceBytes();
+    /** Sizes of the growth tests: four doublings from the first chunk to the largest. */
+    private static final int SMALL = 1024;
+
+    private static final int LARGE = 16 * SMALL;
 
     private final FakeScheduler scheduler = new FakeScheduler();
     private final Writability writability = new Writability();
@@ -32,7 +34,11 @@ class OutputPipelineTest {
             () -> false,
             scheduler,
             EngineMetrics.NONE,
-            RunLimits.builder().coalesceDelay(DELAY).build(),
+            RunLimits.builder()
+                    .coalesceDelay(DELAY)
+                    .coalesceBytes(SMALL)
+                    .maxCoalesceBytes(LARGE)
+                    .build(),
             Long.MAX_VALUE,
             null,
             event -> {
@@ -56,7 +62,7 @@ class OutputPipelineTest {
 
     @Test
     void aFloodGetsLargerLogsUpToTheBoundWhileTheClientKeepsUp() {
-        flood(64, read(SMALL)); // 1 MiB in 16 KiB reads
+        flood(64, read(SMALL));
         assertThat(sentBytes)
                 .startsWith(SMALL, 2 * SMALL, 4 * SMALL, 8 * SMALL, LARGE, LARGE)
                 .allSatisfy(n -> assertThat(n).isLessThanOrEqualTo(LARGE));
@@ -98,19 +104,32 @@ class OutputPipelineTest {
     void aWriterThatWaitedForTheClientBringsSmallLogsBack() throws Exception {
         flood(31, read(SMALL));
         assertThat(pipeline.chunkBytes()).isEqualTo(LARGE);
+        flood(15, read(SMALL));
 
-        writability.set(false); // the client falls behind
-        byte[] read = read(SMALL);
-        var writer = new Thread(() -> pipeline.write(StdStream.STDOUT, read, 0, read.length));
-        writer.start();
-        EngineSessionTest.awaitThreadWaiting(writer);
-        writability.set(true);
-        writer.join(5_000);
-        assertThat(writer.isAlive()).isFalse();
+        // A short wait, as a fast client's transport causes while it drains a large LOG: growth goes on.
+        awaitWritableAfter(Duration.ofMillis(1));
+        assertThat(sentBytes).endsWith(LARGE);
+        assertThat(pipeline.chunkBytes()).isEqualTo(LARGE);
+
+        flood(15, read(SMALL)); // pending again, one read short of a large chunk
+        awaitWritableAfter(DELAY); // the client falls behind for a whole delay
         assertThat(sentBytes)
                 .as("its read went out as a small LOG, not gathered for a large one")
                 .endsWith(SMALL);
         assertThat(pipeline.chunkBytes()).as("and growth starts over").isEqualTo(2 * SMALL);
+    }
+
+    /** One read that finds the client behind and waits {@code wait} on the engine's clock for it. */
+    private void awaitWritableAfter(Duration wait) throws InterruptedException {
+        writability.set(false);
+        byte[] read = read(SMALL);
+        var writer = new Thread(() -> pipeline.write(StdStream.STDOUT, read, 0, read.length));
+        writer.start();
+        EngineSessionTest.awaitThreadWaiting(writer);
+        scheduler.advance(wait);
+        writability.set(true);
+        writer.join(5_000);
+        assertThat(writer.isAlive()).isFalse();
     }
 
     @Test
