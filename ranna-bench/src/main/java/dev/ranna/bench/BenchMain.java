@@ -7,7 +7,6 @@ import dev.ranna.protocol.ProjectFile;
 import dev.ranna.protocol.RequestLimits;
 import java.io.IOException;
 import java.io.InputStream;
-import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -54,20 +53,25 @@ public final class BenchMain {
     private static final Duration LATENCY_PAUSE = Duration.ofMillis(30);
 
     private static final String USAGE = "usage: java -jar ranna-bench/target/ranna-bench.jar [--quick] [--out FILE]"
-            + " [--only latency,interactive,throughput,streaming,connections,jmh] [--no-docker] [--connections N]";
+            + " [--only latency,interactive,throughput,streaming,connections,jmh] [--no-docker] [--connections N]"
+            + " [--jfr]";
 
     private final boolean quick;
     private final Set<String> only;
     private final boolean docker;
     private final int connections;
     private final Path out;
+    /** Profile the streaming scenario's fast runs: the server JVM and this one (the client) with JFR. */
+    private final boolean jfr;
+
     private final Report report = new Report();
     private final HttpClient http = HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(30))
             .build();
 
-    private BenchMain(boolean quick, Set<String> only, boolean docker, int connections, Path out) {
+    private BenchMain(boolean quick, Set<String> only, boolean docker, int connections, Path out, boolean jfr) {
+        this.jfr = jfr;
         this.quick = quick;
         this.only = only;
         this.docker = docker;
@@ -82,8 +86,12 @@ public final class BenchMain {
         Set<String> only = new LinkedHashSet<>(
                 List.of("latency", "interactive", "projects", "throughput", "streaming", "connections", "jmh"));
         Path out = Path.of("docs", "benchmarks.md");
+        boolean jfr = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
+                case "--jfr":
+                    jfr = true;
+                    break;
                 case "--quick":
                     quick = true;
                     break;
@@ -113,7 +121,7 @@ public final class BenchMain {
                     + " not usable: Docker scenarios are skipped");
             docker = false;
         }
-        var main = new BenchMain(quick, only, docker, connections, out);
+        var main = new BenchMain(quick, only, docker, connections, out, jfr);
         main.run(String.join(" ", args));
         System.exit(0);
     }
@@ -726,41 +734,104 @@ public final class BenchMain {
                 bw,
                 bwRate,
                 hostRate);
+        clientAlone(bytes, reps, serverWarmUps, hostRate);
         String limits = "maxOutput=" + (bytes * 2);
         long slowRate = quick ? 4L << 20 : 8L << 20;
+        Path logs = Path.of("target", "bench-logs");
+        Path serverJfr = logs.resolve("streaming-server.jfr");
+        Path clientJfr = logs.resolve("streaming-client.jfr");
+        List<String> serverOptions = List.of();
+        if (jfr) {
+            Files.createDirectories(logs);
+            Path settings = logs.resolve("samples.jfc");
+            Files.writeString(settings, JFR_SETTINGS);
+            Files.deleteIfExists(serverJfr);
+            serverOptions = List.of("-XX:StartFlightRecording=filename=" + serverJfr.toAbsolutePath() + ",settings="
+                    + settings.toAbsolutePath());
+        }
+        java.time.Instant profiledFrom = null;
+        java.time.Instant profiledTo = null;
         try (ServerProcess server =
-                ServerProcess.start("streaming", List.of(), "sandbox=process", limits, "timeout=120")) {
-            WsClient ws = WsClient.connect(http, server.port());
+                ServerProcess.start("streaming", serverOptions, "sandbox=process", limits, "timeout=120")) {
+            var byteClient = ByteWsClient.connect(server.port());
             var times = new ArrayList<Long>();
-            var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+            jdk.jfr.Recording clientRecording = null;
             for (int i = 0; i < serverWarmUps + reps; i++) {
-                long serverCpu0 = cpuNanos(server.pid());
-                long clientCpu0 = os.getProcessCpuTime();
-                long nanos = streamOnce(ws, program, bytes);
+                if (jfr && i == serverWarmUps) {
+                    clientRecording =
+                            new jdk.jfr.Recording(jdk.jfr.Configuration.create(new java.io.StringReader(JFR_SETTINGS)));
+                    clientRecording.start();
+                    profiledFrom = java.time.Instant.now();
+                }
+                long[] server0 = cpuUserSys(server.pid());
+                long[] client0 = cpuUserSys(ProcessHandle.current().pid());
+                var threads0 = threadCpu(server.pid());
+                long nanos = streamOnce(byteClient, program, bytes);
+                if (i >= serverWarmUps) {
+                    log("streaming: server CPU by thread: " + threadCpuDelta(threads0, threadCpu(server.pid())));
+                }
+                long[] server1 = cpuUserSys(server.pid());
+                long[] client1 = cpuUserSys(ProcessHandle.current().pid());
                 // CPU time is a steadier figure than wall time on a shared machine; logged, not reported.
                 log(String.format(
                         Locale.ROOT,
-                        "streaming: fast client, run %d: %.1f ms, CPU server %d ms, client (this JVM) %d ms",
+                        "streaming: fast client, run %d: %.1f ms, CPU server %d ms (user %d, sys %d),"
+                                + " client (this JVM) %d ms (user %d, sys %d)",
                         i,
                         nanos / 1e6,
-                        (cpuNanos(server.pid()) - serverCpu0) / 1_000_000,
-                        (os.getProcessCpuTime() - clientCpu0) / 1_000_000));
+                        server1[0] + server1[1] - server0[0] - server0[1],
+                        server1[0] - server0[0],
+                        server1[1] - server0[1],
+                        client1[0] + client1[1] - client0[0] - client0[1],
+                        client1[0] - client0[0],
+                        client1[1] - client0[1]));
                 if (i >= serverWarmUps) {
                     times.add(nanos);
                 }
             }
+            if (clientRecording != null) {
+                profiledTo = java.time.Instant.now();
+                clientRecording.stop();
+                clientRecording.dump(clientJfr);
+                clientRecording.close();
+            }
             Stats fast = Stats.of(times, 0);
             double fastRate = bytes / (fast.p50() / 1e9);
-            report.streamRow("server, process sandbox, fast WebSocket client", bytes, fast, fastRate, hostRate);
+            report.streamRow(
+                    "server, process sandbox, fast WebSocket client (Netty, LOGs checked on bytes)",
+                    bytes,
+                    fast,
+                    fastRate,
+                    hostRate);
             report.target(
                     "Streaming >= 0.5x the raw pipe's bytes/s",
                     fastRate / hostRate,
                     0.5,
                     false,
                     String.format(Locale.ROOT, "%.0f MiB/s vs %.0f MiB/s", fastRate / (1 << 20), hostRate / (1 << 20)));
-            log("streaming: memory with a fast client");
-            Memory fastMem = measureMemory(server, () -> streamOnce(ws, program, bytes));
+            // The same server with the ranna-client (java.net.http), whose transport decodes every text
+            // message to chars: for comparison with the figures before the byte client.
+            WsClient ws = WsClient.connect(http, server.port());
+            var clientTimes = new ArrayList<Long>();
+            for (int i = 0; i < 1 + reps; i++) {
+                long nanos = streamOnce(ws, program, bytes);
+                log(String.format(
+                        Locale.ROOT, "streaming: ranna-client (java.net.http), run %d: %.1f ms", i, nanos / 1e6));
+                if (i >= 1) {
+                    clientTimes.add(nanos);
+                }
+            }
             ws.abort();
+            Stats viaClient = Stats.of(clientTimes, 0);
+            report.streamRow(
+                    "server, process sandbox, ranna-client (`java.net.http`, LOGs decoded to chars)",
+                    bytes,
+                    viaClient,
+                    bytes / (viaClient.p50() / 1e9),
+                    hostRate);
+            log("streaming: memory with a fast client");
+            Memory fastMem = measureMemory(server, () -> streamOnce(byteClient, program, bytes));
+            byteClient.close();
             WsClient slow =
                     WsClient.connectAsync(http, server.port(), slowRate, true).join();
             log("streaming: memory with a slow client (" + (slowRate >> 20) + " MiB/s)");
@@ -775,6 +846,142 @@ public final class BenchMain {
                     true,
                     Stats.mib(slowMem.heapGrowth()) + " heap (after GC, peak during the run); RSS "
                             + Stats.mib(slowMem.rssGrowth()));
+        }
+        if (jfr && profiledFrom != null && profiledTo != null) {
+            // The server's recording is written when its JVM exits, at the end of the block above.
+            String summary = "## Streaming profile (JFR, the measured fast-client runs only)\n\n### Server JVM\n\n"
+                    + JfrSummary.summarize(serverJfr, profiledFrom, profiledTo, 25)
+                    + "\n### Client (this JVM)\n\n"
+                    + JfrSummary.summarize(clientJfr, profiledFrom, profiledTo, 25);
+            Path file = logs.resolve("streaming-profile.md");
+            Files.writeString(file, summary);
+            log("streaming: JFR summary in " + file + " (recordings " + serverJfr + ", " + clientJfr + ")\n" + summary);
+        }
+    }
+
+    /**
+     * JFR settings for the streaming profile: Java execution samples and native-method samples every
+     * millisecond (the profile preset samples every 10-20 ms, too few for runs of a few hundred ms).
+     */
+    private static final String JFR_SETTINGS = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+            + "<configuration version=\"2.0\" label=\"ranna-bench\">\n"
+            + "  <event name=\"jdk.ExecutionSample\"><setting name=\"enabled\">true</setting>"
+            + "<setting name=\"period\">1 ms</setting></event>\n"
+            + "  <event name=\"jdk.NativeMethodSample\"><setting name=\"enabled\">true</setting>"
+            + "<setting name=\"period\">1 ms</setting></event>\n"
+            + "</configuration>\n";
+
+    /**
+     * The benchmark's client alone: the same {@link WsClient} decoding the same kind of LOG frames, replayed
+     * by {@link ReplaySource} as fast as the connection takes them, so no server, engine or program limits
+     * it. Frames of 16 KiB (the coalescer's start) and of its largest chunk (what a flood gets).
+     */
+    private void clientAlone(long bytes, int reps, int warmUps, double hostRate) throws Exception {
+        int small = dev.ranna.engine.RunLimits.DEFAULTS.coalesceBytes();
+        int large = dev.ranna.engine.RunLimits.DEFAULTS.maxCoalesceBytes();
+        for (int chunk : List.of(large, small)) {
+            clientAlone(bytes, reps, warmUps, hostRate, chunk, true);
+        }
+        clientAlone(bytes, reps, warmUps, hostRate, large, false);
+    }
+
+    private void clientAlone(long bytes, int reps, int warmUps, double hostRate, int chunk, boolean onBytes)
+            throws Exception {
+        String client = onBytes ? "the fast client (Netty, on bytes)" : "ranna-client (`java.net.http`)";
+        log("streaming: " + client + " alone, LOGs of " + (chunk >> 10) + " KiB replayed");
+        try (ReplaySource source = ReplaySource.start(bytes, chunk)) {
+            ByteWsClient byteClient = onBytes ? ByteWsClient.connect(source.port()) : null;
+            WsClient ws = onBytes ? null : WsClient.connect(http, source.port());
+            var times = new ArrayList<Long>();
+            for (int i = 0; i < warmUps + reps; i++) {
+                long[] cpu0 = cpuUserSys(ProcessHandle.current().pid());
+                long nanos =
+                        byteClient != null ? streamOnce(byteClient, "replay", bytes) : streamOnce(ws, "replay", bytes);
+                long[] cpu1 = cpuUserSys(ProcessHandle.current().pid());
+                log(String.format(
+                        Locale.ROOT,
+                        "streaming: %s alone (%d KiB LOGs), run %d: %.1f ms, CPU this JVM %d ms (source and client)",
+                        client,
+                        chunk >> 10,
+                        i,
+                        nanos / 1e6,
+                        cpu1[0] + cpu1[1] - cpu0[0] - cpu0[1]));
+                if (i >= warmUps) {
+                    times.add(nanos);
+                }
+            }
+            if (byteClient != null) {
+                byteClient.close();
+            }
+            if (ws != null) {
+                ws.abort();
+            }
+            Stats s = Stats.of(times, 0);
+            report.streamRow(
+                    client + " alone: replayed " + (chunk >> 10)
+                            + " KiB LOG frames, no server and no program (the replaying source shares this JVM)",
+                    bytes,
+                    s,
+                    bytes / (s.p50() / 1e9),
+                    hostRate);
+        }
+    }
+
+    /**
+     * User plus system CPU of each thread of a process so far, in ms, by thread name with digits as {@code N}
+     * (so a pool's threads add up), from {@code /proc/PID/task/TID/stat}.
+     */
+    private static java.util.Map<String, Long> threadCpu(long pid) {
+        var cpu = new java.util.TreeMap<String, Long>();
+        try (var tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+            for (Path task : (Iterable<Path>) tasks::iterator) {
+                try {
+                    String stat = Files.readString(task.resolve("stat"));
+                    String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+                            .replaceAll("\\d+", "N");
+                    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    cpu.merge(name, (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * 10, Long::sum);
+                } catch (IOException | RuntimeException e) {
+                    // The thread ended meanwhile.
+                }
+            }
+        } catch (IOException e) {
+            return cpu;
+        }
+        return cpu;
+    }
+
+    /** The CPU each thread name used between two {@link #threadCpu} readings, largest first, for the log. */
+    private static String threadCpuDelta(java.util.Map<String, Long> before, java.util.Map<String, Long> after) {
+        var delta = new ArrayList<java.util.Map.Entry<String, Long>>();
+        after.forEach((name, ms) -> {
+            long d = ms - before.getOrDefault(name, 0L);
+            if (d > 0) {
+                delta.add(java.util.Map.entry(name, d));
+            }
+        });
+        delta.sort((a, b) -> Long.compare(b.getValue(), a.getValue()));
+        var out = new StringBuilder();
+        for (var e : delta) {
+            out.append(out.length() == 0 ? "" : ", ")
+                    .append(e.getKey())
+                    .append(' ')
+                    .append(e.getValue())
+                    .append(" ms");
+        }
+        return out.toString();
+    }
+
+    /** User and system CPU of a process so far, in ms, from {@code /proc/PID/stat} (zeros if unreadable). */
+    private static long[] cpuUserSys(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            // utime and stime are fields 14 and 15 of stat(5): 12 and 13 after the command; clock ticks.
+            long tick = 10; // USER_HZ is 100 on Linux
+            return new long[] {Long.parseLong(fields[11]) * tick, Long.parseLong(fields[12]) * tick};
+        } catch (IOException | RuntimeException e) {
+            return new long[] {0, 0};
         }
     }
 
@@ -798,6 +1005,22 @@ public final class BenchMain {
                     + stop.result());
         }
         return t.stopNanos - t.sentNanos;
+    }
+
+    private static long streamOnce(ByteWsClient ws, String program, long bytes) throws Exception {
+        ByteWsClient.Run run = ws.exec(program, 'a');
+        Event.Stop stop = run.stop.get(300, TimeUnit.SECONDS);
+        if (run.error != null
+                || run.stdoutBytes != bytes
+                || run.unexpectedBytes != 0
+                || stop.result().truncated()) {
+            throw new IOException("stream run failed: " + run.error + " got " + run.stdoutBytes + " bytes ("
+                    + run.unexpectedBytes + " not 'a'), " + stop.result());
+        }
+        if (run.slowLogs > 0) {
+            log("streaming: " + run.slowLogs + " LOGs took the decoder's tree path");
+        }
+        return run.stopNanos - run.sentNanos;
     }
 
     /** Server memory before and during a run: heap after GC (sampled each second), RSS (every 50 ms). */

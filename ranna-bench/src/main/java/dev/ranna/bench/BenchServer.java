@@ -66,6 +66,8 @@ public final class BenchServer {
                 .maxQueuedRuns(256)
                 // The engine's default (5 ms) unless an experiment sets it.
                 .coalesceDelay(Duration.ofMillis(Long.parseLong(opts.getOrDefault("coalesceMs", "5"))))
+                .maxCoalesceBytes(Integer.parseInt(
+                        opts.getOrDefault("maxCoalesce", Integer.toString(RunLimits.DEFAULTS.maxCoalesceBytes()))))
                 // The load generator is many clients on one loopback address.
                 .maxRunsPerClient(0)
                 .build();

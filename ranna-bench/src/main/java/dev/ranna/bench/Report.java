@@ -280,7 +280,9 @@ final class Report {
                         + "` (and `" + BenchServer.TOOLCHAIN_IMAGE + "` for the project rows; both built by `.ci/run`)."
                         + " The process sandbox's project rows need `gcc` on the host. `--quick` takes a few minutes with smaller samples; "
                         + "`--only latency,interactive,projects,throughput,streaming,connections,jmh` picks sections; `--no-docker` skips "
-                        + "Docker. This run took ")
+                        + "Docker; `--jfr` profiles the streaming scenario's measured fast runs (server and client JVMs, "
+                        + "execution samples every millisecond) into `target/bench-logs/streaming-profile.md`. "
+                        + "This run took ")
                 .append(String.format(Locale.ROOT, "%.0f s", totalSeconds))
                 .append(".\n\n");
         md.append("## Machine\n\n").append(head).append('\n');
@@ -364,11 +366,16 @@ final class Report {
         md.append("A program writing `a` bytes to stdout (`head -c N /dev/zero | tr '\\0' a`), output limit "
                 + "raised to 2N for this server. Bytes/s is N divided by the time from sending the EXEC to the "
                 + "STOP, after warm-up runs that are not counted (1 for the raw pipes, 3 for the server), "
-                + "with every byte counted and checked to be `a` at the client: the client is "
-                + "`java.net.http`; each LOG is decoded whole by the streaming pass of the protocol's "
-                + "`ClientCodec.decodeEvent(char[], ...)` (syntax to the end, duplicate keys refused, strings "
-                + "unescaped) and its stdout chars are counted and compared where they lie in the message; any "
-                + "other event is decoded into an `Event`. "
+                + "with every byte counted and checked to be `a` at the client. The fast client (the target's "
+                + "row) is Netty's WebSocket client with a LOG check on bytes: every text message is checked to "
+                + "be well-formed UTF-8; a LOG in the exact form the server writes, to its last byte, has its "
+                + "stdout counted and checked in place, and anything else (an escape, another field order, any "
+                + "other event) is decoded whole by the protocol's `ClientCodec`. The ranna-client row is the "
+                + "same server read by `java.net.http`, whose WebSocket decodes every text message to chars, "
+                + "each LOG then decoded by the streaming pass of `ClientCodec.decodeEvent(char[], ...)`. The "
+                + "client-alone rows replay one pre-encoded LOG frame (from the server's encoder) over loopback "
+                + "as fast as the connection takes it, to each client in this JVM, so they show what each "
+                + "client can take at most; a client far above the server's row is not what limits it. "
                 + "The client and the server share the machine's cores.\n\n");
         md.append("| what | n | p50 ms | MiB/s | vs host pipe |\n|---|---|---|---|---|\n");
         streaming.forEach(l -> md.append(l).append('\n'));
