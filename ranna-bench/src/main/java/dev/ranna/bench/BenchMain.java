@@ -756,8 +756,16 @@ public final class BenchMain {
             var byteClient = ByteWsClient.connect(server.port());
             var times = new ArrayList<Long>();
             jdk.jfr.Recording clientRecording = null;
-            for (int i = 0; i < serverWarmUps + reps; i++) {
-                if (jfr && i == serverWarmUps) {
+            // The server's JIT compiles Netty's write path for its first seconds (about a second of C2 per
+            // second of uptime, -XX:+LogCompilation), longer than three runs of the output path now take: the
+            // warm-up goes on until WARM_UP_SECONDS of streaming have passed too.
+            long warmUpEnd = System.nanoTime() + (quick ? 1 : WARM_UP_SECONDS) * 1_000_000_000L;
+            int warmUps = serverWarmUps;
+            for (int i = 0; i < warmUps + reps; i++) {
+                if (i == warmUps - 1 && System.nanoTime() - warmUpEnd < 0) {
+                    warmUps++;
+                }
+                if (jfr && i == warmUps) {
                     clientRecording =
                             new jdk.jfr.Recording(jdk.jfr.Configuration.create(new java.io.StringReader(JFR_SETTINGS)));
                     clientRecording.start();
@@ -767,7 +775,7 @@ public final class BenchMain {
                 long[] client0 = cpuUserSys(ProcessHandle.current().pid());
                 var threads0 = threadCpu(server.pid());
                 long nanos = streamOnce(byteClient, program, bytes);
-                if (i >= serverWarmUps) {
+                if (i >= warmUps) {
                     log("streaming: server CPU by thread: " + threadCpuDelta(threads0, threadCpu(server.pid())));
                 }
                 long[] server1 = cpuUserSys(server.pid());
@@ -785,7 +793,7 @@ public final class BenchMain {
                         client1[0] + client1[1] - client0[0] - client0[1],
                         client1[0] - client0[0],
                         client1[1] - client0[1]));
-                if (i >= serverWarmUps) {
+                if (i >= warmUps) {
                     times.add(nanos);
                 }
             }
@@ -985,12 +993,8 @@ public final class BenchMain {
         }
     }
 
-    private static long cpuNanos(long pid) {
-        return ProcessHandle.of(pid)
-                .flatMap(p -> p.info().totalCpuDuration())
-                .map(d -> d.toNanos())
-                .orElse(0L);
-    }
+    /** The least streaming time before the server's measured runs; see the warm-up loop. */
+    private static final int WARM_UP_SECONDS = 4;
 
     private static long streamOnce(WsClient ws, String program, long bytes) throws Exception {
         WsClient.RunTracker t = ws.exec(program, false, 'a');

@@ -365,7 +365,9 @@ final class Report {
         md.append("## 3. Streaming\n\n");
         md.append("A program writing `a` bytes to stdout (`head -c N /dev/zero | tr '\\0' a`), output limit "
                 + "raised to 2N for this server. Bytes/s is N divided by the time from sending the EXEC to the "
-                + "STOP, after warm-up runs that are not counted (1 for the raw pipes, 3 for the server), "
+                + "STOP, after warm-up runs that are not counted (1 for the raw pipes; for the server at least 3, "
+                + "and on until 4 s of streaming have passed, as its JIT compiles Netty's write path for its "
+                + "first seconds; 1 more for the ranna-client row, on the same server), "
                 + "with every byte counted and checked to be `a` at the client. The fast client (the target's "
                 + "row) is Netty's WebSocket client with a LOG check on bytes: every text message is checked to "
                 + "be well-formed UTF-8; a LOG in the exact form the server writes, to its last byte, has its "
