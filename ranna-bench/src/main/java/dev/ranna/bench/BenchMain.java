@@ -165,7 +165,10 @@ public final class BenchMain {
                 ServerProcess cold = ServerProcess.start(
                         "latency-process-cold", List.of(), "sandbox=process", "sandbox.process.pool=0")) {
             WsClient ws = WsClient.connect(http, server.port());
-            WsClient wsCold = WsClient.connect(http, cold.port());
+            BlockingClient bws = BlockingClient.webSocket(server.port());
+            BlockingClient brest = BlockingClient.rest(server.port());
+            BlockingClient bwsCold = BlockingClient.webSocket(cold.port());
+            BlockingClient brestCold = BlockingClient.rest(cold.port());
             log("latency: process sandbox vs bare bubblewrap, interleaved, " + n + " each");
             var results = interleaved(
                     warm,
@@ -173,12 +176,14 @@ public final class BenchMain {
                     List.of(
                             () -> checked(Raw.minimalBwrap(HELLO_COMMAND)),
                             () -> rawBwrap(code, 1_999_000_000),
+                            () -> blockingWsHello(bws),
+                            () -> blockingRestHello(brest),
+                            () -> blockingWsHello(bwsCold),
+                            () -> blockingRestHello(brestCold),
                             () -> wsHello(ws),
                             () -> restHello(server.port()),
-                            () -> wsHello(wsCold),
-                            () -> restHello(cold.port()),
-                            () -> ws.ping().get(60, TimeUnit.SECONDS),
-                            () -> restRefused(server.port())),
+                            bws::wsPing,
+                            () -> blockingRestRefused(brest)),
                     LATENCY_PAUSE);
             var minimal = results.get(0);
             var raw = results.get(1);
@@ -204,14 +209,24 @@ public final class BenchMain {
                     false);
             report.latencyRow("process sandbox via REST /v1/exec, pool 0", results.get(5), minimal, false);
             report.latencyRow(
-                    "no run: WebSocket PING -> PONG (the client and the server's WebSocket path alone)",
+                    "process sandbox via WebSocket EXEC (pool of 2), client `java.net.http` (ranna-client)",
                     results.get(6),
+                    minimal,
+                    false);
+            report.latencyRow(
+                    "process sandbox via REST /v1/exec (pool of 2), client `java.net.http`",
+                    results.get(7),
+                    minimal,
+                    false);
+            report.latencyRow(
+                    "no run: WebSocket PING -> PONG (the client and the server's WebSocket path alone)",
+                    results.get(8),
                     minimal,
                     false);
             report.latencyRow(
                     "no run: REST POST /v1/exec refused with 400 (unknown language: the client and the server's"
                             + " HTTP path alone)",
-                    results.get(7),
+                    results.get(9),
                     minimal,
                     false);
             report.target(
@@ -227,7 +242,9 @@ public final class BenchMain {
                     true,
                     Stats.ms(restStats.p50()) + " ms vs " + Stats.ms(minimal.p50()) + " ms");
             ws.abort();
-            wsCold.abort();
+            for (var client : List.of(bws, brest, bwsCold, brestCold)) {
+                client.close();
+            }
             report.poolMemory(Raw.pooledSandboxMemory());
         }
         if (!docker) {
@@ -558,20 +575,29 @@ public final class BenchMain {
         return t1 - t0;
     }
 
-    /** A POST /v1/exec the server refuses before any run (400, unknown language): HTTP's own round trip. */
-    private long restRefused(int port) throws Exception {
-        String body = WsClient.CODEC.encode(ExecutionRequest.of("no-such-language", HELLO));
-        var request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/exec"))
-                .timeout(Duration.ofSeconds(60))
-                .POST(HttpRequest.BodyPublishers.ofString(body))
-                .build();
-        long t0 = System.nanoTime();
-        HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
-        long t1 = System.nanoTime();
-        if (response.statusCode() != 400) {
-            throw new IOException("REST " + response.statusCode() + " " + response.body());
+    private static long blockingWsHello(BlockingClient client) throws Exception {
+        BlockingClient.Result r = client.wsExec(BenchServer.LANGUAGE, HELLO);
+        Integer exit = r.stop().result().exitCode();
+        if (exit == null || exit != 0 || !r.stdout().equals(HELLO_OUT)) {
+            throw new IOException("run failed: " + r.stop().result() + " " + r.stdout());
         }
-        return t1 - t0;
+        return r.nanos();
+    }
+
+    private static long blockingRestHello(BlockingClient client) throws Exception {
+        BlockingClient.RestResult r = client.restExec(BenchServer.LANGUAGE, HELLO);
+        if (r.status() != 200 || !r.response().stdout().equals(HELLO_OUT)) {
+            throw new IOException("REST " + r.status() + " " + r.body());
+        }
+        return r.nanos();
+    }
+
+    private static long blockingRestRefused(BlockingClient client) throws Exception {
+        BlockingClient.RestResult r = client.restExec("no-such-language", HELLO);
+        if (r.status() != 400) {
+            throw new IOException("REST " + r.status() + " " + r.body());
+        }
+        return r.nanos();
     }
 
     /** Runs {@code ops} in turn (A, B, C, A, B, C, ...), so drift affects all alike. */
@@ -631,6 +657,18 @@ public final class BenchMain {
                 Throughput srv = load(c, warmSec, measureSec, w -> () -> wsHello(clients.get(w)));
                 clients.forEach(WsClient::abort);
                 report.throughputRow("process", c, raw, srv);
+                if (c == 16) {
+                    report.target(
+                            "Process sandbox throughput at concurrency 16 >= 0.9x the bare command's",
+                            srv.runsPerSecond() / raw.runsPerSecond(),
+                            0.9,
+                            false,
+                            String.format(
+                                    java.util.Locale.ROOT,
+                                    "%.1f vs %.1f runs/s",
+                                    srv.runsPerSecond(),
+                                    raw.runsPerSecond()));
+                }
             }
         }
         if (!docker) {

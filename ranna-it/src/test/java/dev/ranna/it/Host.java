@@ -70,6 +70,14 @@ final class Host {
     }
 
     /**
+     * Whether {@code path} (an entry of a process sandbox instance's work directory) is a pooled sandbox's
+     * directory while it waits for a run: {@code warm-N}. Taken by a run it is renamed {@code run-N}.
+     */
+    static boolean isPooledSandboxDirectory(String path) {
+        return Path.of(path).getFileName().toString().startsWith("warm-");
+    }
+
+    /**
      * The last word of a waiting pooled process sandbox's command lines ({@code Launcher.POOLED}; its stub
      * renames itself when a run takes it).
      */

@@ -167,7 +167,8 @@ class SoakTest {
         var dirs = new ArrayList<String>();
         for (String instance : Host.entries(workRoot)) {
             for (String entry : Host.entries(Path.of(instance))) {
-                if (!entry.endsWith("/owner")) {
+                // A pooled sandbox waiting for a run has a "warm-N" directory; a run's is "run-N".
+                if (!entry.endsWith("/owner") && !Host.isPooledSandboxDirectory(entry)) {
                     dirs.add(entry);
                 }
             }

@@ -333,7 +333,7 @@ final class Launcher {
 
     /**
      * A {@link #warm} sandbox's program (perl, run by bubblewrap's pid 1 under the filter, as the run's
-     * uid): reads one {@link #warmHandOff} from stdin byte-exactly (sysread; what follows stays for the
+     * uid): writes {@link #READY}, reads one {@link #warmHandOff} from stdin byte-exactly (sysread; what follows stays for the
      * program), writes the code as a new file in its own fresh {@code /work} (never following a link),
      * takes the request's environment (and {@code PWD}, as bubblewrap sets it), renames itself {@code
      * ranna-waiter} (no longer {@link #POOLED}), then is the {@link #WAITER}: forks the program with the signals'
@@ -345,6 +345,12 @@ final class Launcher {
      * look at the host's processes can tell it from a run: the stub renames itself once it has its run.
      */
     static final String POOLED = "ranna-pooled-sandbox";
+
+    /**
+     * What a {@link #STUB} writes to its stdout once it runs, so the whole chain before it is in place:
+     * the server reads it before it offers the sandbox to a run, so a run never waits for a setup.
+     */
+    static final char READY = 'R';
 
     /**
      * {@code O_WRONLY|O_CREAT|O_EXCL|O_NOFOLLOW} for perl's {@code sysopen}: as numbers where they are known
@@ -361,6 +367,7 @@ final class Launcher {
 
     static final String STUB =
             "my @t = qw(HUP INT QUIT TERM USR1 USR2 PIPE TSTP TTIN TTOU); $SIG{$_} = \"IGNORE\" for @t;"
+                    + " syswrite(STDOUT, \"" + READY + "\") == 1 or exit 125;"
                     + " sub rd { my ($n) = @_; my $b = \"\"; while (length($b) < $n) {"
                     + " my $r = sysread(STDIN, $b, $n - length($b), length($b)); exit 125 unless $r; } return $b; }"
                     + " my $l = \"\"; while ($l !~ /\\n\\z/) { exit 125 if length($l) > 40; $l .= rd(1); }"

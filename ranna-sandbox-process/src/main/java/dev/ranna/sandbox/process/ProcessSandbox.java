@@ -509,6 +509,18 @@ final class ProcessSandbox implements Sandbox {
             fillPool();
             return null;
         }
+        // From now on a run's directory, named like a cold run's: a waiting sandbox's is "warm-N" (the
+        // files in it are open in the launcher already, so the rename changes nothing for it).
+        Path runDir = ready.runDir().resolveSibling("run-" + runCounter.incrementAndGet());
+        try {
+            Files.move(ready.runDir(), runDir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            log.debug("could not take a pooled sandbox: {}", e.toString());
+            discardWarm(ready);
+            fillPool();
+            return null;
+        }
+        Path statusFile = runDir.resolve(ready.statusFile().getFileName());
         ProcessExecution execution;
         ProcessExecution.Stage first;
         try {
@@ -520,12 +532,12 @@ final class ProcessSandbox implements Sandbox {
             first = new ProcessExecution.Stage(
                     ready.process(),
                     startNanos,
-                    resources(ready.process(), ready.group(), ready.runDir(), null, null, null, ready.uid()),
+                    resources(ready.process(), ready.group(), runDir, null, null, null, ready.uid()),
                     WARM_DEPTH,
-                    ready.statusFile());
+                    statusFile);
             execution = new ProcessExecution(request.runId(), first, null, sink, request.stdin(), null);
         } catch (IOException | RuntimeException e) {
-            discardWarm(ready);
+            discardWarm(new Warm(ready.process(), ready.uid(), ready.group(), runDir, statusFile, ready.cpuSeconds()));
             throw new SandboxException("could not start the program", e);
         }
         begin(request, execution, first, null, ready.uid());
@@ -622,6 +634,13 @@ final class ProcessSandbox implements Sandbox {
             Launcher.Command command = launcher.warm(run);
             writeRootOnly(run.optionsFile(), command.bwrapOptions());
             process = spawn(command, runDir);
+            // Offered only once its stub runs: the chain has opened its files (the run's directory may be
+            // renamed then) and the run waits for nothing of the setup. EOF: the chain failed.
+            int first = process.getInputStream().read();
+            if (first != Launcher.READY) {
+                log.debug("a pooled sandbox did not start (read {})", first);
+                return null;
+            }
             var ready = new Warm(process, uid, group, runDir, statusFile, cpuSeconds);
             process = null;
             group = null;
