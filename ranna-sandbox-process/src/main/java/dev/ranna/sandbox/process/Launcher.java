@@ -206,6 +206,13 @@ final class Launcher {
 
     /** The command for a run under bubblewrap. */
     Command bubblewrap(Run run) {
+        List<String> argv = joiningShell(run);
+        argv.addAll(bubblewrapChain(run));
+        return new Command(argv, bubblewrapOptions(run));
+    }
+
+    /** {@code sh -c BWRAP_SCRIPT ranna-launch <cgroup.procs files> --}: the chain's first, root, step. */
+    private List<String> joiningShell(Run run) {
         var argv = new ArrayList<String>();
         argv.add(tools.shell.toString());
         argv.add("-c");
@@ -213,8 +220,7 @@ final class Launcher {
         argv.add("ranna-launch");
         run.cgroupProcs().forEach(path -> argv.add(path.toString()));
         argv.add("--");
-        argv.addAll(bubblewrapChain(run));
-        return new Command(argv, bubblewrapOptions(run));
+        return argv;
     }
 
     /**
@@ -262,13 +268,7 @@ final class Launcher {
      * starts with {@link #baseEnvironment} only.
      */
     Command warm(Run run) {
-        var argv = new ArrayList<String>();
-        argv.add(tools.shell.toString());
-        argv.add("-c");
-        argv.add(BWRAP_SCRIPT);
-        argv.add("ranna-launch");
-        run.cgroupProcs().forEach(path -> argv.add(path.toString()));
-        argv.add("--");
+        List<String> argv = joiningShell(run);
         argv.addAll(bubblewrapChain(run, List.of(String.valueOf(perl), "-e", STUB, POOLED)));
         var options = new ArrayList<>(fixedBwrapOptions);
         options.add("--clearenv");

@@ -573,8 +573,13 @@ final class ProcessSandbox implements Sandbox {
         if (poolSize == 0 || closed.get() || poolCpuSeconds < 0 || pool.size() >= poolSize) {
             return;
         }
+        inBackground(this::fillNow);
+    }
+
+    /** Runs {@code task} on the sandbox's threads, unless they are shutting down (closing). */
+    private void inBackground(Runnable task) {
         try {
-            threads.execute(this::fillNow);
+            threads.execute(task);
         } catch (RejectedExecutionException e) {
             // Closing.
         }
@@ -970,11 +975,7 @@ final class ProcessSandbox implements Sandbox {
         if (!prestart || closed.get() || prestarted.get() != null) {
             return;
         }
-        try {
-            threads.execute(this::prestartNow);
-        } catch (RejectedExecutionException e) {
-            // Closing.
-        }
+        inBackground(this::prestartNow);
     }
 
     private void prestartNow() {
